@@ -1,0 +1,110 @@
+/** Deployment configuration, read once from the environment and validated at the edge. */
+
+/** Default ports; Kubernetes manifests and the cluster script are checked against these. */
+export const DEFAULT_PORTS = {
+  /** Web entry: static app, /api and /ws (the one local URL). */
+  web: 3000,
+  /** Canvas service: gRPC, gRPC-Web and Connect over HTTP/2 cleartext. */
+  canvasGrpc: 3001,
+  /** Gateway: WebSocket /ws plus /healthz, /readyz, /metrics. */
+  gateway: 3002,
+  /** Canvas service: Connect over HTTP/1.1 at /api, plus /healthz, /readyz, /metrics. */
+  canvasHttp: 3003,
+} as const;
+
+/** The canvas an empty canvas_id means. */
+export const DEFAULT_CANVAS_ID = "default";
+/** Default canvas side, the size of the design being replaced. */
+export const DEFAULT_CANVAS_SIDE = 50;
+/** Largest configurable canvas side. */
+export const MAX_CANVAS_SIDE = 2048;
+/** The most pixels one SetPixels call may carry. */
+export const MAX_PIXELS_PER_CALL = 10_000;
+/** The most pixels one WebSocket Place may carry. */
+export const MAX_PIXELS_PER_PLACE = 1_000;
+/** Largest colour value (0xRRGGBB). */
+export const MAX_COLOR = 0xffffff;
+/** Longest display name, in characters. */
+export const MAX_NAME_LENGTH = 32;
+/** Largest WebSocket frame the gateway accepts; bigger closes with 1009. */
+export const MAX_FRAME_BYTES = 64 * 1024;
+/** Canvas ids: lowercase letters, digits and dashes. */
+export const CANVAS_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,31}$/;
+
+/** Everything a process may be configured with. */
+export interface Config {
+  host: string;
+  webPort: number;
+  canvasGrpcPort: number;
+  canvasHttpPort: number;
+  gatewayPort: number;
+  /** Unset means the embedded in-process store and bus. */
+  redisUrl: string | undefined;
+  /** Where the gateway reaches the canvas service over HTTP/2. */
+  canvasUrl: string;
+  /** Where a standalone gateway in the web entry proxies /ws; unset means in-process. */
+  canvasWidth: number;
+  canvasHeight: number;
+  /** Canvases that exist; others get NotFound. */
+  canvasIds: string[];
+  /** Embedded store's directory. */
+  dataDir: string;
+  /** Admin token for ResetCanvas; unset disables it. */
+  adminToken: string | undefined;
+  /** Sustained pixels per second one WebSocket connection may place. */
+  pixelsPerSecond: number;
+  /** Burst allowance of the per-connection pixel bucket. */
+  pixelBurst: number;
+  /** Most open WebSocket connections per gateway. */
+  maxConnections: number;
+  /** Name of this replica in logs, metrics and presence. */
+  instanceId: string;
+  logLevel: string;
+}
+
+/** Thrown for an invalid environment value, naming the variable. */
+export class ConfigError extends Error {}
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${raw} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Reads and validates the configuration from an environment. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const canvasIds = (env.CANVAS_IDS ?? DEFAULT_CANVAS_ID).split(",").map((s) => s.trim()).filter(Boolean);
+  for (const id of canvasIds) {
+    if (!CANVAS_ID_PATTERN.test(id)) throw new ConfigError(`CANVAS_IDS entry "${id}" must match ${CANVAS_ID_PATTERN}`);
+  }
+  if (!canvasIds.includes(DEFAULT_CANVAS_ID)) canvasIds.unshift(DEFAULT_CANVAS_ID);
+  const canvasGrpcPort = int(env, "CANVAS_GRPC_PORT", DEFAULT_PORTS.canvasGrpc, 0, 65535);
+  return {
+    host: env.HOST || "127.0.0.1",
+    webPort: int(env, "WEB_PORT", DEFAULT_PORTS.web, 0, 65535),
+    canvasGrpcPort,
+    canvasHttpPort: int(env, "CANVAS_HTTP_PORT", DEFAULT_PORTS.canvasHttp, 0, 65535),
+    gatewayPort: int(env, "GATEWAY_PORT", DEFAULT_PORTS.gateway, 0, 65535),
+    redisUrl: env.REDIS_URL || undefined,
+    canvasUrl: env.CANVAS_URL || `http://127.0.0.1:${canvasGrpcPort}`,
+    canvasWidth: int(env, "CANVAS_WIDTH", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE),
+    canvasHeight: int(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE),
+    canvasIds,
+    dataDir: env.DATA_DIR || ".data",
+    adminToken: env.ADMIN_TOKEN || undefined,
+    pixelsPerSecond: int(env, "PIXELS_PER_SECOND", 200, 1, 1_000_000),
+    pixelBurst: int(env, "PIXEL_BURST", 1_000, 1, 10_000_000),
+    maxConnections: int(env, "MAX_CONNECTIONS", 20_000, 1, 1_000_000),
+    instanceId: env.INSTANCE_ID || env.HOSTNAME || `pid-${process.pid}`,
+    logLevel: env.LOG_LEVEL || "info",
+  };
+}
+
+/** Resolves an empty canvas id to the default one. */
+export function resolveCanvasId(canvasId: string): string {
+  return canvasId === "" ? DEFAULT_CANVAS_ID : canvasId;
+}

@@ -1,0 +1,28 @@
+/**
+ * Redis key and channel names for one canvas. The `{id}` hash tag keeps all of a
+ * canvas's keys in one slot, so the Lua write script stays valid on Redis Cluster.
+ */
+export interface CanvasKeys {
+  /** Packed RGB string, row-major, 3 bytes per pixel. */
+  pixels: string;
+  /** Hash: seq, epoch, width, height. */
+  meta: string;
+  /** Stream of recent batches (bounded history), entry id `<seq>-0`. */
+  log: string;
+  /** Pub/Sub channel on which every stored PixelBatch is published. */
+  channel: string;
+  /** Hash: gateway instance id -> encoded presence with an expiry. */
+  presence: string;
+}
+
+/** Returns the Redis names used for a canvas. */
+export function canvasKeys(canvasId: string): CanvasKeys {
+  const tag = `{${canvasId}}`;
+  return {
+    pixels: `canvas:${tag}:pixels`,
+    meta: `canvas:${tag}:meta`,
+    log: `canvas:${tag}:log`,
+    channel: `canvas:${tag}:batches`,
+    presence: `canvas:${tag}:presence`,
+  };
+}

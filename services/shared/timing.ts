@@ -1,0 +1,22 @@
+/** Every server-side timing constant, in one place. */
+
+/** Gateway pings each socket this often and terminates one that did not answer the previous ping. */
+export const HEARTBEAT_INTERVAL_MS = 30_000;
+/** A socket that sends no Hello within this time is closed with 4002. */
+export const HELLO_TIMEOUT_MS = 10_000;
+/** Longest wait between Redis reconnection attempts. */
+export const REDIS_MAX_BACKOFF_MS = 2_000;
+/** How long the gateway keeps retrying a SetPixels before answering Unavailable. */
+export const WRITE_DEADLINE_MS = 5_000;
+/** Deadline of one SetPixels attempt. */
+export const WRITE_ATTEMPT_TIMEOUT_MS = 2_000;
+/** How often a gateway refreshes its presence entry and re-reads everyone's. */
+export const PRESENCE_INTERVAL_MS = 2_000;
+/** A presence entry not refreshed for this long belongs to a dead gateway and is ignored. */
+export const PRESENCE_TTL_MS = 6_000;
+/** How long SIGTERM waits for in-flight work before exiting anyway. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+/** How often the gateway checks slow consumers' send buffers. */
+export const SLOW_CONSUMER_CHECK_MS = 250;
+/** A slow consumer still behind after this long is closed with 4001. */
+export const SLOW_CONSUMER_TIMEOUT_MS = 10_000;
