@@ -1,0 +1,46 @@
+import { existsSync } from "node:fs";
+import { createServer } from "node:http";
+import { join } from "node:path";
+import { Counter } from "prom-client";
+import { loadConfig } from "../shared/config.js";
+import { createLogger } from "../shared/logger.js";
+import { metricsRegistry } from "../shared/metrics.js";
+import { handleProbe } from "../shared/probe-routes.js";
+import { createStaticHandler, webDistDir } from "../shared/static-files.js";
+import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+
+/** The web tier in Kubernetes and the cluster: serves the built app and the probes. */
+const config = loadConfig();
+const log = createLogger("web", config.logLevel);
+const root = webDistDir();
+const requests = new Counter({
+  name: "pixel_web_requests_total",
+  help: "HTTP requests served by the web tier, by status class.",
+  labelNames: ["status"] as const,
+  registers: [metricsRegistry],
+});
+const serveStatic = createStaticHandler(root);
+let draining = false;
+
+const server = createServer((req, res) => {
+  res.on("finish", () => requests.inc({ status: `${Math.floor(res.statusCode / 100)}xx` }));
+  const handled = handleProbe(req, res, () => {
+    if (draining) return "draining";
+    if (!existsSync(join(root, "index.html"))) return `no built app at ${root} (run npm run build)`;
+    return undefined;
+  });
+  if (!handled) serveStatic(req, res);
+});
+
+server.listen(config.webPort, config.host, () => log.info({ host: config.host, port: config.webPort, root }, "web listening"));
+
+function shutdown(signal: string): void {
+  if (draining) return;
+  draining = true;
+  log.info({ signal }, "draining");
+  server.close(() => process.exit(0));
+  server.closeIdleConnections();
+  setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
+}
+process.on("SIGTERM", () => shutdown("SIGTERM"));
+process.on("SIGINT", () => shutdown("SIGINT"));
