@@ -18,4 +18,11 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 [ -d node_modules ] || npm ci
 npm run build
-npx vitest run "$@"
+mkdir -p test-results
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json "$@" || status=$?
+node -e '
+const r = JSON.parse(require("fs").readFileSync("test-results/vitest.json", "utf8"));
+console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed`);
+' || true
+exit $status
