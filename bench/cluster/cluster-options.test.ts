@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { parseClusterArgs, UsageError } from "./cluster-options.js";
+
+describe("parseClusterArgs", () => {
+  it("defaults to 4 gateways, 2 canvases, port 3000 and appendfsync everysec", () => {
+    const o = parseClusterArgs([]);
+    expect(o).not.toBe("help");
+    if (o === "help") return;
+    expect([o.gateways, o.canvases, o.port, o.appendfsync, o.canvasRouting, o.web]).toEqual([4, 2, 3000, "everysec", "balancer", true]);
+  });
+
+  it("reads every count, port, policy and repeated --env, in both --flag value and --flag=value forms", () => {
+    const o = parseClusterArgs(["--gateways", "3", "--canvases=1", "--port", "0", "--appendfsync", "always", "--env", "PIXELS_PER_SECOND=100000", "--env=LOG_LEVEL=warn", "--no-web", "--ws-balance", "leastconn", "--canvas-routing", "direct", "--gateway-port-base", "4000"]);
+    if (o === "help") throw new Error("unexpected help");
+    expect(o).toMatchObject({ gateways: 3, canvases: 1, port: 0, appendfsync: "always", web: false, wsBalance: "leastconn", canvasRouting: "direct", gatewayPortBase: 4000 });
+    expect(o.env).toEqual({ PIXELS_PER_SECOND: "100000", LOG_LEVEL: "warn" });
+  });
+
+  it("refuses bad values with a message naming the flag", () => {
+    expect(() => parseClusterArgs(["--gateways", "0"])).toThrow(/--gateways needs an integer from 1 to 64, got "0"/);
+    expect(() => parseClusterArgs(["--appendfsync", "sometimes"])).toThrow(/--appendfsync must be one of always, everysec, no/);
+    expect(() => parseClusterArgs(["--env", "lower=1"])).toThrow(/--env needs NAME=VALUE/);
+    expect(() => parseClusterArgs(["--redis-url", "http://x"])).toThrow(/--redis-url needs a redis:\/\/ URL/);
+    expect(() => parseClusterArgs(["--bogus"])).toThrow(UsageError);
+  });
+
+  it("answers help for --help", () => {
+    expect(parseClusterArgs(["--help"])).toBe("help");
+  });
+});
