@@ -1,0 +1,336 @@
+import type { PixelBatch } from "../../../gen/pixel/v1/canvas_pb.js";
+import { CloseCode, type ServerFrame, type Welcome } from "../../../gen/pixel/v1/realtime_pb.js";
+import { backoffDelayMs } from "./backoff.js";
+import { CanvasState } from "./canvas-state.js";
+import { systemClock, type Clock } from "./clock.js";
+import { Emitter } from "./emitter.js";
+import { decodeServerFrame, encodeClientFrame, helloFrame, pingFrame, placeFrame, setNameFrame, type PixelLike } from "./frame-codec.js";
+import type { CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
+import type { SocketHandle } from "./socket.js";
+import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, IMMEDIATE_RECONNECT_MIN_INTERVAL_MS } from "./timing.js";
+
+export type { CanvasChange, CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
+
+/** The close code this client uses when it drops a socket to resync (a private 4xxx code). */
+export const CLIENT_RESYNC_CLOSE = 4100;
+
+/**
+ * A client of the realtime canvas protocol: keeps a CanvasState in step with the gateway,
+ * reconnects and resyncs by itself, and shows the user's placements optimistically.
+ */
+export class CanvasClient {
+  /** The canvas as the user sees it. */
+  readonly canvas = new CanvasState();
+  private readonly events = new Emitter<CanvasClientEvents>();
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private currentState: ConnectionState = "idle";
+  private socket: SocketHandle | undefined;
+  /** Callbacks of a replaced socket carry an old generation and are ignored. */
+  private generation = 0;
+  private joined = false;
+  private attempt = 0;
+  private lastImmediateAt = -Infinity;
+  private lastReceivedAt = 0;
+  private forceSnapshot = false;
+  private reconnectTimer: unknown;
+  private connectTimer: unknown;
+  private heartbeatTimer: unknown;
+  private nextClientSeq = 1;
+  /** Placements sent on the current socket and not yet answered: client_seq -> pixel count. */
+  private readonly inFlight = new Map<number, number>();
+  private name: string;
+  private readonly canvasId: string;
+  private currentLimits: PlaceLimits = { maxPixelsPerPlace: 0, pixelsPerSecond: 0 };
+  private currentConnectionId = "";
+
+  constructor(private readonly options: CanvasClientOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.name = options.name ?? "";
+    this.canvasId = options.canvasId ?? "";
+  }
+
+  /** The current connection state. */
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** Limits from the latest Welcome (zeros before the first). */
+  get limits(): PlaceLimits {
+    return this.currentLimits;
+  }
+
+  /** The gateway's id for the current connection, for support. */
+  get connectionId(): string {
+    return this.currentConnectionId;
+  }
+
+  /** Subscribes to an event; returns the unsubscribe function. */
+  on<K extends keyof CanvasClientEvents>(name: K, listener: (event: CanvasClientEvents[K]) => void): () => void {
+    return this.events.on(name, listener);
+  }
+
+  /** Opens the first connection. */
+  start(): void {
+    if (this.currentState !== "idle") return;
+    this.setState("connecting", "start");
+    this.openSocket();
+  }
+
+  /** Closes for good: no reconnects, no events after the final state change. */
+  close(): void {
+    if (this.currentState === "closed") return;
+    this.dropSocket(CloseCode.NORMAL, "client closed");
+    this.clock.clearTimeout(this.reconnectTimer);
+    this.setState("closed", "closed by the client");
+  }
+
+  /** Changes the display name, now if joined and in every later Hello. */
+  setName(name: string): void {
+    this.name = name;
+    if (this.currentState === "live") this.send(encodeClientFrame(setNameFrame(name)));
+  }
+
+  /**
+   * Paints pixels: split into Place frames of at most Welcome.max_pixels_per_place, drawn at once
+   * on top of the canvas and rolled back if refused. While not live it refuses and draws nothing.
+   * Rate pacing is the caller's job (see PixelPacer).
+   */
+  place(pixels: readonly PixelLike[]): PlaceResult {
+    switch (this.currentState) {
+      case "live":
+        break;
+      case "idle":
+      case "connecting":
+      case "resyncing":
+      case "reconnecting":
+      case "closed":
+        return { ok: false, reason: "not-live", state: this.currentState };
+    }
+    const { width, height } = this.canvas;
+    for (const p of pixels) {
+      const integral = Number.isInteger(p.x) && Number.isInteger(p.y) && Number.isInteger(p.color);
+      if (!integral || p.x < 0 || p.y < 0 || p.x >= width || p.y >= height || p.color < 0 || p.color > 0xffffff) {
+        return { ok: false, reason: "invalid", message: `pixel (x=${p.x}, y=${p.y}, color=${p.color}) is not on the ${width}x${height} canvas or not a 0xRRGGBB colour` };
+      }
+    }
+    if (pixels.length === 0) return { ok: false, reason: "invalid", message: "no pixels to place" };
+    const chunk = Math.max(1, this.currentLimits.maxPixelsPerPlace);
+    const placements: Array<{ clientSeq: number; pixels: number }> = [];
+    for (let start = 0; start < pixels.length; start += chunk) {
+      const part = pixels.slice(start, start + chunk);
+      const clientSeq = this.takeClientSeq();
+      const rect = this.canvas.addPending(clientSeq, part);
+      this.inFlight.set(clientSeq, part.length);
+      this.send(encodeClientFrame(placeFrame(clientSeq, part)));
+      if (rect) this.events.emit("canvas", { full: false, rect });
+      placements.push({ clientSeq, pixels: part.length });
+    }
+    return { ok: true, placements };
+  }
+
+  private takeClientSeq(): number {
+    const seq = this.nextClientSeq;
+    // client_seq is a uint32 and 0 means "no placement" in Error frames.
+    this.nextClientSeq = seq >= 0xffffffff ? 1 : seq + 1;
+    return seq;
+  }
+
+  private setState(next: ConnectionState, reason: string): void {
+    const previous = this.currentState;
+    if (previous === next) return;
+    this.currentState = next;
+    this.events.emit("state", { state: next, previous, reason });
+  }
+
+  private openSocket(): void {
+    const generation = ++this.generation;
+    this.joined = false;
+    this.lastReceivedAt = this.clock.now();
+    const current = (): boolean => generation === this.generation;
+    this.socket = this.options.socketFactory(this.options.url, {
+      onOpen: () => {
+        if (!current()) return;
+        this.lastReceivedAt = this.clock.now();
+        const fresh = this.forceSnapshot || !this.canvas.loaded;
+        this.send(encodeClientFrame(helloFrame(this.canvasId, this.name, fresh ? 0n : this.canvas.seq, fresh ? 0n : this.canvas.epoch)));
+        this.scheduleHeartbeat();
+      },
+      onMessage: (data) => {
+        if (current()) this.receive(data);
+      },
+      onClose: (code, reason) => {
+        if (!current()) return;
+        this.socketLost(code, reason === "" ? `socket closed with ${code}` : `socket closed with ${code}: ${reason}`);
+      },
+    });
+    this.connectTimer = this.clock.setTimeout(() => {
+      if (current() && !this.joined) this.socketLost(CloseCode.TRY_AGAIN_LATER, `no Welcome within ${CONNECT_TIMEOUT_MS} ms`, true);
+    }, CONNECT_TIMEOUT_MS);
+  }
+
+  /** Detaches and closes the current socket, rolling back what it left unconfirmed. */
+  private dropSocket(code: number, reason: string): void {
+    this.generation++;
+    this.clock.clearTimeout(this.connectTimer);
+    this.clock.clearTimeout(this.heartbeatTimer);
+    const socket = this.socket;
+    this.socket = undefined;
+    this.joined = false;
+    socket?.close(code, reason);
+    // Their fate is unknown; a resumed stream or the next snapshot shows them if they were stored.
+    const dropped = this.canvas.rollbackUnacknowledged();
+    this.inFlight.clear();
+    if (dropped.length > 0) {
+      for (const d of dropped) this.events.emit("rollback", { clientSeq: d.clientSeq, pixels: d.pixels, reason: "connection-lost" });
+      this.events.emit("canvas", { full: true });
+    }
+  }
+
+  /** The connection ended or must be replaced: decide how soon to come back and in which state. */
+  private socketLost(code: number, reason: string, closeIt = false): void {
+    this.dropSocket(closeIt ? code : CloseCode.NORMAL, reason);
+    switch (this.currentState) {
+      case "idle":
+      case "closed":
+        return;
+      case "connecting":
+      case "live":
+      case "resyncing":
+      case "reconnecting": {
+        const resync = code === CloseCode.SLOW_CONSUMER || code === CLIENT_RESYNC_CLOSE;
+        const wantsNow = resync || code === CloseCode.SERVICE_RESTART;
+        const now = this.clock.now();
+        const immediate = wantsNow && now - this.lastImmediateAt >= IMMEDIATE_RECONNECT_MIN_INTERVAL_MS;
+        if (immediate) this.lastImmediateAt = now;
+        const delay = immediate ? 0 : backoffDelayMs(this.attempt++, this.random);
+        this.setState(resync ? "resyncing" : "reconnecting", reason);
+        this.clock.clearTimeout(this.reconnectTimer);
+        this.reconnectTimer = this.clock.setTimeout(() => {
+          if (this.currentState !== "closed") this.openSocket();
+        }, delay);
+        return;
+      }
+    }
+  }
+
+  /** Re-joins on a fresh socket; the Hello carries last_seq so the gateway can replay what was missed. */
+  private resync(reason: string, forceSnapshot: boolean): void {
+    if (forceSnapshot) this.forceSnapshot = true;
+    this.socketLost(CLIENT_RESYNC_CLOSE, reason, true);
+  }
+
+  private scheduleHeartbeat(): void {
+    this.clock.clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = this.clock.setTimeout(() => {
+      const silentFor = this.clock.now() - this.lastReceivedAt;
+      if (silentFor >= HEARTBEAT_TIMEOUT_MS) {
+        this.socketLost(CloseCode.HEARTBEAT_TIMEOUT, `nothing received for ${silentFor} ms`, true);
+        return;
+      }
+      this.send(encodeClientFrame(pingFrame(BigInt(Math.max(0, Math.floor(this.clock.now()))))));
+      this.scheduleHeartbeat();
+    }, HEARTBEAT_INTERVAL_MS);
+  }
+
+  private send(bytes: Uint8Array): void {
+    this.socket?.send(bytes);
+  }
+
+  private receive(data: Uint8Array | string): void {
+    this.lastReceivedAt = this.clock.now();
+    const decoded = decodeServerFrame(data);
+    if (!decoded.ok) {
+      this.events.emit("protocolError", { message: decoded.error });
+      return;
+    }
+    this.handleFrame(decoded.frame);
+  }
+
+  private handleFrame(frame: ServerFrame): void {
+    const f = frame.frame;
+    switch (f.case) {
+      case "welcome":
+        this.handleWelcome(f.value);
+        return;
+      case "batch":
+        this.handleBatch(f.value);
+        return;
+      case "ack": {
+        const pixels = this.inFlight.get(f.value.clientSeq) ?? 0;
+        this.inFlight.delete(f.value.clientSeq);
+        const rect = this.canvas.ack(f.value.clientSeq, f.value.seq);
+        if (rect) this.events.emit("canvas", { full: false, rect });
+        this.events.emit("ack", { clientSeq: f.value.clientSeq, seq: f.value.seq, pixels });
+        return;
+      }
+      case "error": {
+        const { code, message, clientSeq } = f.value;
+        const pixels = this.inFlight.get(clientSeq) ?? 0;
+        if (clientSeq !== 0 && this.canvas.isPending(clientSeq)) {
+          this.inFlight.delete(clientSeq);
+          const rect = this.canvas.rollback(clientSeq);
+          if (rect) this.events.emit("canvas", { full: false, rect });
+          this.events.emit("rollback", { clientSeq, pixels, reason: "refused" });
+        }
+        this.events.emit("error", { code, message, clientSeq, pixels });
+        return;
+      }
+      case "presence":
+        this.events.emit("presence", { online: f.value.online, names: [...f.value.names] });
+        return;
+      case "pong":
+        this.events.emit("pong", { rttMs: Math.max(0, this.clock.now() - Number(f.value.nonce)) });
+        return;
+      case undefined:
+        return;
+    }
+  }
+
+  private handleWelcome(welcome: Welcome): void {
+    if (welcome.resumed) {
+      if (!this.canvas.canResume(welcome.width, welcome.height, welcome.seq, welcome.epoch)) {
+        this.events.emit("protocolError", { message: `resumed Welcome at seq ${welcome.seq} epoch ${welcome.epoch} does not fit the copy at seq ${this.canvas.seq} epoch ${this.canvas.epoch}` });
+        this.resync("resumed Welcome does not fit; asking for a snapshot", true);
+        return;
+      }
+    } else {
+      const problem = this.canvas.loadSnapshot(welcome);
+      if (problem) {
+        this.events.emit("protocolError", { message: problem });
+        this.socketLost(CloseCode.TRY_AGAIN_LATER, `bad snapshot: ${problem}`, true);
+        return;
+      }
+    }
+    this.clock.clearTimeout(this.connectTimer);
+    this.joined = true;
+    this.forceSnapshot = false;
+    this.attempt = 0;
+    this.currentLimits = { maxPixelsPerPlace: welcome.maxPixelsPerPlace, pixelsPerSecond: welcome.pixelsPerSecond };
+    this.currentConnectionId = welcome.connectionId;
+    this.events.emit("welcome", welcome);
+    this.events.emit("canvas", { full: true });
+    this.setState("live", welcome.resumed ? `resumed at seq ${welcome.seq}` : `snapshot at seq ${welcome.seq}`);
+  }
+
+  private handleBatch(batch: PixelBatch): void {
+    // Before this socket's Welcome there is no base to apply to; the Welcome covers it.
+    if (!this.joined) return;
+    const result = this.canvas.applyBatch(batch);
+    switch (result.kind) {
+      case "applied":
+        if (result.dirty) this.events.emit("canvas", { full: false, rect: result.dirty });
+        this.events.emit("batch", { batch, receivedAtMs: this.clock.now() });
+        return;
+      case "duplicate":
+        return;
+      case "gap":
+        this.resync(
+          result.epochChanged ? `batch of epoch ${batch.epoch} while at epoch ${this.canvas.epoch}` : `seq gap: expected ${result.expectedSeq}, got ${result.gotSeq}`,
+          result.epochChanged,
+        );
+        return;
+    }
+  }
+}

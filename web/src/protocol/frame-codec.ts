@@ -1,0 +1,82 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { PixelSchema, type Pixel } from "../../../gen/pixel/v1/canvas_pb.js";
+import {
+  ClientFrameSchema,
+  HelloSchema,
+  PingSchema,
+  PlaceSchema,
+  ServerFrameSchema,
+  SetNameSchema,
+  type ClientFrame,
+  type ServerFrame,
+} from "../../../gen/pixel/v1/realtime_pb.js";
+
+/** A plain pixel: x, y and colour 0xRRGGBB. Generated Pixel messages fit too. */
+export interface PixelLike {
+  x: number;
+  y: number;
+  color: number;
+}
+
+/** The result of decoding bytes from the wire: a frame, or a typed failure that never throws. */
+export type DecodeResult<T> = { ok: true; frame: T } | { ok: false; error: string };
+
+/** Encodes a ClientFrame (as built by the helpers below) to the bytes of one WebSocket message. */
+export function encodeClientFrame(frame: ClientFrame): Uint8Array {
+  return toBinary(ClientFrameSchema, frame);
+}
+
+/** Encodes a ServerFrame; used by fakes, tests and tools that play the gateway. */
+export function encodeServerFrame(frame: ServerFrame): Uint8Array {
+  return toBinary(ServerFrameSchema, frame);
+}
+
+/**
+ * Decodes one WebSocket message into a ServerFrame. Text frames, garbage and an empty oneof
+ * come back as failures so the socket loop can report them instead of dying.
+ */
+export function decodeServerFrame(data: Uint8Array | ArrayBuffer | string): DecodeResult<ServerFrame> {
+  if (typeof data === "string") return { ok: false, error: "text frame: the protocol is binary protobuf only" };
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  try {
+    const frame = fromBinary(ServerFrameSchema, bytes);
+    if (frame.frame.case === undefined) return { ok: false, error: `server frame of ${bytes.length} bytes has no known frame set` };
+    return { ok: true, frame };
+  } catch (err) {
+    return { ok: false, error: `undecodable server frame of ${bytes.length} bytes: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** Decodes a ClientFrame; the counterpart used by fakes and tests that play the gateway. */
+export function decodeClientFrame(data: Uint8Array | ArrayBuffer | string): DecodeResult<ClientFrame> {
+  if (typeof data === "string") return { ok: false, error: "text frame: the protocol is binary protobuf only" };
+  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+  try {
+    const frame = fromBinary(ClientFrameSchema, bytes);
+    if (frame.frame.case === undefined) return { ok: false, error: `client frame of ${bytes.length} bytes has no known frame set` };
+    return { ok: true, frame };
+  } catch (err) {
+    return { ok: false, error: `undecodable client frame of ${bytes.length} bytes: ${err instanceof Error ? err.message : String(err)}` };
+  }
+}
+
+/** Builds a Hello frame. */
+export function helloFrame(canvasId: string, name: string, lastSeq: bigint, lastEpoch: bigint): ClientFrame {
+  return create(ClientFrameSchema, { frame: { case: "hello", value: create(HelloSchema, { canvasId, name, lastSeq, lastEpoch }) } });
+}
+
+/** Builds a Place frame. */
+export function placeFrame(clientSeq: number, pixels: readonly PixelLike[]): ClientFrame {
+  const list: Pixel[] = pixels.map((p) => create(PixelSchema, { x: p.x, y: p.y, color: p.color }));
+  return create(ClientFrameSchema, { frame: { case: "place", value: create(PlaceSchema, { clientSeq, pixels: list }) } });
+}
+
+/** Builds a SetName frame. */
+export function setNameFrame(name: string): ClientFrame {
+  return create(ClientFrameSchema, { frame: { case: "setName", value: create(SetNameSchema, { name }) } });
+}
+
+/** Builds a Ping frame. */
+export function pingFrame(nonce: bigint): ClientFrame {
+  return create(ClientFrameSchema, { frame: { case: "ping", value: create(PingSchema, { nonce }) } });
+}

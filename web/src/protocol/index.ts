@@ -1,0 +1,12 @@
+/** The public API of the DOM-free client protocol library, for the app, benchmarks and chaos tests. */
+export { CanvasClient, CLIENT_RESYNC_CLOSE } from "./canvas-client.js";
+export type { CanvasChange, CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
+export { CanvasState, type ApplyResult, type BatchLike, type SnapshotLike } from "./canvas-state.js";
+export { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame, helloFrame, pingFrame, placeFrame, setNameFrame, type DecodeResult, type PixelLike } from "./frame-codec.js";
+export { backoffDelayMs } from "./backoff.js";
+export { PixelPacer } from "./pixel-pacer.js";
+export { linePixels, type Point } from "./line-pixels.js";
+export { DirtyRegion, type Rect } from "./rect.js";
+export { systemClock, type Clock } from "./clock.js";
+export type { SocketFactory, SocketHandle, SocketHandlers } from "./socket.js";
+export * from "./timing.js";

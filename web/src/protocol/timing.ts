@@ -1,0 +1,21 @@
+/** Every client-side timing constant, in one place, so tests and the README can name them. */
+
+/** First reconnect delay ceiling; full jitter draws the real delay from [0, ceiling). */
+export const BACKOFF_BASE_MS = 100;
+/** The reconnect delay ceiling doubles per failed attempt up to this cap. */
+export const MAX_BACKOFF_MS = 2_000;
+/** How often a connected client sends a Ping, so the watchdog has something to hear. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/** A socket that delivered nothing for this long is presumed dead (half-open) and replaced. */
+export const HEARTBEAT_TIMEOUT_MS = 12_000;
+/** From opening a socket to receiving its Welcome; past this the attempt counts as failed. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * Reconnects that skip the backoff (close 1012, slow-consumer drop, seq gap) are allowed at most
+ * once per this interval, so a misbehaving server cannot drive a tight reconnect loop.
+ */
+export const IMMEDIATE_RECONNECT_MIN_INTERVAL_MS = 1_000;
+/** How often the app flushes a drag's buffered pixels into Place frames. */
+export const STROKE_FLUSH_INTERVAL_MS = 40;
+/** How long an error or refusal message stays visible in the app. */
+export const NOTICE_VISIBLE_MS = 4_000;
