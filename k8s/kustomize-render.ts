@@ -1,0 +1,191 @@
+/**
+ * Renders the kustomizations under k8s/ for the manifest tests: with `kubectl kustomize` when it
+ * is installed, otherwise with a small resolver for exactly the kustomize features this tree uses.
+ */
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseAllDocuments } from "yaml";
+
+/** A Kubernetes object as parsed from YAML; fields are checked by the tests that read them. */
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; [key: string]: unknown };
+  [key: string]: unknown;
+};
+
+/** The k8s/ directory of this checkout. */
+export const K8S_DIR = dirname(fileURLToPath(import.meta.url));
+
+/** Kinds that live outside namespaces (the only ones this tree renders). */
+const CLUSTER_SCOPED = new Set(["Namespace"]);
+
+/** Parses every document of a YAML stream, failing on the first syntax error. */
+export function parseYamlStream(text: string, source: string): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`${source}: ${doc.errors[0]?.message}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    out.push(value as K8sObject);
+  }
+  return out;
+}
+
+/** True when `kubectl kustomize` can run here. */
+export function hasKubectl(): boolean {
+  return spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
+}
+
+/** The password the test trees use in place of the operator's secret. */
+export const TEST_REDIS_PASSWORD = "throwaway-test-password";
+
+/**
+ * Copies k8s/ to a temporary directory with a throwaway Redis password file (the real one is
+ * gitignored, created by the operator, and never copied), so the kustomizations render in a
+ * fresh clone. Returns the copy's path and a function that deletes it.
+ */
+export function prepareRenderTree(options: { withPassword: boolean } = { withPassword: true }): { dir: string; cleanup: () => void } {
+  const root = mkdtempSync(join(tmpdir(), "pixel-k8s-"));
+  const dir = join(root, "k8s");
+  const secret = join(K8S_DIR, "base", "secrets", "redis.env");
+  cpSync(K8S_DIR, dir, { recursive: true, filter: (src) => !src.endsWith(".ts") && src !== secret });
+  if (options.withPassword) writeFileSync(join(dir, "base", "secrets", "redis.env"), `password=${TEST_REDIS_PASSWORD}\n`);
+  return { dir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
+}
+
+/** Renders one kustomization directory with `kubectl kustomize`. */
+export function renderWithKubectl(dir: string): K8sObject[] {
+  const result = spawnSync("kubectl", ["kustomize", dir], { encoding: "utf8", maxBuffer: 32 * 1024 * 1024 });
+  if (result.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${result.stderr}`);
+  return parseYamlStream(result.stdout, dir);
+}
+
+/** Renders with kubectl when present, else with {@link renderWithResolver}. */
+export function render(dir: string): K8sObject[] {
+  return hasKubectl() ? renderWithKubectl(dir) : renderWithResolver(dir);
+}
+
+type Kustomization = {
+  resources?: string[];
+  components?: string[];
+  namespace?: string;
+  images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
+  replicas?: { name: string; count: number }[];
+  patches?: { target: { kind: string; name: string }; patch: string }[];
+  configMapGenerator?: { name: string; literals?: string[] }[];
+  secretGenerator?: { name: string; envs?: string[] }[];
+};
+
+type PatchOp = { op: "replace" | "add" | "remove"; path: string; value?: unknown };
+
+const SUPPORTED_KEYS = new Set([
+  "apiVersion", "kind", "resources", "components", "namespace", "images", "replicas", "patches",
+  "configMapGenerator", "secretGenerator",
+]);
+
+/**
+ * Resolves a kustomization without kubectl: resources, components, namespace, images, replicas,
+ * JSON6902 patches with a kind/name target, literal ConfigMaps and env-file Secrets. Generated
+ * names keep no hash suffix. Any other kustomize field is an error, so the resolver never
+ * silently renders something different from kubectl.
+ */
+export function renderWithResolver(dir: string): K8sObject[] {
+  const file = join(dir, "kustomization.yaml");
+  const [k] = parseYamlStream(readFileSync(file, "utf8"), file) as unknown as Kustomization[];
+  if (!k) throw new Error(`${file} is empty`);
+  for (const key of Object.keys(k)) {
+    if (!SUPPORTED_KEYS.has(key)) throw new Error(`${file}: the test resolver does not support "${key}"`);
+  }
+  let objects: K8sObject[] = [];
+  for (const entry of k.resources ?? []) {
+    const path = resolve(dir, entry);
+    objects.push(...(statSync(path).isDirectory() ? renderWithResolver(path) : parseYamlStream(readFileSync(path, "utf8"), path)));
+  }
+  for (const gen of k.configMapGenerator ?? []) {
+    const data = Object.fromEntries((gen.literals ?? []).map((l) => splitPair(l)));
+    objects.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: gen.name }, data });
+  }
+  for (const gen of k.secretGenerator ?? []) {
+    const pairs = (gen.envs ?? []).flatMap((f) => readEnvFile(join(dir, f)));
+    const data = Object.fromEntries(pairs.map(([key, v]) => [key, Buffer.from(v).toString("base64")]));
+    objects.push({ apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: gen.name }, data });
+  }
+  for (const entry of k.components ?? []) objects = applyComponent(resolve(dir, entry), objects);
+  applyTransforms(k, objects, file);
+  return objects;
+}
+
+function applyComponent(dir: string, objects: K8sObject[]): K8sObject[] {
+  const added = renderWithResolver(dir);
+  return [...objects, ...added];
+}
+
+function applyTransforms(k: Kustomization, objects: K8sObject[], file: string): void {
+  for (const p of k.patches ?? []) {
+    const target = objects.find((o) => o.kind === p.target.kind && o.metadata.name === p.target.name);
+    if (!target) throw new Error(`${file}: patch target ${p.target.kind}/${p.target.name} not found`);
+    for (const op of parseYamlStream(p.patch, file)[0] as unknown as PatchOp[]) applyOp(target, op);
+  }
+  for (const r of k.replicas ?? []) {
+    const target = objects.find((o) => ["Deployment", "StatefulSet"].includes(o.kind) && o.metadata.name === r.name);
+    if (!target) throw new Error(`${file}: replicas target ${r.name} not found`);
+    (target.spec as Record<string, unknown>).replicas = r.count;
+  }
+  for (const o of objects) {
+    if (k.namespace && !CLUSTER_SCOPED.has(o.kind)) o.metadata.namespace = k.namespace;
+    for (const c of containersOf(o)) {
+      for (const img of k.images ?? []) {
+        const [name, tag] = splitImage(c.image);
+        if (name !== img.name) continue;
+        const newTag = img.digest ? `@${img.digest}` : img.newTag ? `:${img.newTag}` : tag;
+        c.image = `${img.newName ?? name}${newTag}`;
+      }
+    }
+  }
+}
+
+/** Every container (and init container) of a workload's pod template. */
+export function containersOf(o: K8sObject): { name: string; image: string; [key: string]: unknown }[] {
+  const spec = (o.spec as { template?: { spec?: Record<string, unknown> } } | undefined)?.template?.spec;
+  if (!spec) return [];
+  return [...((spec.containers as never[]) ?? []), ...((spec.initContainers as never[]) ?? [])];
+}
+
+/** Splits "name:tag" or "name@digest" into the name and the suffix including its separator. */
+export function splitImage(image: string): [string, string] {
+  const at = image.indexOf("@");
+  if (at >= 0) return [image.slice(0, at), image.slice(at)];
+  const colon = image.lastIndexOf(":");
+  if (colon > image.lastIndexOf("/")) return [image.slice(0, colon), image.slice(colon)];
+  return [image, ""];
+}
+
+function splitPair(line: string): [string, string] {
+  const eq = line.indexOf("=");
+  if (eq <= 0) throw new Error(`"${line}" is not KEY=VALUE`);
+  return [line.slice(0, eq), line.slice(eq + 1)];
+}
+
+function readEnvFile(path: string): [string, string][] {
+  if (!existsSync(path)) throw new Error(`${path} does not exist`);
+  return readFileSync(path, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).map(splitPair);
+}
+
+function applyOp(target: Record<string, unknown>, op: PatchOp): void {
+  const parts = op.path.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  const last = parts.pop();
+  if (last === undefined) throw new Error(`bad patch path ${op.path}`);
+  let node: Record<string, unknown> = target;
+  for (const part of parts) {
+    const next = node[part];
+    if (typeof next !== "object" || next === null) throw new Error(`patch path ${op.path} does not exist`);
+    node = next as Record<string, unknown>;
+  }
+  if (op.op === "remove") delete node[last];
+  else if (op.op === "replace" && !(last in node)) throw new Error(`patch path ${op.path} does not exist`);
+  else node[last] = structuredClone(op.value);
+}
