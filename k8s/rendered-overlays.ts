@@ -1,0 +1,66 @@
+/**
+ * Test fixture: the rendered base and overlays, plus lookups the policy tests share.
+ */
+import { join } from "node:path";
+import { containersOf, type K8sObject, prepareRenderTree, render } from "./kustomize-render.js";
+
+/** Every kustomization the repository ships, with the replica counts it promises (null: base). */
+export const OVERLAYS: { target: string; namespace: string | undefined; replicas: Record<string, number> }[] = [
+  { target: "base", namespace: undefined, replicas: { canvas: 1, gateway: 1, web: 1, redis: 1 } },
+  { target: "overlays/dev", namespace: "pixel-dev", replicas: { canvas: 1, gateway: 1, web: 1, redis: 1 } },
+  { target: "overlays/prod", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 } },
+  { target: "overlays/prod-monitoring", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 } },
+];
+
+/** Renders every overlay into a map keyed by target; call the returned cleanup afterwards. */
+export function renderAll(): { rendered: Map<string, K8sObject[]>; cleanup: () => void } {
+  const tree = prepareRenderTree();
+  const rendered = new Map<string, K8sObject[]>();
+  try {
+    for (const o of OVERLAYS) rendered.set(o.target, render(join(tree.dir, o.target)));
+  } finally {
+    tree.cleanup();
+  }
+  return { rendered, cleanup: () => rendered.clear() };
+}
+
+/** Workloads that run pods. */
+export function workloads(objects: K8sObject[]): K8sObject[] {
+  return objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
+}
+
+/** The one object of a kind and name; throws when absent. */
+export function find(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const found = objects.find((o) => o.kind === kind && o.metadata.name === name);
+  if (!found) throw new Error(`${kind}/${name} is not rendered`);
+  return found;
+}
+
+/** Finds a generated ConfigMap or Secret by its base name (kubectl adds a hash suffix). */
+export function findGenerated(objects: K8sObject[], kind: string, name: string): K8sObject {
+  const found = objects.find((o) => o.kind === kind && (o.metadata.name === name || new RegExp(`^${name}-[a-z0-9]{10}$`).test(o.metadata.name)));
+  if (!found) throw new Error(`${kind}/${name} is not rendered`);
+  return found;
+}
+
+/** The pod template of a workload. */
+export function podTemplate(o: K8sObject): { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> } {
+  const t = (o.spec as { template?: unknown }).template as { metadata: { labels: Record<string, string> }; spec: Record<string, unknown> } | undefined;
+  if (!t) throw new Error(`${o.kind}/${o.metadata.name} has no pod template`);
+  return t;
+}
+
+/** A container of a workload, by name. */
+export function container(o: K8sObject, name: string): Record<string, unknown> & { name: string; image: string } {
+  const c = containersOf(o).find((x) => x.name === name);
+  if (!c) throw new Error(`${o.metadata.name} has no container ${name}`);
+  return c;
+}
+
+/** A container's named port number; throws when absent. */
+export function namedPort(c: Record<string, unknown>, name: string): number {
+  const ports = (c.ports as { name?: string; containerPort: number }[] | undefined) ?? [];
+  const p = ports.find((x) => x.name === name);
+  if (!p) throw new Error(`container ${String(c.name)} has no port named ${name}`);
+  return p.containerPort;
+}
