@@ -1,0 +1,173 @@
+import WebSocket from "ws";
+import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
+import { decodeServerFrame, encodeClientFrame, helloFrame, placeFrame } from "../../web/src/protocol/frame-codec.js";
+import { scanBatchFrame, BATCH_FRAME_TAG } from "./batch-scanner.js";
+import { now } from "./clock.js";
+import type { ReaderStats } from "./reader-stats.js";
+
+/** Which system a client speaks to. */
+export type Target = "ours" | "legacy";
+
+/** One simulated user: a WebSocket that places pixels and reads everyone's. */
+export interface BenchClient {
+  /** Global client index (the writer id recorded with every pixel it sends). */
+  readonly index: number;
+  /** Resolves once the client can place and receive (Welcome for ours, open for legacy). */
+  readonly ready: Promise<void>;
+  /** Sends one pixel whose colour is the pixel id. */
+  place(x: number, y: number, id: number): void;
+  /** Closes the socket; later events are not counted as failures. */
+  close(): void;
+  /** Terminates the socket without a close handshake (fast teardown of thousands). */
+  terminate(): void;
+}
+
+/** How clients read frames. */
+export interface ClientOptions {
+  /** Decode batches with the app's frame codec instead of the in-place scanner (slower, for comparison). */
+  fullDecode: boolean;
+}
+
+const COLOR_NEEDLE = Buffer.from('"color":"#');
+
+function hexAt(buf: Buffer, at: number): number {
+  let v = 0;
+  for (let i = at; i < at + 6; i++) {
+    const c = buf[i]!;
+    v = v * 16 + (c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x57);
+  }
+  return v;
+}
+
+function hex6(id: number): string {
+  return "#" + id.toString(16).padStart(6, "0");
+}
+
+/** Receive time of the frame being scanned, shared by the allocation-free colour visitors. */
+let frameTime = 0;
+
+/**
+ * Opens a client of either target. `steadyIndex` is the reader's slot in the worker's
+ * per-phase receipt counts, or -1 for a churning client that is not loss-counted.
+ */
+export function openClient(target: Target, url: string, index: number, steadyIndex: number, stats: ReaderStats, options: ClientOptions): BenchClient {
+  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const startedAt = now();
+  let closing = false;
+  let welcomed = false;
+  let lastSeq = 0;
+  let resolveReady!: () => void;
+  let rejectReady!: (err: Error) => void;
+  const ready = new Promise<void>((res, rej) => {
+    resolveReady = () => {
+      stats.connectLatency.record((now() - startedAt) * 1000);
+      res();
+    };
+    rejectReady = rej;
+  });
+  // A failed connect is reported through `ready`; avoid an unhandled rejection when nobody awaits it.
+  ready.catch(() => undefined);
+  const visit = (color: number) => stats.pixel(color, index, steadyIndex, frameTime);
+
+  ws.on("error", (err) => {
+    if (!welcomed) rejectReady(err);
+  });
+  ws.on("close", (code) => {
+    if (!welcomed) rejectReady(new Error(`closed with ${code} before ready`));
+    else if (!closing) stats.unexpectedCloses++;
+  });
+
+  if (target === "legacy") {
+    ws.on("open", () => {
+      welcomed = true;
+      resolveReady();
+    });
+    ws.on("message", (data: Buffer) => {
+      frameTime = now();
+      stats.frames++;
+      stats.bytes += data.length;
+      const at = data.indexOf(COLOR_NEEDLE);
+      if (at >= 0) visit(hexAt(data, at + COLOR_NEEDLE.length));
+      else stats.error("legacy_error", 0);
+    });
+    return {
+      index,
+      ready,
+      place(x, y, id) {
+        if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "place", x, y, color: hex6(id) }));
+      },
+      close() {
+        closing = true;
+        ws.close();
+      },
+      terminate() {
+        closing = true;
+        ws.terminate();
+      },
+    };
+  }
+
+  ws.on("open", () => ws.send(encodeClientFrame(helloFrame("", `bench-${index}`, 0n, 0n))));
+  ws.on("message", (data: Buffer) => {
+    frameTime = now();
+    stats.frames++;
+    stats.bytes += data.length;
+    if (data[0] === BATCH_FRAME_TAG && !options.fullDecode) {
+      onSeq(scanBatchFrame(data, visit));
+      return;
+    }
+    const decoded = decodeServerFrame(data);
+    if (!decoded.ok) {
+      stats.error("undecodable", 0);
+      return;
+    }
+    const frame = decoded.frame.frame;
+    switch (frame.case) {
+      case "batch":
+        for (const p of frame.value.pixels) visit(p.color);
+        onSeq(Number(frame.value.seq));
+        break;
+      case "welcome":
+        if (welcomed) stats.resyncs++;
+        lastSeq = Number(frame.value.seq);
+        if (!welcomed) {
+          welcomed = true;
+          resolveReady();
+        }
+        break;
+      case "ack":
+        stats.ack(frame.value.clientSeq);
+        break;
+      case "error":
+        stats.error(ErrorCode[frame.value.code] ?? String(frame.value.code), frame.value.clientSeq !== 0 ? 1 : 0);
+        break;
+      case "presence":
+      case "pong":
+      case undefined:
+        break;
+    }
+  });
+
+  function onSeq(seq: number): void {
+    if (!welcomed) return;
+    if (seq > lastSeq + 1) stats.seqGaps += seq - lastSeq - 1;
+    else if (seq <= lastSeq) stats.seqDuplicates++;
+    if (seq > lastSeq) lastSeq = seq;
+  }
+
+  return {
+    index,
+    ready,
+    place(x, y, id) {
+      if (ws.readyState === WebSocket.OPEN) ws.send(encodeClientFrame(placeFrame(id, [{ x, y, color: id }])));
+    },
+    close() {
+      closing = true;
+      ws.close();
+    },
+    terminate() {
+      closing = true;
+      ws.terminate();
+    },
+  };
+}

@@ -1,0 +1,193 @@
+/**
+ * A load-generator thread: it owns a share of the clients, paces their writes from
+ * a timer, reads their frames, and answers requests from the main thread (LoadPool).
+ */
+import { parentPort } from "node:worker_threads";
+import { openClient, type BenchClient, type ClientOptions, type Target } from "./bench-client.js";
+import { now } from "./clock.js";
+import { ReaderStats } from "./reader-stats.js";
+import { SharedState } from "./shared-state.js";
+import type { ClientSpec, ConnectResult, WorkerEnvelope, WorkerReport, WorkerRequest, WriterSpec } from "./worker-protocol.js";
+
+/** Send loop period: short enough to spread each writer's pixels, long enough to batch timer work. */
+const TICK_MS = 5;
+
+interface Writer {
+  client: BenchClient;
+  rate: number;
+  sent: number;
+  /** Random phase offset, so writers do not all send on the same tick. */
+  offset: number;
+}
+
+let target: Target = "legacy";
+let shared: SharedState | undefined;
+let options: ClientOptions = { fullDecode: false };
+let width = 50;
+let height = 50;
+let stats: ReaderStats | undefined;
+const clients = new Map<number, BenchClient>();
+let steadyCount = 0;
+let writers: Writer[] = [];
+let sendTimer: NodeJS.Timeout | undefined;
+let phase = 0;
+let phaseStart = 0;
+let sentInPhase = 0;
+let maxSendLagMs = 0;
+let churnTimer: NodeJS.Timeout | undefined;
+const churnClients = new Set<BenchClient>();
+let churnConnects = 0;
+let churnFailures = 0;
+
+async function connect(specs: ClientSpec[], concurrency: number): Promise<ConnectResult> {
+  const result: ConnectResult = { ok: 0, failed: 0, firstError: undefined };
+  let next = 0;
+  const runOne = async (): Promise<void> => {
+    while (next < specs.length) {
+      const spec = specs[next++]!;
+      const steadyIndex = spec.steady ? steadyCount++ : -1;
+      if (spec.steady && stats!.received.length < steadyCount) {
+        const grown = new Int32Array(Math.max(steadyCount, stats!.received.length * 2));
+        grown.set(stats!.received);
+        stats!.received = grown;
+      }
+      const client = openClient(target, spec.url, spec.index, steadyIndex, stats!, options);
+      try {
+        await client.ready;
+        clients.set(spec.index, client);
+        result.ok++;
+      } catch (err) {
+        result.failed++;
+        result.firstError ??= (err as Error).message;
+        client.terminate();
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, concurrency) }, runOne));
+  return result;
+}
+
+function tick(): void {
+  const t = now();
+  const elapsed = (t - phaseStart) / 1000;
+  for (const w of writers) {
+    const due = Math.floor(w.rate * elapsed + w.offset) - w.sent;
+    if (due > 1) maxSendLagMs = Math.max(maxSendLagMs, ((due - 1) / w.rate) * 1000);
+    for (let k = 0; k < due; k++) {
+      const id = shared!.claim(w.client.index, phase, now());
+      w.client.place(id % width, Math.floor(id / width) % height, id);
+      w.sent++;
+      sentInPhase++;
+    }
+  }
+}
+
+function startPhase(nextPhase: number, specs: WriterSpec[]): void {
+  stopSending();
+  phase = nextPhase;
+  stats!.reset(phase);
+  sentInPhase = 0;
+  maxSendLagMs = 0;
+  churnConnects = 0;
+  churnFailures = 0;
+  writers = specs.flatMap((s) => {
+    const client = clients.get(s.index);
+    return client && s.pixelsPerSecond > 0 ? [{ client, rate: s.pixelsPerSecond, sent: 0, offset: Math.random() }] : [];
+  });
+  phaseStart = now();
+  sendTimer = setInterval(tick, TICK_MS);
+}
+
+function stopSending(): void {
+  if (sendTimer) clearInterval(sendTimer);
+  sendTimer = undefined;
+}
+
+function startChurn(urls: string[], perSecond: number, lifetimeMs: number, firstIndex: number): void {
+  let n = 0;
+  churnTimer = setInterval(() => {
+    const index = firstIndex + n;
+    const url = urls[n++ % urls.length]!;
+    const client = openClient(target, url, index, -1, stats!, options);
+    churnClients.add(client);
+    client.ready.then(() => {
+      churnConnects++;
+      setTimeout(() => {
+        client.close();
+        churnClients.delete(client);
+      }, lifetimeMs);
+    }, () => {
+      churnFailures++;
+      churnClients.delete(client);
+      client.terminate();
+    });
+  }, 1000 / perSecond);
+}
+
+function report(): WorkerReport {
+  const s = stats!;
+  return {
+    latency: s.latency.counts.slice(),
+    ackLatency: s.ackLatency.counts.slice(),
+    connectLatency: s.connectLatency.counts.slice(),
+    frames: s.frames,
+    bytes: s.bytes,
+    pixels: s.pixels,
+    unknownPixels: s.unknownPixels,
+    seqGaps: s.seqGaps,
+    seqDuplicates: s.seqDuplicates,
+    resyncs: s.resyncs,
+    errorsByCode: s.errorsByCode,
+    unexpectedCloses: s.unexpectedCloses,
+    received: Array.from(s.received.subarray(0, steadyCount)),
+    sent: sentInPhase,
+    churnConnects,
+    churnFailures,
+    maxSendLagMs: Math.round(maxSendLagMs),
+  };
+}
+
+async function handle(request: WorkerRequest): Promise<unknown> {
+  switch (request.type) {
+    case "init":
+      target = request.target;
+      shared = new SharedState(request.buffers);
+      options = request.options;
+      width = request.width;
+      height = request.height;
+      stats = new ReaderStats(shared, 64);
+      return undefined;
+    case "connect":
+      return connect(request.clients, request.concurrency);
+    case "phase":
+      startPhase(request.phase, request.writers);
+      return undefined;
+    case "stop":
+      stopSending();
+      return sentInPhase;
+    case "churn":
+      startChurn(request.urls, request.perSecond, request.lifetimeMs, request.firstIndex);
+      return undefined;
+    case "stop-churn":
+      if (churnTimer) clearInterval(churnTimer);
+      churnTimer = undefined;
+      return undefined;
+    case "report":
+      return report();
+    case "close":
+      stopSending();
+      if (churnTimer) clearInterval(churnTimer);
+      for (const c of clients.values()) c.terminate();
+      for (const c of churnClients) c.terminate();
+      clients.clear();
+      churnClients.clear();
+      return undefined;
+  }
+}
+
+parentPort!.on("message", (envelope: WorkerEnvelope) => {
+  handle(envelope.request).then(
+    (result) => parentPort!.postMessage({ id: envelope.id, result }),
+    (err: Error) => parentPort!.postMessage({ id: envelope.id, error: err.message }),
+  );
+});

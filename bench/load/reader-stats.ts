@@ -1,0 +1,79 @@
+import { HdrHistogram } from "../hdr-histogram.js";
+import { now } from "./clock.js";
+import { Control, RING_MASK, type SharedState } from "./shared-state.js";
+
+/**
+ * What one worker thread counts while its clients read: the latency histogram,
+ * frames, pixels, and per-steady-reader receipts of the current phase. One
+ * instance per thread; every method is allocation-free.
+ */
+export class ReaderStats {
+  /** Place sent -> pixel received by another client, in microseconds. */
+  readonly latency = new HdrHistogram();
+  /** Place sent -> Ack received by the writer, in microseconds (ours only). */
+  readonly ackLatency = new HdrHistogram();
+  /** Socket open -> ready (Welcome for ours, open for legacy), in microseconds. */
+  readonly connectLatency = new HdrHistogram();
+  frames = 0;
+  bytes = 0;
+  pixels = 0;
+  /** Colours that matched no pixel we sent (someone else's, or too old). */
+  unknownPixels = 0;
+  seqGaps = 0;
+  seqDuplicates = 0;
+  resyncs = 0;
+  errorsByCode: Record<string, number> = {};
+  unexpectedCloses = 0;
+  /** Pixels received in the current phase, by local steady reader index. */
+  received: Int32Array;
+  phase = 0;
+
+  constructor(private readonly shared: SharedState, steadyReaders: number) {
+    this.received = new Int32Array(steadyReaders);
+  }
+
+  /** Records one received pixel colour for a reader (steadyIndex -1 for a churning client). */
+  pixel(color: number, reader: number, steadyIndex: number, at: number): void {
+    this.pixels++;
+    const slot = color & RING_MASK;
+    const s = this.shared;
+    if (s.slotId[slot] !== color) {
+      this.unknownPixels++;
+      return;
+    }
+    if (s.writerOf[slot] !== reader) this.latency.record((at - s.sendTime[slot]!) * 1000);
+    if (steadyIndex >= 0 && s.phaseOf[slot] === this.phase) {
+      this.received[steadyIndex]!++;
+      Atomics.add(s.control, Control.Delivered, 1);
+    }
+  }
+
+  /** Records an Ack for the pixel id the writer used as client_seq. */
+  ack(id: number): void {
+    const slot = id & RING_MASK;
+    if (this.shared.slotId[slot] === id) this.ackLatency.record((now() - this.shared.sendTime[slot]!) * 1000);
+  }
+
+  /** Counts a refused pixel (an Error naming a Place) and an error by code. */
+  error(code: string, refusedPixels: number): void {
+    this.errorsByCode[code] = (this.errorsByCode[code] ?? 0) + 1;
+    if (refusedPixels > 0) Atomics.add(this.shared.control, Control.Rejected, refusedPixels);
+  }
+
+  /** Clears everything measured (between phases). */
+  reset(phase: number): void {
+    this.phase = phase;
+    this.latency.reset();
+    this.ackLatency.reset();
+    this.frames = 0;
+    this.bytes = 0;
+    this.pixels = 0;
+    this.unknownPixels = 0;
+    this.seqGaps = 0;
+    this.seqDuplicates = 0;
+    this.resyncs = 0;
+    this.errorsByCode = {};
+    this.unexpectedCloses = 0;
+    this.received.fill(0);
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * The benchmark harness: `npm run bench -- <scenario> [--flags]`. Starts Redis and
+ * the target (ours or the legacy peer) as real processes, drives them from worker
+ * threads, and writes JSON, a Markdown summary and an SVG latency chart to bench/results/.
+ */
+import { parseFlags, UsageError, type FlagDefaults } from "./flags.js";
+import { LoadPool } from "./load/load-pool.js";
+import type { Target } from "./load/bench-client.js";
+import type { BenchResult } from "./report/bench-result.js";
+import { writeResults } from "./report/write-results.js";
+import { collectRunInfo } from "./run-info.js";
+import { connections } from "./scenarios/connections.js";
+import { fanout } from "./scenarios/fanout.js";
+import { knee } from "./scenarios/knee.js";
+import { COMMON_DEFAULTS, type CommonFlags, type Scenario, type ScenarioContext } from "./scenarios/scenario.js";
+import { seedStress } from "./scenarios/seed-stress.js";
+import { startTarget } from "./targets.js";
+
+const SCENARIOS: Array<Scenario<FlagDefaults>> = [seedStress, fanout, connections, knee] as unknown as Array<Scenario<FlagDefaults>>;
+
+function log(message: string): void {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+function usage(): string {
+  const lines = ["Usage: npm run bench -- <scenario> [--flags]", "", "Scenarios:"];
+  for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
+  lines.push("  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web (see bench/rpc/)", "", "Flags (defaults of seed-stress; each scenario overrides some):");
+  for (const [k, v] of Object.entries({ ...COMMON_DEFAULTS, ...seedStress.defaults })) lines.push(`  --${k} ${JSON.stringify(v)}`);
+  return lines.join("\n");
+}
+
+function parseEnvList(list: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of list.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(pair);
+    if (!m) throw new UsageError(`--server-env needs NAME=VALUE[,NAME=VALUE], got "${pair}"`);
+    env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
+/** Runs one scenario against one target and writes its result files; returns their paths. */
+export async function runScenario(argv: string[]): Promise<{ json: string; md: string; svg: string; result: BenchResult }> {
+  const [name, ...rest] = argv;
+  const scenario = SCENARIOS.find((s) => s.name === name);
+  if (!scenario) throw new UsageError(`unknown scenario "${name ?? ""}"\n\n${usage()}`);
+  const flags = parseFlags(rest, { ...COMMON_DEFAULTS, ...scenario.defaults }) as FlagDefaults & CommonFlags;
+  if (flags.target !== "ours" && flags.target !== "legacy") throw new UsageError(`--target must be ours or legacy, got "${flags.target}"`);
+  if (!["always", "everysec", "no"].includes(flags.appendfsync)) throw new UsageError(`--appendfsync must be always, everysec or no`);
+  const target = flags.target as Target;
+  const run = await collectRunInfo(argv);
+  log(`${scenario.name} against ${target}: starting Redis and ${flags.gateways} gateway(s)`);
+  const system = await startTarget(target, {
+    gateways: flags.gateways,
+    canvases: flags.canvases,
+    width: flags.width,
+    height: flags.height,
+    redis: { appendonly: true, appendfsync: flags.appendfsync as "always" | "everysec" | "no" },
+    env: { ...scenario.serverEnv?.(flags), ...parseEnvList(flags["server-env"]) },
+  });
+  let pool: LoadPool | undefined;
+  try {
+    pool = await LoadPool.start(target, Math.max(1, Math.round(flags.workers)), { fullDecode: flags["full-decode"] }, flags.width, flags.height);
+    const processes = [...system.processes, { role: "load-generator", pid: process.pid }];
+    const ctx: ScenarioContext<FlagDefaults> = { flags, system, pool, processes, log };
+    const outcome = await scenario.run(ctx);
+    const result: BenchResult = {
+      scenario: scenario.name,
+      target,
+      run,
+      parameters: flags,
+      headline: outcome.headline,
+      generator: { workers: pool.size, pid: process.pid },
+      phases: outcome.phases.filter((p) => p.name !== "warmup"),
+      notes: outcome.notes,
+    };
+    const paths = writeResults(result, flags.out);
+    return { ...paths, result };
+  } finally {
+    await pool?.close();
+    await system.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.length === 0 || argv[0] === "--help" || argv[0] === "help") {
+    process.stdout.write(usage() + "\n");
+    return;
+  }
+  if (argv[0] === "rpc") {
+    const { runRpcBench } = await import("./rpc/rpc-bench.js");
+    await runRpcBench(argv.slice(1), log);
+    return;
+  }
+  const { json, md, result } = await runScenario(argv);
+  process.stdout.write(`${JSON.stringify(result.headline)}\nwrote ${json}\nwrote ${md}\n`);
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  main().then(
+    () => process.exit(0),
+    (err: Error) => {
+      process.stderr.write(`${err instanceof UsageError ? err.message : err.stack ?? err.message}\n`);
+      process.exit(err instanceof UsageError ? 2 : 1);
+    },
+  );
+}

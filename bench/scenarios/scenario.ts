@@ -1,0 +1,76 @@
+import type { FlagDefaults } from "../flags.js";
+import type { LoadPool } from "../load/load-pool.js";
+import type { WriterSpec } from "../load/worker-protocol.js";
+import type { PhaseResult } from "../phase.js";
+import type { WatchedProcess } from "../proc-stats.js";
+import type { RunningTarget } from "../targets.js";
+
+/** Flags every scenario takes, with their defaults. */
+export const COMMON_DEFAULTS = {
+  /** ours | legacy */
+  target: "ours",
+  gateways: 2,
+  /** Canvas replicas of ours (the legacy peer always runs one REST API). */
+  canvases: 2,
+  /** Load-generator worker threads. */
+  workers: 1,
+  width: 50,
+  height: 50,
+  /** Directory for the result files. */
+  out: "bench/results",
+  /** Redis AOF fsync policy, the same for both targets. */
+  appendfsync: "everysec",
+  /** Longest wait for in-flight deliveries after the last send of a phase. */
+  "drain-ms": 5000,
+  /** Decode every batch with the app's frame codec instead of the in-place scanner. */
+  "full-decode": false,
+  /** Unmeasured load before the measured phase, to warm up JITs and connections. */
+  "warmup-seconds": 3,
+  /** Clients each worker connects at once. */
+  "connect-concurrency": 50,
+  /** Extra env for our services, comma-separated NAME=VALUE. */
+  "server-env": "",
+} satisfies FlagDefaults;
+
+/** Common flags as parsed. */
+export type CommonFlags = typeof COMMON_DEFAULTS;
+
+/** What a scenario gets to work with. */
+export interface ScenarioContext<F> {
+  flags: F & CommonFlags;
+  system: RunningTarget;
+  pool: LoadPool;
+  /** Server processes plus the generator itself. */
+  processes: WatchedProcess[];
+  log(message: string): void;
+}
+
+/** What a scenario hands back for the result file. */
+export interface ScenarioOutcome {
+  phases: PhaseResult[];
+  headline: Record<string, number | string | boolean>;
+  notes: string[];
+}
+
+/** One benchmark scenario. */
+export interface Scenario<F extends FlagDefaults> {
+  name: string;
+  description: string;
+  defaults: F;
+  /** Environment our services need for this scenario (e.g. a higher per-connection rate limit). */
+  serverEnv?(flags: F & CommonFlags): Record<string, string>;
+  run(ctx: ScenarioContext<F>): Promise<ScenarioOutcome>;
+}
+
+/** Spreads an aggregate rate evenly over the first `writers` clients. */
+export function evenWriters(writers: number, aggregate: number): WriterSpec[] {
+  return Array.from({ length: writers }, (_, index) => ({ index, pixelsPerSecond: aggregate / writers }));
+}
+
+/** Connects `count` steady clients and throws with the first error if any failed. */
+export async function connectSteady(ctx: ScenarioContext<unknown>, count: number): Promise<number> {
+  const started = performance.now();
+  const result = await ctx.pool.connect(0, count, ctx.system.gatewayUrls, true, ctx.flags["connect-concurrency"]);
+  if (result.failed > 0) throw new Error(`${result.failed} of ${count} clients failed to connect; first error: ${result.firstError}`);
+  return performance.now() - started;
+}

@@ -1,0 +1,76 @@
+import type { Target } from "./load/bench-client.js";
+import { startLegacy } from "./peers/legacy/launch.js";
+import type { WatchedProcess } from "./proc-stats.js";
+import { startBenchRedis, type BenchRedisOptions } from "./redis-process.js";
+
+/** A running system under test, either ours or the legacy peer, on its own Redis. */
+export interface RunningTarget {
+  target: Target;
+  /** ws:// URL of every gateway, connected to directly (no balancer, for both targets). */
+  gatewayUrls: string[];
+  /** Every server process including Redis, for CPU and RSS. */
+  processes: WatchedProcess[];
+  redisUrl: string;
+  stop(): Promise<void>;
+}
+
+/** How to start a target. */
+export interface TargetOptions {
+  gateways: number;
+  /** Canvas replicas (ours) or REST API processes (legacy: always 1). */
+  canvases: number;
+  width: number;
+  height: number;
+  redis: BenchRedisOptions;
+  /** Extra environment for our services, e.g. PIXELS_PER_SECOND. */
+  env: Record<string, string>;
+}
+
+/**
+ * Starts Redis, then the target's processes on it: for ours, bench/cluster's
+ * startCluster (canvas and gateway replicas, no web); for legacy, the peer launcher.
+ */
+export async function startTarget(target: Target, o: TargetOptions): Promise<RunningTarget> {
+  const redis = await startBenchRedis(o.redis);
+  const redisProc: WatchedProcess = { role: "redis", pid: redis.pid };
+  try {
+    if (target === "legacy") {
+      const legacy = await startLegacy({ redisUrl: redis.url, gateways: o.gateways, width: o.width, height: o.height });
+      return {
+        target,
+        gatewayUrls: legacy.gatewayUrls,
+        processes: [redisProc, ...legacy.processes],
+        redisUrl: redis.url,
+        async stop() {
+          await legacy.stop();
+          await redis.stop();
+        },
+      };
+    }
+    const { startCluster } = await import("./cluster/cluster.js");
+    const cluster = await startCluster({
+      gateways: o.gateways,
+      canvases: o.canvases,
+      web: false,
+      redisUrl: redis.url,
+      env: { CANVAS_WIDTH: String(o.width), CANVAS_HEIGHT: String(o.height), LOG_LEVEL: "warn", ...o.env },
+    });
+    const processes: WatchedProcess[] = [redisProc];
+    for (const c of cluster.canvases) if (c.pid) processes.push({ role: c.id, pid: c.pid });
+    for (const g of cluster.gateways) if (g.pid) processes.push({ role: g.id, pid: g.pid });
+    if (cluster.haproxy.pid) processes.push({ role: "haproxy", pid: cluster.haproxy.pid });
+    return {
+      target,
+      gatewayUrls: cluster.gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
+      processes,
+      redisUrl: redis.url,
+      async stop() {
+        await cluster.stop();
+        await redis.stop();
+      },
+    };
+  } catch (err) {
+    await redis.stop();
+    throw err;
+  }
+}
