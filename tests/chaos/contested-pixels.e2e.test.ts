@@ -1,0 +1,17 @@
+import { describe, expect, it } from "vitest";
+import { CONTESTED_SHORT, runContestedPixels } from "../../bench/chaos/contested-pixels.js";
+import { formatResult } from "../../bench/chaos/suite-result.js";
+
+describe("contested pixels across gateways (short form)", () => {
+  it("20 clients on 2 gateways hammering 10 pixels converge byte for byte with GetCanvas and each other", async () => {
+    const result = await runContestedPixels(CONTESTED_SHORT);
+    const f = result.figures;
+    expect(result.failures, formatResult(result)).toEqual([]);
+    expect(Object.values(f.clientsPerGateway)).toEqual([10, 10]);
+    expect(f.acked).toBeGreaterThan(0);
+    expect(f.writesPerContestedPixel).toBeGreaterThan(20);
+    expect(f.divergentPixels).toBe(0);
+    expect(f.divergentClients).toBe(0);
+    expect(f.lostAckedPixels).toBe(0);
+  }, 90_000);
+});
