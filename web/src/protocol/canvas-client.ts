@@ -172,13 +172,15 @@ export class CanvasClient {
 
   /** Detaches and closes the current socket, rolling back what it left unconfirmed. */
   private dropSocket(code: number, reason: string): void {
+    // Browsers throw on close codes other than 1000 and 3000-4999 (1013 is for servers only).
+    const closeCode = code === CloseCode.NORMAL || (code >= 3000 && code <= 4999) ? code : CloseCode.NORMAL;
     this.generation++;
     this.clock.clearTimeout(this.connectTimer);
     this.clock.clearTimeout(this.heartbeatTimer);
     const socket = this.socket;
     this.socket = undefined;
     this.joined = false;
-    socket?.close(code, reason);
+    socket?.close(closeCode, reason.slice(0, 120));
     // Their fate is unknown; a resumed stream or the next snapshot shows them if they were stored.
     const dropped = this.canvas.rollbackUnacknowledged();
     this.inFlight.clear();

@@ -1,0 +1,84 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { CanvasClient } from "../protocol/canvas-client.js";
+import type { ConnectionState } from "../protocol/canvas-client-types.js";
+import { browserSocketFactory, gatewayUrl } from "./browser-socket.js";
+import { ColorPicker, PRESET_COLORS } from "./ColorPicker.js";
+import { connectionLostText, errorText, refusalText } from "./messages.js";
+import { loadName, saveName } from "./name-storage.js";
+import { NoticeList } from "./NoticeList.js";
+import { NoticeStore, type Notice } from "./notice-store.js";
+import { PeoplePanel } from "./PeoplePanel.js";
+import { PixelCanvas } from "./PixelCanvas.js";
+import { StatusBadge } from "./StatusBadge.js";
+import { StrokeSender } from "./stroke-sender.js";
+
+/** The whole page: one CanvasClient for the page's lifetime, and the panels around the canvas. */
+export function App() {
+  const [name, setName] = useState(loadName);
+  const [color, setColor] = useState<number>(PRESET_COLORS[4]);
+  const [state, setState] = useState<ConnectionState>("idle");
+  const [presence, setPresence] = useState<{ online: number; names: string[] }>({ online: 0, names: [] });
+  const [notices, setNotices] = useState<readonly Notice[]>([]);
+  const [rttMs, setRttMs] = useState<number | undefined>(undefined);
+
+  const { client, sender, store } = useMemo(() => {
+    const store = new NoticeStore(setNotices);
+    const canvasId = new URLSearchParams(location.search).get("canvas") ?? "";
+    const client = new CanvasClient({ url: gatewayUrl(location), socketFactory: browserSocketFactory, canvasId, name });
+    const sender = new StrokeSender(client, (refusal) => store.push("error", refusalText(refusal)));
+    return { client, sender, store };
+    // One client per page: the name is sent later with SetName, not by recreating the client.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, []);
+
+  useEffect(() => {
+    const offs = [
+      client.on("state", (e) => {
+        setState(e.state);
+        if (e.state !== "live") sender.cancel();
+      }),
+      client.on("presence", setPresence),
+      client.on("error", (e) => store.push("error", errorText(e.code, e.message, e.pixels))),
+      client.on("rollback", (e) => {
+        if (e.reason === "connection-lost") store.push("info", connectionLostText(e.pixels));
+      }),
+      client.on("pong", (e) => setRttMs(Math.round(e.rttMs))),
+    ];
+    client.start();
+    return () => {
+      for (const off of offs) off();
+      client.close();
+    };
+  }, [client, sender, store]);
+
+  const rename = (next: string): void => {
+    setName(next);
+    saveName(next);
+    client.setName(next);
+  };
+
+  return (
+    <div class="app" data-state={state}>
+      <header class="topbar">
+        <h1>
+          <span class="logo" aria-hidden="true">
+            <i /> <i /> <i /> <i />
+          </span>
+          Pixel Playground
+        </h1>
+        <StatusBadge state={state} rttMs={rttMs} />
+      </header>
+      <main class="layout">
+        <section class="board" aria-label="Canvas">
+          <PixelCanvas client={client} sender={sender} color={color} state={state} onRefused={() => store.push("error", refusalText({ ok: false, reason: "not-live", state: client.state }))} />
+          <p class="hint">Click or drag to paint. Everyone here sees it live.</p>
+        </section>
+        <aside class="side">
+          <ColorPicker color={color} onChange={setColor} />
+          <PeoplePanel name={name} onRename={rename} online={presence.online} names={presence.names} />
+        </aside>
+      </main>
+      <NoticeList notices={notices} onDismiss={(id) => store.dismiss(id)} />
+    </div>
+  );
+}
