@@ -138,13 +138,16 @@ for (const overlay of OVERLAYS) {
       }
     });
 
-    it("probes hit the configured ports: native gRPC health on canvas, HTTP /healthz and /readyz elsewhere", () => {
+    it("probes hit the configured ports: native gRPC readiness on canvas, HTTP /healthz liveness, /readyz elsewhere", () => {
       const canvas = container(find(objects(), "Deployment", "canvas"), "canvas");
-      for (const kind of ["livenessProbe", "readinessProbe", "startupProbe"]) {
+      const canvasReady = canvas.readinessProbe as Probe;
+      expect(canvasReady.grpc).toEqual({ port: DEFAULT_PORTS.canvasGrpc, service: "pixel.v1.CanvasService" });
+      // Liveness must not depend on Redis (the gRPC health status does): /healthz on the HTTP port.
+      for (const kind of ["livenessProbe", "startupProbe"]) {
         const probe = canvas[kind] as Probe;
-        expect(probe.grpc?.port, `canvas ${kind}`).toBe(DEFAULT_PORTS.canvasGrpc);
+        expect(probe.httpGet?.path, `canvas ${kind}`).toBe("/healthz");
+        expect(resolvePort(canvas, probe.httpGet?.port ?? -1), `canvas ${kind}`).toBe(DEFAULT_PORTS.canvasHttp);
       }
-      expect((canvas.readinessProbe as Probe).grpc?.service).toBe("pixel.v1.CanvasService");
       for (const [name, port] of [["gateway", DEFAULT_PORTS.gateway], ["web", DEFAULT_PORTS.web]] as const) {
         const c = container(find(objects(), "Deployment", name), name);
         const live = c.livenessProbe as Probe;
