@@ -1,0 +1,63 @@
+/**
+ * The recent framed batches of one room, contiguous in seq, bounded by count and by
+ * bytes. A reconnecting client whose last_seq is still covered gets exactly the
+ * frames after it instead of a whole snapshot.
+ */
+export class BatchRing {
+  private frames: Buffer[] = [];
+  private head = 0;
+  private bytes = 0;
+  /** Seq of frames[head]; meaningful only while the ring is not empty. */
+  private firstSeq = 0n;
+
+  constructor(
+    private readonly maxBatches: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  /** Number of frames held. */
+  get size(): number {
+    return this.frames.length - this.head;
+  }
+
+  /** Appends the frame of batch `seq`, which must follow the last one; evicts the oldest over the bounds. */
+  push(seq: bigint, frame: Buffer): void {
+    if (this.size > 0 && seq !== this.firstSeq + BigInt(this.size)) {
+      throw new Error(`ring expects seq ${this.firstSeq + BigInt(this.size)}, got ${seq}`);
+    }
+    if (this.size === 0) this.firstSeq = seq;
+    this.frames.push(frame);
+    this.bytes += frame.length;
+    while (this.size > 1 && (this.size > this.maxBatches || this.bytes > this.maxBytes)) {
+      this.bytes -= this.frames[this.head]!.length;
+      this.frames[this.head] = EMPTY;
+      this.head++;
+      this.firstSeq++;
+    }
+    // Compact now and then so the array does not grow without bound.
+    if (this.head > 1024 && this.head * 2 > this.frames.length) {
+      this.frames = this.frames.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Forgets everything (after a resync the history before the snapshot no longer chains). */
+  clear(): void {
+    this.frames = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+
+  /**
+   * The frames with seq in (afterSeq, currentSeq], or undefined when some of them were
+   * evicted. `currentSeq` is the room's seq, which the last frame (if any) carries.
+   */
+  since(afterSeq: bigint, currentSeq: bigint): Buffer[] | undefined {
+    if (afterSeq === currentSeq) return [];
+    if (afterSeq > currentSeq || this.size === 0 || afterSeq < this.firstSeq - 1n) return undefined;
+    const start = this.head + Number(afterSeq - this.firstSeq + 1n);
+    return this.frames.slice(start);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

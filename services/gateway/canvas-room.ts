@@ -1,0 +1,290 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
+import type { Logger } from "../shared/logger.js";
+import { BatchRing } from "./batch-ring.js";
+import type { CanvasSnapshot } from "./canvas-client.js";
+import { batchFrame, encodeWelcomeBody, welcomeFrame } from "./server-frames.js";
+
+/** A joined connection as the room sees it: the socket stays behind this interface. */
+export interface RoomMember {
+  /** Display name ("" for anonymous), for presence. */
+  readonly name: string;
+  /** Writes one framed batch; returns true when it went to an open, keeping-up socket. */
+  sendBatch(frame: Buffer): boolean;
+  /** Writes any other frame (presence). */
+  send(frame: Uint8Array): void;
+  /** The room re-snapshotted: the member must send itself a fresh Welcome from the room now. */
+  onRoomReset(): void;
+}
+
+/** Why a room re-snapshotted; the `reason` label of pixel_gateway_resyncs_total. */
+export type ResyncReason = "gap" | "epoch" | "bus_reconnect" | "malformed_batch" | "backlog_overflow";
+
+/** Observers for metrics; the room itself knows nothing about Prometheus. */
+export interface RoomHooks {
+  /** A batch went out: `sockets` sockets got `pixels` pixels; `timeUnixMs` is when it was stored. */
+  fannedOut(pixels: number, sockets: number, timeUnixMs: bigint): void;
+  resynced(reason: ResyncReason): void;
+}
+
+/** Bounds and the limits a Welcome advertises. */
+export interface RoomOptions {
+  ringMaxBatches: number;
+  ringMaxBytes: number;
+  /** Batches buffered while a snapshot is loading; beyond it they are dropped and the room snapshots again. */
+  backlogMaxBatches: number;
+  maxPixelsPerPlace: number;
+  pixelsPerSecond: number;
+  /** Backoff between failed re-snapshots. */
+  resyncRetryMs: number;
+}
+
+/** What a member gets on joining: the Welcome and the frames to send right after it. */
+export interface JoinResult {
+  /** Undefined while the room is re-snapshotting; onRoomReset delivers the Welcome then. */
+  welcome: Buffer | undefined;
+  replay: Buffer[];
+  resumed: boolean;
+}
+
+type RoomState = "loading" | "live" | "resyncing" | "disposed";
+
+/**
+ * One canvas as this gateway sees it: the canvas bytes at `seq`, kept current by
+ * applying every published batch in order, a ring of recent frames for resume, and
+ * the joined members. Each batch must be seq + 1 in the same epoch; a duplicate is
+ * dropped and a gap or epoch change re-snapshots, so every member gets every batch
+ * exactly once and in order. It owns no sockets and no timers besides resync backoff.
+ */
+export class CanvasRoom {
+  width = 0;
+  height = 0;
+  seq = 0n;
+  epoch = 0n;
+  private pixels: Uint8Array = new Uint8Array(0);
+  private state: RoomState = "loading";
+  private readonly ring: BatchRing;
+  private readonly members = new Set<RoomMember>();
+  /** Batches that arrived while a snapshot was loading, in arrival (= seq) order. */
+  private backlog: { batch: PixelBatch; payload: Uint8Array }[] = [];
+  private backlogOverflowed = false;
+  private welcomeBody: Uint8Array | undefined;
+
+  constructor(
+    readonly canvasId: string,
+    private readonly snapshot: () => Promise<CanvasSnapshot>,
+    private readonly options: RoomOptions,
+    private readonly hooks: RoomHooks,
+    private readonly log: Logger,
+  ) {
+    this.ring = new BatchRing(options.ringMaxBatches, options.ringMaxBytes);
+  }
+
+  /** True once seeded and not re-snapshotting. */
+  get live(): boolean {
+    return this.state === "live";
+  }
+
+  /** True after dispose(); a disposed room must not be joined. */
+  get disposed(): boolean {
+    return this.state === "disposed";
+  }
+
+  /** Joined members (read-only view for presence and shutdown). */
+  get memberSet(): ReadonlySet<RoomMember> {
+    return this.members;
+  }
+
+  /** Bytes of the materialised canvas, for slow-consumer bounds. */
+  get canvasBytes(): number {
+    return this.pixels.length;
+  }
+
+  /** Seeds the room with its first snapshot; rejects with the snapshot's error (e.g. NotFound). */
+  async load(): Promise<void> {
+    const snap = await this.snapshot();
+    if (this.state !== "loading") return;
+    if (!this.install(snap)) {
+      // Batches that arrived meanwhile do not chain onto the snapshot: take another one.
+      this.hooks.resynced("gap");
+      void this.resync();
+    }
+  }
+
+  /** Every published batch of this canvas, as the bus delivered it. */
+  onBatch(payload: Uint8Array): void {
+    if (this.state === "disposed") return;
+    let batch: PixelBatch;
+    try {
+      batch = fromBinary(PixelBatchSchema, payload);
+    } catch (err) {
+      this.log.error({ canvasId: this.canvasId, err: (err as Error).message }, "undecodable batch on the bus");
+      this.requestResync("malformed_batch");
+      return;
+    }
+    if (this.state !== "live") {
+      this.buffer(batch, payload);
+      return;
+    }
+    if (batch.epoch !== this.epoch) {
+      this.buffer(batch, payload);
+      this.requestResync("epoch");
+      return;
+    }
+    if (batch.seq <= this.seq) return;
+    if (batch.seq !== this.seq + 1n) {
+      this.log.warn({ canvasId: this.canvasId, expected: String(this.seq + 1n), got: String(batch.seq) }, "seq gap; re-snapshotting");
+      this.buffer(batch, payload);
+      this.requestResync("gap");
+      return;
+    }
+    const frame = this.apply(batch, payload);
+    let sent = 0;
+    for (const member of this.members) if (member.sendBatch(frame)) sent++;
+    this.hooks.fannedOut(batch.pixels.length, sent, batch.timeUnixMs);
+  }
+
+  /**
+   * Adds a member and returns what to send it, synchronously so no batch can slip in
+   * between. With lastSeq/lastEpoch covered by the ring the Welcome is resumed and the
+   * missed frames follow; otherwise it is a full snapshot.
+   */
+  join(member: RoomMember, connectionId: string, lastSeq: bigint, lastEpoch: bigint): JoinResult {
+    if (this.state === "disposed") throw new Error(`room ${this.canvasId} is disposed`);
+    this.members.add(member);
+    if (this.state !== "live") return { welcome: undefined, replay: [], resumed: false };
+    if (lastSeq > 0n && lastEpoch === this.epoch) {
+      const replay = this.ring.since(lastSeq, this.seq);
+      if (replay) {
+        const body = encodeWelcomeBody({ ...this.limits(), seq: lastSeq, pixels: new Uint8Array(0), resumed: true });
+        return { welcome: welcomeFrame(body, connectionId), replay, resumed: true };
+      }
+    }
+    return { welcome: this.welcomeFor(connectionId), replay: [], resumed: false };
+  }
+
+  /** Removes a member; returns true when the room is now empty. */
+  leave(member: RoomMember): boolean {
+    this.members.delete(member);
+    return this.members.size === 0;
+  }
+
+  /** A full-snapshot Welcome at the current seq; the encoded body is cached until the next batch. */
+  welcomeFor(connectionId: string): Buffer {
+    this.welcomeBody ??= encodeWelcomeBody({ ...this.limits(), seq: this.seq, pixels: this.pixels, resumed: false });
+    return welcomeFrame(this.welcomeBody, connectionId);
+  }
+
+  /** Sends one frame to every member (presence). */
+  broadcast(frame: Uint8Array): void {
+    for (const member of this.members) member.send(frame);
+  }
+
+  /** Re-snapshots from the canvas service and then gives every member a fresh Welcome. */
+  requestResync(reason: ResyncReason): void {
+    if (this.state === "resyncing" || this.state === "disposed") return;
+    if (this.state === "loading") {
+      // load() is still fetching; it checks this flag once its snapshot lands.
+      this.backlogOverflowed = true;
+      return;
+    }
+    this.state = "resyncing";
+    this.hooks.resynced(reason);
+    void this.resync();
+  }
+
+  /** Stops the room; members must already have been told. */
+  dispose(): void {
+    this.state = "disposed";
+    this.members.clear();
+    this.backlog = [];
+  }
+
+  private async resync(): Promise<void> {
+    while (this.state === "resyncing") {
+      let snap: CanvasSnapshot;
+      try {
+        snap = await this.snapshot();
+      } catch (err) {
+        this.log.warn({ canvasId: this.canvasId, err: (err as Error).message }, "re-snapshot failed; retrying");
+        await new Promise((r) => setTimeout(r, this.options.resyncRetryMs));
+        continue;
+      }
+      if (this.state !== "resyncing") return;
+      if (this.install(snap)) {
+        for (const member of this.members) member.onRoomReset();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Replaces the state with a snapshot and applies the backlog on top of it. Returns
+   * true when the room is live, false when the backlog does not chain (then the caller
+   * snapshots again).
+   */
+  private install(snap: CanvasSnapshot): boolean {
+    const backlog = this.backlog;
+    const overflowed = this.backlogOverflowed;
+    this.backlog = [];
+    this.backlogOverflowed = false;
+    this.width = snap.width;
+    this.height = snap.height;
+    this.seq = snap.seq;
+    this.epoch = snap.epoch;
+    this.pixels = snap.pixels;
+    this.welcomeBody = undefined;
+    this.ring.clear();
+    if (overflowed) {
+      this.state = "resyncing";
+      return false;
+    }
+    for (const { batch, payload } of backlog) {
+      if (batch.epoch < this.epoch || (batch.epoch === this.epoch && batch.seq <= this.seq)) continue;
+      if (batch.epoch !== this.epoch || batch.seq !== this.seq + 1n) {
+        this.state = "resyncing";
+        return false;
+      }
+      this.apply(batch, payload);
+    }
+    this.state = "live";
+    return true;
+  }
+
+  private buffer(batch: PixelBatch, payload: Uint8Array): void {
+    if (this.backlog.length >= this.options.backlogMaxBatches) {
+      this.backlog = [];
+      this.backlogOverflowed = true;
+      return;
+    }
+    this.backlog.push({ batch, payload });
+  }
+
+  /** Paints a batch into the materialised canvas, advances seq and records its frame. */
+  private apply(batch: PixelBatch, payload: Uint8Array): Buffer {
+    const { width, height, pixels } = this;
+    for (const p of batch.pixels) {
+      if (p.x >= width || p.y >= height) continue;
+      const i = (p.y * width + p.x) * 3;
+      pixels[i] = (p.color >>> 16) & 0xff;
+      pixels[i + 1] = (p.color >>> 8) & 0xff;
+      pixels[i + 2] = p.color & 0xff;
+    }
+    this.seq = batch.seq;
+    this.welcomeBody = undefined;
+    const frame = batchFrame(payload);
+    this.ring.push(batch.seq, frame);
+    return frame;
+  }
+
+  private limits() {
+    return {
+      canvasId: this.canvasId,
+      width: this.width,
+      height: this.height,
+      epoch: this.epoch,
+      maxPixelsPerPlace: this.options.maxPixelsPerPlace,
+      pixelsPerSecond: this.options.pixelsPerSecond,
+    };
+  }
+}

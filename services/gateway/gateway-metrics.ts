@@ -1,0 +1,74 @@
+import { Counter, Gauge, Histogram } from "prom-client";
+import { LATENCY_BUCKETS, metricsRegistry } from "../shared/metrics.js";
+
+const registers = [metricsRegistry];
+
+/** Open WebSocket connections on this gateway. */
+export const connectionsGauge = new Gauge({ name: "pixel_gateway_connections", help: "Open WebSocket connections.", registers });
+
+/** WebSocket connections accepted. */
+export const connectionsOpened = new Counter({ name: "pixel_gateway_connections_opened_total", help: "WebSocket connections accepted.", registers });
+
+/** WebSocket connections closed, by close code. */
+export const connectionsClosed = new Counter({
+  name: "pixel_gateway_connections_closed_total",
+  help: "WebSocket connections closed, by close code.",
+  labelNames: ["code"] as const,
+  registers,
+});
+
+/** Hellos that carried a last_seq, i.e. clients coming back after a disconnect. */
+export const reconnects = new Counter({ name: "pixel_gateway_reconnects_total", help: "Hello frames with last_seq > 0.", registers });
+
+/** Client frames received, by oneof case (or "malformed"). */
+export const framesIn = new Counter({ name: "pixel_gateway_frames_in_total", help: "Client frames received, by type.", labelNames: ["type"] as const, registers });
+
+/** Server frames written to sockets, by oneof case. */
+export const framesOut = new Counter({ name: "pixel_gateway_frames_out_total", help: "Server frames written, by type.", labelNames: ["type"] as const, registers });
+
+/** Pixels acknowledged to their placers (stored). */
+export const pixelsPlaced = new Counter({ name: "pixel_gateway_pixels_placed_total", help: "Pixels acknowledged after SetPixels succeeded.", registers });
+
+/** Pixels written to sockets: pixels of each batch times the sockets it went to. */
+export const pixelsBroadcast = new Counter({ name: "pixel_gateway_pixels_broadcast_total", help: "Pixels x sockets written by the fan-out.", registers });
+
+/** From a batch's time_unix_ms (stored) to the end of its socket writes on this gateway. */
+export const fanoutLatency = new Histogram({
+  name: "pixel_gateway_fanout_latency_seconds",
+  help: "Time from a batch being stored to the end of its fan-out writes.",
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+
+/** Duration of each SetPixels attempt, by result ("ok" or the Connect code). */
+export const setPixelsDuration = new Histogram({
+  name: "pixel_gateway_setpixels_duration_seconds",
+  help: "SetPixels attempt duration, by result.",
+  labelNames: ["result"] as const,
+  buckets: LATENCY_BUCKETS,
+  registers,
+});
+
+/** Re-snapshots of a room (reason: gap, epoch, bus_reconnect, ...) and of a slow consumer (slow_consumer). */
+export const resyncs = new Counter({ name: "pixel_gateway_resyncs_total", help: "Resyncs, by reason.", labelNames: ["reason"] as const, registers });
+
+/** Error frames sent, by ErrorCode name. */
+export const errorsSent = new Counter({ name: "pixel_gateway_errors_total", help: "Error frames sent, by code.", labelNames: ["code"] as const, registers });
+
+/** Frames that could not be delivered (socket not open, slow consumer skipped). */
+export const deliveryFailures = new Counter({
+  name: "pixel_gateway_delivery_failures_total",
+  help: "Frames not delivered to a socket, by reason.",
+  labelNames: ["reason"] as const,
+  registers,
+});
+
+/** Pixels waiting in the write queues of all canvases. */
+export const writeQueuePixels = new Gauge({ name: "pixel_gateway_write_queue_pixels", help: "Pixels waiting for a SetPixels call.", registers });
+
+/** Pre-bound children for the hot path, so the fan-out does no label hashing. */
+export const batchFramesOut = framesOut.labels("batch");
+/** Skipped sockets on the fan-out, pre-bound. */
+export const slowConsumerSkips = deliveryFailures.labels("slow_consumer");
+/** Sockets no longer open at send time, pre-bound. */
+export const notOpenSkips = deliveryFailures.labels("not_open");

@@ -1,0 +1,76 @@
+import {
+  HEARTBEAT_INTERVAL_MS,
+  HELLO_TIMEOUT_MS,
+  PRESENCE_INTERVAL_MS,
+  PRESENCE_TTL_MS,
+  SLOW_CONSUMER_CHECK_MS,
+  SLOW_CONSUMER_TIMEOUT_MS,
+  WRITE_ATTEMPT_TIMEOUT_MS,
+  WRITE_DEADLINE_MS,
+} from "../shared/timing.js";
+
+/**
+ * Every bound and interval of the gateway in one place. The shared ones come from
+ * services/shared/timing.ts; the rest only the gateway uses. Tests shrink them.
+ */
+export interface GatewayTuning {
+  heartbeatIntervalMs: number;
+  helloTimeoutMs: number;
+  presenceIntervalMs: number;
+  presenceTtlMs: number;
+  slowConsumerCheckMs: number;
+  slowConsumerTimeoutMs: number;
+  /** Bytes buffered on a socket (beyond one snapshot) after which it stops getting batches. */
+  slowConsumerBytes: number;
+  /** A slow socket counts as drained, and is resynced, at or below this many buffered bytes. */
+  slowConsumerDrainedBytes: number;
+  writeDeadlineMs: number;
+  writeAttemptTimeoutMs: number;
+  writeBackoffBaseMs: number;
+  writeMaxBackoffMs: number;
+  /** Pixels waiting per canvas before a Place is refused with OVERLOADED. */
+  writeQueueMaxPixels: number;
+  /** SetPixels calls in flight per canvas. */
+  writeMaxInFlight: number;
+  /** Resume history per room: the last this many batches ... */
+  ringMaxBatches: number;
+  /** ... and at most this many bytes of frames. */
+  ringMaxBytes: number;
+  /** Batches buffered while a room re-snapshots. */
+  backlogMaxBatches: number;
+  /** An empty room stays subscribed this long. */
+  roomLingerMs: number;
+  roomVerifyDelayMs: number;
+  snapshotTimeoutMs: number;
+  resyncRetryMs: number;
+  /** How often readiness re-checks the canvas service. */
+  readyCheckIntervalMs: number;
+  readyCheckTimeoutMs: number;
+}
+
+/** The production values. */
+export const DEFAULT_TUNING: GatewayTuning = {
+  heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+  helloTimeoutMs: HELLO_TIMEOUT_MS,
+  presenceIntervalMs: PRESENCE_INTERVAL_MS,
+  presenceTtlMs: PRESENCE_TTL_MS,
+  slowConsumerCheckMs: SLOW_CONSUMER_CHECK_MS,
+  slowConsumerTimeoutMs: SLOW_CONSUMER_TIMEOUT_MS,
+  slowConsumerBytes: 1024 * 1024,
+  slowConsumerDrainedBytes: 64 * 1024,
+  writeDeadlineMs: WRITE_DEADLINE_MS,
+  writeAttemptTimeoutMs: WRITE_ATTEMPT_TIMEOUT_MS,
+  writeBackoffBaseMs: 50,
+  writeMaxBackoffMs: 1_000,
+  writeQueueMaxPixels: 100_000,
+  writeMaxInFlight: 1,
+  ringMaxBatches: 1_024,
+  ringMaxBytes: 8 * 1024 * 1024,
+  backlogMaxBatches: 10_000,
+  roomLingerMs: 30_000,
+  roomVerifyDelayMs: 1_000,
+  snapshotTimeoutMs: 5_000,
+  resyncRetryMs: 500,
+  readyCheckIntervalMs: 2_000,
+  readyCheckTimeoutMs: 1_000,
+};

@@ -1,0 +1,69 @@
+import { ConfigError, loadConfig } from "../shared/config.js";
+import { createLogger } from "../shared/logger.js";
+import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
+import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { createGatewayServer } from "./gateway-server.js";
+import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence.js";
+import { DEFAULT_TUNING } from "./gateway-tuning.js";
+
+/**
+ * The standalone gateway process: /ws, /healthz, /readyz and /metrics on GATEWAY_PORT.
+ * Optional ALLOWED_ORIGINS (comma-separated) restricts which pages may open /ws.
+ */
+async function main(): Promise<void> {
+  const log = createLogger("gateway");
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      log.fatal(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  let bus: PixelBus;
+  let presence: PresenceStore;
+  if (config.redisUrl) {
+    bus = new RedisPixelBus(config.redisUrl, log);
+    presence = new RedisPresenceStore(config.redisUrl, config.instanceId, DEFAULT_TUNING.presenceTtlMs, log);
+  } else {
+    // Without Redis a standalone gateway only sees batches published in this process (none): useful for smoke tests only.
+    log.warn("REDIS_URL is unset: the gateway will not receive batches from a separate canvas service");
+    bus = new MemoryPixelBus();
+    presence = new MemoryPresenceStore(config.instanceId, DEFAULT_TUNING.presenceTtlMs);
+  }
+  const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const gw = createGatewayServer({ config, log, bus, presence, allowedOrigins });
+  gw.server.listen(config.gatewayPort, config.host, () => {
+    log.info({ host: config.host, port: config.gatewayPort, canvasUrl: config.canvasUrl, instanceId: config.instanceId }, "gateway listening");
+  });
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "draining");
+    // Whatever happens, exit within the grace period.
+    setTimeout(() => {
+      log.warn("shutdown grace period over; exiting");
+      process.exit(0);
+    }, SHUTDOWN_GRACE_MS).unref();
+    gw.shutdown(Math.min(DEFAULT_TUNING.writeDeadlineMs, SHUTDOWN_GRACE_MS / 2))
+      .then(() => Promise.all([presence.close(), bus.close()]))
+      .then(
+        () => {
+          log.info("stopped");
+          process.exit(0);
+        },
+        (err: Error) => {
+          log.error({ err: err.message }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+void main();
