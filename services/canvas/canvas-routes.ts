@@ -1,0 +1,160 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { create, type MessageInitShape } from "@bufbuild/protobuf";
+import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
+import {
+  CanvasService,
+  WatchCanvasResponseSchema,
+  type GetCanvasRequest,
+  type GetCanvasResponseSchema,
+  type ResetCanvasRequest,
+  type ResetCanvasResponseSchema,
+  type SetPixelsRequest,
+  type SetPixelsResponseSchema,
+  type WatchCanvasRequest,
+  type WatchCanvasResponse,
+} from "../../gen/pixel/v1/canvas_pb.js";
+import { MAX_PIXELS_PER_CALL, resolveCanvasId, type Config } from "../shared/config.js";
+import type { Logger } from "../shared/logger.js";
+import type { PixelBus } from "../shared/pixel-bus.js";
+import { validateName, validatePixels } from "../shared/pixel-validation.js";
+import { batchesStored, pixelsStored, rpcErrors, setPixelsDuration, watchStreams } from "./canvas-metrics.js";
+import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasStore } from "./canvas-store.js";
+import { codeLabel } from "./code-label.js";
+import { watchBatches } from "./watch-batches.js";
+
+/** What the canvas service needs; all injected so tests and the local entry can supply their own. */
+export interface CanvasRoutesDeps {
+  config: Config;
+  store: CanvasStore;
+  /** Where WatchCanvas hears live batches: the bus the store publishes on. */
+  bus: PixelBus;
+  logger: Logger;
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+/**
+ * The pixel.v1.CanvasService implementation. Every request is validated at the edge; store faults
+ * become precise codes (Unavailable, FailedPrecondition) and anything unexpected is logged with its
+ * cause and answered with a generic Internal error.
+ *
+ * ResetCanvas: without ADMIN_TOKEN configured it answers Unimplemented ("disabled in this
+ * deployment", the gRPC meaning of that code); with a token, a request without the matching
+ * `authorization: Bearer <token>` header gets PermissionDenied.
+ */
+export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
+  private readonly adminTokenHash: Buffer | undefined;
+
+  constructor(private readonly deps: CanvasRoutesDeps) {
+    this.adminTokenHash = deps.config.adminToken === undefined ? undefined : sha256(deps.config.adminToken);
+  }
+
+  async getCanvas(req: GetCanvasRequest): Promise<MessageInitShape<typeof GetCanvasResponseSchema>> {
+    try {
+      const canvasId = this.canvasId(req.canvasId);
+      const snap = await this.deps.store.getCanvas(canvasId);
+      return { canvasId, width: snap.width, height: snap.height, seq: BigInt(snap.seq), epoch: BigInt(snap.epoch), pixels: snap.pixels };
+    } catch (err) {
+      throw this.fail("GetCanvas", err);
+    }
+  }
+
+  async setPixels(req: SetPixelsRequest): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
+    const started = performance.now();
+    try {
+      const canvasId = this.canvasId(req.canvasId);
+      const { canvasWidth, canvasHeight } = this.deps.config;
+      const invalid = validatePixels(req.pixels, canvasWidth, canvasHeight, MAX_PIXELS_PER_CALL);
+      if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
+      const badAuthor = validateName(req.author);
+      if (badAuthor !== undefined) throw new ConnectError(`author: ${badAuthor}`, Code.InvalidArgument);
+      const stored = await this.deps.store.setPixels(canvasId, req.pixels, req.author);
+      pixelsStored.inc(req.pixels.length);
+      batchesStored.inc();
+      setPixelsDuration.observe({ result: "ok" }, (performance.now() - started) / 1000);
+      return { seq: BigInt(stored.seq), epoch: BigInt(stored.epoch) };
+    } catch (err) {
+      const failure = this.fail("SetPixels", err);
+      setPixelsDuration.observe({ result: codeLabel(failure.code) }, (performance.now() - started) / 1000);
+      throw failure;
+    }
+  }
+
+  async *watchCanvas(req: WatchCanvasRequest, ctx: HandlerContext): AsyncGenerator<WatchCanvasResponse> {
+    watchStreams.inc();
+    try {
+      const canvasId = this.canvasId(req.canvasId);
+      const afterSeq = Number(req.afterSeq);
+      if (!Number.isSafeInteger(afterSeq)) throw new ConnectError(`after_seq ${req.afterSeq} is out of range`, Code.InvalidArgument);
+      for await (const batch of watchBatches({ store: this.deps.store, bus: this.deps.bus, canvasId, afterSeq, signal: ctx.signal })) {
+        yield create(WatchCanvasResponseSchema, { batch });
+      }
+    } catch (err) {
+      // A watch ended by the client, a deadline or the server's shutdown is not an error of ours.
+      if (ctx.signal.aborted) return;
+      throw this.fail("WatchCanvas", err);
+    } finally {
+      watchStreams.dec();
+    }
+  }
+
+  async resetCanvas(req: ResetCanvasRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ResetCanvasResponseSchema>> {
+    try {
+      this.authorizeAdmin(ctx);
+      const canvasId = this.canvasId(req.canvasId);
+      const { epoch } = await this.deps.store.reset(canvasId);
+      this.deps.logger.warn({ canvasId, epoch }, "canvas reset by an admin");
+      return { epoch: BigInt(epoch) };
+    } catch (err) {
+      throw this.fail("ResetCanvas", err);
+    }
+  }
+
+  /** Resolves the default canvas and refuses canvases this deployment does not have. */
+  private canvasId(requested: string): string {
+    const canvasId = resolveCanvasId(requested);
+    if (!this.deps.config.canvasIds.includes(canvasId)) {
+      throw new ConnectError(`canvas "${canvasId}" does not exist; this deployment has: ${this.deps.config.canvasIds.join(", ")}`, Code.NotFound);
+    }
+    return canvasId;
+  }
+
+  private authorizeAdmin(ctx: HandlerContext): void {
+    if (this.adminTokenHash === undefined) {
+      throw new ConnectError("ResetCanvas is disabled in this deployment: set ADMIN_TOKEN to enable it", Code.Unimplemented);
+    }
+    const header = ctx.requestHeader.get("authorization") ?? "";
+    const match = /^Bearer (.+)$/.exec(header);
+    // Compare digests in constant time, so the response time does not reveal the token.
+    if (!match || !timingSafeEqual(sha256(match[1]!), this.adminTokenHash)) {
+      throw new ConnectError("ResetCanvas needs the header authorization: Bearer <ADMIN_TOKEN>", Code.PermissionDenied);
+    }
+  }
+
+  /** Turns any failure into the ConnectError to send, logging internal faults, and counts it. */
+  private fail(method: string, err: unknown): ConnectError {
+    let failure: ConnectError;
+    if (err instanceof ConnectError) {
+      failure = err;
+    } else if (err instanceof StoreUnavailableError) {
+      this.deps.logger.debug({ method, err: err.message }, "store unavailable");
+      failure = new ConnectError("the canvas storage is unavailable; retry shortly", Code.Unavailable);
+    } else if (err instanceof CanvasSizeMismatchError) {
+      this.deps.logger.error({ method, err: err.message }, "stored canvas size differs from the configuration");
+      failure = new ConnectError(err.message, Code.FailedPrecondition);
+    } else {
+      this.deps.logger.error({ method, err }, "internal error");
+      failure = new ConnectError("internal error", Code.Internal);
+    }
+    rpcErrors.inc({ method, code: codeLabel(failure.code) });
+    return failure;
+  }
+}
+
+/** Registers the canvas service on a Connect router. */
+export function createCanvasRoutes(deps: CanvasRoutesDeps): (router: ConnectRouter) => void {
+  const impl = new CanvasRoutes(deps);
+  return (router) => void router.service(CanvasService, impl);
+}

@@ -1,0 +1,147 @@
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttp2Server, type Http2Server, type Http2Session } from "node:http2";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Config } from "../shared/config.js";
+import type { Logger } from "../shared/logger.js";
+import { metricsRegistry } from "../shared/metrics.js";
+import type { PixelBus } from "../shared/pixel-bus.js";
+import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { createCanvasRoutes } from "./canvas-routes.js";
+import type { CanvasStore } from "./canvas-store.js";
+import { createHealthRoutes } from "./health-routes.js";
+
+/** Path prefix of the Connect API on HTTP/1.1, as the Ingress and the local entry route it. */
+export const API_PATH_PREFIX = "/api";
+
+/**
+ * Largest request body accepted. A full SetPixels (10,000 pixels) is about 140 KB in binary and
+ * about 400 KB in JSON; anything bigger is refused before it is buffered.
+ */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
+/** What the canvas servers are built from; everything is injected. */
+export interface CanvasServerDeps {
+  config: Config;
+  store: CanvasStore;
+  bus: PixelBus;
+  logger: Logger;
+}
+
+/** A plain Node request handler, as `http.createServer` takes. */
+export type NodeRequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** The canvas service's servers, built but not listening. */
+export interface CanvasServer {
+  /** gRPC, gRPC-Web and Connect over HTTP/2 cleartext (CANVAS_GRPC_PORT). */
+  grpcServer: Http2Server;
+  /** Connect over HTTP/1.1 under /api, plus /healthz, /readyz and /metrics (CANVAS_HTTP_PORT). */
+  httpServer: Server;
+  /**
+   * Connect over HTTP/1.1 for paths under /api/ (e.g. /api/pixel.v1.CanvasService/GetCanvas), for a
+   * process that mounts the API in its own server; other paths get 404.
+   */
+  apiHandler: NodeRequestHandler;
+  /** True while the store is ready and the server is not draining. */
+  isReady(): boolean;
+  /**
+   * Drains: readiness turns false, every call's and stream's signal aborts (streams end, unary calls
+   * finish), both servers stop accepting and close once idle, or are cut after `graceMs`. The store
+   * is left open; the caller closes it afterwards.
+   */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+/** Serves the liveness, readiness and metrics endpoints; returns false for any other path. */
+function serveOps(req: IncomingMessage, res: ServerResponse, isReady: () => boolean, log: Logger): boolean {
+  const path = (req.url ?? "").split("?", 1)[0];
+  const reply = (status: number, body: string, type = "text/plain; charset=utf-8") => {
+    res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+    res.end(body);
+  };
+  switch (path) {
+    case "/healthz":
+      reply(200, "ok\n");
+      return true;
+    case "/readyz":
+      if (isReady()) reply(200, "ready\n");
+      else reply(503, "not ready\n");
+      return true;
+    case "/metrics":
+      metricsRegistry.metrics().then(
+        (text) => reply(200, text, metricsRegistry.contentType),
+        (err: Error) => {
+          log.error({ err }, "rendering metrics failed");
+          reply(500, "metrics unavailable\n");
+        },
+      );
+      return true;
+    default:
+      return false;
+  }
+}
+
+/**
+ * Builds the canvas service's servers from injected dependencies, without listening; only the
+ * entry point (or a test, on port 0) calls `listen`.
+ */
+export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
+  const shutdownController = new AbortController();
+  let draining = false;
+  const isReady = () => !draining && deps.store.isReady();
+  const canvasRoutes = createCanvasRoutes(deps);
+  const healthRoutes = createHealthRoutes(isReady);
+  const routes = (router: ConnectRouter) => {
+    canvasRoutes(router);
+    healthRoutes(router);
+  };
+  const common = { routes, shutdownSignal: shutdownController.signal, readMaxBytes: MAX_REQUEST_BYTES };
+
+  const grpcHandler = connectNodeAdapter(common);
+  const apiHandler = connectNodeAdapter({ ...common, requestPathPrefix: API_PATH_PREFIX });
+
+  const grpcServer = createHttp2Server(grpcHandler);
+  const sessions = new Set<Http2Session>();
+  grpcServer.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+    // A client that vanishes mid-stream must not crash the process.
+    session.on("error", (err) => deps.logger.debug({ err: err.message }, "http2 session error"));
+  });
+
+  const httpServer = createHttpServer((req, res) => {
+    if (serveOps(req, res, isReady, deps.logger)) return;
+    apiHandler(req, res);
+  });
+
+  const closeServer = (server: Server | Http2Server) =>
+    new Promise<void>((resolve) => {
+      if (!server.listening) return resolve();
+      server.close(() => resolve());
+    });
+
+  return {
+    grpcServer,
+    httpServer,
+    apiHandler,
+    isReady,
+    async shutdown(graceMs = SHUTDOWN_GRACE_MS) {
+      draining = true;
+      shutdownController.abort();
+      const closed = Promise.all([closeServer(grpcServer), closeServer(httpServer)]);
+      // GOAWAY: each session finishes its open streams, then closes.
+      for (const session of sessions) session.close();
+      httpServer.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)));
+      const late = await Promise.race([closed.then(() => false), timedOut]);
+      clearTimeout(timer);
+      if (late) {
+        deps.logger.warn({ graceMs }, "shutdown grace elapsed; closing the remaining connections");
+        for (const session of sessions) session.destroy();
+        httpServer.closeAllConnections();
+        await closed;
+      }
+    },
+  };
+}

@@ -1,0 +1,71 @@
+import type { PixelLike } from "../shared/pixel-validation.js";
+
+/**
+ * How many batches of history each canvas keeps for WatchCanvas and resuming clients.
+ * Redis trims with `MAXLEN ~`, so it may keep slightly more. Worst case memory per canvas is
+ * this many times the largest batch (10,000 pixels at about 12 bytes each), so about 1.2 GB
+ * if every batch were full; real batches from the gateway are far smaller.
+ */
+export const HISTORY_MAX_BATCHES = 10_000;
+
+/** The colour of a pixel nobody has painted yet (white). */
+export const INITIAL_COLOR = 0xffffff;
+
+/** A whole canvas at one seq. Seq and epoch are safe integers. */
+export interface CanvasSnapshot {
+  canvasId: string;
+  width: number;
+  height: number;
+  /** The seq of the last batch included in `pixels`. */
+  seq: number;
+  /** Changes whenever history cannot be trusted (reset, data loss); a client holding another one must resnapshot. */
+  epoch: number;
+  /** Row-major, 3 bytes per pixel (R, G, B). */
+  pixels: Uint8Array;
+}
+
+/** Where a stored batch landed. */
+export interface StoredPosition {
+  seq: number;
+  epoch: number;
+}
+
+/**
+ * Storage of every canvas. A write is atomic and gets the next seq; storage order, seq order and
+ * publish order are the same. Implementations publish every stored batch as a binary
+ * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms) on the canvas channel.
+ *
+ * Whenever the epoch changes (reset, or detected data loss) an implementation also publishes an
+ * epoch marker: a PixelBatch without pixels carrying the new epoch, so consumers resnapshot.
+ */
+export interface CanvasStore {
+  /** Reads a consistent snapshot; creates the canvas (white, seq 0, new epoch) if it does not exist. */
+  getCanvas(canvasId: string): Promise<CanvasSnapshot>;
+  /** Stores already validated pixels as one batch; resolves only once the write is durable as configured. */
+  setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition>;
+  /**
+   * Encoded PixelBatches with seq > afterSeq of the current epoch, oldest first, at most `limit`.
+   * Resolves undefined when the retained history does not reach back to afterSeq + 1 (or afterSeq is
+   * ahead of the canvas), so the caller must take a snapshot instead.
+   */
+  history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined>;
+  /** Clears the canvas to white, restarts seq at 0 and starts a new epoch. */
+  reset(canvasId: string): Promise<{ epoch: number }>;
+  /** True while reads and writes can succeed. */
+  isReady(): boolean;
+  /** Flushes what must be kept and releases connections; later calls fail with StoreUnavailableError. */
+  close(): Promise<void>;
+}
+
+/** The store cannot be reached right now (Redis down, slow or loading); the caller may retry. Maps to Unavailable. */
+export class StoreUnavailableError extends Error {
+  override readonly name = "StoreUnavailableError";
+}
+
+/**
+ * The stored canvas has another size than this deployment is configured with. Maps to
+ * FailedPrecondition: an operator must reset the canvas (or restore the old size) to resize it.
+ */
+export class CanvasSizeMismatchError extends Error {
+  override readonly name = "CanvasSizeMismatchError";
+}

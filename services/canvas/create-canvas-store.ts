@@ -1,0 +1,37 @@
+import type { Config } from "../shared/config.js";
+import type { Logger } from "../shared/logger.js";
+import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
+import type { CanvasStore } from "./canvas-store.js";
+import { MemoryCanvasStore } from "./memory-canvas-store.js";
+import { RedisCanvasStore } from "./redis-canvas-store.js";
+
+/**
+ * The store the configuration asks for: Redis when REDIS_URL is set (it publishes on Redis
+ * Pub/Sub itself, and `bus` is not used), otherwise the embedded store saved under DATA_DIR that
+ * publishes on `bus`.
+ */
+export function createCanvasStore(config: Config, logger: Logger, bus: MemoryPixelBus): CanvasStore {
+  if (config.redisUrl !== undefined) {
+    return new RedisCanvasStore({ redisUrl: config.redisUrl, width: config.canvasWidth, height: config.canvasHeight, logger });
+  }
+  return new MemoryCanvasStore({ width: config.canvasWidth, height: config.canvasHeight, bus, logger, dataDir: config.dataDir });
+}
+
+/** A store and the bus its batches arrive on, matched to each other. */
+export interface CanvasBackend {
+  store: CanvasStore;
+  bus: PixelBus;
+}
+
+/**
+ * Builds a matched store and bus: Redis store + RedisPixelBus with REDIS_URL, otherwise the
+ * embedded store + a MemoryPixelBus. Close the store before the bus.
+ */
+export function createCanvasBackend(config: Config, logger: Logger): CanvasBackend {
+  if (config.redisUrl !== undefined) {
+    const store = new RedisCanvasStore({ redisUrl: config.redisUrl, width: config.canvasWidth, height: config.canvasHeight, logger });
+    return { store, bus: new RedisPixelBus(config.redisUrl, logger.child({ component: "bus" })) };
+  }
+  const bus = new MemoryPixelBus();
+  return { store: createCanvasStore(config, logger, bus), bus };
+}

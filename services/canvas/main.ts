@@ -1,0 +1,72 @@
+import type { AddressInfo } from "node:net";
+import { ConfigError, loadConfig } from "../shared/config.js";
+import { createLogger } from "../shared/logger.js";
+import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { createCanvasServer } from "./canvas-server.js";
+import { createCanvasBackend } from "./create-canvas-store.js";
+
+/**
+ * Entry point of the canvas service: gRPC/gRPC-Web/Connect on CANVAS_GRPC_PORT (h2c) and Connect
+ * over HTTP/1.1 at /api plus /healthz, /readyz, /metrics on CANVAS_HTTP_PORT. SIGTERM/SIGINT drain
+ * in-flight calls and streams, then flush the store, and exit 0 within SHUTDOWN_GRACE_MS.
+ */
+async function main(): Promise<void> {
+  const logger = createLogger("canvas");
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      logger.fatal(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  logger.level = config.logLevel;
+  const { store, bus } = createCanvasBackend(config, logger);
+  const server = createCanvasServer({ config, store, bus, logger });
+
+  const listen = (s: typeof server.grpcServer | typeof server.httpServer, port: number) =>
+    new Promise<AddressInfo>((resolve, reject) => {
+      s.once("error", reject);
+      s.listen(port, config.host, () => resolve(s.address() as AddressInfo));
+    });
+  const grpc = await listen(server.grpcServer, config.canvasGrpcPort);
+  const http = await listen(server.httpServer, config.canvasHttpPort);
+  logger.info(
+    { grpc: `http://${grpc.address}:${grpc.port}`, http: `http://${http.address}:${http.port}/api`, store: config.redisUrl ? "redis" : "embedded", instance: config.instanceId },
+    "canvas service listening (gRPC, gRPC-Web, Connect on h2c; Connect over HTTP/1.1 at /api)",
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "draining");
+    // Leave a margin inside the grace period for flushing the store.
+    const hardExit = setTimeout(() => {
+      logger.error("shutdown took longer than SHUTDOWN_GRACE_MS; exiting");
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    hardExit.unref();
+    server
+      .shutdown(SHUTDOWN_GRACE_MS * 0.7)
+      .then(() => store.close())
+      .then(() => bus.close())
+      .then(() => {
+        logger.info("stopped");
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, "shutdown failed");
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+main().catch((err: unknown) => {
+  createLogger("canvas").fatal({ err }, "canvas service failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,211 @@
+import type { Logger } from "../shared/logger.js";
+import type { MemoryPixelBus } from "../shared/pixel-bus.js";
+import type { PixelLike } from "../shared/pixel-validation.js";
+import { canvasFilePath, readCanvasFile, writeCanvasFile } from "./canvas-file.js";
+import {
+  CanvasSizeMismatchError,
+  HISTORY_MAX_BATCHES,
+  StoreUnavailableError,
+  type CanvasSnapshot,
+  type CanvasStore,
+  type StoredPosition,
+} from "./canvas-store.js";
+import { encodeBatchBody, prefixSeqEpoch } from "./pixel-batch-codec.js";
+
+/**
+ * A changed canvas is saved at most this long after its first unsaved write. It is also the
+ * window a crash (kill -9, power loss) can lose: acknowledged writes from the last
+ * PERSIST_INTERVAL_MS. A graceful close saves everything first and loses nothing.
+ */
+export const PERSIST_INTERVAL_MS = 200;
+
+/** What a MemoryCanvasStore needs. */
+export interface MemoryCanvasStoreOptions {
+  width: number;
+  height: number;
+  bus: MemoryPixelBus;
+  logger: Logger;
+  /** Directory of the saved canvases; unset keeps them in memory only. */
+  dataDir?: string;
+  /** History bound per canvas; defaults to HISTORY_MAX_BATCHES. */
+  historyLimit?: number;
+}
+
+interface CanvasState {
+  width: number;
+  height: number;
+  seq: number;
+  epoch: number;
+  pixels: Uint8Array;
+  /** Published bytes of the most recent batches; their seqs are contiguous and end at `seq`. */
+  history: Uint8Array[];
+  saveTimer: NodeJS.Timeout | undefined;
+  /** The save in progress, so saves of one canvas never overlap. */
+  saving: Promise<void>;
+}
+
+function whiteCanvas(width: number, height: number): Uint8Array {
+  return new Uint8Array(width * height * 3).fill(0xff);
+}
+
+/** A fresh epoch that differs from `previous`: the wall clock in ms, as on Redis. */
+function nextEpoch(previous = 0): number {
+  return Math.max(Date.now(), previous + 1);
+}
+
+/**
+ * The embedded canvas store of a single-process run. Writes are synchronous on one thread, so each
+ * batch is atomic and sequenced; batches are published on the MemoryPixelBus in seq order.
+ *
+ * Durability: canvases are saved under `dataDir` (atomic temp file + rename), at most
+ * PERSIST_INTERVAL_MS after a change and on close. A file saved while running is marked unclean;
+ * loading an unclean file (after a crash) starts a new epoch, because clients may have seen seqs
+ * the file lacks. History is in memory only, so after any restart clients resume by snapshot.
+ */
+export class MemoryCanvasStore implements CanvasStore {
+  private readonly canvases = new Map<string, Promise<CanvasState>>();
+  private readonly historyLimit: number;
+  private closed = false;
+
+  constructor(private readonly options: MemoryCanvasStoreOptions) {
+    this.historyLimit = options.historyLimit ?? HISTORY_MAX_BATCHES;
+  }
+
+  isReady(): boolean {
+    return !this.closed;
+  }
+
+  async getCanvas(canvasId: string): Promise<CanvasSnapshot> {
+    const state = await this.load(canvasId);
+    return { canvasId, width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, pixels: state.pixels.slice() };
+  }
+
+  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition> {
+    const state = await this.load(canvasId);
+    this.assertOpen();
+    const { width, height } = state;
+    for (const p of pixels) {
+      if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
+    }
+    // From here to publish nothing awaits, so no other batch can interleave.
+    for (const p of pixels) {
+      const o = (p.y * width + p.x) * 3;
+      state.pixels[o] = (p.color >>> 16) & 0xff;
+      state.pixels[o + 1] = (p.color >>> 8) & 0xff;
+      state.pixels[o + 2] = p.color & 0xff;
+    }
+    state.seq += 1;
+    const payload = prefixSeqEpoch(encodeBatchBody(canvasId, pixels, author, Date.now()), state.seq, state.epoch);
+    this.remember(state, payload);
+    this.options.bus.publish(canvasId, payload);
+    this.scheduleSave(canvasId, state);
+    return { seq: state.seq, epoch: state.epoch };
+  }
+
+  async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {
+    const state = await this.load(canvasId);
+    if (afterSeq === state.seq) return [];
+    if (afterSeq > state.seq) return undefined;
+    const firstSeq = state.seq - state.history.length + 1;
+    if (state.history.length === 0 || firstSeq > afterSeq + 1) return undefined;
+    const start = afterSeq + 1 - firstSeq;
+    return state.history.slice(start, start + limit);
+  }
+
+  async reset(canvasId: string): Promise<{ epoch: number }> {
+    const state = await this.load(canvasId, true);
+    this.assertOpen();
+    state.width = this.options.width;
+    state.height = this.options.height;
+    state.pixels = whiteCanvas(state.width, state.height);
+    state.seq = 0;
+    state.epoch = nextEpoch(state.epoch);
+    state.history = [];
+    this.publishEpochMarker(canvasId, state);
+    this.scheduleSave(canvasId, state);
+    return { epoch: state.epoch };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const saves: Promise<void>[] = [];
+    for (const [canvasId, pending] of this.canvases) {
+      saves.push(
+        pending.then(
+          (state) => {
+            clearTimeout(state.saveTimer);
+            state.saveTimer = undefined;
+            // Rewrite even an unchanged canvas: only a close may mark the file clean.
+            return this.save(canvasId, state, true);
+          },
+          () => undefined,
+        ),
+      );
+    }
+    await Promise.all(saves);
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailableError("the canvas store is closed");
+  }
+
+  private remember(state: CanvasState, payload: Uint8Array): void {
+    state.history.push(payload);
+    // Trim in chunks so the array copy is amortised over many writes.
+    if (state.history.length > this.historyLimit + 256) state.history.splice(0, state.history.length - this.historyLimit);
+  }
+
+  private publishEpochMarker(canvasId: string, state: CanvasState): void {
+    this.options.bus.publish(canvasId, prefixSeqEpoch(encodeBatchBody(canvasId, [], "", Date.now()), state.seq, state.epoch));
+  }
+
+  /** Loads a canvas once (from its file, or white); later calls share the same state. */
+  private load(canvasId: string, allowResize = false): Promise<CanvasState> {
+    this.assertOpen();
+    let pending = this.canvases.get(canvasId);
+    if (!pending) {
+      pending = this.loadFromDisk(canvasId);
+      this.canvases.set(canvasId, pending);
+      // A failed load (unreadable file) is retried on the next call rather than cached.
+      pending.catch(() => this.canvases.delete(canvasId));
+    }
+    return pending.then((state) => {
+      if (!allowResize && (state.width !== this.options.width || state.height !== this.options.height)) {
+        throw new CanvasSizeMismatchError(`the stored canvas is ${state.width}x${state.height}; reset the canvas to resize it`);
+      }
+      return state;
+    });
+  }
+
+  private async loadFromDisk(canvasId: string): Promise<CanvasState> {
+    const { dataDir, width, height, logger } = this.options;
+    const saved = dataDir === undefined ? undefined : await readCanvasFile(canvasFilePath(dataDir, canvasId));
+    const base = { history: [], saveTimer: undefined, saving: Promise.resolve() };
+    if (!saved) return { ...base, width, height, seq: 0, epoch: nextEpoch(), pixels: whiteCanvas(width, height) };
+    const epoch = saved.clean ? saved.epoch : nextEpoch(saved.epoch);
+    if (!saved.clean) logger.warn({ canvasId, seq: saved.seq }, "canvas file was not saved by a clean shutdown; started a new epoch");
+    return { ...base, width: saved.width, height: saved.height, seq: saved.seq, epoch, pixels: saved.pixels };
+  }
+
+  private scheduleSave(canvasId: string, state: CanvasState): void {
+    if (this.options.dataDir === undefined || state.saveTimer) return;
+    state.saveTimer = setTimeout(() => {
+      state.saveTimer = undefined;
+      void this.save(canvasId, state, false);
+    }, PERSIST_INTERVAL_MS);
+  }
+
+  private save(canvasId: string, state: CanvasState, clean: boolean): Promise<void> {
+    const { dataDir, logger } = this.options;
+    if (dataDir === undefined) return Promise.resolve();
+    // Copy now: the write is asynchronous and later batches must not tear the saved image.
+    const data = { width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, clean, pixels: state.pixels.slice() };
+    state.saving = state.saving.then(() =>
+      writeCanvasFile(canvasFilePath(dataDir, canvasId), data).catch((err: Error) => {
+        logger.error({ canvasId, err: err.message }, "saving the canvas failed; will retry on the next write");
+      }),
+    );
+    return state.saving;
+  }
+}

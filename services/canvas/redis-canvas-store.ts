@@ -1,0 +1,255 @@
+import { Redis, ReplyError, type ChainableCommander } from "ioredis";
+import type { Logger } from "../shared/logger.js";
+import { redisConnected } from "../shared/metrics.js";
+import type { PixelLike } from "../shared/pixel-validation.js";
+import { canvasKeys } from "../shared/redis-keys.js";
+import { REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
+import { PREPARE_CANVAS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
+import {
+  CanvasSizeMismatchError,
+  HISTORY_MAX_BATCHES,
+  StoreUnavailableError,
+  type CanvasSnapshot,
+  type CanvasStore,
+  type StoredPosition,
+} from "./canvas-store.js";
+import { encodeBatchBody, packPixelWrites } from "./pixel-batch-codec.js";
+
+/**
+ * A command that gets no reply within this time fails with Unavailable. It bounds how long a
+ * hung or overloaded Redis can hold a caller, well inside the gateway's per-attempt deadline.
+ */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
+
+/** First reconnection delay; it doubles per attempt up to REDIS_MAX_BACKOFF_MS. */
+const REDIS_BASE_BACKOFF_MS = 50;
+
+/** Redis replies that mean "not now" rather than "this request is wrong". */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOSCRIPT)/;
+
+/** What a RedisCanvasStore needs. */
+export interface RedisCanvasStoreOptions {
+  redisUrl: string;
+  width: number;
+  height: number;
+  logger: Logger;
+  /** History bound per canvas (XADD MAXLEN ~); defaults to HISTORY_MAX_BATCHES. */
+  historyLimit?: number;
+}
+
+type WriteReply = [number, number];
+type PrepareReply = [number, number];
+
+interface CanvasCommands {
+  writeBatch(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): Promise<WriteReply>;
+  prepareCanvas(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): Promise<PrepareReply>;
+  resetCanvas(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): Promise<number>;
+}
+
+/** A MULTI that also knows the prepare script. */
+type CanvasMulti = ChainableCommander & {
+  prepareCanvas(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): CanvasMulti;
+};
+
+/**
+ * The canvas store on Redis. Each canvas is a packed RGB string, a meta hash, a bounded history
+ * stream and a Pub/Sub channel (see services/shared/redis-keys.ts); every write is one Lua script.
+ *
+ * Resilience choices, on one command connection:
+ * - `enableOfflineQueue: false`: while Redis is down a call fails at once with Unavailable
+ *   instead of queueing; the gateway owns retries within its deadline, and nothing piles up here.
+ * - `maxRetriesPerRequest: 0`: a write in flight when the connection drops fails instead of being
+ *   resent after reconnect, so a caller never gets a late success for a call it already gave up on.
+ * - `commandTimeout`: a hung Redis also ends in Unavailable (the write may still land; it is then
+ *   published normally, so clients converge, but it was never acknowledged).
+ * - reconnection with jittered exponential backoff capped at REDIS_MAX_BACKOFF_MS, forever.
+ *
+ * Data loss detection: the store remembers the highest (epoch, seq) it saw per canvas and passes it
+ * to every script; if Redis comes back with a lower seq in that epoch, or without the canvas, the
+ * script starts a new epoch so every client takes a fresh snapshot. After each reconnect the store
+ * runs that check for every canvas it knows, without waiting for a write.
+ */
+export class RedisCanvasStore implements CanvasStore {
+  private readonly redis: Redis & CanvasCommands;
+  private readonly log: Logger;
+  private readonly width: number;
+  private readonly height: number;
+  private readonly historyLimit: number;
+  private readonly seen = new Map<string, StoredPosition>();
+  private closed = false;
+  private everReady = false;
+
+  constructor(options: RedisCanvasStoreOptions) {
+    this.log = options.logger;
+    this.width = options.width;
+    this.height = options.height;
+    this.historyLimit = options.historyLimit ?? HISTORY_MAX_BATCHES;
+    const redis = new Redis(options.redisUrl, {
+      connectionName: "pixel-canvas-store",
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      retryStrategy: (times) => {
+        const cap = Math.min(REDIS_BASE_BACKOFF_MS * 2 ** Math.min(times, 16), REDIS_MAX_BACKOFF_MS);
+        return Math.round(cap / 2 + (Math.random() * cap) / 2);
+      },
+    });
+    redis.defineCommand("writeBatch", { numberOfKeys: 3, lua: WRITE_BATCH_LUA });
+    redis.defineCommand("prepareCanvas", { numberOfKeys: 3, lua: PREPARE_CANVAS_LUA });
+    redis.defineCommand("resetCanvas", { numberOfKeys: 3, lua: RESET_CANVAS_LUA });
+    this.redis = redis as Redis & CanvasCommands;
+    redisConnected.set({ role: "store" }, 0);
+    redis.on("ready", () => {
+      redisConnected.set({ role: "store" }, 1);
+      this.log.info({ reconnect: this.everReady }, "redis store ready");
+      if (this.everReady) void this.checkKnownCanvases();
+      this.everReady = true;
+    });
+    redis.on("close", () => redisConnected.set({ role: "store" }, 0));
+    redis.on("error", (err: Error) => this.log.warn({ err: err.message }, "redis store connection error"));
+  }
+
+  isReady(): boolean {
+    return !this.closed && this.redis.status === "ready";
+  }
+
+  async getCanvas(canvasId: string): Promise<CanvasSnapshot> {
+    const keys = canvasKeys(canvasId);
+    const seen = this.seen.get(canvasId);
+    const results = await this.run(() =>
+      (this.redis.multi() as CanvasMulti)
+        .prepareCanvas(keys.meta, keys.pixels, keys.log, keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.marker(canvasId))
+        .getBuffer(keys.pixels)
+        .exec(),
+    );
+    const [prepared, pixels] = unwrapMulti(results);
+    const [epoch, seq] = prepared as PrepareReply;
+    this.remember(canvasId, epoch, seq);
+    return { canvasId, width: this.width, height: this.height, seq, epoch, pixels: pixels as Buffer };
+  }
+
+  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition> {
+    const keys = canvasKeys(canvasId);
+    const packed = packPixelWrites(pixels, this.width, this.height);
+    const body = encodeBatchBody(canvasId, pixels, author, Date.now());
+    const seen = this.seen.get(canvasId);
+    const [seq, epoch] = await this.run(() =>
+      this.redis.writeBatch(
+        keys.meta, keys.pixels, keys.log,
+        keys.channel, this.width, this.height, packed, body, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
+      ),
+    );
+    this.remember(canvasId, epoch, seq);
+    return { seq, epoch };
+  }
+
+  async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {
+    const keys = canvasKeys(canvasId);
+    const results = await this.run(() =>
+      this.redis
+        .multi()
+        .hget(keys.meta, "seq")
+        .xrange(keys.log, "-", "+", "COUNT", 1)
+        .xrangeBuffer(keys.log, `${afterSeq + 1}-0`, "+", "COUNT", limit)
+        .exec(),
+    );
+    const [seqText, first, range] = unwrapMulti(results) as [string | null, [string, string[]][], [Buffer, Buffer[]][]];
+    const seq = seqText === null ? 0 : Number(seqText);
+    if (afterSeq === seq) return [];
+    if (afterSeq > seq) return undefined;
+    const firstSeq = first.length > 0 ? Number(first[0]![0].split("-")[0]) : undefined;
+    if (firstSeq === undefined || firstSeq > afterSeq + 1) return undefined;
+    // Each entry holds one field, "b", with the published bytes.
+    return range.map(([, fields]) => fields[1]!);
+  }
+
+  async reset(canvasId: string): Promise<{ epoch: number }> {
+    const keys = canvasKeys(canvasId);
+    const epoch = await this.run(() =>
+      this.redis.resetCanvas(keys.meta, keys.pixels, keys.log, keys.channel, this.width, this.height, this.marker(canvasId)),
+    );
+    this.seen.set(canvasId, { epoch, seq: 0 });
+    return { epoch };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    // Every write was acknowledged by Redis before its caller was; nothing is buffered here.
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    redisConnected.set({ role: "store" }, 0);
+  }
+
+  /** The body of an epoch marker: a PixelBatch with only canvas_id and time (the script adds seq and epoch). */
+  private marker(canvasId: string): Uint8Array {
+    return encodeBatchBody(canvasId, [], "", Date.now());
+  }
+
+  private remember(canvasId: string, epoch: number, seq: number): void {
+    const prev = this.seen.get(canvasId);
+    if (!prev || prev.epoch !== epoch || prev.seq < seq) this.seen.set(canvasId, { epoch, seq });
+  }
+
+  /** After a reconnect, detects lost data for every canvas this process has seen. */
+  private async checkKnownCanvases(): Promise<void> {
+    for (const canvasId of this.seen.keys()) {
+      try {
+        const before = this.seen.get(canvasId);
+        const after = await this.getCanvasMeta(canvasId);
+        if (before && after.epoch !== before.epoch) {
+          this.log.warn({ canvasId, before, after }, "canvas lost data in redis; started a new epoch");
+        }
+      } catch (err) {
+        this.log.warn({ canvasId, err: (err as Error).message }, "post-reconnect canvas check failed");
+      }
+    }
+  }
+
+  private async getCanvasMeta(canvasId: string): Promise<StoredPosition> {
+    const keys = canvasKeys(canvasId);
+    const seen = this.seen.get(canvasId);
+    const [epoch, seq] = await this.run(() =>
+      this.redis.prepareCanvas(keys.meta, keys.pixels, keys.log, keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.marker(canvasId)),
+    );
+    this.remember(canvasId, epoch, seq);
+    return { epoch, seq };
+  }
+
+  /** Runs a Redis call, translating failures into the store's typed errors. */
+  private async run<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new StoreUnavailableError("the canvas store is closed");
+    try {
+      return await call();
+    } catch (err) {
+      throw translate(err);
+    }
+  }
+}
+
+/** Maps an ioredis failure to a typed store error; anything unexpected passes through as a fault. */
+function translate(err: unknown): Error {
+  if (err instanceof ReplyError || isExecAbort(err)) {
+    const message = (err as Error).message;
+    const sizeAt = message.indexOf("SIZE_MISMATCH");
+    if (sizeAt >= 0) {
+      return new CanvasSizeMismatchError(`${message.slice(sizeAt + "SIZE_MISMATCH ".length).split(/[\r\n]/)[0]}; reset the canvas to resize it`);
+    }
+    if (TRANSIENT_REPLY.test(message)) return new StoreUnavailableError(`redis is not available: ${message}`);
+    return err as Error;
+  }
+  // Connection closed, offline queue disabled, retries exhausted, command timeout.
+  return new StoreUnavailableError(`redis is not available: ${err instanceof Error ? err.message : String(err)}`);
+}
+
+function isExecAbort(err: unknown): boolean {
+  return err instanceof Error && err.message.startsWith("EXECABORT");
+}
+
+/** Unwraps an ioredis MULTI result, throwing the first per-command error. */
+function unwrapMulti(results: [Error | null, unknown][] | null): unknown[] {
+  if (results === null) throw new StoreUnavailableError("redis aborted the transaction");
+  return results.map(([err, value]) => {
+    if (err) throw translate(err);
+    return value;
+  });
+}
