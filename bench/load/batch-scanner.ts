@@ -40,8 +40,8 @@ function skip(buf: Uint8Array, wireType: number): void {
  * the frame is not a batch. Throws on truncated input.
  */
 export function scanBatchFrame(buf: Uint8Array, visit: ColorVisitor): number {
-  pos = 0;
   if (buf.length < 2 || buf[0] !== BATCH_FRAME_TAG) return -1;
+  pos = 1;
   const length = varint(buf);
   const end = pos + length;
   if (end > buf.length) throw new Error(`batch frame truncated: ${buf.length} bytes, needs ${end}`);

@@ -1,0 +1,78 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import type { BenchResult } from "./report/bench-result.js";
+
+/**
+ * Smoke runs of the built harness (`node dist/bench/main.js`, as `npm run bench` runs it),
+ * a few seconds each with few clients. They check that every scenario runs end to end and
+ * writes a valid result, summary and chart; they assert nothing about timings.
+ */
+const ROOT = resolve(import.meta.dirname, "..");
+const out = mkdtempSync(join(tmpdir(), "pixel-bench-smoke-"));
+const run = promisify(execFile);
+
+async function bench(args: string[]): Promise<BenchResult> {
+  const before = new Set(readdirSync(out));
+  await run(process.execPath, [join(ROOT, "dist/bench/main.js"), ...args, "--out", out, "--warmup-seconds", "0"], { cwd: ROOT, timeout: 60_000 });
+  const added = readdirSync(out).filter((f) => !before.has(f));
+  const json = added.find((f) => f.endsWith(".json"));
+  expect(json, `a result file among ${added.join(", ")}`).toBeDefined();
+  const base = json!.slice(0, -".json".length);
+  expect(added.sort()).toEqual([`${base}.json`, `${base}.md`, `${base}.svg`]);
+  const result = JSON.parse(readFileSync(join(out, json!), "utf8")) as BenchResult;
+  const md = readFileSync(join(out, `${base}.md`), "utf8");
+  expect(md).toContain(`# ${result.scenario} — ${result.target}`);
+  expect(md).toContain(`![latency CDF](${base}.svg)`);
+  const svg = readFileSync(join(out, `${base}.svg`), "utf8");
+  expect(svg.startsWith("<svg")).toBe(true);
+  expect(svg.trimEnd().endsWith("</svg>")).toBe(true);
+  expect(result.run.git.commit).toMatch(/^[0-9a-f]{40}$/);
+  expect(result.run.machine.cores).toBeGreaterThan(0);
+  expect(result.run.node).toBe(process.version);
+  expect(result.run.command).toContain(`npm run bench -- ${args[0]}`);
+  for (const phase of result.phases) {
+    expect(phase.processes.some((p) => p.role === "load-generator" && p.cpuSeconds >= 0)).toBe(true);
+    expect(phase.processes.some((p) => p.role === "redis")).toBe(true);
+  }
+  return result;
+}
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe("benchmark harness against the legacy peer", () => {
+  it("seed-stress delivers every pixel to every steady client, counts churn and writes JSON, summary and chart", async () => {
+    const r = await bench(["seed-stress", "--target", "legacy", "--duration", "3", "--clients", "6", "--rate", "60", "--churn", "2", "--churn-lifetime-ms", "1000"]);
+    const p = r.phases[0]!;
+    expect(p.sent).toBeGreaterThan(100);
+    expect(p.readers).toBe(6);
+    expect(p.lost).toBe(0);
+    expect(p.received).toBe(p.sent * 6);
+    expect(p.latency.count).toBeGreaterThanOrEqual(p.sent * 5);
+    expect(p.churnConnects).toBeGreaterThan(0);
+    expect(p.processes.filter((u) => u.role.startsWith("legacy-gateway"))).toHaveLength(2);
+    expect(r.headline.pixelsLost).toBe(0);
+  });
+
+  it("knee steps the rate up and reports the last step that held", async () => {
+    const r = await bench(["knee", "--target", "legacy", "--clients", "4", "--workers", "1", "--start-rate", "20", "--factor", "2", "--max-rate", "40", "--step-seconds", "1", "--p99-limit-ms", "600000", "--max-send-lag-ms", "600000"]);
+    expect(r.phases.map((p) => p.targetPixelsPerSecond)).toEqual([20, 40]);
+    expect(r.headline.kneePixelsPerSecond).toBeGreaterThan(0);
+  });
+
+  it("connections reports RSS per connection and the time to connect all", async () => {
+    const r = await bench(["connections", "--target", "legacy", "--clients", "40", "--duration", "1", "--settle-ms", "200"]);
+    expect(r.headline.connected).toBe(40);
+    expect(typeof r.headline.rssPerConnectionKiB).toBe("number");
+    expect(r.headline.secondsToConnectAll).toBeGreaterThan(0);
+  });
+
+  it("fanout spreads clients over two worker threads and loses nothing", async () => {
+    const r = await bench(["fanout", "--target", "legacy", "--clients", "20", "--rate", "20", "--duration", "2"]);
+    expect(r.generator.workers).toBe(2);
+    expect(r.phases[0]!.lost).toBe(0);
+  });
+});
