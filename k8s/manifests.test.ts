@@ -65,7 +65,7 @@ describe("YAML under k8s/", () => {
       spec: { selector: {}, template: { spec: { containers: [{ name: "x", ports: [{ containerPort: "http" }] }] } } },
     };
     expect(() => validateObject(bad)).toThrow(/containerPort/);
-    expect(() => validateObject({ apiVersion: "v1", kind: "Pod", metadata: { name: "p" } })).toThrow(/no schema/);
+    expect(() => validateObject({ apiVersion: "v1", kind: "PodTemplate", metadata: { name: "p" } })).toThrow(/no schema/);
   });
 });
 

@@ -6,7 +6,7 @@ import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
-import { ConfigMap, Namespace, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
+import { ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
 import type { K8sObject } from "./kustomize-render.js";
 
 type Validator = (obj: K8sObject) => void;
@@ -22,6 +22,7 @@ const BUILTIN: Record<string, Validator> = {
   "policy/v1/PodDisruptionBudget": (o) => new PodDisruptionBudget(o as never).validate(),
   "v1/ConfigMap": (o) => new ConfigMap(o as never).validate(),
   "v1/Namespace": (o) => new Namespace(o as never).validate(),
+  "v1/Pod": (o) => new Pod(o as never).validate(),
   "v1/Secret": (o) => new Secret(o as never).validate(),
   "v1/Service": (o) => new Service(o as never).validate(),
   "v1/ServiceAccount": (o) => new ServiceAccount(o as never).validate(),
