@@ -235,7 +235,8 @@ export class Connection implements RoomMember {
    */
   checkSlow(now: number, drainedBytes: number, timeoutMs: number): boolean {
     if (this.state !== "behind" || !this.room) return true;
-    if (this.socket.bufferedAmount <= drainedBytes) {
+    // Drained must sit well below the slow bound, or a socket would flap between the two.
+    if (this.socket.bufferedAmount <= Math.min(drainedBytes, this.slowBound() / 2)) {
       this.state = "live";
       metrics.resyncs.labels("slow_consumer").inc();
       this.sendFrame(this.room.welcomeFor(this.id), "welcome");

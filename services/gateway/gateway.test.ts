@@ -1,0 +1,243 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ClientFrameSchema, CloseCode, ErrorCode, type ClientFrame } from "../../gen/pixel/v1/realtime_pb.js";
+import { MemoryPixelBus } from "../shared/pixel-bus.js";
+import type { ClientSocket, Connection } from "./connection.js";
+import { FakeCanvasService } from "./fake-canvas.js";
+import { handleMessage, MAX_MALFORMED_FRAMES } from "./frame-handler.js";
+import { Gateway } from "./gateway.js";
+import type { GatewayTuning } from "./gateway-tuning.js";
+import { MemoryPresenceStore } from "./presence.js";
+import { decodeAll, quietLog } from "./test-helpers.js";
+
+/** A socket that records frames and close codes; bufferedAmount is settable to simulate a slow reader. */
+class FakeSocket implements ClientSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  sent: Uint8Array[] = [];
+  closedWith: { code: number; reason: string } | undefined;
+  send(data: Uint8Array): void {
+    this.sent.push(data);
+  }
+  close(code: number, reason: string): void {
+    this.closedWith ??= { code, reason };
+    this.readyState = 3;
+  }
+  frames() {
+    return decodeAll(this.sent);
+  }
+  errors() {
+    return this.frames().flatMap((f) => (f.case === "error" ? [f.value] : []));
+  }
+}
+
+const gateways: Gateway[] = [];
+afterEach(async () => {
+  for (const g of gateways.splice(0)) await g.shutdown(0);
+});
+
+function setup(tuning: Partial<GatewayTuning> = {}, config: { pixelsPerSecond?: number; pixelBurst?: number } = {}) {
+  const bus = new MemoryPixelBus();
+  const canvas = new FakeCanvasService(bus, 8, 8, ["default", "other"]);
+  const gateway = new Gateway({
+    config: { pixelsPerSecond: config.pixelsPerSecond ?? 1000, pixelBurst: config.pixelBurst ?? 1000, maxConnections: 10, instanceId: "g1" },
+    log: quietLog,
+    bus,
+    canvas,
+    presence: new MemoryPresenceStore("g1", 1000),
+    tuning: { roomVerifyDelayMs: 60_000, ...tuning },
+  });
+  gateway.start();
+  gateways.push(gateway);
+  const connect = () => {
+    const socket = new FakeSocket();
+    const conn = gateway.open(socket);
+    return { socket, conn, send: (frame: ClientFrame["frame"]) => handleMessage(conn, toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame })), true) };
+  };
+  return { bus, canvas, gateway, connect };
+}
+
+const hello = (canvasId = "", lastSeq = 0n, lastEpoch = 0n, name = "ann"): ClientFrame["frame"] => ({ case: "hello", value: { canvasId, name, lastSeq, lastEpoch } as never });
+const place = (clientSeq: number, pixels: { x: number; y: number; color: number }[]): ClientFrame["frame"] => ({ case: "place", value: { clientSeq, pixels } as never });
+
+async function joined(c: { socket: FakeSocket; conn: Connection }) {
+  await vi.waitFor(() => expect(c.conn.state).toBe("live"));
+}
+
+describe("Gateway connections (no sockets)", () => {
+  it("welcomes a Hello, acks a Place after it is stored, and delivers the batch to everyone in seq order", async () => {
+    const { connect, canvas } = setup();
+    const a = connect();
+    const b = connect();
+    a.send(hello());
+    b.send(hello("default", 0n, 0n, "bob"));
+    await joined(a);
+    await joined(b);
+    expect(a.socket.frames()[0]).toMatchObject({ case: "welcome", value: { canvasId: "default", width: 8, height: 8, seq: 0n, epoch: 1n, maxPixelsPerPlace: 1000 } });
+    a.send(place(1, [{ x: 1, y: 1, color: 0xff0000 }]));
+    a.send(place(2, [{ x: 2, y: 1, color: 0x00ff00 }]));
+    await vi.waitFor(() => expect(b.socket.frames().filter((f) => f.case === "batch")).toHaveLength(2));
+    const acks = a.socket.frames().flatMap((f) => (f.case === "ack" ? [f.value] : []));
+    expect(acks).toMatchObject([{ clientSeq: 1, seq: 1n }, { clientSeq: 2, seq: 2n }]);
+    expect(b.socket.frames().flatMap((f) => (f.case === "batch" ? [f.value.seq] : []))).toEqual([1n, 2n]);
+    expect(canvas.setPixelsCalls).toBe(2);
+  });
+
+  it("serves frames pipelined right after a Hello once the Welcome is out", async () => {
+    const { connect } = setup();
+    const a = connect();
+    a.send(hello());
+    a.send(place(9, [{ x: 0, y: 0, color: 1 }]));
+    await vi.waitFor(() => expect(a.socket.frames().some((f) => f.case === "ack")).toBe(true));
+    expect(a.socket.frames()[0]!.case).toBe("welcome");
+    expect(a.socket.errors()).toEqual([]);
+  });
+
+  it("answers malformed input with MALFORMED_FRAME and closes with 1008 on repeated abuse", () => {
+    const { connect } = setup();
+    const a = connect();
+    handleMessage(a.conn, Buffer.from("not protobuf"), false);
+    handleMessage(a.conn, Buffer.from([0xff, 0xff, 0xff]), true);
+    handleMessage(a.conn, new Uint8Array(0), true);
+    expect(a.socket.errors().map((e) => e.code)).toEqual([ErrorCode.MALFORMED_FRAME, ErrorCode.MALFORMED_FRAME, ErrorCode.MALFORMED_FRAME]);
+    expect(a.socket.closedWith).toBeUndefined();
+    for (let i = 3; i < MAX_MALFORMED_FRAMES; i++) handleMessage(a.conn, Buffer.from([0xff]), true);
+    expect(a.socket.closedWith?.code).toBe(CloseCode.POLICY_VIOLATION);
+  });
+
+  it("refuses a Place before Hello, an out-of-range pixel, and an unknown canvas precisely", async () => {
+    const { connect, canvas } = setup();
+    const a = connect();
+    a.send(place(1, [{ x: 0, y: 0, color: 1 }]));
+    expect(a.socket.errors()).toMatchObject([{ code: ErrorCode.NOT_JOINED, clientSeq: 1 }]);
+    a.send(hello("nope"));
+    await vi.waitFor(() => expect(a.socket.errors()).toHaveLength(2));
+    expect(a.socket.errors()[1]).toMatchObject({ code: ErrorCode.NOT_FOUND, message: expect.stringContaining("nope") });
+    a.send(hello());
+    await joined(a);
+    a.send(place(2, [{ x: 0, y: 0, color: 1 }, { x: 8, y: 3, color: 1 }]));
+    expect(a.socket.errors()[2]).toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, clientSeq: 2, message: expect.stringContaining("pixel 1 (x=8, y=3)") });
+    a.send(place(3, [{ x: 0, y: 0, color: 0x1000000 }]));
+    expect(a.socket.errors()[3]).toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, clientSeq: 3 });
+    expect(canvas.setPixelsCalls).toBe(0);
+  });
+
+  it("rate-limits per connection and stores nothing of a refused Place", async () => {
+    const { connect, canvas } = setup({}, { pixelsPerSecond: 1, pixelBurst: 3 });
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    a.send(place(1, [{ x: 0, y: 0, color: 1 }, { x: 1, y: 0, color: 1 }]));
+    a.send(place(2, [{ x: 2, y: 0, color: 1 }, { x: 3, y: 0, color: 1 }]));
+    expect(a.socket.errors()).toMatchObject([{ code: ErrorCode.RATE_LIMITED, clientSeq: 2 }]);
+    await vi.waitFor(() => expect(a.socket.frames().some((f) => f.case === "ack")).toBe(true));
+    expect(canvas.setPixelsCalls).toBe(1);
+    const snap = await canvas.getCanvas("default");
+    expect([...snap.pixels.subarray(6, 12)]).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it("refuses with OVERLOADED when the write queue is full", async () => {
+    const { connect } = setup({ writeQueueMaxPixels: 2 });
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    a.send(place(1, [{ x: 0, y: 0, color: 1 }])); // goes out at once
+    a.send(place(2, [{ x: 1, y: 0, color: 1 }, { x: 2, y: 0, color: 1 }])); // queued: 2
+    a.send(place(3, [{ x: 3, y: 0, color: 1 }])); // over the bound
+    expect(a.socket.errors()).toMatchObject([{ code: ErrorCode.OVERLOADED, clientSeq: 3 }]);
+    await vi.waitFor(() => expect(a.socket.frames().filter((f) => f.case === "ack")).toHaveLength(2));
+  });
+
+  it("answers UNAVAILABLE with the client_seq when the canvas service stays down past the deadline", async () => {
+    const { connect, canvas } = setup({ writeDeadlineMs: 100, writeBackoffBaseMs: 5 });
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    canvas.failWith = Code.Unavailable;
+    a.send(place(4, [{ x: 0, y: 0, color: 1 }]));
+    await vi.waitFor(() => expect(a.socket.errors()).toMatchObject([{ code: ErrorCode.UNAVAILABLE, clientSeq: 4 }]));
+    expect(canvas.setPixelsCalls).toBeGreaterThan(1);
+    expect(a.socket.frames().some((f) => f.case === "ack")).toBe(false);
+  });
+
+  it("resumes a reconnecting client with exactly the batches it missed", async () => {
+    const { connect } = setup();
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    for (let i = 1; i <= 5; i++) {
+      // One at a time, so each Place becomes its own batch.
+      a.send(place(i, [{ x: i, y: 0, color: i }]));
+      await vi.waitFor(() => expect(a.socket.frames().filter((f) => f.case === "batch")).toHaveLength(i));
+    }
+    const b = connect();
+    b.send(hello("", 2n, 1n));
+    await joined(b);
+    const frames = b.socket.frames();
+    expect(frames[0]).toMatchObject({ case: "welcome", value: { resumed: true, seq: 2n } });
+    expect(frames.slice(1).flatMap((f) => (f.case === "batch" ? [f.value.seq] : []))).toEqual([3n, 4n, 5n]);
+  });
+
+  it("stops feeding a slow socket, then resyncs it with a fresh Welcome once it drains", async () => {
+    const { connect } = setup({ slowConsumerBytes: 100, slowConsumerDrainedBytes: 50, slowConsumerCheckMs: 10 });
+    const a = connect();
+    const slow = connect();
+    a.send(hello());
+    slow.send(hello());
+    await joined(a);
+    await joined(slow);
+    slow.socket.bufferedAmount = 10_000;
+    a.send(place(1, [{ x: 0, y: 0, color: 1 }]));
+    await vi.waitFor(() => expect(a.socket.frames().filter((f) => f.case === "batch")).toHaveLength(1));
+    await vi.waitFor(() => expect(slow.conn.state).toBe("behind"));
+    a.send(place(2, [{ x: 1, y: 0, color: 2 }]));
+    await vi.waitFor(() => expect(a.socket.frames().filter((f) => f.case === "batch")).toHaveLength(2));
+    expect(slow.socket.frames().filter((f) => f.case === "batch")).toHaveLength(0);
+    slow.socket.bufferedAmount = 0;
+    await vi.waitFor(() => expect(slow.conn.state).toBe("live"));
+    const welcomes = slow.socket.frames().filter((f) => f.case === "welcome");
+    expect(welcomes).toHaveLength(2);
+    expect(welcomes[1]).toMatchObject({ value: { seq: 2n, resumed: false } });
+  });
+
+  it("closes a slow socket with 4001 when it stays behind too long", async () => {
+    const { connect } = setup({ slowConsumerBytes: 100, slowConsumerDrainedBytes: 50, slowConsumerCheckMs: 10, slowConsumerTimeoutMs: 50 });
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    a.socket.bufferedAmount = 10_000;
+    a.send(place(1, [{ x: 0, y: 0, color: 1 }]));
+    await vi.waitFor(() => expect(a.socket.closedWith?.code).toBe(CloseCode.SLOW_CONSUMER));
+  });
+
+  it("closes a socket that sends no Hello in time with 4002", async () => {
+    const { connect } = setup({ helloTimeoutMs: 30 });
+    const a = connect();
+    await vi.waitFor(() => expect(a.socket.closedWith?.code).toBe(CloseCode.HELLO_TIMEOUT));
+  });
+
+  it("broadcasts presence with the online count and names", async () => {
+    const { connect } = setup({ presenceIntervalMs: 20 });
+    const a = connect();
+    const b = connect();
+    a.send(hello("", 0n, 0n, "ann"));
+    b.send(hello("", 0n, 0n, ""));
+    await joined(a);
+    await joined(b);
+    await vi.waitFor(() => expect(a.socket.frames().filter((f) => f.case === "presence").at(-1)).toMatchObject({ value: { online: 2, names: ["ann"] } }));
+  });
+
+  it("on shutdown finishes in-flight writes, acks them, then closes with 1012", async () => {
+    const { connect, gateway } = setup();
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    a.send(place(1, [{ x: 0, y: 0, color: 1 }]));
+    a.send(place(2, [{ x: 1, y: 0, color: 1 }]));
+    await gateway.shutdown(1000);
+    expect(a.socket.frames().filter((f) => f.case === "ack")).toHaveLength(2);
+    expect(a.socket.closedWith?.code).toBe(CloseCode.SERVICE_RESTART);
+    expect(gateway.isReady()).toBe(false);
+  });
+});

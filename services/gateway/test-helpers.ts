@@ -1,0 +1,48 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { pino } from "pino";
+import { PixelBatchSchema } from "../../gen/pixel/v1/canvas_pb.js";
+import { ServerFrameSchema, type ServerFrame } from "../../gen/pixel/v1/realtime_pb.js";
+import type { Logger } from "../shared/logger.js";
+import type { CanvasSnapshot } from "./canvas-client.js";
+import type { RoomMember } from "./canvas-room.js";
+
+/** A silent logger for unit tests. */
+export const quietLog: Logger = pino({ level: "silent" });
+
+/** Encodes a published PixelBatch the way the canvas service does. */
+export function publishedBatch(seq: bigint, pixels: { x: number; y: number; color: number }[], epoch = 1n, canvasId = "default"): Uint8Array {
+  return toBinary(PixelBatchSchema, create(PixelBatchSchema, { canvasId, seq, epoch, pixels, author: "", timeUnixMs: BigInt(Date.now()) }));
+}
+
+/** A blank snapshot of a width x height canvas. */
+export function blankSnapshot(width: number, height: number, seq: bigint, epoch = 1n, canvasId = "default"): CanvasSnapshot {
+  return { canvasId, width, height, seq, epoch, pixels: new Uint8Array(width * height * 3) };
+}
+
+/** Decodes every frame a fake socket or member received. */
+export function decodeAll(frames: Uint8Array[]): ServerFrame["frame"][] {
+  return frames.map((f) => fromBinary(ServerFrameSchema, f).frame);
+}
+
+/** A room member that records what it was sent. */
+export class RecordingMember implements RoomMember {
+  frames: Uint8Array[] = [];
+  resets = 0;
+  accept = true;
+  constructor(readonly name = "") {}
+  sendBatch(frame: Buffer): boolean {
+    if (!this.accept) return false;
+    this.frames.push(frame);
+    return true;
+  }
+  send(frame: Uint8Array): void {
+    this.frames.push(frame);
+  }
+  onRoomReset(): void {
+    this.resets++;
+  }
+  /** Seqs of the batch frames received, in order. */
+  batchSeqs(): bigint[] {
+    return decodeAll(this.frames).flatMap((f) => (f.case === "batch" ? [f.value.seq] : []));
+  }
+}
