@@ -37,7 +37,10 @@ export function App() {
         setState(e.state);
         if (e.state !== "live") sender.cancel();
       }),
-      client.on("presence", setPresence),
+      // While not live the gateway may report an emptied room as it shuts down; keep the last real list.
+      client.on("presence", (p) => {
+        if (client.state === "live") setPresence(p);
+      }),
       client.on("error", (e) => store.push("error", errorText(e.code, e.message, e.pixels))),
       client.on("rollback", (e) => {
         if (e.reason === "connection-lost") store.push("info", connectionLostText(e.pixels));
@@ -75,7 +78,7 @@ export function App() {
         </section>
         <aside class="side">
           <ColorPicker color={color} onChange={setColor} />
-          <PeoplePanel name={name} onRename={rename} online={presence.online} names={presence.names} />
+          <PeoplePanel name={name} onRename={rename} online={presence.online} names={presence.names} stale={state !== "live"} />
         </aside>
       </main>
       <NoticeList notices={notices} onDismiss={(id) => store.dismiss(id)} />

@@ -7,10 +7,12 @@ export interface PeoplePanelProps {
   onRename: (name: string) => void;
   online: number;
   names: readonly string[];
+  /** True while not live: the list is the last one known and is shown dimmed. */
+  stale: boolean;
 }
 
 /** The user's own name (editable) and who else is online. */
-export function PeoplePanel({ name, onRename, online, names }: PeoplePanelProps) {
+export function PeoplePanel({ name, onRename, online, names, stale }: PeoplePanelProps) {
   const [draft, setDraft] = useState(name);
   useEffect(() => setDraft(name), [name]);
   const commit = (): void => {
@@ -42,8 +44,9 @@ export function PeoplePanel({ name, onRename, online, names }: PeoplePanelProps)
       </form>
       <h2 id="online-heading">
         Online <span class="count" data-testid="online-count">{online}</span>
+        {stale && <span class="stale-note">last known</span>}
       </h2>
-      <ul class="people" data-testid="presence" aria-labelledby="online-heading">
+      <ul class={`people${stale ? " stale" : ""}`} data-testid="presence" aria-labelledby="online-heading">
         {names.map((n, i) => (
           <li key={`${n}-${i}`} class={n === name ? "me" : ""}>
             <span class="avatar" aria-hidden="true" style={{ background: `hsl(${hash(n) % 360} 65% 55%)` }}>
