@@ -3,6 +3,7 @@ import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
 import { createCanvasServer } from "./canvas-server.js";
+import { loadCanvasSettings } from "./canvas-settings.js";
 import { createCanvasBackend } from "./create-canvas-store.js";
 
 /**
@@ -13,8 +14,10 @@ import { createCanvasBackend } from "./create-canvas-store.js";
 async function main(): Promise<void> {
   const logger = createLogger("canvas");
   let config;
+  let settings;
   try {
     config = loadConfig();
+    settings = loadCanvasSettings();
   } catch (err) {
     if (err instanceof ConfigError) {
       logger.fatal(err.message);
@@ -23,7 +26,7 @@ async function main(): Promise<void> {
     throw err;
   }
   logger.level = config.logLevel;
-  const { store, bus } = createCanvasBackend(config, logger);
+  const { store, bus } = createCanvasBackend(config, logger, settings);
   const server = createCanvasServer({ config, store, bus, logger });
 
   const listen = (s: typeof server.grpcServer | typeof server.httpServer, port: number) =>

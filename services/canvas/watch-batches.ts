@@ -87,7 +87,14 @@ export async function* watchBatches(options: WatchBatchesOptions): AsyncGenerato
   }
 
   try {
-    if (afterSeq > 0) yield* replay(Number.MAX_SAFE_INTEGER);
+    if (afterSeq > 0) {
+      // The batch at afterSeq itself (the watcher already has it) tells which epoch the watcher is
+      // in, so an epoch change is noticed even when nothing is left to replay.
+      const anchor = await store.history(canvasId, afterSeq - 1, 1);
+      const first = anchor?.[0];
+      if (first !== undefined) epoch = fromBinary(PixelBatchSchema, first).epoch;
+      yield* replay(Number.MAX_SAFE_INTEGER);
+    }
     let started = afterSeq > 0;
     for (;;) {
       if (signal.aborted) return;
