@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -72,6 +73,21 @@ export function repoRoot(): string {
     dir = up;
   }
   return dir;
+}
+
+/**
+ * haproxy needs two descriptors per proxied connection and refuses to start when maxconn
+ * cannot fit the process's open-file limit, so the limit caps the requested maxconn.
+ */
+function fittingMaxConnections(requested: number): number {
+  let limit = Number.POSITIVE_INFINITY;
+  try {
+    const raw = execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim();
+    if (raw !== "unlimited") limit = Number(raw);
+  } catch {
+    // No shell: keep the request and let haproxy say what is wrong.
+  }
+  return Math.max(100, Math.min(requested, Math.floor((limit - 200) / 2)));
 }
 
 async function ports(base: number, count: number): Promise<number[]> {
@@ -189,7 +205,7 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
       canvasGrpc: upstream("canvas", grpcPorts, httpPorts),
       gateways: upstream("gateway", gatewayPorts),
       wsBalance: o.wsBalance,
-      maxConnections: o.maxConnections,
+      maxConnections: fittingMaxConnections(o.maxConnections),
     }));
     const statsUrl = `http://127.0.0.1:${statsPort}/stats`;
     const haproxyProc = managed({

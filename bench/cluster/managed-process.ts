@@ -67,7 +67,9 @@ export class ManagedProcess {
     this.log ??= createWriteStream(this.spec.logFile, { flags: "a" });
     this.log.write(`\n--- ${new Date().toISOString()} start ${this.spec.command} ${this.spec.args.join(" ")}\n`);
     this.expectingExit = false;
-    const child = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ["ignore", "pipe", "pipe"] });
+    // Its own process group: a Ctrl-C in the terminal reaches only the launcher, which then
+    // stops the replicas in order (gateways drain first) instead of all dying at once.
+    const child = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     this.child = child;
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
