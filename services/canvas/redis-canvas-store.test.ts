@@ -1,0 +1,191 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
+import { waitFor } from "../../tests/support/free-port.js";
+import { CanvasService, PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
+import { loadConfig } from "../shared/config.js";
+import { MemoryPixelBus } from "../shared/pixel-bus.js";
+import { canvasKeys } from "../shared/redis-keys.js";
+import { createCanvasRoutes } from "./canvas-routes.js";
+import { CanvasSizeMismatchError, StoreUnavailableError } from "./canvas-store.js";
+import { RedisCanvasStore } from "./redis-canvas-store.js";
+
+const logger = pino({ level: "silent" });
+const W = 16;
+const H = 8;
+
+/** Paints batches, in seq order, onto a white canvas. */
+function replay(batches: PixelBatch[], width: number, height: number): Buffer {
+  const out = Buffer.alloc(width * height * 3, 0xff);
+  for (const b of [...batches].sort((a, z) => Number(a.seq - z.seq))) {
+    for (const p of b.pixels) out.writeUIntBE(p.color, (p.y * width + p.x) * 3, 3);
+  }
+  return out;
+}
+
+/** Collects the binary PixelBatches published on a canvas's channel. */
+async function listen(redis: TestRedis, canvasId: string): Promise<{ batches: PixelBatch[]; stop: () => void }> {
+  const sub = new Redis(redis.url, { lazyConnect: true });
+  await sub.connect();
+  const batches: PixelBatch[] = [];
+  sub.on("messageBuffer", (_channel: Buffer, message: Buffer) => batches.push(fromBinary(PixelBatchSchema, message)));
+  await sub.subscribe(canvasKeys(canvasId).channel);
+  return { batches, stop: () => sub.disconnect() };
+}
+
+describe("RedisCanvasStore against a real redis-server", () => {
+  let redis: TestRedis;
+  let admin: Redis;
+  const stores: RedisCanvasStore[] = [];
+  const open = (width = W, height = H, historyLimit?: number) => {
+    const store = new RedisCanvasStore({ redisUrl: redis.url, width, height, logger, historyLimit });
+    stores.push(store);
+    return store;
+  };
+  const ready = (store: RedisCanvasStore) => waitFor("store ready", () => store.isReady());
+
+  beforeAll(async () => {
+    redis = await startRedis({ appendfsync: "always" });
+    admin = new Redis(redis.url);
+    // The admin connection also sees the kill -9 below; it reconnects by itself.
+    admin.on("error", () => undefined);
+  });
+  afterAll(async () => {
+    for (const s of stores) await s.close();
+    admin.disconnect();
+    await redis.stop();
+  });
+
+  it("publishes bytes whose Lua-prepended seq and epoch decode with fromBinary, even above 32 bits", async () => {
+    const store = open();
+    await ready(store);
+    const listener = await listen(redis, "prefix");
+    const first = await store.setPixels("prefix", [{ x: 1, y: 2, color: 0x0a0b0c }], "lua");
+    await admin.hset(canvasKeys("prefix").meta, "seq", String(2 ** 40));
+    await admin.del(canvasKeys("prefix").log);
+    // Pretend this process never saw seq 1, so the jump up is not treated as data loss (it is not).
+    const fresh = open();
+    await ready(fresh);
+    const second = await fresh.setPixels("prefix", [{ x: 0, y: 0, color: 1 }], "");
+    await waitFor("two batches", () => listener.batches.filter((b) => b.pixels.length > 0).length === 2);
+    listener.stop();
+    const [a, b] = listener.batches.filter((x) => x.pixels.length > 0);
+    expect(a).toMatchObject({ canvasId: "prefix", seq: BigInt(first.seq), epoch: BigInt(first.epoch), author: "lua" });
+    expect(a!.pixels.map((p) => [p.x, p.y, p.color])).toEqual([[1, 2, 0x0a0b0c]]);
+    expect(a!.timeUnixMs).toBeGreaterThan(0n);
+    expect(second.seq).toBe(2 ** 40 + 1);
+    expect(b!.seq).toBe(BigInt(2 ** 40 + 1));
+    expect(b!.epoch).toBe(BigInt(first.epoch));
+  });
+
+  it("gives many concurrent writers distinct seqs 1..N, and the stored canvas equals the replay of what was published", async () => {
+    const listener = await listen(redis, "race");
+    const writers = [open(), open(), open()];
+    await Promise.all(writers.map(ready));
+    const calls = Array.from({ length: 300 }, (_, i) =>
+      writers[i % 3]!.setPixels("race", Array.from({ length: 1 + (i % 7) }, (_, k) => ({ x: (i + k) % W, y: (i * 3 + k) % H, color: (i * 7919 + k) & 0xffffff })), `w${i}`),
+    );
+    const results = await Promise.all(calls);
+    const seqs = results.map((r) => r.seq).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    await waitFor("all batches published", () => listener.batches.filter((b) => b.pixels.length > 0).length === 300);
+    listener.stop();
+    const published = listener.batches.filter((b) => b.pixels.length > 0);
+    expect(published.map((b) => Number(b.seq))).toEqual(seqs);
+    const snap = await writers[0]!.getCanvas("race");
+    expect(snap.seq).toBe(300);
+    expect(Buffer.from(snap.pixels).equals(replay(published, W, H))).toBe(true);
+  });
+
+  it("through the routes, a rejected batch gets InvalidArgument naming the pixel and leaves seq and bytes unchanged", async () => {
+    const store = open();
+    await ready(store);
+    const config = loadConfig({ CANVAS_WIDTH: String(W), CANVAS_HEIGHT: String(H) });
+    const client = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store, bus: new MemoryPixelBus(), logger })));
+    await client.setPixels({ pixels: [{ x: 2, y: 2, color: 0x00ff00 }] });
+    const before = await admin.getBuffer(canvasKeys("default").pixels);
+    const seqBefore = await admin.hget(canvasKeys("default").meta, "seq");
+    const bad = [
+      [{ x: 0, y: 0, color: 1 }, { x: W, y: 0, color: 1 }],
+      [{ x: 0, y: H, color: 1 }],
+      [{ x: 1, y: 1, color: 0x1000000 }],
+      [],
+      Array.from({ length: 10_001 }, () => ({ x: 0, y: 0, color: 0 })),
+    ];
+    for (const pixels of bad) {
+      const err = await client.setPixels({ pixels }).then(() => undefined, (e: unknown) => ConnectError.from(e));
+      expect(err?.code).toBe(Code.InvalidArgument);
+      if (pixels.length > 0 && pixels.length <= 2) expect(err?.rawMessage).toMatch(/^pixel \d+ \(x=\d+, y=\d+\)/);
+    }
+    expect((await admin.getBuffer(canvasKeys("default").pixels))!.equals(before!)).toBe(true);
+    expect(await admin.hget(canvasKeys("default").meta, "seq")).toBe(seqBefore);
+  });
+
+  it("replays bounded history and answers undefined for an after_seq older than it", async () => {
+    const store = open(W, H, 5);
+    await ready(store);
+    for (let i = 0; i < 400; i++) await store.setPixels("hist", [{ x: 0, y: 0, color: i }], "");
+    expect(await store.history("hist", 1, 10)).toBeUndefined();
+    expect(await store.history("hist", 500, 10)).toBeUndefined();
+    expect(await store.history("hist", 400, 10)).toEqual([]);
+    const tail = await store.history("hist", 395, 3);
+    expect(tail!.map((b) => Number(fromBinary(PixelBatchSchema, b).seq))).toEqual([396, 397, 398]);
+    // MAXLEN ~ trims whole stream nodes, so a bound of 5 keeps at most about one node (100 entries).
+    expect(await admin.xlen(canvasKeys("hist").log)).toBeLessThan(250);
+  });
+
+  it("starts a new epoch when Redis lost the canvas or came back with an older seq", async () => {
+    const store = open();
+    await ready(store);
+    for (let i = 0; i < 5; i++) await store.setPixels("loss", [{ x: i, y: 0, color: 0 }], "");
+    const before = await store.getCanvas("loss");
+    // Older seq in the same epoch: as if the AOF lacked the last writes.
+    await admin.hset(canvasKeys("loss").meta, "seq", "3");
+    const afterRegression = await store.setPixels("loss", [{ x: 0, y: 1, color: 0 }], "");
+    expect(afterRegression.epoch).toBeGreaterThan(before.epoch);
+    expect(afterRegression.seq).toBe(4);
+    expect(await store.history("loss", 2, 10)).toBeUndefined();
+    // The canvas vanished entirely.
+    await admin.del(canvasKeys("loss").meta, canvasKeys("loss").pixels);
+    const afterWipe = await store.setPixels("loss", [{ x: 0, y: 0, color: 0 }], "");
+    expect(afterWipe.seq).toBe(1);
+    expect(afterWipe.epoch).toBeGreaterThan(afterRegression.epoch);
+  });
+
+  it("refuses a write into a stored canvas of another size until it is reset", async () => {
+    const small = open(W, H);
+    await ready(small);
+    await small.setPixels("sized", [{ x: 0, y: 0, color: 0 }], "");
+    const bigger = open(W * 2, H);
+    await ready(bigger);
+    await expect(bigger.setPixels("sized", [{ x: 20, y: 0, color: 0 }], "")).rejects.toBeInstanceOf(CanvasSizeMismatchError);
+    expect(await admin.hget(canvasKeys("sized").meta, "seq")).toBe("1");
+    await bigger.reset("sized");
+    expect((await bigger.setPixels("sized", [{ x: 20, y: 0, color: 0 }], "")).seq).toBe(1);
+  });
+
+  it("fails fast with StoreUnavailableError while Redis is down, recovers by itself, and keeps every acknowledged pixel", async () => {
+    const store = open();
+    await ready(store);
+    const acked: { x: number; y: number; color: number }[] = [];
+    for (let i = 0; i < 20; i++) {
+      const p = { x: i % W, y: 4 + Math.floor(i / W), color: 0x100 + i };
+      await store.setPixels("durable", [p], "");
+      acked.push(p);
+    }
+    await redis.kill9();
+    await waitFor("store not ready", () => !store.isReady());
+    const started = Date.now();
+    await expect(store.setPixels("durable", [{ x: 0, y: 0, color: 0 }], "")).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    await redis.restart();
+    await waitFor("store ready again", () => store.isReady(), 15_000);
+    const after = await store.setPixels("durable", [{ x: 15, y: 7, color: 0xabcdef }], "");
+    expect(after.seq).toBe(21);
+    const snap = await store.getCanvas("durable");
+    for (const p of acked) expect(Buffer.from(snap.pixels).readUIntBE((p.y * W + p.x) * 3, 3)).toBe(p.color);
+  });
+});
