@@ -1,0 +1,98 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { createCanvasServer } from "../canvas/canvas-server.js";
+import { createCanvasBackend } from "../canvas/create-canvas-store.js";
+import { createGatewayServer } from "../gateway/gateway-server.js";
+import { DEFAULT_TUNING } from "../gateway/gateway-tuning.js";
+import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "../gateway/presence.js";
+import { ConfigError, loadConfig, type Config } from "../shared/config.js";
+import { createLogger, type Logger } from "../shared/logger.js";
+import { handleProbe } from "../shared/probe-routes.js";
+import { createStaticHandler, webDistDir } from "../shared/static-files.js";
+import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+
+/**
+ * The whole system in one process at one URL (WEB_PORT, default 3000): the web app,
+ * the canvas API at /api (Connect over HTTP/1.1) and the WebSocket gateway at /ws.
+ * The canvas service also listens on CANVAS_GRPC_PORT (h2c) for gRPC tools, and the
+ * gateway persists through it exactly as a separate gateway would.
+ * Without REDIS_URL it runs on the embedded store and bus, saved under DATA_DIR.
+ */
+async function main(log: Logger, config: Config): Promise<void> {
+  const { store, bus } = createCanvasBackend(config, log.child({ component: "canvas" }));
+  const canvas = createCanvasServer({ config, store, bus, logger: log.child({ component: "canvas" }) });
+  const grpc = await listen(canvas.grpcServer, config.canvasGrpcPort, config.host);
+
+  const presence: PresenceStore = config.redisUrl
+    ? new RedisPresenceStore(config.redisUrl, config.instanceId, DEFAULT_TUNING.presenceTtlMs, log)
+    : new MemoryPresenceStore(config.instanceId, DEFAULT_TUNING.presenceTtlMs);
+  const gateway = createGatewayServer({
+    config,
+    log: log.child({ component: "gateway" }),
+    bus,
+    presence,
+    canvas: `http://127.0.0.1:${grpc.port}`,
+  });
+
+  const serveStatic = createStaticHandler(webDistDir());
+  const ready = () => {
+    if (!canvas.isReady()) return "canvas store not ready";
+    if (!gateway.gateway.isReady()) return "gateway not ready";
+    return undefined;
+  };
+  const web = createServer((req, res) => {
+    if (handleProbe(req, res, ready)) return;
+    if (req.url?.startsWith("/api/")) return canvas.apiHandler(req, res);
+    serveStatic(req, res);
+  });
+  web.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
+  const entry = await listen(web, config.webPort, config.host);
+  log.info(
+    { url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${entry.port}`, grpc: `http://${config.host}:${grpc.port}`, store: config.redisUrl ? "redis" : `embedded (${config.dataDir})` },
+    "Pixel Playground is up: web app, /api and /ws",
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "draining");
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
+    // Sockets first (1012, in-flight writes finish), then the canvas service, then the store's final save.
+    gateway
+      .shutdown(SHUTDOWN_GRACE_MS / 3)
+      .then(() => new Promise<void>((r) => web.close(() => r())))
+      .then(() => canvas.shutdown(SHUTDOWN_GRACE_MS / 3))
+      .then(() => Promise.all([presence.close(), store.close()]))
+      .then(() => bus.close())
+      .then(
+        () => {
+          log.info("stopped");
+          process.exit(0);
+        },
+        (err: Error) => {
+          log.error({ err: err.message }, "shutdown failed");
+          process.exit(1);
+        },
+      );
+    web.closeIdleConnections();
+  };
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  process.on("SIGINT", () => stop("SIGINT"));
+}
+
+function listen(server: { listen(port: number, host: string, cb: () => void): unknown; once(e: "error", l: (err: Error) => void): unknown; address(): unknown }, port: number, host: string): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+const log = createLogger("local");
+try {
+  await main(log, loadConfig());
+} catch (err) {
+  if (err instanceof ConfigError) log.fatal(err.message);
+  else log.fatal({ err }, "failed to start");
+  process.exit(err instanceof ConfigError ? 2 : 1);
+}
