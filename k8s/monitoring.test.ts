@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Code } from "@connectrpc/connect";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ErrorCode } from "../gen/pixel/v1/realtime_pb.js";
+import { codeLabel } from "../services/canvas/code-label.js";
 import { K8S_DIR, type K8sObject } from "./kustomize-render.js";
 import { selectorMatches } from "./network-policy-flows.js";
 import { find, renderAll } from "./rendered-overlays.js";
@@ -32,7 +35,7 @@ function anchor(heading: string): string {
 let objects: K8sObject[];
 let cleanup: () => void;
 beforeAll(() => {
-  const all = renderAll();
+  const all = renderAll(["overlays/prod-monitoring"]);
   objects = all.rendered.get("overlays/prod-monitoring") ?? [];
   cleanup = all.cleanup;
 });
@@ -65,7 +68,7 @@ describe("monitoring component", () => {
     expect(has(/rate\(pixel_gateway_reconnects_total\[/)).toBe(true);
     expect(has(/histogram_quantile\(0\.99, .*pixel_gateway_fanout_latency_seconds_bucket/)).toBe(true);
     expect(has(/rate\(pixel_gateway_delivery_failures_total\[/)).toBe(true);
-    expect(has(/pixel_gateway_errors_total\{code="ERROR_CODE_UNAVAILABLE"\}/)).toBe(true);
+    expect(has(/rate\(pixel_gateway_errors_total\{code=~"\(ERROR_CODE_\)\?UNAVAILABLE"\}\[/)).toBe(true);
     expect(has(/pixel_redis_connected\) == 0/)).toBe(true);
   });
 
@@ -81,6 +84,20 @@ describe("monitoring component", () => {
       expect(url, r.alert).toBe(`docs/operations.md#${(r.alert ?? "").toLowerCase()}`);
       expect(anchors.has((r.alert ?? "").toLowerCase()), `docs/operations.md has no "### ${r.alert}" section`).toBe(true);
     }
+  });
+
+  it("label values in the rules are the ones the services emit", () => {
+    const matcher = (metric: string): RegExp => {
+      const expr = rules().map((r) => r.expr).find((e) => e.includes(metric)) ?? "";
+      const m = new RegExp(`${metric}\\{code=~"([^"]+)"\\}`).exec(expr);
+      if (!m) throw new Error(`no code matcher on ${metric}`);
+      return new RegExp(`^(?:${m[1]})$`);
+    };
+    // The gateway labels errors with ErrorCode[code] (services/gateway/connection.ts).
+    expect(matcher("pixel_gateway_errors_total").test(ErrorCode[ErrorCode.UNAVAILABLE])).toBe(true);
+    const canvasCodes = matcher("pixel_canvas_rpc_errors_total");
+    for (const c of [Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded, Code.DataLoss]) expect(canvasCodes.test(codeLabel(c)), Code[c]).toBe(true);
+    for (const c of [Code.InvalidArgument, Code.NotFound, Code.ResourceExhausted, Code.PermissionDenied]) expect(canvasCodes.test(codeLabel(c)), Code[c]).toBe(false);
   });
 
   it("every metric the rules use is one the services register", () => {

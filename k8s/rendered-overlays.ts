@@ -12,12 +12,12 @@ export const OVERLAYS: { target: string; namespace: string | undefined; replicas
   { target: "overlays/prod-monitoring", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 } },
 ];
 
-/** Renders every overlay into a map keyed by target; call the returned cleanup afterwards. */
-export function renderAll(): { rendered: Map<string, K8sObject[]>; cleanup: () => void } {
+/** Renders the overlays (all, or the targets named) into a map keyed by target. */
+export function renderAll(targets: string[] = OVERLAYS.map((o) => o.target)): { rendered: Map<string, K8sObject[]>; cleanup: () => void } {
   const tree = prepareRenderTree();
   const rendered = new Map<string, K8sObject[]>();
   try {
-    for (const o of OVERLAYS) rendered.set(o.target, render(join(tree.dir, o.target)));
+    for (const target of targets) rendered.set(target, render(join(tree.dir, target)));
   } finally {
     tree.cleanup();
   }

@@ -1,0 +1,66 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_PORTS } from "../services/shared/config.js";
+import { K8S_DIR, type K8sObject } from "./kustomize-render.js";
+import { OVERLAYS, renderAll } from "./rendered-overlays.js";
+
+const doc = readFileSync(join(K8S_DIR, "..", "docs", "operations.md"), "utf8");
+
+let rendered: Map<string, K8sObject[]>;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ rendered, cleanup } = renderAll(["overlays/prod-monitoring", "overlays/dev"]));
+});
+afterAll(() => cleanup());
+
+/** Every match of a pattern's first group in the runbook. */
+function mentions(pattern: RegExp): string[] {
+  return [...new Set([...doc.matchAll(pattern)].map((m) => m[1] as string))];
+}
+
+describe("docs/operations.md matches the manifests", () => {
+  const objects = (): K8sObject[] => rendered.get("overlays/prod-monitoring") ?? [];
+  const names = (kind: string): string[] => objects().filter((o) => o.kind === kind).map((o) => o.metadata.name);
+
+  it("every workload, pod, PVC and label selector it names exists", () => {
+    const deployments = mentions(/deployment\/([a-z0-9-]+)/g);
+    expect(deployments.length).toBeGreaterThan(0);
+    for (const d of deployments) expect(names("Deployment"), `deployment/${d}`).toContain(d);
+    for (const s of mentions(/statefulset\/([a-z0-9-]+)/g)) expect(names("StatefulSet"), `statefulset/${s}`).toContain(s);
+    for (const s of mentions(/statefulset ([a-z0-9-]+) --replicas/g)) expect(names("StatefulSet")).toContain(s);
+    const podLabels = new Set(objects().flatMap((o) => Object.entries(((o.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template?.metadata?.labels) ?? {}).map(([k, v]) => `${k}=${v}`)));
+    const selectors = mentions(/-l ([a-z0-9./-]+=[a-z0-9-]+)/g);
+    expect(selectors.length).toBeGreaterThanOrEqual(3);
+    for (const sel of selectors) expect(podLabels, sel).toContain(sel);
+    const sts = objects().find((o) => o.kind === "StatefulSet" && o.metadata.name === "redis");
+    const claim = (sts?.spec as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates[0]?.metadata.name;
+    expect(doc).toContain(`${claim}-redis-0`);
+    const restorePod = readFileSync(join(K8S_DIR, "tools", "redis-restore-pod.yaml"), "utf8");
+    expect(restorePod).toContain(`claimName: ${claim}-redis-0`);
+  });
+
+  it("names the overlays' namespaces and the ports the services listen on", () => {
+    for (const o of OVERLAYS) if (o.namespace) expect(doc).toContain(o.namespace);
+    for (const [name, port] of [["grpc", DEFAULT_PORTS.canvasGrpc], ["http", DEFAULT_PORTS.canvasHttp], ["http", DEFAULT_PORTS.gateway], ["http", DEFAULT_PORTS.web]] as const) {
+      expect(doc).toContain(`\`${name}: ${port}\``);
+    }
+  });
+
+  it("states the replica counts, images, ConfigMaps, Secret and Ingresses the overlays render", () => {
+    const replicas = (kind: string, name: string): number =>
+      ((objects().find((o) => o.kind === kind && o.metadata.name === name)?.spec as { replicas: number }).replicas);
+    expect(doc).toContain(`gateway ${replicas("Deployment", "gateway")} (HPA`);
+    expect(doc).toContain(`canvas ${replicas("Deployment", "canvas")}, web ${replicas("Deployment", "web")}`);
+    const redisImage = objects()
+      .filter((o) => o.kind === "StatefulSet")
+      .map((o) => ((o.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image ?? ""))[0];
+    expect(doc).toContain(`\`${redisImage}\``);
+    for (const n of ["pixel-config", "redis-config", "redis-auth"]) expect(doc).toContain(`\`${n}\``);
+    for (const n of names("Ingress")) expect(doc).toContain(`\`${n}\``);
+    for (const n of names("NetworkPolicy").filter((x) => !x.startsWith("allow-prometheus-"))) expect(doc).toContain(`\`${n}\``);
+    const dev = rendered.get("overlays/dev") ?? [];
+    const devFsync = (dev.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("redis-config"))?.data as Record<string, string>).appendfsync;
+    expect(doc).toContain(`\`${devFsync}\` (base, dev)`);
+  });
+});
