@@ -1,0 +1,204 @@
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
+import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
+import { freePort, waitFor } from "../../tests/support/free-port.js";
+import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
+import { REPO_ROOT, startService, type ServiceProcess } from "../../tests/support/service-process.js";
+
+const ENTRY = "services/canvas/main.js";
+
+interface Running {
+  service: ServiceProcess;
+  grpcUrl: string;
+  httpUrl: string;
+}
+
+/** Starts the built canvas service as a real process on free ports. */
+async function startCanvas(name: string, env: Record<string, string>): Promise<Running> {
+  if (!existsSync(join(REPO_ROOT, "dist", ENTRY))) throw new Error("dist/ is missing: run `npx tsc -p tsconfig.build.json` first (npm test does)");
+  const grpcPort = await freePort();
+  const httpPort = await freePort();
+  const httpUrl = `http://127.0.0.1:${httpPort}`;
+  const service = await startService(name, ENTRY, { HOST: "127.0.0.1", CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), ...env }, `${httpUrl}/readyz`);
+  return { service, grpcUrl: `http://127.0.0.1:${grpcPort}`, httpUrl };
+}
+
+async function failure(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  throw new Error("the call succeeded");
+}
+
+/** Connect JSON over HTTP/1.1 through the /api prefix, as a browser or curl would call it. */
+async function apiCall(httpUrl: string, method: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
+  const res = await fetch(`${httpUrl}/api/pixel.v1.CanvasService/${method}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+}
+
+describe("canvas service as a real process on Redis", () => {
+  let redis: TestRedis;
+  let canvas: Running;
+  let grpc: Transport;
+  let client: Client<typeof CanvasService>;
+  const env = () => ({ REDIS_URL: redis.url, CANVAS_WIDTH: "32", CANVAS_HEIGHT: "32", CANVAS_HISTORY_BATCHES: "10", CANVAS_IDS: "default,protocols,watch,chaos" });
+
+  beforeAll(async () => {
+    redis = await startRedis({ appendfsync: "always" });
+    canvas = await startCanvas("canvas-e2e-redis", env());
+    grpc = createGrpcTransport({ baseUrl: canvas.grpcUrl });
+    client = createClient(CanvasService, grpc);
+  });
+  afterAll(async () => {
+    await canvas?.service.stop();
+    await redis?.stop();
+  });
+
+  it("speaks gRPC, gRPC-Web and Connect on the h2c port", async () => {
+    const transports: [string, Transport][] = [
+      ["grpc", grpc],
+      ["grpc-web", createGrpcWebTransport({ baseUrl: canvas.grpcUrl, httpVersion: "2" })],
+      ["connect", createConnectTransport({ baseUrl: canvas.grpcUrl, httpVersion: "2" })],
+    ];
+    const seqs: bigint[] = [];
+    for (const [i, [, transport]] of transports.entries()) {
+      const c = createClient(CanvasService, transport);
+      const { seq } = await c.setPixels({ canvasId: "protocols", pixels: [{ x: i, y: 0, color: 0x112233 * (i + 1) }], author: "e2e" });
+      seqs.push(seq);
+      const snap = await c.getCanvas({ canvasId: "" });
+      expect(snap.width).toBe(32);
+    }
+    expect(seqs).toEqual([1n, 2n, 3n]);
+  }, 30_000);
+
+  it("serves Connect JSON over HTTP/1.1 under /api, plus /healthz and /metrics", async () => {
+    const set = await apiCall(canvas.httpUrl, "SetPixels", { pixels: [{ x: 31, y: 31, color: 0xff0000 }], author: "curl" });
+    expect(set.status).toBe(200);
+    expect(Number(set.json.seq)).toBeGreaterThan(0);
+    const get = await apiCall(canvas.httpUrl, "GetCanvas", {});
+    expect(get.status).toBe(200);
+    const pixels = Buffer.from(get.json.pixels as string, "base64");
+    expect(pixels.length).toBe(32 * 32 * 3);
+    expect(pixels.readUIntBE((31 * 32 + 31) * 3, 3)).toBe(0xff0000);
+    const bad = await apiCall(canvas.httpUrl, "SetPixels", { pixels: [{ x: 32, y: 0, color: 1 }] });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ code: "invalid_argument", message: "pixel 0 (x=32, y=0) is outside the 32x32 canvas" });
+    expect((await fetch(`${canvas.httpUrl}/healthz`)).status).toBe(200);
+    const metrics = await (await fetch(`${canvas.httpUrl}/metrics`)).text();
+    for (const name of ["pixel_canvas_setpixels_duration_seconds_bucket", "pixel_canvas_pixels_stored_total", "pixel_canvas_batches_stored_total", "pixel_canvas_rpc_errors_total", "pixel_canvas_watch_streams", 'pixel_redis_connected{role="store"} 1']) {
+      expect(metrics).toContain(name);
+    }
+  });
+
+  it("answers the gRPC health check with SERVING", async () => {
+    const health = createClient(Health, grpc);
+    expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await health.check({ service: "pixel.v1.CanvasService" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
+    expect((await failure(health.check({ service: "nope" }))).code).toBe(Code.NotFound);
+  });
+
+  it("WatchCanvas replays history, follows live batches, and rejects a too-old after_seq", async () => {
+    for (let i = 0; i < 3; i++) await client.setPixels({ canvasId: "watch", pixels: [{ x: i, y: 1, color: i }] });
+    const abort = new AbortController();
+    const seen: bigint[] = [];
+    const done = (async () => {
+      for await (const res of client.watchCanvas({ canvasId: "watch", afterSeq: 1n }, { signal: abort.signal })) {
+        seen.push(res.batch!.seq);
+        if (seen.length === 2) {
+          // Replay is over; these arrive live.
+          await client.setPixels({ canvasId: "watch", pixels: [{ x: 9, y: 9, color: 9 }] });
+          await client.setPixels({ canvasId: "watch", pixels: [{ x: 8, y: 9, color: 8 }] });
+        }
+        if (seen.length === 4) abort.abort();
+      }
+    })().catch((err: unknown) => {
+      if (ConnectError.from(err).code !== Code.Canceled) throw err;
+    });
+    await done;
+    expect(seen).toEqual([2n, 3n, 4n, 5n]);
+
+    // History keeps about 10 batches (MAXLEN ~ trims whole stream nodes of 100), so 300 more push seq 1 out.
+    for (let i = 0; i < 300; i++) await client.setPixels({ canvasId: "watch", pixels: [{ x: 0, y: 0, color: i }] });
+    const err = await failure((async () => {
+      for await (const _ of client.watchCanvas({ canvasId: "watch", afterSeq: 1n })) break;
+    })());
+    expect(err.code).toBe(Code.OutOfRange);
+    expect(err.rawMessage).toContain("after_seq 1 is not covered by the retained history");
+  }, 60_000);
+
+  it("fails with Unavailable and turns unready while Redis is down, then recovers by itself without losing an acknowledged pixel", async () => {
+    const acked: { x: number; y: number; color: number }[] = [];
+    for (let i = 0; i < 32; i++) {
+      const p = { x: i, y: 20, color: 0x40000 + i };
+      await client.setPixels({ canvasId: "chaos", pixels: [p] });
+      acked.push(p);
+    }
+    await redis.kill9();
+    await waitFor("/readyz 503", async () => (await fetch(`${canvas.httpUrl}/readyz`)).status === 503);
+    const err = await failure(client.setPixels({ canvasId: "chaos", pixels: [{ x: 0, y: 0, color: 1 }] }));
+    expect(err.code).toBe(Code.Unavailable);
+    expect(err.rawMessage).not.toContain("127.0.0.1");
+    expect((await createClient(Health, grpc).check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);
+
+    await redis.restart();
+    await waitFor("/readyz 200", async () => (await fetch(`${canvas.httpUrl}/readyz`)).status === 200, 20_000);
+    const after = await client.setPixels({ canvasId: "chaos", pixels: [{ x: 0, y: 31, color: 0x00ff00 }] });
+    expect(after.seq).toBe(33n);
+    const snap = await client.getCanvas({ canvasId: "chaos" });
+    for (const p of acked) expect(Buffer.from(snap.pixels).readUIntBE((p.y * 32 + p.x) * 3, 3)).toBe(p.color);
+  }, 60_000);
+
+  it("keeps the canvas across a restart of the service process, and exits 0 on SIGTERM", async () => {
+    await client.setPixels({ canvasId: "", pixels: [{ x: 5, y: 5, color: 0x0000ff }] });
+    const before = await client.getCanvas({});
+    expect(await canvas.service.stop()).toBe(0);
+    canvas = await startCanvas("canvas-e2e-redis-2", env());
+    grpc = createGrpcTransport({ baseUrl: canvas.grpcUrl });
+    client = createClient(CanvasService, grpc);
+    const after = await client.getCanvas({});
+    expect([after.seq, after.epoch]).toEqual([before.seq, before.epoch]);
+    expect(Buffer.from(after.pixels).equals(Buffer.from(before.pixels))).toBe(true);
+  }, 60_000);
+});
+
+describe("canvas service as a real process on the embedded store", () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = mkdtempSync(join(tmpdir(), "pixel-canvas-e2e-"));
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("keeps the drawing, seq and epoch across a restart with the same DATA_DIR, and drains a watch on SIGTERM", async () => {
+    const env = { DATA_DIR: dataDir, CANVAS_WIDTH: "20", CANVAS_HEIGHT: "10" };
+    let canvas = await startCanvas("canvas-e2e-embedded", env);
+    let client = createClient(CanvasService, createGrpcTransport({ baseUrl: canvas.grpcUrl }));
+    for (let i = 0; i < 10; i++) await client.setPixels({ pixels: [{ x: i, y: i, color: 0x010101 * (i + 1) }], author: "e2e" });
+    const before = await client.getCanvas({});
+    // An open watch must not hold the shutdown up: the stream ends and the process exits 0.
+    const watch = (async () => {
+      for await (const _ of client.watchCanvas({ afterSeq: 10n })) {
+        // nothing is written while the watch is open
+      }
+    })().catch((err: unknown) => ConnectError.from(err));
+    await new Promise((r) => setTimeout(r, 200));
+    const stopped = Date.now();
+    expect(await canvas.service.stop()).toBe(0);
+    expect(Date.now() - stopped).toBeLessThan(5_000);
+    await watch;
+
+    canvas = await startCanvas("canvas-e2e-embedded-2", env);
+    client = createClient(CanvasService, createGrpcTransport({ baseUrl: canvas.grpcUrl }));
+    const after = await client.getCanvas({});
+    expect([after.seq, after.epoch]).toEqual([before.seq, before.epoch]);
+    expect(Buffer.from(after.pixels).equals(Buffer.from(before.pixels))).toBe(true);
+    expect((await client.setPixels({ pixels: [{ x: 19, y: 9, color: 0 }] })).seq).toBe(11n);
+    expect(await canvas.service.stop()).toBe(0);
+  }, 60_000);
+});
