@@ -6,9 +6,9 @@ export interface CdfSeries {
 }
 
 const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-const W = 760;
+const W = 940;
 const H = 440;
-const M = { left: 70, right: 170, top: 40, bottom: 50 };
+const M = { left: 70, right: 290, top: 40, bottom: 50 };
 /** The deepest percentile drawn: 99.99 %. */
 const TAIL_DECADES = 4;
 
