@@ -69,6 +69,28 @@ describe("YAML under k8s/", () => {
   });
 });
 
+describe("k8s/tools/redis-restore-pod.yaml", () => {
+  it("meets the same restricted security policy as the workloads and mounts the StatefulSet's volume", () => {
+    const [pod] = parseYamlStream(readFileSync(join(K8S_DIR, "tools", "redis-restore-pod.yaml"), "utf8"), "restore pod");
+    const spec = pod?.spec as { automountServiceAccountToken: boolean; containers: Record<string, unknown>[]; volumes: { persistentVolumeClaim?: { claimName: string } }[] };
+    expect(spec.automountServiceAccountToken).toBe(false);
+    for (const c of spec.containers) {
+      expect(c.securityContext).toMatchObject({
+        runAsNonRoot: true,
+        readOnlyRootFilesystem: true,
+        allowPrivilegeEscalation: false,
+        capabilities: { drop: ["ALL"] },
+        seccompProfile: { type: "RuntimeDefault" },
+      });
+      expect(c.resources).toMatchObject({ requests: { cpu: expect.any(String), memory: expect.any(String) }, limits: { cpu: expect.any(String), memory: expect.any(String) } });
+    }
+    const redis = parseYamlStream(readFileSync(join(K8S_DIR, "base", "redis.yaml"), "utf8"), "redis").find((o) => o.kind === "StatefulSet");
+    const image = (redis?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image;
+    expect(spec.containers[0]?.image).toBe(image);
+    expect(spec.volumes.map((v) => v.persistentVolumeClaim?.claimName).filter(Boolean)).toEqual(["data-redis-0"]);
+  });
+});
+
 describe("kustomize renders", () => {
   let tree: { dir: string; cleanup: () => void };
   beforeAll(() => {
