@@ -1,7 +1,6 @@
-import { fromBinary } from "@bufbuild/protobuf";
-import { PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import type { Logger } from "../shared/logger.js";
 import { BatchRing } from "./batch-ring.js";
+import { scanBatch, type BatchHeader } from "./batch-scan.js";
 import type { CanvasSnapshot } from "./canvas-client.js";
 import { batchFrame, encodeWelcomeBody, welcomeFrame } from "./server-frames.js";
 
@@ -66,7 +65,7 @@ export class CanvasRoom {
   private readonly ring: BatchRing;
   private readonly members = new Set<RoomMember>();
   /** Batches that arrived while a snapshot was loading, in arrival (= seq) order. */
-  private backlog: { batch: PixelBatch; payload: Uint8Array }[] = [];
+  private backlog: { batch: BatchHeader; payload: Uint8Array }[] = [];
   private backlogOverflowed = false;
   private welcomeBody: Uint8Array | undefined;
 
@@ -114,9 +113,9 @@ export class CanvasRoom {
   /** Every published batch of this canvas, as the bus delivered it. */
   onBatch(payload: Uint8Array): void {
     if (this.state === "disposed") return;
-    let batch: PixelBatch;
+    let batch: BatchHeader;
     try {
-      batch = fromBinary(PixelBatchSchema, payload);
+      batch = scanBatch(payload);
     } catch (err) {
       this.log.error({ canvasId: this.canvasId, err: (err as Error).message }, "undecodable batch on the bus");
       this.requestResync("malformed_batch");
@@ -141,7 +140,7 @@ export class CanvasRoom {
     const frame = this.apply(batch, payload);
     let sent = 0;
     for (const member of this.members) if (member.sendBatch(frame)) sent++;
-    this.hooks.fannedOut(batch.pixels.length, sent, batch.timeUnixMs);
+    this.hooks.fannedOut(batch.pixelCount, sent, batch.timeUnixMs);
   }
 
   /**
@@ -251,7 +250,7 @@ export class CanvasRoom {
     return true;
   }
 
-  private buffer(batch: PixelBatch, payload: Uint8Array): void {
+  private buffer(batch: BatchHeader, payload: Uint8Array): void {
     if (this.backlog.length >= this.options.backlogMaxBatches) {
       this.backlog = [];
       this.backlogOverflowed = true;
@@ -261,15 +260,8 @@ export class CanvasRoom {
   }
 
   /** Paints a batch into the materialised canvas, advances seq and records its frame. */
-  private apply(batch: PixelBatch, payload: Uint8Array): Buffer {
-    const { width, height, pixels } = this;
-    for (const p of batch.pixels) {
-      if (p.x >= width || p.y >= height) continue;
-      const i = (p.y * width + p.x) * 3;
-      pixels[i] = (p.color >>> 16) & 0xff;
-      pixels[i + 1] = (p.color >>> 8) & 0xff;
-      pixels[i + 2] = p.color & 0xff;
-    }
+  private apply(batch: BatchHeader, payload: Uint8Array): Buffer {
+    scanBatch(payload, { pixels: this.pixels, width: this.width, height: this.height });
     this.seq = batch.seq;
     this.welcomeBody = undefined;
     const frame = batchFrame(payload);

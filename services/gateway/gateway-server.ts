@@ -44,6 +44,9 @@ export interface GatewayServer {
   shutdown(writeWaitMs?: number): Promise<void>;
 }
 
+/** How long shutdown waits for clients to answer the 1012 close frames before cutting them off. */
+const CLOSE_HANDSHAKE_WAIT_MS = 1_000;
+
 function isCanvasClient(value: unknown): value is CanvasClient {
   return typeof value === "object" && value !== null && "setPixels" in value && "getCanvas" in value;
 }
@@ -149,6 +152,10 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     async shutdown(writeWaitMs = gateway.tuning.writeDeadlineMs) {
       clearInterval(heartbeat);
       await gateway.shutdown(writeWaitMs);
+      // A client that never answers the close frame must not hold the exit (ws waits 30 s for it).
+      const deadline = Date.now() + CLOSE_HANDSHAKE_WAIT_MS;
+      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of sockets.values()) ws.terminate();
       if (server.listening) {
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();

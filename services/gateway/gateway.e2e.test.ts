@@ -9,7 +9,8 @@ import { createCanvasClient, createCanvasTransport, type CanvasClient } from "./
 
 // Real processes: redis-server, one canvas service, two gateways (built with `npx tsc -p tsconfig.build.json`).
 
-type Frame = NonNullable<ServerFrame["frame"]>;
+type Frame = Exclude<ServerFrame["frame"], { case: undefined }>;
+type FrameValue<C extends Frame["case"]> = Extract<Frame, { case: C }>["value"];
 
 /** A test client speaking the binary protocol over a real WebSocket, applying what it receives like the web app. */
 class TestClient {
@@ -41,7 +42,7 @@ class TestClient {
     this.ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame })));
   }
 
-  async hello(lastSeq = 0n, lastEpoch = 0n, name = "tester"): Promise<Extract<Frame, { case: "welcome" }>["value"]> {
+  async hello(lastSeq = 0n, lastEpoch = 0n, name = "tester"): Promise<FrameValue<"welcome">> {
     const before = this.of("welcome").length;
     this.send({ case: "hello", value: { canvasId: "", name, lastSeq, lastEpoch } as never });
     await waitFor("welcome", () => this.of("welcome").length > before, 10_000, 10);
@@ -59,8 +60,8 @@ class TestClient {
     return this.of("ack").find((a) => a.clientSeq === clientSeq)!.seq;
   }
 
-  of<C extends Frame["case"]>(kind: C): Extract<Frame, { case: C }>["value"][] {
-    return this.frames.filter((f): f is Extract<Frame, { case: C }> => f.case === kind).map((f) => f.value);
+  of<C extends Frame["case"]>(kind: C): FrameValue<C>[] {
+    return this.frames.flatMap((f): FrameValue<C>[] => (f.case === kind ? [f.value as FrameValue<C>] : []));
   }
 
   close(): void {
