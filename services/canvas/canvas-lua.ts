@@ -59,8 +59,8 @@ end
 `;
 
 /**
- * Stores one batch. ARGV: channel, width, height, packed writes (6 bytes per pixel: 3-byte byte
- * offset, R, G, B), batch body (PixelBatch without seq/epoch), seen epoch, seen seq, history
+ * Stores one batch. ARGV: channel, width, height, packed writes (runs of adjacent pixels, see
+ * `packPixelWrites`: 3-byte byte offset, 2-byte pixel count, then R, G, B each), batch body (PixelBatch without seq/epoch), seen epoch, seen seq, history
  * MAXLEN, epoch-marker body. Returns {seq, epoch}. XADD runs before any pixel is written, so if it
  * fails nothing of the batch is stored.
  */
@@ -71,9 +71,12 @@ seq = seq + 1
 local payload = prefix(seq, epoch) .. ARGV[5]
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], string.format('%d-0', seq), 'b', payload)
 local packed, key, byte, sub, call = ARGV[4], KEYS[2], string.byte, string.sub, redis.call
-for i = 1, #packed, 6 do
-  local a, b, c = byte(packed, i, i + 2)
-  call('SETRANGE', key, a * 65536 + b * 256 + c, sub(packed, i + 3, i + 5))
+local i, n = 1, #packed
+while i <= n do
+  local a, b, c, d, e = byte(packed, i, i + 4)
+  local last = i + 4 + (d * 256 + e) * 3
+  call('SETRANGE', key, a * 65536 + b * 256 + c, sub(packed, i + 5, last))
+  i = last + 1
 end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('PUBLISH', ARGV[1], payload)

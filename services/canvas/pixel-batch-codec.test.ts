@@ -24,10 +24,16 @@ describe("encodeBatchBody + prefixSeqEpoch", () => {
 });
 
 describe("packPixelWrites", () => {
-  it("packs the byte offset (3 bytes) and R, G, B per pixel", () => {
-    const packed = packPixelWrites([{ x: 3, y: 2, color: 0xa1b2c3 }], 10, 10);
+  it("packs each pixel as a run: byte offset (3 bytes), count (2 bytes), then R, G, B", () => {
+    const packed = packPixelWrites([{ x: 3, y: 2, color: 0xa1b2c3 }, { x: 0, y: 0, color: 0x010203 }], 10, 10);
     const offset = (2 * 10 + 3) * 3;
-    expect([...packed]).toEqual([0, 0, offset, 0xa1, 0xb2, 0xc3]);
+    expect([...packed]).toEqual([0, 0, 0, 0, 1, 1, 2, 3, 0, 0, offset, 0, 1, 0xa1, 0xb2, 0xc3]);
+  });
+
+  it("merges adjacent pixels into one run and keeps the last colour of a repeated pixel", () => {
+    const packed = packPixelWrites([{ x: 5, y: 1, color: 0x050505 }, { x: 4, y: 1, color: 0x040404 }, { x: 5, y: 1, color: 0x0a0a0a }, { x: 6, y: 1, color: 0x060606 }], 10, 10);
+    const offset = (1 * 10 + 4) * 3;
+    expect([...packed]).toEqual([0, 0, offset, 0, 3, 4, 4, 4, 10, 10, 10, 6, 6, 6]);
   });
 
   it("refuses a pixel outside the canvas instead of writing elsewhere", () => {

@@ -82,23 +82,47 @@ export function prefixSeqEpoch(body: Uint8Array, seq: number, epoch: number): Ui
   return out;
 }
 
+/** Longest run one packed write may describe (its pixel count is a 2-byte field). */
+const MAX_RUN_PIXELS = 0xffff;
+
 /**
- * Packs pixels for the Lua write script: 6 bytes each, the byte offset into the packed RGB
- * string (3 bytes, big-endian; 2048 x 2048 x 3 < 2^24) then R, G, B. One binary argument
- * instead of thousands keeps the script call cheap.
+ * Packs pixels for the Lua write script as runs of adjacent pixels: for each run, the byte offset
+ * into the packed RGB string (3 bytes, big-endian; 2048 x 2048 x 3 < 2^24), the pixel count
+ * (2 bytes), then R, G, B per pixel. A pixel placed twice keeps its last colour, as applying the
+ * batch in order would. Merging runs (strokes, lines) means fewer SETRANGE calls in Lua, and one
+ * binary argument instead of thousands keeps the script call cheap.
  */
 export function packPixelWrites(pixels: readonly PixelLike[], width: number, height: number): Buffer {
-  const out = Buffer.allocUnsafe(pixels.length * 6);
-  let o = 0;
+  const colors = new Map<number, number>();
   for (const p of pixels) {
     if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
-    const offset = (p.y * width + p.x) * 3;
-    out[o++] = offset >>> 16;
-    out[o++] = (offset >>> 8) & 0xff;
-    out[o++] = offset & 0xff;
-    out[o++] = (p.color >>> 16) & 0xff;
-    out[o++] = (p.color >>> 8) & 0xff;
-    out[o++] = p.color & 0xff;
+    colors.set(p.y * width + p.x, p.color);
   }
-  return out;
+  const indexes = [...colors.keys()].sort((a, b) => a - b);
+  // Worst case every pixel is its own run: 5 header bytes + 3 colour bytes.
+  const out = Buffer.allocUnsafe(indexes.length * 8);
+  let o = 0;
+  let countAt = -1;
+  let runCount = 0;
+  let previous = -2;
+  for (const index of indexes) {
+    if (index !== previous + 1 || runCount === MAX_RUN_PIXELS) {
+      if (countAt >= 0) out.writeUInt16BE(runCount, countAt);
+      const offset = index * 3;
+      out[o++] = offset >>> 16;
+      out[o++] = (offset >>> 8) & 0xff;
+      out[o++] = offset & 0xff;
+      countAt = o;
+      o += 2;
+      runCount = 0;
+    }
+    const color = colors.get(index)!;
+    out[o++] = (color >>> 16) & 0xff;
+    out[o++] = (color >>> 8) & 0xff;
+    out[o++] = color & 0xff;
+    runCount++;
+    previous = index;
+  }
+  if (countAt >= 0) out.writeUInt16BE(runCount, countAt);
+  return out.subarray(0, o);
 }

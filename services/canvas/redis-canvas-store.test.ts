@@ -18,7 +18,7 @@ const W = 16;
 const H = 8;
 
 /** Paints batches, in seq order, onto a white canvas. */
-function replay(batches: PixelBatch[], width: number, height: number): Buffer {
+function replay(batches: readonly { seq: bigint; pixels: readonly { x: number; y: number; color: number }[] }[], width: number, height: number): Buffer {
   const out = Buffer.alloc(width * height * 3, 0xff);
   for (const b of [...batches].sort((a, z) => Number(a.seq - z.seq))) {
     for (const p of b.pixels) out.writeUIntBE(p.color, (p.y * width + p.x) * 3, 3);
@@ -98,6 +98,21 @@ describe("RedisCanvasStore against a real redis-server", () => {
     const snap = await writers[0]!.getCanvas("race");
     expect(snap.seq).toBe(300);
     expect(Buffer.from(snap.pixels).equals(replay(published, W, H))).toBe(true);
+  });
+
+  it("stores a batch with strokes, row wraps and repeated pixels exactly as applying it in order would", async () => {
+    const store = open();
+    await ready(store);
+    const pixels = [
+      ...Array.from({ length: W + 5 }, (_, i) => ({ x: (W - 3 + i) % W, y: 2 + Math.floor((W - 3 + i) / W), color: 0x100000 + i })),
+      { x: W - 1, y: 2, color: 0xabcdef },
+      { x: 0, y: 0, color: 0 },
+      { x: 1, y: 0, color: 1 },
+      { x: 0, y: 0, color: 2 },
+    ];
+    const { seq } = await store.setPixels("strokes", pixels, "");
+    const snap = await store.getCanvas("strokes");
+    expect(Buffer.from(snap.pixels).equals(replay([{ seq: BigInt(seq), pixels }], W, H))).toBe(true);
   });
 
   it("through the routes, a rejected batch gets InvalidArgument naming the pixel and leaves seq and bytes unchanged", async () => {
