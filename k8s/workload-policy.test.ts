@@ -1,7 +1,9 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PORTS } from "../services/shared/config.js";
 import { SHUTDOWN_GRACE_MS } from "../services/shared/timing.js";
-import { containersOf, type K8sObject, splitImage } from "./kustomize-render.js";
+import { containersOf, K8S_DIR, type K8sObject, parseYamlStream, prepareRenderTree, render, splitImage } from "./kustomize-render.js";
 import { selectorMatches } from "./network-policy-flows.js";
 import { container, find, findGenerated, namedPort, OVERLAYS, podTemplate, renderAll, workloads } from "./rendered-overlays.js";
 
@@ -68,6 +70,22 @@ for (const overlay of OVERLAYS) {
         }
       }
       expect(n).toBe(4);
+    });
+
+    it("runs our one image, with the registry and tag the kustomizations set", () => {
+      const chain = ["base", overlay.target.startsWith("overlays/prod") ? "overlays/prod" : overlay.target].filter((t, i, a) => a.indexOf(t) === i);
+      let name = "pixel-playground";
+      let tag = "";
+      for (const t of chain) {
+        const k = parseYamlStream(readFileSync(join(K8S_DIR, t, "kustomization.yaml"), "utf8"), t)[0] as { images?: { name: string; newName?: string; newTag?: string }[] };
+        const entry = k.images?.find((i) => i.name === "pixel-playground");
+        if (entry?.newName) name = entry.newName;
+        if (entry?.newTag) tag = entry.newTag;
+      }
+      expect(tag).toMatch(/^\d+\.\d+\.\d+/);
+      for (const d of objects().filter((o) => o.kind === "Deployment")) {
+        expect(containersOf(d).map((c) => c.image), d.metadata.name).toEqual([`${name}:${tag}`]);
+      }
     });
 
     it("every container runs non-root, read-only, without privilege escalation or capabilities, under RuntimeDefault seccomp", () => {
@@ -343,3 +361,23 @@ for (const overlay of OVERLAYS) {
     }
   });
 }
+
+describe("image overrides", () => {
+  it("a tag set in the prod overlay reaches every Deployment (the base must not rename the image first)", () => {
+    const tree = prepareRenderTree();
+    try {
+      const file = join(tree.dir, "overlays", "prod", "kustomization.yaml");
+      const original = readFileSync(file, "utf8");
+      const changed = original.replace(/newTag: "[^"]+"/, 'newTag: "9.9.9-override"');
+      expect(changed).not.toBe(original);
+      writeFileSync(file, changed);
+      const images = render(join(tree.dir, "overlays", "prod"))
+        .filter((o) => o.kind === "Deployment")
+        .flatMap((d) => containersOf(d).map((c) => c.image));
+      expect(images).toHaveLength(3);
+      for (const image of images) expect(image).toMatch(/:9\.9\.9-override$/);
+    } finally {
+      tree.cleanup();
+    }
+  });
+});
