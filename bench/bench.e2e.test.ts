@@ -4,7 +4,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
+import type { CompareResult } from "./compare.js";
 import type { BenchResult } from "./report/bench-result.js";
+import type { RpcResult } from "./rpc/rpc-bench.js";
 
 /**
  * Smoke runs of the built harness (`node dist/bench/main.js`, as `npm run bench` runs it),
@@ -74,5 +76,45 @@ describe("benchmark harness against the legacy peer", () => {
     const r = await bench(["fanout", "--target", "legacy", "--clients", "20", "--rate", "20", "--duration", "2"]);
     expect(r.generator.workers).toBe(2);
     expect(r.phases[0]!.lost).toBe(0);
+  });
+});
+
+describe("benchmark harness against ours", () => {
+  it("seed-stress runs on our cluster with the app's frame code: every pixel delivered, acked, no seq gaps", async () => {
+    const r = await bench(["seed-stress", "--target", "ours", "--duration", "3", "--clients", "6", "--rate", "60", "--churn", "2", "--churn-lifetime-ms", "1000"]);
+    const p = r.phases[0]!;
+    expect(p.sent).toBeGreaterThan(100);
+    expect(p.lost).toBe(0);
+    expect(p.seqGaps).toBe(0);
+    expect(p.ackLatency.count).toBe(p.sent);
+    expect(p.processes.filter((u) => u.role.startsWith("gateway-"))).toHaveLength(2);
+    expect(p.processes.filter((u) => u.role.startsWith("canvas-"))).toHaveLength(2);
+  });
+
+  it("compare runs legacy then ours and writes medians, ratios and an overlaid chart", async () => {
+    const before = new Set(readdirSync(out));
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "compare", "seed-stress", "--rounds", "1", "--duration", "2", "--clients", "4", "--rate", "40", "--churn", "0", "--warmup-seconds", "0", "--out", out], { cwd: ROOT, timeout: 90_000 });
+    const added = readdirSync(out).filter((f) => !before.has(f));
+    const json = added.find((f) => f.startsWith("compare-seed-stress") && f.endsWith(".json"))!;
+    expect(added).toContain(json.replace(/json$/, "md"));
+    expect(added).toContain(json.replace(/json$/, "svg"));
+    const c = JSON.parse(readFileSync(join(out, json), "utf8")) as CompareResult;
+    expect(c.runs.map((x) => x.target)).toEqual(["legacy", "ours"]);
+    expect(c.medians.map((m) => m.figure)).toEqual(["p50Ms", "p99Ms", "p999Ms", "pixelsLost"]);
+    for (const m of c.medians) expect(Number.isFinite(m.ours) && Number.isFinite(m.legacy)).toBe(true);
+  });
+
+  it("rpc drives our canvas service and the grpc-js peer with h2load and connect-node, verified answers", async () => {
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "rpc", "--seconds", "2", "--warmup-seconds", "0", "--sizes", "10", "--h2load-clients", "1", "--h2load-streams", "4", "--in-flight", "4", "--protocols", "connect,grpc,grpc-web", "--out", out], { cwd: ROOT, timeout: 120_000 });
+    const json = readdirSync(out).find((f) => f.startsWith("rpc-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as RpcResult;
+    // ours: 3 protocols x 2 calls x 2 tools; grpc-js: gRPC x 2 calls x 2 tools.
+    expect(r.rows).toHaveLength(16);
+    for (const row of r.rows) {
+      expect(row.failures, `${row.server} ${row.protocol} ${row.call} ${row.tool}`).toBe(0);
+      expect(Number.isFinite(row.callsPerSecond)).toBe(true);
+    }
+    expect(r.ratios.map((x) => `${x.call}/${x.tool}`).sort()).toEqual(["GetCanvas/connect-node", "GetCanvas/h2load", "SetPixels x10/connect-node", "SetPixels x10/h2load"]);
+    expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("Ours / @grpc/grpc-js");
   });
 });
