@@ -68,14 +68,20 @@ export class Connection implements RoomMember {
   /** Malformed frames so far; see frame-handler.ts. */
   malformedCount = 0;
 
+  private childLog: Logger | undefined;
+
   constructor(
     readonly id: string,
     readonly socket: ClientSocket,
     private readonly ctx: ConnectionContext,
-    readonly log: Logger,
   ) {
     this.bucket = new TokenBucket(ctx.pixelsPerSecond, ctx.pixelBurst);
     this.armHelloTimer();
+  }
+
+  /** This connection's logger (every line carries its id); made on first use, since most connections never log. */
+  get log(): Logger {
+    return (this.childLog ??= this.ctx.log.child({ connectionId: this.id }));
   }
 
   /** Sends any frame if the socket is open; `type` labels frames_out. */

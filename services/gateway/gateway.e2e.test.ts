@@ -190,6 +190,14 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
     expect((await canvas.getCanvas("default", 5000)).seq).toBe(seq);
   });
 
+  it("answers a Hello for an unknown canvas with NOT_FOUND", async () => {
+    const c = await connect(gwPorts[0]!);
+    c.send({ case: "hello", value: { canvasId: "no-such-canvas", name: "", lastSeq: 0n, lastEpoch: 0n } as never });
+    await waitFor("error", () => c.of("error").length === 1, 5000, 10);
+    expect(c.of("error")[0]).toMatchObject({ code: ErrorCode.NOT_FOUND, message: expect.stringContaining("no-such-canvas") });
+    expect(c.of("welcome")).toEqual([]);
+  });
+
   it("closes a 1 MiB frame with 1009 and stays up", async () => {
     const c = await connect(gwPorts[0]!);
     c.ws.send(Buffer.alloc(1024 * 1024, 1));

@@ -115,7 +115,7 @@ export class Gateway {
   /** Wraps a newly accepted socket. */
   open(socket: ClientSocket): Connection {
     const id = `${this.idPrefix}-${(this.nextId++).toString(36)}`;
-    const conn = new Connection(id, socket, this.context, this.deps.log.child({ connectionId: id }));
+    const conn = new Connection(id, socket, this.context);
     this.connections.add(conn);
     metrics.connectionsOpened.inc();
     metrics.connectionsGauge.set(this.connections.size);
