@@ -1,5 +1,6 @@
 import { WRITE_DEADLINE_MS } from "../../services/shared/timing.js";
-import { startCluster, type Cluster, type Replica } from "../cluster/cluster.js";
+import type { Cluster, Replica } from "../cluster/cluster.js";
+import { startChaosCluster } from "./chaos-cluster.js";
 import { AckLedger } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient } from "./chaos-client.js";
@@ -38,7 +39,9 @@ export interface FaultFigures {
   epochAfter: string;
   /** The longest stretch without any Ack around the fault (ms). */
   longestAckGapMs: number;
-  /** From the kill to the first Ack after that gap (ms): when writes succeeded again. */
+  /** Whether any placement failed (Error or connection loss) because of the fault. */
+  writesStopped: boolean;
+  /** From the kill to the first Ack of a placement sent after the last failed one (ms): when writes succeeded again. */
   writesResumedAfterKillMs: number;
   /** From the restart being ready to that first Ack (ms); negative when writes never stopped (a surviving replica took over). */
   writesResumedAfterRestartMs: number;
@@ -64,7 +67,7 @@ export const ANSWER_BOUND_MS = WRITE_DEADLINE_MS + 3_000;
  * GetCanvas; reports how long writes were out and what clients saw.
  */
 export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster): Promise<SuiteResult<{ faults: FaultFigures[] }>> {
-  const cluster = existing ?? await startCluster({ gateways: o.gateways, canvases: o.canvases, web: false, appendfsync: "always" });
+  const cluster = existing ?? await startChaosCluster({ gateways: o.gateways, canvases: o.canvases, appendfsync: "always" });
   if (!cluster.redis) throw new Error("backend chaos needs the cluster's own Redis (not --redis-url)");
   const redis = cluster.redis;
   const claims = new Claims();
@@ -85,7 +88,9 @@ export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster
     summary: faults.flatMap((f) => [
       `${f.fault}: down ${o.downtimeMs / 1000} s with ${o.clients} clients drawing`,
       `  acked pixels lost ${f.lostAckedPixels} of ${f.ackedPixels}; epoch ${f.epochBefore} -> ${f.epochAfter}`,
-      `  writes succeeded again ${f.writesResumedAfterKillMs} ms after the kill (${f.writesResumedAfterRestartMs} ms after the restart); longest gap without an Ack ${f.longestAckGapMs} ms`,
+      f.writesStopped
+        ? `  writes succeeded again ${f.writesResumedAfterKillMs} ms after the kill (${f.writesResumedAfterRestartMs} ms after the restart); longest gap without an Ack ${f.longestAckGapMs} ms`
+        : `  writes never stopped (first Ack ${f.writesResumedAfterKillMs} ms after the kill); longest gap without an Ack ${f.longestAckGapMs} ms`,
       `  placements during the fault: ${Object.entries(f.duringFault).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}; errors ${JSON.stringify(f.errors)}; disconnections ${f.clientDisconnections}`,
       `  slowest answer ${f.slowestAnswerMs} ms (bound ${ANSWER_BOUND_MS}); unanswered ${f.unanswered}; divergent pixels ${f.divergentPixels}`,
     ]),
@@ -113,16 +118,21 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, o: B
 
     const log = clients.flatMap((c) => c.placementLog());
     const acks = log.filter((p) => p.outcome === "acked").map((p) => p.settledMs as number).sort((a, b) => a - b);
-    // The longest stretch without an Ack, starting at the kill (acks already on their way just after it count).
-    let gapStart = killMs;
+    // The longest stretch without any Ack that began while the victim was down.
+    let previous = killMs;
     let longest = { from: killMs, to: killMs };
     for (const t of acks) {
       if (t < killMs) continue;
-      if (t - gapStart > longest.to - longest.from) longest = { from: gapStart, to: t };
-      gapStart = t;
+      if (previous <= restartMs && t - previous > longest.to - longest.from) longest = { from: previous, to: t };
+      previous = t;
     }
+    // Writes succeed again with the first Ack of a placement sent after the last failed one;
+    // with no failure at all (a surviving replica took over) they never stopped.
+    const failed = log.filter((p) => p.sentMs >= killMs && (p.outcome === "refused" || p.outcome === "connection-lost"));
+    const lastFailureSent = Math.max(killMs, ...failed.map((p) => p.sentMs));
+    const resumedAt = Math.min(...log.filter((p) => p.outcome === "acked" && p.sentMs >= lastFailureSent).map((p) => p.settledMs as number));
     const duringFault: Record<string, number> = {};
-    for (const p of log) if (p.sentMs >= killMs && p.sentMs < longest.to) duringFault[p.outcome] = (duringFault[p.outcome] ?? 0) + 1;
+    for (const p of log) if (p.sentMs >= killMs && p.sentMs < resumedAt) duringFault[p.outcome] = (duringFault[p.outcome] ?? 0) + 1;
     const errors: Record<string, number> = {};
     for (const c of clients) for (const [k, v] of c.errors) errors[k] = (errors[k] ?? 0) + v;
     const answered = log.filter((p) => p.settledMs !== undefined).map((p) => (p.settledMs as number) - p.sentMs);
@@ -133,8 +143,9 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, o: B
       epochBefore: String(before.epoch),
       epochAfter: String(settled.stored.epoch),
       longestAckGapMs: longest.to - longest.from,
-      writesResumedAfterKillMs: longest.to - killMs,
-      writesResumedAfterRestartMs: longest.to - restartMs,
+      writesStopped: failed.length > 0,
+      writesResumedAfterKillMs: resumedAt - killMs,
+      writesResumedAfterRestartMs: resumedAt - restartMs,
       duringFault,
       errors,
       slowestAnswerMs: Math.max(0, ...answered),

@@ -1,4 +1,5 @@
-import { startCluster, type Cluster } from "../cluster/cluster.js";
+import type { Cluster } from "../cluster/cluster.js";
+import { startChaosCluster } from "./chaos-cluster.js";
 import { AckLedger } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient } from "./chaos-client.js";
@@ -51,7 +52,7 @@ const randomColor = () => Math.floor(Math.random() * 0x1000000);
  * client must be equal byte for byte, and no acknowledged pixel may be missing.
  */
 export async function runContestedPixels(o: ContestedPixelsOptions, existing?: Cluster): Promise<SuiteResult<ContestedFigures>> {
-  const cluster = existing ?? await startCluster({ gateways: o.gateways, canvases: o.canvases, web: false, env: { PIXELS_PER_SECOND: "100000", PIXEL_BURST: "100000" } });
+  const cluster = existing ?? await startChaosCluster({ gateways: o.gateways, canvases: o.canvases, env: { PIXELS_PER_SECOND: "100000", PIXEL_BURST: "100000" } });
   const ledger = new AckLedger();
   let clients: ChaosClient[] = [];
   try {

@@ -1,4 +1,5 @@
-import { startCluster, type Cluster, type Replica } from "../cluster/cluster.js";
+import type { Cluster } from "../cluster/cluster.js";
+import { startChaosCluster } from "./chaos-cluster.js";
 import { AckLedger } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient, type Outage } from "./chaos-client.js";
@@ -70,10 +71,12 @@ const ATTRIBUTION_WINDOW_MS = 3_000;
  * GetCanvas. Reports recovery times and the delivery rate to connected clients.
  */
 export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster): Promise<SuiteResult<GatewayChaosFigures>> {
-  const cluster = existing ?? await startCluster({ gateways: o.gateways, canvases: o.canvases, web: false });
+  const cluster = existing ?? await startChaosCluster({ gateways: o.gateways, canvases: o.canvases });
   const ledger = new AckLedger();
   let clients: ChaosClient[] = [];
   const restarts: Array<Promise<void>> = [];
+  const restarting = new Set<string>();
+  const restartErrors: string[] = [];
   try {
     clients = await startClients(o.clients, [cluster.wsUrl], ledger);
     const { width, height } = clients[0]!.client.canvas;
@@ -82,13 +85,20 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
     const kills: Kill[] = [];
     for (let at = o.killEveryMs; at <= o.durationMs; at += o.killEveryMs) {
       await sleep(started + at - Date.now());
-      const running = cluster.gateways.filter((g) => g.alive);
-      const victim = running[Math.floor(Math.random() * running.length)] as Replica;
+      // A gateway still coming back from the previous kill is not a candidate: killing it
+      // mid-start would test the launcher, not the system.
+      const running = cluster.gateways.filter((g) => g.alive && !restarting.has(g.id));
+      const victim = running[Math.floor(Math.random() * running.length)];
+      if (!victim) continue;
       const before = (await cluster.gatewayConnections())[victim.id]?.current ?? 0;
       const atMs = Date.now();
       await victim.kill9();
       kills.push({ gateway: victim.id, atMs, connectionsBefore: before, clientsDisconnected: 0 });
-      restarts.push(sleep(o.restartAfterMs).then(() => victim.restart()));
+      restarting.add(victim.id);
+      restarts.push(sleep(o.restartAfterMs).then(() => victim.restart()).then(
+        () => void restarting.delete(victim.id),
+        (err: Error) => void restartErrors.push(`${victim.id}: ${err.message}`),
+      ));
     }
     await sleep(started + o.durationMs + 1_000 - Date.now());
     const { placed } = load.stop();
@@ -98,8 +108,9 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
     const outages: Array<Outage & { client: string }> = clients.flatMap((c) => c.outages.map((x) => ({ ...x, client: c.name })));
     let unattributed = 0;
     for (const outage of outages) {
-      const kill = kills.find((k) => outage.startMs >= k.atMs && outage.startMs < k.atMs + ATTRIBUTION_WINDOW_MS);
-      if (kill) kill.clientsDisconnected++;
+      // The latest kill before the loss, if it was recent enough.
+      const kill = kills.filter((k) => k.atMs <= outage.startMs).pop();
+      if (kill && outage.startMs < kill.atMs + ATTRIBUTION_WINDOW_MS) kill.clientsDisconnected++;
       else unattributed++;
     }
     const recovered = outages.filter((x) => x.endMs !== undefined);
@@ -123,6 +134,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
       unanswered: settled.unanswered,
     };
     const claims = new Claims();
+    claims.expect(restartErrors.length === 0, `restarts failed: ${restartErrors.join("; ")}`);
     claims.expect(kills.length > 0 && figures.clientsAffected > 0, "no kill disconnected any client");
     claims.expect(figures.reconnectionRate === 1, `only ${recovered.length} of ${outages.length} lost connections came back`);
     claims.expect(figures.lostAckedPixels === 0, `${figures.lostAckedPixels} acked pixels missing from storage`);

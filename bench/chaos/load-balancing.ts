@@ -1,4 +1,5 @@
-import { startCluster, type Cluster } from "../cluster/cluster.js";
+import type { Cluster } from "../cluster/cluster.js";
+import { startChaosCluster } from "./chaos-cluster.js";
 import { AckLedger } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient } from "./chaos-client.js";
@@ -42,7 +43,7 @@ export interface LoadBalancingFigures {
  * applied batch, and visible on its canvas), and every canvas must equal GetCanvas.
  */
 export async function runLoadBalancing(o: LoadBalancingOptions, existing?: Cluster): Promise<SuiteResult<LoadBalancingFigures>> {
-  const cluster = existing ?? await startCluster({ gateways: o.gateways, canvases: o.canvases, web: false, env: { PIXELS_PER_SECOND: "100000", PIXEL_BURST: "100000" } });
+  const cluster = existing ?? await startChaosCluster({ gateways: o.gateways, canvases: o.canvases, env: { PIXELS_PER_SECOND: "100000", PIXEL_BURST: "100000" } });
   const ledger = new AckLedger();
   let clients: ChaosClient[] = [];
   try {

@@ -25,8 +25,12 @@ export interface HaproxyLayout {
   maxConnections: number;
 }
 
-/** Health check timing: a killed replica leaves rotation in about a second, a restarted one rejoins after one good check. */
-const CHECK = "check inter 500ms fall 2 rise 1";
+/**
+ * Health checks: a killed replica leaves rotation after two failed checks (about a second) or
+ * at once when a real connection to it fails (observe layer4); a restarted one rejoins after
+ * one good check.
+ */
+const CHECK = "check inter 500ms fall 2 rise 1 observe layer4 error-limit 1 on-error mark-down";
 
 function servers(list: UpstreamServer[]): string[] {
   return list.map((s) => `  server ${s.name} 127.0.0.1:${s.port} ${CHECK}${s.checkPort !== undefined ? ` port ${s.checkPort}` : ""}`);
@@ -68,6 +72,9 @@ export function renderHaproxyConfig(layout: HaproxyLayout): string {
     "",
     "backend gateways",
     `  balance ${layout.wsBalance}`,
+    // haproxy waits min(timeout connect, 1 s) before retrying a refused connect; on loopback a
+    // short connect timeout keeps a reconnect that hit a just-killed gateway fast.
+    "  timeout connect 250ms",
     "  option httpchk GET /readyz",
     "  http-check expect status 200",
     ...servers(layout.gateways),
