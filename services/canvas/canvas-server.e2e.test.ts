@@ -1,11 +1,14 @@
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fromBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
-import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
+import { CanvasService, PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
+import { canvasKeys } from "../shared/redis-keys.js";
 import { freePort, waitFor } from "../../tests/support/free-port.js";
 import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
 import { REPO_ROOT, startService, type ServiceProcess } from "../../tests/support/service-process.js";
@@ -48,7 +51,7 @@ describe("canvas service as a real process on Redis", () => {
   let canvas: Running;
   let grpc: Transport;
   let client: Client<typeof CanvasService>;
-  const env = () => ({ REDIS_URL: redis.url, CANVAS_WIDTH: "32", CANVAS_HEIGHT: "32", CANVAS_HISTORY_BATCHES: "10", CANVAS_IDS: "default,protocols,watch,chaos" });
+  const env = () => ({ REDIS_URL: redis.url, CANVAS_WIDTH: "32", CANVAS_HEIGHT: "32", CANVAS_HISTORY_BATCHES: "10", CANVAS_IDS: "default,protocols,watch,chaos,race" });
 
   beforeAll(async () => {
     redis = await startRedis({ appendfsync: "always" });
@@ -76,6 +79,29 @@ describe("canvas service as a real process on Redis", () => {
       expect(snap.width).toBe(32);
     }
     expect(seqs).toEqual([1n, 2n, 3n]);
+  }, 30_000);
+
+  it("sequences concurrent SetPixels calls 1..N, and the stored canvas equals the replay of the published batches", async () => {
+    const sub = new Redis(redis.url);
+    const published: PixelBatch[] = [];
+    sub.on("messageBuffer", (_channel: Buffer, message: Buffer) => published.push(fromBinary(PixelBatchSchema, message)));
+    await sub.subscribe(canvasKeys("race").channel);
+    const connect = createClient(CanvasService, createConnectTransport({ baseUrl: canvas.grpcUrl, httpVersion: "2" }));
+    const results = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? client : connect).setPixels({ canvasId: "race", pixels: Array.from({ length: 1 + (i % 5) }, (_, k) => ({ x: (i * 5 + k) % 32, y: (i + k) % 32, color: (i * 40_503 + k) % 0x1000000 })) }),
+      ),
+    );
+    expect(results.map((r) => Number(r.seq)).sort((a, b) => a - b)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    await waitFor("60 published batches", () => published.filter((b) => b.pixels.length > 0).length === 60);
+    sub.disconnect();
+    const batches = published.filter((b) => b.pixels.length > 0);
+    expect(batches.map((b) => Number(b.seq))).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    const expected = Buffer.alloc(32 * 32 * 3, 0xff);
+    for (const b of batches) for (const p of b.pixels) expected.writeUIntBE(p.color, (p.y * 32 + p.x) * 3, 3);
+    const snap = await client.getCanvas({ canvasId: "race" });
+    expect(snap.seq).toBe(60n);
+    expect(Buffer.from(snap.pixels).equals(expected)).toBe(true);
   }, 30_000);
 
   it("serves Connect JSON over HTTP/1.1 under /api, plus /healthz and /metrics", async () => {
@@ -125,7 +151,9 @@ describe("canvas service as a real process on Redis", () => {
     expect(seen).toEqual([2n, 3n, 4n, 5n]);
 
     // History keeps about 10 batches (MAXLEN ~ trims whole stream nodes of 100), so 300 more push seq 1 out.
-    for (let i = 0; i < 300; i++) await client.setPixels({ canvasId: "watch", pixels: [{ x: 0, y: 0, color: i }] });
+    for (let i = 0; i < 300; i += 30) {
+      await Promise.all(Array.from({ length: 30 }, (_, k) => client.setPixels({ canvasId: "watch", pixels: [{ x: 0, y: 0, color: i + k }] })));
+    }
     const err = await failure((async () => {
       for await (const _ of client.watchCanvas({ canvasId: "watch", afterSeq: 1n })) break;
     })());
