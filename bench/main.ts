@@ -3,7 +3,10 @@
  * the target (ours or the legacy peer) as real processes, drives them from worker
  * threads, and writes JSON, a Markdown summary and an SVG latency chart to bench/results/.
  */
+import { mkdirSync, readdirSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
 import { parseFlags, UsageError, type FlagDefaults } from "./flags.js";
+import { summarizeProfileFile } from "./profile-summary.js";
 import { LoadPool } from "./load/load-pool.js";
 import type { Target } from "./load/bench-client.js";
 import type { BenchResult } from "./report/bench-result.js";
@@ -50,6 +53,8 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
   if (!["always", "everysec", "no"].includes(flags.appendfsync)) throw new UsageError(`--appendfsync must be always, everysec or no`);
   const target = flags.target as Target;
   const run = await collectRunInfo(argv);
+  const profileDir = flags.profile ? resolve(flags.out, `profiles-${scenario.name}-${target}-${run.startedAt.replace(/[:.]/g, "-")}`) : undefined;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
   log(`${scenario.name} against ${target}: starting Redis and ${flags.gateways} gateway(s)`);
   const system = await startTarget(target, {
     gateways: flags.gateways,
@@ -58,14 +63,16 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
     height: flags.height,
     redis: { appendonly: true, appendfsync: flags.appendfsync as "always" | "everysec" | "no" },
     env: { ...scenario.serverEnv?.(flags), ...parseEnvList(flags["server-env"]) },
+    profileDir,
   });
   let pool: LoadPool | undefined;
+  let result: BenchResult | undefined;
   try {
     pool = await LoadPool.start(target, Math.max(1, Math.round(flags.workers)), { fullDecode: flags["full-decode"] }, flags.width, flags.height);
     const processes = [...system.processes, { role: "load-generator", pid: process.pid }];
     const ctx: ScenarioContext<FlagDefaults> = { flags, system, pool, processes, log };
     const outcome = await scenario.run(ctx);
-    const result: BenchResult = {
+    result = {
       scenario: scenario.name,
       target,
       run,
@@ -75,12 +82,21 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
       phases: outcome.phases.filter((p) => p.name !== "warmup"),
       notes: outcome.notes,
     };
-    const paths = writeResults(result, flags.out);
-    return { ...paths, result };
   } finally {
     await pool?.close();
     await system.stop();
   }
+  if (profileDir) {
+    // Profiles are written when the processes exit, so they are read after stop().
+    const roles = new Map(system.processes.map((p) => [p.pid, p.role]));
+    for (const file of readdirSync(profileDir).filter((f) => f.endsWith(".cpuprofile"))) {
+      const pid = Number(/^CPU\.(\d+)\./.exec(file)?.[1]);
+      const s = summarizeProfileFile(join(profileDir, file), 8);
+      result.notes.push(`profile ${roles.get(pid) ?? `pid ${pid}`} (${relative(flags.out, join(profileDir, file))}, ${s.totalMs} ms busy): ${s.functions.map((f) => `${f.selfPercent}% ${f.name}`).join("; ")}`);
+    }
+  }
+  const paths = writeResults(result, flags.out);
+  return { ...paths, result };
 }
 
 async function main(): Promise<void> {

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import type { Target } from "./load/bench-client.js";
 import { startLegacy } from "./peers/legacy/launch.js";
 import type { WatchedProcess } from "./proc-stats.js";
@@ -24,6 +25,14 @@ export interface TargetOptions {
   redis: BenchRedisOptions;
   /** Extra environment for our services, e.g. PIXELS_PER_SECOND. */
   env: Record<string, string>;
+  /** When set, every server process writes a V8 CPU profile into this directory on exit. */
+  profileDir?: string;
+}
+
+const PROFILER = fileURLToPath(new URL("./profiler-preload.js", import.meta.url));
+
+function profileEnv(dir: string | undefined): Record<string, string> {
+  return dir ? { BENCH_PROFILE_DIR: dir, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${PROFILER}`.trim() } : {};
 }
 
 /**
@@ -35,7 +44,7 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
   const redisProc: WatchedProcess = { role: "redis", pid: redis.pid };
   try {
     if (target === "legacy") {
-      const legacy = await startLegacy({ redisUrl: redis.url, gateways: o.gateways, width: o.width, height: o.height });
+      const legacy = await startLegacy({ redisUrl: redis.url, gateways: o.gateways, width: o.width, height: o.height, env: profileEnv(o.profileDir) });
       return {
         target,
         gatewayUrls: legacy.gatewayUrls,
@@ -53,7 +62,7 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
       canvases: o.canvases,
       web: false,
       redisUrl: redis.url,
-      env: { CANVAS_WIDTH: String(o.width), CANVAS_HEIGHT: String(o.height), LOG_LEVEL: "warn", ...o.env },
+      env: { CANVAS_WIDTH: String(o.width), CANVAS_HEIGHT: String(o.height), LOG_LEVEL: "warn", ...o.env, ...profileEnv(o.profileDir) },
     });
     const processes: WatchedProcess[] = [redisProc];
     for (const c of cluster.canvases) if (c.pid) processes.push({ role: c.id, pid: c.pid });

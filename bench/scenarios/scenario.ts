@@ -30,6 +30,8 @@ export const COMMON_DEFAULTS = {
   "connect-concurrency": 50,
   /** Extra env for our services, comma-separated NAME=VALUE. */
   "server-env": "",
+  /** Write a V8 CPU profile of every server process and put the hottest functions in the result. */
+  profile: false,
 } satisfies FlagDefaults;
 
 /** Common flags as parsed. */

@@ -26,6 +26,8 @@ export interface LegacyOptions {
   width?: number;
   height?: number;
   logLevel?: string;
+  /** Extra environment for every legacy process (for example NODE_OPTIONS=--cpu-prof). */
+  env?: Record<string, string>;
 }
 
 const ENTRY = fileURLToPath(new URL("./process-main.js", import.meta.url));
@@ -59,6 +61,7 @@ export async function startLegacy(options: LegacyOptions): Promise<LegacySystem>
     CANVAS_WIDTH: String(options.width ?? 50),
     CANVAS_HEIGHT: String(options.height ?? 50),
     LOG_LEVEL: options.logLevel ?? "warn",
+    ...options.env,
   };
   const children: ChildProcess[] = [];
   const stop = async () => {
