@@ -53,7 +53,7 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
   if (!["always", "everysec", "no"].includes(flags.appendfsync)) throw new UsageError(`--appendfsync must be always, everysec or no`);
   const target = flags.target as Target;
   const run = await collectRunInfo(argv);
-  const profileDir = flags.profile ? resolve(flags.out, `profiles-${scenario.name}-${target}-${run.startedAt.replace(/[:.]/g, "-")}`) : undefined;
+  const profileDir = flags.profile ? resolve(flags.out, "tmp", `profiles-${scenario.name}-${target}-${run.startedAt.replace(/[:.]/g, "-")}`) : undefined;
   if (profileDir) mkdirSync(profileDir, { recursive: true });
   log(`${scenario.name} against ${target}: starting Redis and ${flags.gateways} gateway(s)`);
   const system = await startTarget(target, {
