@@ -1,5 +1,5 @@
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { CanvasService, type Pixel } from "../../gen/pixel/v1/canvas_pb.js";
 
@@ -27,7 +27,8 @@ export interface CanvasClient {
  * The one transport a gateway process uses for the canvas service: Connect's binary
  * protocol over a single reused HTTP/2 session (measured faster than gRPC on connect-node).
  */
-export function createCanvasTransport(baseUrl: string): Transport {
+export function createCanvasTransport(baseUrl: string, protocol: "connect" | "grpc" = "connect"): Transport {
+  if (protocol === "grpc") return createGrpcTransport({ baseUrl });
   return createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true });
 }
 

@@ -47,6 +47,10 @@ export interface ConnectionContext {
  */
 export type ConnectionState = "awaiting-hello" | "joining" | "live" | "behind" | "closed";
 
+/** Hellos a connection may send in a burst, and per second after it: each may cost a whole snapshot. */
+const HELLO_BURST = 5;
+const HELLOS_PER_SECOND = 0.5;
+
 /** Frames that may wait while a Hello is being served; more is abuse. */
 const MAX_DEFERRED_FRAMES = 64;
 
@@ -63,6 +67,7 @@ export class Connection implements RoomMember {
   behindSince = 0;
   room: CanvasRoom | undefined;
   private readonly bucket: TokenBucket;
+  private readonly helloBucket = new TokenBucket(HELLOS_PER_SECOND, HELLO_BURST);
   private deferred: { data: Uint8Array; isBinary: boolean }[] = [];
   private helloTimer: NodeJS.Timeout | undefined;
   /** Malformed frames so far; see frame-handler.ts. */
@@ -126,6 +131,9 @@ export class Connection implements RoomMember {
     }
     const nameProblem = validateName(hello.name);
     if (nameProblem) return this.sendError(ErrorCode.INVALID_ARGUMENT, nameProblem);
+    if (!this.helloBucket.take(1)) {
+      return this.sendError(ErrorCode.RATE_LIMITED, `too many Hellos: at most ${HELLO_BURST} at once and one per ${1 / HELLOS_PER_SECOND} s after that`);
+    }
     if (hello.lastSeq > 0n) metrics.reconnects.inc();
     this.leaveRoom();
     this.name = hello.name;

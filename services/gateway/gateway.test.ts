@@ -123,6 +123,17 @@ describe("Gateway connections (no sockets)", () => {
     expect(canvas.setPixelsCalls).toBe(0);
   });
 
+  it("rate-limits repeated Hellos, which each cost a snapshot", async () => {
+    const { connect } = setup();
+    const a = connect();
+    for (let i = 0; i < 6; i++) {
+      a.send(hello());
+      await vi.waitFor(() => expect(a.conn.state).not.toBe("joining"));
+    }
+    expect(a.socket.frames().filter((f) => f.case === "welcome")).toHaveLength(5);
+    expect(a.socket.errors()).toMatchObject([{ code: ErrorCode.RATE_LIMITED }]);
+  });
+
   it("rate-limits per connection and stores nothing of a refused Place", async () => {
     const { connect, canvas } = setup({}, { pixelsPerSecond: 1, pixelBurst: 3 });
     const a = connect();

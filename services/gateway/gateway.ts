@@ -50,6 +50,7 @@ export class Gateway {
   private presenceRunning = false;
   private canvasReachable = false;
   private draining = false;
+  private readonly presenceRemovals = new Set<Promise<void>>();
   private readonly idPrefix = randomBytes(3).toString("hex");
   private nextId = 0;
 
@@ -64,7 +65,10 @@ export class Gateway {
       deps.log,
       (canvasId) => {
         this.presenceFrames.delete(canvasId);
-        deps.presence.remove(canvasId).catch((err: Error) => deps.log.warn({ canvasId, err: err.message }, "presence remove failed"));
+        const removal = deps.presence.remove(canvasId).catch((err: Error) => deps.log.warn({ canvasId, err: err.message }, "presence remove failed"));
+        // Shutdown waits for these, so the caller may close the presence store right after.
+        this.presenceRemovals.add(removal);
+        void removal.finally(() => this.presenceRemovals.delete(removal));
       },
     );
     this.context = {
@@ -145,6 +149,7 @@ export class Gateway {
     for (const conn of this.connections) conn.close(CloseCode.SERVICE_RESTART, "gateway restarting; reconnect");
     for (const timer of this.timers) clearInterval(timer);
     this.rooms.closeAll();
+    await Promise.all(this.presenceRemovals);
   }
 
   private batcherFor(canvasId: string): WriteBatcher {

@@ -2,19 +2,37 @@ import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { createCanvasTransport } from "./canvas-client.js";
 import { createGatewayServer } from "./gateway-server.js";
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence.js";
 import { DEFAULT_TUNING } from "./gateway-tuning.js";
 
+/** Reads an optional integer variable of the gateway alone, failing loudly when it is out of range. */
+function envInt(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name}=${raw} must be an integer from ${min} to ${max}`);
+  return value;
+}
+
 /**
  * The standalone gateway process: /ws, /healthz, /readyz and /metrics on GATEWAY_PORT.
- * Optional ALLOWED_ORIGINS (comma-separated) restricts which pages may open /ws.
+ * Gateway-only variables: ALLOWED_ORIGINS (comma-separated origins allowed to open /ws;
+ * unset allows any), WRITE_MAX_IN_FLIGHT (SetPixels calls in flight per canvas, default 1),
+ * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport.
  */
 async function main(): Promise<void> {
   const log = createLogger("gateway");
   let config;
+  let writeMaxInFlight;
+  let protocol: "connect" | "grpc";
   try {
     config = loadConfig();
+    writeMaxInFlight = envInt("WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
+    const p = process.env.CANVAS_PROTOCOL || "connect";
+    if (p !== "connect" && p !== "grpc") throw new ConfigError(`CANVAS_PROTOCOL=${p} must be connect or grpc`);
+    protocol = p;
   } catch (err) {
     if (err instanceof ConfigError) {
       log.fatal(err.message);
@@ -34,7 +52,15 @@ async function main(): Promise<void> {
     presence = new MemoryPresenceStore(config.instanceId, DEFAULT_TUNING.presenceTtlMs);
   }
   const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
-  const gw = createGatewayServer({ config, log, bus, presence, allowedOrigins });
+  const gw = createGatewayServer({
+    config,
+    log,
+    bus,
+    presence,
+    allowedOrigins,
+    canvas: createCanvasTransport(config.canvasUrl, protocol),
+    tuning: { writeMaxInFlight },
+  });
   gw.server.listen(config.gatewayPort, config.host, () => {
     log.info({ host: config.host, port: config.gatewayPort, canvasUrl: config.canvasUrl, instanceId: config.instanceId }, "gateway listening");
   });
