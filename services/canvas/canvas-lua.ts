@@ -59,8 +59,8 @@ end
 `;
 
 /**
- * Stores one batch. ARGV: channel, width, height, packed writes (runs of adjacent pixels, see
- * `packPixelWrites`: 3-byte byte offset, 2-byte pixel count, then R, G, B each), batch body (PixelBatch without seq/epoch), seen epoch, seen seq, history
+ * Stores one batch. ARGV: channel, width, height, packed writes (spans of nearby pixels, see
+ * `packPixelWrites`: a run is one SETRANGE, a sparse span one GETRANGE + one SETRANGE), batch body (PixelBatch without seq/epoch), seen epoch, seen seq, history
  * MAXLEN, epoch-marker body. Returns {seq, epoch}. XADD runs before any pixel is written, so if it
  * fails nothing of the batch is stored.
  */
@@ -73,10 +73,27 @@ redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], string.format('%d-0', seq), 
 local packed, key, byte, sub, call = ARGV[4], KEYS[2], string.byte, string.sub, redis.call
 local i, n = 1, #packed
 while i <= n do
-  local a, b, c, d, e = byte(packed, i, i + 4)
-  local last = i + 4 + (d * 256 + e) * 3
-  call('SETRANGE', key, a * 65536 + b * 256 + c, sub(packed, i + 5, last))
-  i = last + 1
+  local a, b, c, d, e, f, g = byte(packed, i, i + 6)
+  local offset, span, count = a * 65536 + b * 256 + c, d * 256 + e, f * 256 + g
+  i = i + 7
+  if count == span then
+    call('SETRANGE', key, offset, sub(packed, i, i + count * 3 - 1))
+    i = i + count * 3
+  else
+    local current = call('GETRANGE', key, offset, offset + span * 3 - 1)
+    local parts, k, pos = {}, 0, 1
+    for _ = 1, count do
+      local h, l = byte(packed, i, i + 1)
+      local at = (h * 256 + l) * 3
+      parts[k + 1] = sub(current, pos, at)
+      parts[k + 2] = sub(packed, i + 2, i + 4)
+      k = k + 2
+      pos = at + 4
+      i = i + 5
+    end
+    parts[k + 1] = sub(current, pos)
+    call('SETRANGE', key, offset, table.concat(parts))
+  end
 end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 redis.call('PUBLISH', ARGV[1], payload)

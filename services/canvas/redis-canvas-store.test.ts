@@ -100,19 +100,23 @@ describe("RedisCanvasStore against a real redis-server", () => {
     expect(Buffer.from(snap.pixels).equals(replay(published, W, H))).toBe(true);
   });
 
-  it("stores a batch with strokes, row wraps and repeated pixels exactly as applying it in order would", async () => {
+  it("stores batches with strokes, row wraps, sparse spans and repeated pixels exactly as applying them in order would", async () => {
     const store = open();
     await ready(store);
-    const pixels = [
+    // Paint everything first, so gap bytes a sparse span reads back are not just white.
+    const base = Array.from({ length: W * H }, (_, i) => ({ x: i % W, y: Math.floor(i / W), color: (i * 2_654_435_761) % 0x1000000 }));
+    const stroke = [
       ...Array.from({ length: W + 5 }, (_, i) => ({ x: (W - 3 + i) % W, y: 2 + Math.floor((W - 3 + i) / W), color: 0x100000 + i })),
       { x: W - 1, y: 2, color: 0xabcdef },
       { x: 0, y: 0, color: 0 },
       { x: 1, y: 0, color: 1 },
       { x: 0, y: 0, color: 2 },
     ];
-    const { seq } = await store.setPixels("strokes", pixels, "");
+    const sparse = Array.from({ length: 20 }, (_, i) => ({ x: (i * 5) % W, y: (i * 3) % H, color: 0x200000 + i }));
+    const batches = [];
+    for (const pixels of [base, stroke, sparse]) batches.push({ seq: BigInt((await store.setPixels("strokes", pixels, "")).seq), pixels });
     const snap = await store.getCanvas("strokes");
-    expect(Buffer.from(snap.pixels).equals(replay([{ seq: BigInt(seq), pixels }], W, H))).toBe(true);
+    expect(Buffer.from(snap.pixels).equals(replay(batches, W, H))).toBe(true);
   });
 
   it("through the routes, a rejected batch gets InvalidArgument naming the pixel and leaves seq and bytes unchanged", async () => {

@@ -13,7 +13,8 @@ import {
   type CanvasStore,
   type StoredPosition,
 } from "./canvas-store.js";
-import { encodeBatchBody, packPixelWrites } from "./pixel-batch-codec.js";
+import { packPixelWrites } from "./pack-pixel-writes.js";
+import { encodeBatchBody } from "./pixel-batch-codec.js";
 
 /**
  * A command that gets no reply within this time fails with Unavailable. It bounds how long a

@@ -3,7 +3,7 @@
  * same code path as SetPixels (encode, one Lua script per batch, PUBLISH), and confirms every
  * batch was heard on Pub/Sub. Prints one JSON line. Point it only at a Redis of your own:
  *
- *   REDIS_URL=redis://127.0.0.1:7000 node dist/services/canvas/throughput-bench.js [batches] [pixelsPerBatch] [concurrency]
+ *   REDIS_URL=redis://127.0.0.1:7000 node dist/services/canvas/throughput-bench.js [batches] [pixelsPerBatch] [concurrency] [canvasSide]
  */
 import { Redis } from "ioredis";
 import { createLogger } from "../shared/logger.js";
@@ -17,8 +17,7 @@ async function main(): Promise<void> {
   const log = createLogger("canvas-bench");
   const redisUrl = process.env.REDIS_URL;
   if (!redisUrl) throw new Error("set REDIS_URL to a Redis you own");
-  const [batches = 2_000, perBatch = 1_000, concurrency = 4] = process.argv.slice(2).map(Number);
-  const side = 1024;
+  const [batches = 2_000, perBatch = 1_000, concurrency = 4, side = 1024] = process.argv.slice(2).map(Number);
   const store = new RedisCanvasStore({ redisUrl, width: side, height: side, logger: log });
   const sub = new Redis(redisUrl);
   let heard = 0;
@@ -45,7 +44,7 @@ async function main(): Promise<void> {
   const seconds = (performance.now() - started) / 1000;
   const deadline = Date.now() + 5_000;
   while (heard < batches && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  const result = { batches, pixelsPerBatch: perBatch, concurrency, seconds: Number(seconds.toFixed(3)), pixelsPerSecond: Math.round((batches * perBatch) / seconds), batchesPublishedAndHeard: heard };
+  const result = { batches, pixelsPerBatch: perBatch, concurrency, canvas: `${side}x${side}`, seconds: Number(seconds.toFixed(3)), pixelsPerSecond: Math.round((batches * perBatch) / seconds), batchesPublishedAndHeard: heard };
   process.stdout.write(`${JSON.stringify(result)}\n`);
   await store.reset(BENCH_CANVAS_ID);
   await store.close();
