@@ -1,7 +1,8 @@
 import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
-import { CanvasService, type Pixel } from "../../gen/pixel/v1/canvas_pb.js";
+import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
+import type { PixelLike } from "../shared/pixel-validation.js";
 
 /** A canvas snapshot as GetCanvas returns it. */
 export interface CanvasSnapshot {
@@ -18,7 +19,7 @@ export interface CanvasClient {
   /** Reads a whole canvas; rejects with ConnectError (NotFound for an unknown canvas). */
   getCanvas(canvasId: string, timeoutMs: number): Promise<CanvasSnapshot>;
   /** Stores one batch; resolves with the seq it was assigned. */
-  setPixels(canvasId: string, pixels: Pixel[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }>;
+  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }>;
   /** True when the service answers its health check (or answers at all, if it has none). */
   isReachable(timeoutMs: number): Promise<boolean>;
 }

@@ -1,8 +1,7 @@
-import type { Pixel } from "../../gen/pixel/v1/canvas_pb.js";
 import { CloseCode, ErrorCode, type Hello } from "../../gen/pixel/v1/realtime_pb.js";
 import { CANVAS_ID_PATTERN, MAX_PIXELS_PER_PLACE, resolveCanvasId } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
-import { validateName, validatePixels } from "../shared/pixel-validation.js";
+import { validateName, validatePixels, type PixelLike } from "../shared/pixel-validation.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CanvasRoom, RoomMember } from "./canvas-room.js";
 import * as metrics from "./gateway-metrics.js";
@@ -166,7 +165,7 @@ export class Connection implements RoomMember {
   }
 
   /** Serves a Place: validate, rate-limit, queue; the Ack or Error follows from the batcher. */
-  place(clientSeq: number, pixels: Pixel[]): void {
+  place(clientSeq: number, pixels: PixelLike[]): void {
     const room = this.room;
     if (!room || (this.state !== "live" && this.state !== "behind")) {
       return this.sendError(ErrorCode.NOT_JOINED, "send a Hello before placing pixels", clientSeq);

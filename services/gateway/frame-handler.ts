@@ -1,6 +1,8 @@
 import { CloseCode, ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
+import { MAX_PIXELS_PER_PLACE } from "../shared/config.js";
 import type { Connection } from "./connection.js";
 import * as metrics from "./gateway-metrics.js";
+import { scanPlace } from "./place-scan.js";
 import { decodeClientFrame } from "./server-frames.js";
 
 /** Malformed frames a connection may send before it is closed with 1008. */
@@ -24,14 +26,16 @@ export function handleMessage(conn: Connection, data: Uint8Array, isBinary: bool
     case "behind":
       break;
   }
-  const decoded = decodeClientFrame(data, isBinary);
-  if (!decoded.ok) {
-    metrics.framesIn.labels("malformed").inc();
-    conn.malformedCount++;
-    conn.sendError(ErrorCode.MALFORMED_FRAME, decoded.message);
-    if (conn.malformedCount >= MAX_MALFORMED_FRAMES) conn.close(CloseCode.POLICY_VIOLATION, `${MAX_MALFORMED_FRAMES} malformed frames`);
-    return;
+  // Fast path for the frame that is nearly all the traffic.
+  const scanned = isBinary ? scanPlace(data, MAX_PIXELS_PER_PLACE) : undefined;
+  if (scanned !== undefined) {
+    if ("malformed" in scanned) return malformed(conn, scanned.malformed);
+    metrics.placeFramesIn.inc();
+    if ("tooMany" in scanned) return conn.sendError(ErrorCode.INVALID_ARGUMENT, scanned.tooMany, scanned.clientSeq);
+    return conn.place(scanned.clientSeq, scanned.pixels);
   }
+  const decoded = decodeClientFrame(data, isBinary);
+  if (!decoded.ok) return malformed(conn, decoded.message);
   const { frame } = decoded;
   metrics.framesIn.labels(frame.case).inc();
   switch (frame.case) {
@@ -55,4 +59,11 @@ export function handleMessage(conn: Connection, data: Uint8Array, isBinary: bool
     case "ping":
       return conn.ping(frame.value.nonce);
   }
+}
+
+function malformed(conn: Connection, message: string): void {
+  metrics.framesIn.labels("malformed").inc();
+  conn.malformedCount++;
+  conn.sendError(ErrorCode.MALFORMED_FRAME, message);
+  if (conn.malformedCount >= MAX_MALFORMED_FRAMES) conn.close(CloseCode.POLICY_VIOLATION, `${MAX_MALFORMED_FRAMES} malformed frames`);
 }

@@ -72,3 +72,5 @@ export const batchFramesOut = framesOut.labels("batch");
 export const slowConsumerSkips = deliveryFailures.labels("slow_consumer");
 /** Sockets no longer open at send time, pre-bound. */
 export const notOpenSkips = deliveryFailures.labels("not_open");
+/** Place frames in, pre-bound. */
+export const placeFramesIn = framesIn.labels("place");

@@ -123,6 +123,21 @@ describe("Gateway connections (no sockets)", () => {
     expect(canvas.setPixelsCalls).toBe(0);
   });
 
+  it("refuses an oversized Place with INVALID_ARGUMENT and a truncated one as malformed", async () => {
+    const { connect, canvas } = setup();
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    a.send(place(5, Array.from({ length: 1001 }, (_, i) => ({ x: i % 8, y: 0, color: 1 }))));
+    expect(a.socket.errors()[0]).toMatchObject({ code: ErrorCode.INVALID_ARGUMENT, clientSeq: 5, message: expect.stringContaining("1001 pixels") });
+    const bytes = toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: place(6, [{ x: 1, y: 1, color: 1 }]) }));
+    const truncated = Uint8Array.from(bytes.subarray(0, bytes.length - 1));
+    truncated[1] = truncated.length - 2;
+    handleMessage(a.conn, truncated, true);
+    expect(a.socket.errors()[1]).toMatchObject({ code: ErrorCode.MALFORMED_FRAME });
+    expect(canvas.setPixelsCalls).toBe(0);
+  });
+
   it("rate-limits repeated Hellos, which each cost a snapshot", async () => {
     const { connect } = setup();
     const a = connect();

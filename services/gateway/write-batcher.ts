@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { Pixel } from "../../gen/pixel/v1/canvas_pb.js";
+import type { PixelLike } from "../shared/pixel-validation.js";
 import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../shared/logger.js";
 import { isRetryable, type CanvasClient } from "./canvas-client.js";
@@ -9,7 +9,7 @@ export type PlaceResult = { ok: true; seq: bigint } | { ok: false; code: ErrorCo
 
 /** One validated Place waiting to be stored. */
 export interface QueuedPlace {
-  pixels: Pixel[];
+  pixels: PixelLike[];
   clientSeq: number;
   /** Placements of one connection share its name as the batch author. */
   connectionId: string;
