@@ -153,6 +153,7 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, o: B
       clientDisconnections: clients.reduce((n, c) => n + c.outages.length, 0),
       divergentPixels: settled.divergence.divergentPixels,
     };
+    claims.expect(settled.quiescent, `${fault}: no quiescence within the timeout (${settled.settleMs} ms)`);
     claims.expect(f.lostAckedPixels === 0, `${fault}: ${f.lostAckedPixels} acked pixels lost`);
     claims.expect(settled.ledger.acksFromOtherEpochs === 0 && f.epochBefore === f.epochAfter, `${fault}: epoch changed ${f.epochBefore} -> ${f.epochAfter} (history lost)`);
     claims.expect(f.unanswered === 0, `${fault}: ${f.unanswered} placements never answered (silence)`);

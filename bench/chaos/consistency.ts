@@ -12,6 +12,8 @@ export interface Settled {
   unanswered: number;
   /** How long quiescence took after traffic stopped. */
   settleMs: number;
+  /** False when quiescence was not reached within the timeout (the comparison still ran). */
+  quiescent: boolean;
 }
 
 /**
@@ -23,13 +25,13 @@ export interface Settled {
 export async function settle(clients: ChaosClient[], reader: CanvasReader, ledger: AckLedger, timeoutMs = 20_000): Promise<Settled> {
   const started = Date.now();
   let stored = await reader.read();
-  await waitUntil("quiescence (all live, all answered, all at the stored seq)", async () => {
+  const quiescent = await waitUntil("quiescence (all live, all answered, all at the stored seq)", async () => {
     if (!clients.every((c) => c.state === "live" && c.outcomes().pending === 0)) return false;
     const now = await reader.read();
     const steady = now.seq === stored.seq && now.epoch === stored.epoch;
     stored = now;
     return steady && clients.every((c) => c.client.canvas.seq === now.seq && c.client.canvas.epoch === now.epoch);
-  }, timeoutMs).catch(() => undefined);
+  }, timeoutMs).then(() => true, () => false);
   stored = await reader.read();
   return {
     stored,
@@ -37,6 +39,7 @@ export async function settle(clients: ChaosClient[], reader: CanvasReader, ledge
     ledger: ledger.check(stored),
     unanswered: clients.reduce((n, c) => n + c.outcomes().pending, 0),
     settleMs: Date.now() - started,
+    quiescent,
   };
 }
 

@@ -75,13 +75,14 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
       }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, 30_000);
+    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, 120_000);
     // Client against client, too: the first client as the reference for the others.
     const pairwise = compareCanvases(clients[0]!.copy(), clients.slice(1).map((c) => c.copy()));
     const outcomes = clients.map((c) => c.outcomes());
     const acked = outcomes.reduce((n, x) => n + x.acked, 0);
     const refused = outcomes.reduce((n, x) => n + x.refused, 0);
     const claims = new Claims();
+    claims.expect(settled.quiescent, `no quiescence within the timeout (${settled.settleMs} ms)`);
     claims.expect(settled.divergence.divergentPixels === 0, `${settled.divergence.divergentPixels} pixels differ from GetCanvas (${settled.divergence.divergentCopies.map((c) => c.name).join(", ")})`);
     claims.expect(pairwise.identical, `clients differ from each other on ${pairwise.divergentPixels} pixels`);
     claims.expect(settled.ledger.lost.length === 0, `${settled.ledger.lost.length} acked pixels missing from storage`);

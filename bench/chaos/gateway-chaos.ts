@@ -134,6 +134,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
       unanswered: settled.unanswered,
     };
     const claims = new Claims();
+    claims.expect(settled.quiescent, `no quiescence within the timeout (${settled.settleMs} ms)`);
     claims.expect(restartErrors.length === 0, `restarts failed: ${restartErrors.join("; ")}`);
     claims.expect(kills.length > 0 && figures.clientsAffected > 0, "no kill disconnected any client");
     claims.expect(figures.reconnectionRate === 1, `only ${recovered.length} of ${outages.length} lost connections came back`);

@@ -85,6 +85,7 @@ export async function runLoadBalancing(o: LoadBalancingOptions, existing?: Clust
     const perGateway = Object.fromEntries(Object.entries(connections).map(([k, v]) => [k, v.current]));
     const total = Object.values(perGateway).reduce((a, b) => a + b, 0);
     const claims = new Claims();
+    claims.expect(settled.quiescent, `no quiescence within the timeout (${settled.settleMs} ms)`);
     claims.expect(total === o.clients, `haproxy counts ${total} WebSocket connections, expected ${o.clients}`);
     claims.expect(Object.values(perGateway).every((n) => n > 0) && Object.keys(perGateway).length === o.gateways, `not every gateway got connections: ${JSON.stringify(perGateway)}`);
     claims.expect(ackedByLedger === o.clients * o.placesPerClient, `${ackedByLedger} of ${o.clients * o.placesPerClient} pixels were acknowledged`);

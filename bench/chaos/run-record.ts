@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, totalmem } from "node:os";
+import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 
 /** Where a run happened: enough to rerun it and to compare runs. */
@@ -11,6 +11,8 @@ export interface RunEnvironment {
   cores: number;
   cpuModel: string;
   memoryBytes: number;
+  /** 1-minute load average at the start: the machine is shared, so this says how busy it was. */
+  loadAverage1m: number;
   startedAt: string;
 }
 
@@ -30,6 +32,7 @@ export function runEnvironment(root: string): RunEnvironment {
     cores: cpus().length,
     cpuModel: cpus()[0]?.model ?? "unknown",
     memoryBytes: totalmem(),
+    loadAverage1m: Math.round((loadavg()[0] ?? 0) * 100) / 100,
     startedAt: new Date().toISOString(),
   };
 }
