@@ -20,6 +20,9 @@ export const API_PATH_PREFIX = "/api";
  */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
+/** How often a draining HTTP/1.1 server closes connections that became idle. */
+const SHUTDOWN_SWEEP_MS = 50;
+
 /** What the canvas servers are built from; everything is injected. */
 export interface CanvasServerDeps {
   config: Config;
@@ -131,11 +134,14 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
       const closed = Promise.all([closeServer(grpcServer), closeServer(httpServer)]);
       // GOAWAY: each session finishes its open streams, then closes.
       for (const session of sessions) session.close();
+      // A keep-alive connection becomes idle only when its last call (e.g. a watch) ends: sweep again.
       httpServer.closeIdleConnections();
+      const sweep = setInterval(() => httpServer.closeIdleConnections(), SHUTDOWN_SWEEP_MS);
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)));
       const late = await Promise.race([closed.then(() => false), timedOut]);
       clearTimeout(timer);
+      clearInterval(sweep);
       if (late) {
         deps.logger.warn({ graceMs }, "shutdown grace elapsed; closing the remaining connections");
         for (const session of sessions) session.destroy();

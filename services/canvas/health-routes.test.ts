@@ -1,0 +1,43 @@
+import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
+import { describe, expect, it } from "vitest";
+import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
+import { createHealthRoutes, HEALTH_WATCH_POLL_MS } from "./health-routes.js";
+
+describe("Health routes", () => {
+  it("Check reflects readiness for the server and the canvas service, and refuses unknown services", async () => {
+    let ready = true;
+    const health = createClient(Health, createRouterTransport(createHealthRoutes(() => ready)));
+    expect((await health.check({ service: "" })).status).toBe(Status.SERVING);
+    ready = false;
+    expect((await health.check({ service: "pixel.v1.CanvasService" })).status).toBe(Status.NOT_SERVING);
+    const err = await health.check({ service: "other.Service" }).catch((e: unknown) => ConnectError.from(e));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.NotFound);
+  });
+
+  it("Watch sends the current status, then each change", async () => {
+    let ready = true;
+    const health = createClient(Health, createRouterTransport(createHealthRoutes(() => ready)));
+    const abort = new AbortController();
+    const seen: Status[] = [];
+    const watching = (async () => {
+      for await (const res of health.watch({ service: "" }, { signal: abort.signal })) {
+        seen.push(res.status);
+        if (seen.length === 1) ready = false;
+        if (seen.length === 2) abort.abort();
+      }
+    })().catch((e: unknown) => {
+      if (ConnectError.from(e).code !== Code.Canceled) throw e;
+    });
+    await watching;
+    expect(seen).toEqual([Status.SERVING, Status.NOT_SERVING]);
+  }, HEALTH_WATCH_POLL_MS * 10);
+
+  it("Watch of an unknown service streams SERVICE_UNKNOWN", async () => {
+    const health = createClient(Health, createRouterTransport(createHealthRoutes(() => true)));
+    for await (const res of health.watch({ service: "other.Service" })) {
+      expect(res.status).toBe(Status.SERVICE_UNKNOWN);
+      break;
+    }
+  });
+});
