@@ -1,6 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { PixelBatchSchema, type Pixel } from "../../gen/pixel/v1/canvas_pb.js";
+import { PixelBatchSchema } from "../../gen/pixel/v1/canvas_pb.js";
+import type { PixelLike } from "../shared/pixel-validation.js";
 import type { MemoryPixelBus } from "../shared/pixel-bus.js";
 import type { CanvasClient, CanvasSnapshot } from "./canvas-client.js";
 
@@ -29,7 +30,7 @@ export class FakeCanvasService implements CanvasClient {
     return { canvasId, width: this.width, height: this.height, seq: c.seq, epoch: c.epoch, pixels: c.pixels.slice() };
   }
 
-  async setPixels(canvasId: string, pixels: Pixel[], author: string): Promise<{ seq: bigint; epoch: bigint }> {
+  async setPixels(canvasId: string, pixels: PixelLike[], author: string): Promise<{ seq: bigint; epoch: bigint }> {
     this.setPixelsCalls++;
     if (this.failWith !== undefined) throw new ConnectError("injected failure", this.failWith);
     const c = this.canvases.get(canvasId);

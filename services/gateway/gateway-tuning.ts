@@ -41,6 +41,7 @@ export interface GatewayTuning {
   /** An empty room stays subscribed this long. */
   roomLingerMs: number;
   roomVerifyDelayMs: number;
+  roomVerifyCatchUpMs: number;
   snapshotTimeoutMs: number;
   resyncRetryMs: number;
   /** How often readiness re-checks the canvas service. */
@@ -69,6 +70,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   backlogMaxBatches: 10_000,
   roomLingerMs: 30_000,
   roomVerifyDelayMs: 1_000,
+  roomVerifyCatchUpMs: 2_000,
   snapshotTimeoutMs: 5_000,
   resyncRetryMs: 500,
   readyCheckIntervalMs: 2_000,

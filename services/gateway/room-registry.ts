@@ -10,8 +10,10 @@ export interface RoomRegistryOptions extends RoomOptions {
   lingerMs: number;
   /** Deadline of each GetCanvas. */
   snapshotTimeoutMs: number;
-  /** After seeding, if no batch arrived by then, one more GetCanvas checks that none was missed. */
+  /** After seeding or a bus reconnect, one more GetCanvas checks that no batch was missed ... */
   verifyDelayMs: number;
+  /** ... and the room must reach that snapshot's seq within this long. */
+  verifyCatchUpMs: number;
 }
 
 interface Entry {
@@ -41,7 +43,10 @@ export class RoomRegistry {
   ) {
     // Pub/Sub may have lost messages while reconnecting: every room re-snapshots.
     this.stopResubscribed = bus.onResubscribed(() => {
-      for (const { room } of this.rooms.values()) if (room.live) room.requestResync("bus_reconnect");
+      for (const { room } of this.rooms.values()) {
+        if (room.live) room.requestResync("bus_reconnect");
+        this.scheduleVerify(room);
+      }
     });
   }
 
@@ -101,21 +106,32 @@ export class RoomRegistry {
 
   /**
    * The bus cannot say when a subscription became active, so a batch published just
-   * before it could be missed with nothing after it to reveal the gap. If no batch
-   * arrived since seeding, compare with a second snapshot once and resync if behind.
+   * before it could be missed with nothing after it to reveal the gap. Some time after
+   * seeding (and after a bus reconnect) take one more snapshot: the room must reach its
+   * seq soon (batches in flight arrive within milliseconds), else it resyncs.
    */
   private scheduleVerify(room: CanvasRoom): void {
-    const seededSeq = room.seq;
-    const seededEpoch = room.epoch;
-    const timer = setTimeout(() => {
-      if (!room.live || room.seq !== seededSeq || room.epoch !== seededEpoch) return;
-      this.canvas.getCanvas(room.canvasId, this.options.snapshotTimeoutMs).then(
-        (snap) => {
-          if (room.live && (snap.epoch !== room.epoch || snap.seq > room.seq)) room.requestResync("gap");
-        },
-        (err: Error) => this.log.warn({ canvasId: room.canvasId, err: err.message }, "verification snapshot failed"),
-      );
-    }, this.options.verifyDelayMs);
+    const timer = setTimeout(() => void this.verify(room), this.options.verifyDelayMs);
     timer.unref();
+  }
+
+  private async verify(room: CanvasRoom): Promise<void> {
+    if (room.disposed) return;
+    let snap;
+    try {
+      snap = await this.canvas.getCanvas(room.canvasId, this.options.snapshotTimeoutMs);
+    } catch (err) {
+      this.log.warn({ canvasId: room.canvasId, err: (err as Error).message }, "verification snapshot failed");
+      return;
+    }
+    const deadline = Date.now() + this.options.verifyCatchUpMs;
+    while (room.live && room.epoch === snap.epoch && room.seq < snap.seq && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    if (!room.live) return;
+    if (room.epoch !== snap.epoch || room.seq < snap.seq) {
+      this.log.warn({ canvasId: room.canvasId, roomSeq: String(room.seq), storedSeq: String(snap.seq) }, "room missed a batch; resyncing");
+      room.requestResync("gap");
+    }
   }
 }
