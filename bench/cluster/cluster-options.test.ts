@@ -2,11 +2,11 @@ import { describe, expect, it } from "vitest";
 import { parseClusterArgs, UsageError } from "./cluster-options.js";
 
 describe("parseClusterArgs", () => {
-  it("defaults to 4 gateways, 2 canvases, port 3000 and appendfsync everysec", () => {
+  it("defaults to 4 gateways, 2 canvases, port 3000, appendfsync everysec and replicas in their own process groups", () => {
     const o = parseClusterArgs([]);
     expect(o).not.toBe("help");
     if (o === "help") return;
-    expect([o.gateways, o.canvases, o.port, o.appendfsync, o.canvasRouting, o.web]).toEqual([4, 2, 3000, "everysec", "balancer", true]);
+    expect([o.gateways, o.canvases, o.port, o.appendfsync, o.canvasRouting, o.web, o.ownProcessGroups]).toEqual([4, 2, 3000, "everysec", "balancer", true, true]);
   });
 
   it("reads every count, port, policy and repeated --env, in both --flag value and --flag=value forms", () => {

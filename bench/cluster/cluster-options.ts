@@ -55,6 +55,8 @@ export interface ClusterOptions {
   keepDir: boolean;
   /** How long each process may take to become ready. */
   readyTimeoutMs: number;
+  /** Each replica in its own process group (the CLI: Ctrl-C reaches only the launcher, which stops them in order). */
+  ownProcessGroups: boolean;
 }
 
 /** The defaults of the programmatic API: free ports everywhere, so tests can run side by side. */
@@ -78,6 +80,7 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
   maxConnections: 30_000,
   keepDir: false,
   readyTimeoutMs: 30_000,
+  ownProcessGroups: false,
 };
 
 /** Thrown for a bad command-line flag, with a message naming it. */
@@ -123,7 +126,7 @@ function oneOf<T extends string>(name: string, raw: string | undefined, allowed:
 
 /** Parses CLI flags (`--name value` or `--name=value`) into options; the CLI defaults are 4 gateways and port 3000. */
 export function parseClusterArgs(argv: string[]): ClusterOptions | "help" {
-  const o: ClusterOptions = { ...DEFAULT_CLUSTER_OPTIONS, gateways: 4, port: 3000, env: {} };
+  const o: ClusterOptions = { ...DEFAULT_CLUSTER_OPTIONS, gateways: 4, port: 3000, env: {}, ownProcessGroups: true };
   const args = argv.flatMap((a) => (a.startsWith("--") && a.includes("=") ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a]));
   for (let i = 0; i < args.length; i++) {
     const flag = args[i] ?? "";

@@ -24,7 +24,7 @@ describe("startCluster", () => {
 
   beforeAll(async () => {
     cluster = await startCluster({ gateways: 2, canvases: 2 }, (r) => crashes.push(r));
-  }, 60_000);
+  }, 90_000);
   afterAll(async () => {
     await cluster?.stop();
   });
@@ -103,5 +103,5 @@ describe("npm run cluster (the CLI)", () => {
     child.kill("SIGINT");
     expect(await exited).toBe(0);
     expect(pids.filter((p) => running(p))).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });

@@ -135,8 +135,8 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
     onCrash?.(r);
   };
   const all: ManagedProcess[] = [];
-  const managed = (spec: Omit<ProcessSpec, "cwd" | "logFile" | "readyTimeoutMs">) => {
-    const p = new ManagedProcess({ ...spec, cwd: root, logFile: join(logs, `${spec.name}.log`), readyTimeoutMs: o.readyTimeoutMs }, crashed);
+  const managed = (spec: Omit<ProcessSpec, "cwd" | "logFile" | "readyTimeoutMs" | "ownProcessGroup">) => {
+    const p = new ManagedProcess({ ...spec, cwd: root, logFile: join(logs, `${spec.name}.log`), readyTimeoutMs: o.readyTimeoutMs, ownProcessGroup: o.ownProcessGroups }, crashed);
     all.push(p);
     return p;
   };

@@ -17,6 +17,11 @@ export interface ProcessSpec {
   ready: () => Promise<boolean>;
   /** How long a launch may take to become ready. */
   readyTimeoutMs: number;
+  /**
+   * Run in its own process group, so a terminal's Ctrl-C reaches only the launcher, which then
+   * stops replicas in order. Off for tests: there a Ctrl-C should end the replicas with the runner.
+   */
+  ownProcessGroup: boolean;
 }
 
 /** An unexpected exit: the process died without the cluster asking it to. */
@@ -67,9 +72,9 @@ export class ManagedProcess {
     this.log ??= createWriteStream(this.spec.logFile, { flags: "a" });
     this.log.write(`\n--- ${new Date().toISOString()} start ${this.spec.command} ${this.spec.args.join(" ")}\n`);
     this.expectingExit = false;
-    // Its own process group: a Ctrl-C in the terminal reaches only the launcher, which then
-    // stops the replicas in order (gateways drain first) instead of all dying at once.
-    const child = spawn(this.spec.command, this.spec.args, { cwd: this.spec.cwd, env: this.spec.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(this.spec.command, this.spec.args, {
+      cwd: this.spec.cwd, env: this.spec.env, stdio: ["ignore", "pipe", "pipe"], detached: this.spec.ownProcessGroup,
+    });
     this.child = child;
     child.stdout?.pipe(this.log, { end: false });
     child.stderr?.pipe(this.log, { end: false });
