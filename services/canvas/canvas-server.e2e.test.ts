@@ -116,6 +116,11 @@ describe("canvas service as a real process on Redis", () => {
     const bad = await apiCall(canvas.httpUrl, "SetPixels", { pixels: [{ x: 32, y: 0, color: 1 }] });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ code: "invalid_argument", message: "pixel 0 (x=32, y=0) is outside the 32x32 canvas" });
+    const garbage = await fetch(`${canvas.httpUrl}/api/pixel.v1.CanvasService/SetPixels`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(garbage.status).toBe(400);
+    expect(((await garbage.json()) as { code: string }).code).toBe("invalid_argument");
+    const negative = await apiCall(canvas.httpUrl, "SetPixels", { pixels: [{ x: -1, y: 0, color: 1 }] });
+    expect(negative.json.code).toBe("invalid_argument");
     expect((await fetch(`${canvas.httpUrl}/healthz`)).status).toBe(200);
     const metrics = await (await fetch(`${canvas.httpUrl}/metrics`)).text();
     for (const name of ["pixel_canvas_setpixels_duration_seconds_bucket", "pixel_canvas_pixels_stored_total", "pixel_canvas_batches_stored_total", "pixel_canvas_rpc_errors_total", "pixel_canvas_watch_streams", 'pixel_redis_connected{role="store"} 1']) {
