@@ -147,7 +147,7 @@ export class Connection implements RoomMember {
       this.armHelloTimer();
       const error = ConnectError.from(err);
       if (error.code === Code.NotFound) return this.sendError(ErrorCode.NOT_FOUND, `canvas "${canvasId}" does not exist`);
-      this.log.warn({ canvasId, code: Code[error.code], err: error.rawMessage }, "cannot load canvas for Hello");
+      this.log.debug({ canvasId, code: Code[error.code] }, "cannot load canvas for Hello");
       return this.sendError(ErrorCode.UNAVAILABLE, `canvas "${canvasId}" cannot be loaded right now; retry the Hello`);
     }
     if (this.isClosed()) {

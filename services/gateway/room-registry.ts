@@ -1,4 +1,4 @@
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import type { CanvasClient } from "./canvas-client.js";
@@ -68,7 +68,12 @@ export class RoomRegistry {
       await ready;
     } catch (err) {
       this.close(entry);
-      throw ConnectError.from(err);
+      const error = ConnectError.from(err);
+      // Logged once here for everyone waiting on this room, not once per Hello.
+      // An unknown canvas is the client's mistake, not an incident.
+      const level = error.code === Code.NotFound ? "debug" : "warn";
+      this.log[level]({ canvasId, code: Code[error.code], err: error.rawMessage }, "cannot load canvas");
+      throw error;
     }
     this.scheduleVerify(room);
     return room;
