@@ -83,6 +83,27 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     expect((await client.getCanvas({})).seq).toBe(0n);
   });
 
+  it("answers an unexpected store fault with Internal and generic text quoting the request id, never the cause", async () => {
+    class FaultyStore extends MemoryCanvasStore {
+      override async getCanvas(): Promise<never> {
+        throw new Error("secret detail of the fault");
+      }
+    }
+    const faulty = new FaultyStore({ width: 8, height: 4, bus, logger });
+    const faultyClient = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store: faulty, bus, logger })));
+    const err = await codeOf(faultyClient.getCanvas({}, { headers: { "x-request-id": "req-42" } }));
+    expect(err.code).toBe(Code.Internal);
+    expect(err.rawMessage).toBe("internal error (request id req-42)");
+    await faulty.close();
+  });
+
+  it("answers Unavailable while the store is unavailable", async () => {
+    await store.close();
+    const err = await codeOf(client.setPixels({ pixels: [{ x: 0, y: 0, color: 1 }] }));
+    expect(err.code).toBe(Code.Unavailable);
+    expect(err.rawMessage).toBe("the canvas storage is unavailable; retry shortly");
+  });
+
   it("answers Unimplemented for ResetCanvas when no ADMIN_TOKEN is configured", async () => {
     const err = await codeOf(client.resetCanvas({}));
     expect(err.code).toBe(Code.Unimplemented);

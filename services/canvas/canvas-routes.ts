@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
@@ -51,17 +51,17 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     this.adminTokenHash = deps.config.adminToken === undefined ? undefined : sha256(deps.config.adminToken);
   }
 
-  async getCanvas(req: GetCanvasRequest): Promise<MessageInitShape<typeof GetCanvasResponseSchema>> {
+  async getCanvas(req: GetCanvasRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof GetCanvasResponseSchema>> {
     try {
       const canvasId = this.canvasId(req.canvasId);
       const snap = await this.deps.store.getCanvas(canvasId);
       return { canvasId, width: snap.width, height: snap.height, seq: BigInt(snap.seq), epoch: BigInt(snap.epoch), pixels: snap.pixels };
     } catch (err) {
-      throw this.fail("GetCanvas", err);
+      throw this.fail("GetCanvas", err, ctx);
     }
   }
 
-  async setPixels(req: SetPixelsRequest): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
+  async setPixels(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
     const started = performance.now();
     try {
       const canvasId = this.canvasId(req.canvasId);
@@ -76,7 +76,7 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       setPixelsDuration.observe({ result: "ok" }, (performance.now() - started) / 1000);
       return { seq: BigInt(stored.seq), epoch: BigInt(stored.epoch) };
     } catch (err) {
-      const failure = this.fail("SetPixels", err);
+      const failure = this.fail("SetPixels", err, ctx);
       setPixelsDuration.observe({ result: codeLabel(failure.code) }, (performance.now() - started) / 1000);
       throw failure;
     }
@@ -94,7 +94,7 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     } catch (err) {
       // A watch ended by the client, a deadline or the server's shutdown is not an error of ours.
       if (ctx.signal.aborted) return;
-      throw this.fail("WatchCanvas", err);
+      throw this.fail("WatchCanvas", err, ctx);
     } finally {
       watchStreams.dec();
     }
@@ -108,7 +108,7 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       this.deps.logger.warn({ canvasId, epoch }, "canvas reset by an admin");
       return { epoch: BigInt(epoch) };
     } catch (err) {
-      throw this.fail("ResetCanvas", err);
+      throw this.fail("ResetCanvas", err, ctx);
     }
   }
 
@@ -133,20 +133,27 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     }
   }
 
-  /** Turns any failure into the ConnectError to send, logging internal faults, and counts it. */
-  private fail(method: string, err: unknown): ConnectError {
+  /**
+   * Turns any failure into the ConnectError to send, logging faults with a request id (the
+   * caller's `x-request-id`, or a new one) that an Internal answer also quotes, and counts it.
+   */
+  private fail(method: string, err: unknown, ctx: HandlerContext): ConnectError {
     let failure: ConnectError;
     if (err instanceof ConnectError) {
       failure = err;
-    } else if (err instanceof StoreUnavailableError) {
-      this.deps.logger.debug({ method, err: err.message }, "store unavailable");
-      failure = new ConnectError("the canvas storage is unavailable; retry shortly", Code.Unavailable);
-    } else if (err instanceof CanvasSizeMismatchError) {
-      this.deps.logger.error({ method, err: err.message }, "stored canvas size differs from the configuration");
-      failure = new ConnectError(err.message, Code.FailedPrecondition);
     } else {
-      this.deps.logger.error({ method, err }, "internal error");
-      failure = new ConnectError("internal error", Code.Internal);
+      const requestId = ctx.requestHeader.get("x-request-id") ?? randomUUID();
+      const log = this.deps.logger.child({ method, requestId });
+      if (err instanceof StoreUnavailableError) {
+        log.debug({ err: err.message }, "store unavailable");
+        failure = new ConnectError("the canvas storage is unavailable; retry shortly", Code.Unavailable);
+      } else if (err instanceof CanvasSizeMismatchError) {
+        log.error({ err: err.message }, "stored canvas size differs from the configuration");
+        failure = new ConnectError(err.message, Code.FailedPrecondition);
+      } else {
+        log.error({ err }, "internal error");
+        failure = new ConnectError(`internal error (request id ${requestId})`, Code.Internal);
+      }
     }
     rpcErrors.inc({ method, code: codeLabel(failure.code) });
     return failure;
