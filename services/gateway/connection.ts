@@ -67,7 +67,8 @@ export class Connection implements RoomMember {
   room: CanvasRoom | undefined;
   private readonly bucket: TokenBucket;
   private readonly helloBucket = new TokenBucket(HELLOS_PER_SECOND, HELLO_BURST);
-  private deferred: { data: Uint8Array; isBinary: boolean }[] = [];
+  /** Made only when a frame arrives during a join, which most connections never see. */
+  private deferred: { data: Uint8Array; isBinary: boolean }[] | undefined;
   private helloTimer: NodeJS.Timeout | undefined;
   /** Malformed frames so far; see frame-handler.ts. */
   malformedCount = 0;
@@ -112,6 +113,7 @@ export class Connection implements RoomMember {
 
   /** A frame is being held back while a Hello is served; returns false when too many wait. */
   defer(data: Uint8Array, isBinary: boolean): boolean {
+    this.deferred ??= [];
     if (this.deferred.length >= MAX_DEFERRED_FRAMES) return false;
     this.deferred.push({ data, isBinary });
     return true;
@@ -119,7 +121,9 @@ export class Connection implements RoomMember {
 
   /** Takes the frames held back during a join, in arrival order. */
   takeDeferred(): { data: Uint8Array; isBinary: boolean }[] {
-    return this.deferred.splice(0);
+    const frames = this.deferred ?? [];
+    this.deferred = undefined;
+    return frames;
   }
 
   /** Serves a Hello: leaves the current room, joins the named one, sends the Welcome and what follows. */
@@ -138,6 +142,7 @@ export class Connection implements RoomMember {
     this.name = hello.name;
     this.state = "joining";
     clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
     let room: CanvasRoom;
     try {
       room = await this.ctx.rooms.acquire(canvasId);
@@ -267,7 +272,8 @@ export class Connection implements RoomMember {
   closed(): void {
     this.state = "closed";
     clearTimeout(this.helloTimer);
-    this.deferred = [];
+    this.helloTimer = undefined;
+    this.deferred = undefined;
     this.leaveRoom();
   }
 

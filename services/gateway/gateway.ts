@@ -8,7 +8,7 @@ import type { RoomHooks } from "./canvas-room.js";
 import { Connection, type ClientSocket, type ConnectionContext } from "./connection.js";
 import * as metrics from "./gateway-metrics.js";
 import { DEFAULT_TUNING, type GatewayTuning } from "./gateway-tuning.js";
-import type { PresenceStore } from "./presence.js";
+import { MAX_PRESENCE_NAMES, type PresenceStore } from "./presence.js";
 import { RoomRegistry } from "./room-registry.js";
 import { presenceFrame } from "./server-frames.js";
 import { WriteBatcher } from "./write-batcher.js";
@@ -203,6 +203,9 @@ export class Gateway {
           const names: string[] = [];
           for (const member of room.memberSet) if (member.name !== "") names.push(member.name);
           try {
+            // Only the first MAX_PRESENCE_NAMES can ever be shown, so no gateway writes more.
+            names.sort();
+            if (names.length > MAX_PRESENCE_NAMES) names.length = MAX_PRESENCE_NAMES;
             const view = await this.deps.presence.sync(room.canvasId, { online: room.memberSet.size, names });
             const key = `${view.online}\n${view.names.join("\n")}`;
             if (room.disposed || this.presenceFrames.get(room.canvasId)?.key === key) return;
