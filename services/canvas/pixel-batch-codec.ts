@@ -13,17 +13,9 @@ export function encodeBatchBody(canvasId: string, pixels: readonly PixelLike[], 
   // Upper bound: each pixel is a tag, a 1-byte length and three tagged 5-byte varints (20 bytes).
   const out = Buffer.allocUnsafe(id.length + who.length + pixels.length * 20 + 32);
   let o = 0;
-  const varint = (value: number): void => {
-    let n = value;
-    while (n >= 128) {
-      out[o++] = (n % 128) + 128;
-      n = Math.floor(n / 128);
-    }
-    out[o++] = n;
-  };
   if (id.length > 0) {
     out[o++] = 0x0a;
-    varint(id.length);
+    o = writeVarint(out, o, id.length);
     o += id.copy(out, o);
   }
   for (const p of pixels) {
@@ -32,29 +24,54 @@ export function encodeBatchBody(canvasId: string, pixels: readonly PixelLike[], 
     // proto3 omits zero scalars; decoders treat a missing field as 0.
     if (p.x !== 0) {
       out[o++] = 0x08;
-      varint(p.x);
+      o = writeUint32(out, o, p.x);
     }
     if (p.y !== 0) {
       out[o++] = 0x10;
-      varint(p.y);
+      o = writeUint32(out, o, p.y);
     }
     if (p.color !== 0) {
       out[o++] = 0x18;
-      varint(p.color);
+      o = writeUint32(out, o, p.color);
     }
     // At most 3 x 6 bytes, so the length always fits in the one byte reserved for it.
     out[lengthAt] = o - lengthAt - 1;
   }
   if (who.length > 0) {
     out[o++] = 0x22;
-    varint(who.length);
+    o = writeVarint(out, o, who.length);
     o += who.copy(out, o);
   }
   if (timeUnixMs > 0) {
     out[o++] = 0x28;
-    varint(timeUnixMs);
+    o = writeVarint(out, o, timeUnixMs);
   }
   return out.subarray(0, o);
+}
+
+/** Writes a uint32 varint at `o` with bit operations (the per-pixel fast path); returns the new position. */
+function writeUint32(out: Buffer, at: number, value: number): number {
+  let o = at;
+  let n = value >>> 0;
+  while (n > 0x7f) {
+    out[o++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  out[o++] = n;
+  return o;
+}
+
+/** Writes a varint of any safe integer at `o`; returns the new position. */
+function writeVarint(out: Buffer, at: number, value: number): number {
+  // Division instead of bit shifts: seq, epoch and times exceed 32 bits.
+  let o = at;
+  let n = value;
+  while (n >= 128) {
+    out[o++] = (n % 128) + 128;
+    n = Math.floor(n / 128);
+  }
+  out[o++] = n;
+  return o;
 }
 
 function pushVarint(out: number[], value: number): void {
