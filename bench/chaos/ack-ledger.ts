@@ -44,6 +44,14 @@ interface Write {
   color: number;
 }
 
+/** Everything known to have been written at one position, indexed so a check is O(1). */
+interface PositionWrites {
+  /** epoch -> highest seq that wrote here. */
+  maxSeq: Map<bigint, bigint>;
+  /** "epoch:seq" -> colours written here by that batch. */
+  colors: Map<string, Set<number>>;
+}
+
 /**
  * Records every acknowledged placement (and every batch anyone observed) so that, after a
  * run, each acknowledged pixel can be checked against the stored canvas. A pixel counts as
@@ -52,8 +60,8 @@ interface Write {
  */
 export class AckLedger {
   private readonly acked: Array<{ seq: bigint; epoch: bigint; pixels: readonly LedgerPixel[] }> = [];
-  /** index (y * 65536 + x) -> every known write there, acked or observed. */
-  private readonly writes = new Map<number, Write[]>();
+  /** index (y * 65536 + x) -> what is known to have been written there, acked or observed. */
+  private readonly writes = new Map<number, PositionWrites>();
   private readonly observedSeqs = new Set<string>();
 
   /** Records a placement the gateway acknowledged as stored in batch `seq` of `epoch`. */
@@ -83,9 +91,9 @@ export class AckLedger {
       for (const p of placement.pixels) {
         const i = (p.y * stored.width + p.x) * 3;
         const color = ((stored.pixels[i] ?? 0) << 16) | ((stored.pixels[i + 1] ?? 0) << 8) | (stored.pixels[i + 2] ?? 0);
-        const overwritten = (this.writes.get(key(p)) ?? []).some(
-          (w) => w.epoch === placement.epoch && (w.seq > placement.seq || (w.seq === placement.seq && w.color !== p.color)),
-        );
+        const here = this.writes.get(key(p));
+        const sameBatch = here?.colors.get(`${placement.epoch}:${placement.seq}`);
+        const overwritten = (here?.maxSeq.get(placement.epoch) ?? -1n) > placement.seq || (sameBatch !== undefined && [...sameBatch].some((c) => c !== p.color));
         if (color === p.color || overwritten) result.accountedPixels++;
         else result.lost.push({ ...p, seq: placement.seq, stored: color });
       }
@@ -95,9 +103,13 @@ export class AckLedger {
 
   private addWrite(p: LedgerPixel, w: Write): void {
     const k = key(p);
-    let list = this.writes.get(k);
-    if (!list) this.writes.set(k, (list = []));
-    list.push(w);
+    let here = this.writes.get(k);
+    if (!here) this.writes.set(k, (here = { maxSeq: new Map(), colors: new Map() }));
+    if ((here.maxSeq.get(w.epoch) ?? -1n) < w.seq) here.maxSeq.set(w.epoch, w.seq);
+    const batch = `${w.epoch}:${w.seq}`;
+    let colors = here.colors.get(batch);
+    if (!colors) here.colors.set(batch, (colors = new Set()));
+    colors.add(w.color);
   }
 }
 

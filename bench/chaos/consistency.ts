@@ -32,13 +32,14 @@ export async function settle(clients: ChaosClient[], reader: CanvasReader, ledge
     stored = now;
     return steady && clients.every((c) => c.client.canvas.seq === now.seq && c.client.canvas.epoch === now.epoch);
   }, timeoutMs).then(() => true, () => false);
+  const settleMs = Date.now() - started;
   stored = await reader.read();
   return {
     stored,
     divergence: compareCanvases(stored, clients.map((c) => c.copy())),
     ledger: ledger.check(stored),
     unanswered: clients.reduce((n, c) => n + c.outcomes().pending, 0),
-    settleMs: Date.now() - started,
+    settleMs,
     quiescent,
   };
 }

@@ -40,7 +40,10 @@ export interface ContestedFigures {
   /** Distinct colours each contested pixel took over the run's acked writes (shows they really were contested). */
   writesPerContestedPixel: number;
   lostAckedPixels: number;
+  /** From the last placement sent to quiescence. */
   settleMs: number;
+  /** From the last placement sent to the last Ack or Error. */
+  lastAnswerMs: number;
 }
 
 const randomColor = () => Math.floor(Math.random() * 0x1000000);
@@ -75,7 +78,9 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
       }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
+    const sentAt = Date.now();
     const settled = await settle(clients, new CanvasReader(cluster.url), ledger, 120_000);
+    const lastAnswerMs = Math.max(0, ...clients.flatMap((c) => c.placementLog().map((p) => (p.settledMs ?? sentAt) - sentAt)));
     // Client against client, too: the first client as the reference for the others.
     const pairwise = compareCanvases(clients[0]!.copy(), clients.slice(1).map((c) => c.copy()));
     const outcomes = clients.map((c) => c.outcomes());
@@ -100,6 +105,7 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
       writesPerContestedPixel: Math.round(settled.ledger.ackedPixels / o.pixels),
       lostAckedPixels: settled.ledger.lost.length,
       settleMs: settled.settleMs,
+      lastAnswerMs,
     };
     return {
       suite: "contested-pixels",
@@ -111,7 +117,7 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
       summary: [
         `${o.clients} clients on ${o.gateways} gateways (${Object.entries(clientsPerGateway).map(([g, n]) => `${g}=${n}`).join(" ")}) on the same ${o.pixels} pixels`,
         `${placements} placements (${o.rounds} concurrent rounds, ${o.bursts}x${o.burst} rapid sequences per client): ${acked} acked, ${refused} refused; ~${figures.writesPerContestedPixel} acked writes per pixel`,
-        `after quiescence (${settled.settleMs} ms): divergent pixels ${figures.divergentPixels} across ${o.clients} clients + GetCanvas at seq ${figures.batches}; acked pixels missing ${figures.lostAckedPixels}`,
+        `last answer ${lastAnswerMs} ms after the last placement was sent; quiescence after ${settled.settleMs} ms: divergent pixels ${figures.divergentPixels} across ${o.clients} clients + GetCanvas at seq ${figures.batches}; acked pixels missing ${figures.lostAckedPixels}`,
       ],
     };
   } finally {
