@@ -34,6 +34,8 @@ export interface ConnectionContext {
   markSlow(connection: Connection): void;
   /** The last Presence frame of a canvas, sent to a member right after its Welcome. */
   presenceFrame(canvasId: string): Uint8Array | undefined;
+  /** A member joined or left: presence is re-published soon, so everyone sees the change. */
+  membersChanged(): void;
   /** True while the gateway is shutting down: no new placements. */
   draining(): boolean;
   helloTimeoutMs: number;
@@ -166,6 +168,7 @@ export class Connection implements RoomMember {
     for (const frame of joined.replay) this.sendFrame(frame, "batch");
     const presence = this.ctx.presenceFrame(canvasId);
     if (presence) this.sendFrame(presence, "presence");
+    this.ctx.membersChanged();
     this.log.debug({ canvasId, resumed: joined.resumed, lastSeq: String(hello.lastSeq), seq: String(room.seq) }, "joined");
   }
 
@@ -291,6 +294,7 @@ export class Connection implements RoomMember {
     if (!room) return;
     this.room = undefined;
     if (room.leave(this)) this.ctx.rooms.release(room);
+    this.ctx.membersChanged();
   }
 
   private armHelloTimer(): void {

@@ -1,7 +1,7 @@
 import {
   HEARTBEAT_INTERVAL_MS,
   HELLO_TIMEOUT_MS,
-  PRESENCE_INTERVAL_MS,
+  PRESENCE_DEBOUNCE_MS, PRESENCE_INTERVAL_MS,
   PRESENCE_TTL_MS,
   SLOW_CONSUMER_CHECK_MS,
   SLOW_CONSUMER_TIMEOUT_MS,
@@ -17,6 +17,8 @@ export interface GatewayTuning {
   heartbeatIntervalMs: number;
   helloTimeoutMs: number;
   presenceIntervalMs: number;
+  /** After a join or leave, presence is re-published this soon (coalescing bursts of joins). */
+  presenceDebounceMs: number;
   presenceTtlMs: number;
   slowConsumerCheckMs: number;
   slowConsumerTimeoutMs: number;
@@ -54,6 +56,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
   helloTimeoutMs: HELLO_TIMEOUT_MS,
   presenceIntervalMs: PRESENCE_INTERVAL_MS,
+  presenceDebounceMs: PRESENCE_DEBOUNCE_MS,
   presenceTtlMs: PRESENCE_TTL_MS,
   slowConsumerCheckMs: SLOW_CONSUMER_CHECK_MS,
   slowConsumerTimeoutMs: SLOW_CONSUMER_TIMEOUT_MS,

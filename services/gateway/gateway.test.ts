@@ -254,6 +254,20 @@ describe("Gateway connections (no sockets)", () => {
     await vi.waitFor(() => expect(a.socket.frames().filter((f) => f.case === "presence").at(-1)).toMatchObject({ value: { online: 2, names: ["ann"] } }));
   });
 
+  it("counts a joiner and a leaver in presence at once, without waiting for the periodic refresh", async () => {
+    const { connect } = setup({ presenceIntervalMs: 60_000, presenceDebounceMs: 10 });
+    const a = connect();
+    a.send(hello("", 0n, 0n, "ann"));
+    await joined(a);
+    const b = connect();
+    b.send(hello("", 0n, 0n, "bob"));
+    await joined(b);
+    const lastPresence = () => a.socket.frames().filter((f) => f.case === "presence").at(-1);
+    await vi.waitFor(() => expect(lastPresence()).toMatchObject({ value: { online: 2, names: ["ann", "bob"] } }));
+    b.conn.closed();
+    await vi.waitFor(() => expect(lastPresence()).toMatchObject({ value: { online: 1, names: ["ann"] } }));
+  });
+
   it("on shutdown finishes in-flight writes, acks them, then closes with 1012", async () => {
     const { connect, gateway } = setup();
     const a = connect();

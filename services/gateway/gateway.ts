@@ -48,6 +48,9 @@ export class Gateway {
   private readonly context: ConnectionContext;
   private readonly timers: NodeJS.Timeout[] = [];
   private presenceRunning = false;
+  /** A refresh was asked for while one ran; run again when it ends. */
+  private presenceAgain = false;
+  private presenceSoon: NodeJS.Timeout | undefined;
   private canvasReachable = false;
   private draining = false;
   private readonly presenceRemovals = new Set<Promise<void>>();
@@ -80,6 +83,7 @@ export class Gateway {
       slowConsumerBytes: t.slowConsumerBytes,
       markSlow: (conn) => this.slow.add(conn),
       presenceFrame: (canvasId) => this.presenceFrames.get(canvasId)?.frame,
+      membersChanged: () => this.schedulePresenceRefresh(),
       draining: () => this.draining,
       helloTimeoutMs: t.helloTimeoutMs,
     };
@@ -148,6 +152,7 @@ export class Gateway {
     clearTimeout(timer);
     for (const conn of this.connections) conn.close(CloseCode.SERVICE_RESTART, "gateway restarting; reconnect");
     for (const timer of this.timers) clearInterval(timer);
+    clearTimeout(this.presenceSoon);
     this.rooms.closeAll();
     await Promise.all(this.presenceRemovals);
   }
@@ -192,9 +197,22 @@ export class Gateway {
     this.canvasReachable = reachable;
   }
 
+  /** Re-publishes presence after PRESENCE_DEBOUNCE_MS, coalescing a burst of joins and leaves. */
+  private schedulePresenceRefresh(): void {
+    if (this.presenceSoon !== undefined || this.draining) return;
+    this.presenceSoon = setTimeout(() => {
+      this.presenceSoon = undefined;
+      void this.refreshPresence();
+    }, this.tuning.presenceDebounceMs);
+    this.presenceSoon.unref();
+  }
+
   /** Publishes this gateway's members per room and broadcasts the merged view when it changed. */
   private async refreshPresence(): Promise<void> {
-    if (this.presenceRunning) return;
+    if (this.presenceRunning) {
+      this.presenceAgain = true;
+      return;
+    }
     this.presenceRunning = true;
     try {
       await Promise.all(
@@ -219,6 +237,10 @@ export class Gateway {
       );
     } finally {
       this.presenceRunning = false;
+    }
+    if (this.presenceAgain) {
+      this.presenceAgain = false;
+      this.schedulePresenceRefresh();
     }
   }
 }

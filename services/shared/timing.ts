@@ -12,6 +12,8 @@ export const WRITE_DEADLINE_MS = 5_000;
 export const WRITE_ATTEMPT_TIMEOUT_MS = 2_000;
 /** How often a gateway refreshes its presence entry and re-reads everyone's. */
 export const PRESENCE_INTERVAL_MS = 2_000;
+/** After a join or leave, a gateway re-publishes presence this soon, so the joiner counts at once. */
+export const PRESENCE_DEBOUNCE_MS = 100;
 /** A presence entry not refreshed for this long belongs to a dead gateway and is ignored. */
 export const PRESENCE_TTL_MS = 6_000;
 /** How long SIGTERM waits for in-flight work before exiting anyway. */
