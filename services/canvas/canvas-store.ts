@@ -8,9 +8,6 @@ import type { PixelLike } from "../shared/pixel-validation.js";
  */
 export const HISTORY_MAX_BATCHES = 10_000;
 
-/** The colour of a pixel nobody has painted yet (white). */
-export const INITIAL_COLOR = 0xffffff;
-
 /** A whole canvas at one seq. Seq and epoch are safe integers. */
 export interface CanvasSnapshot {
   canvasId: string;
@@ -39,7 +36,7 @@ export interface StoredPosition {
  * epoch marker: a PixelBatch without pixels carrying the new epoch, so consumers resnapshot.
  */
 export interface CanvasStore {
-  /** Reads a consistent snapshot; creates the canvas (white, seq 0, new epoch) if it does not exist. */
+  /** Reads a consistent snapshot; creates the canvas (every pixel white, seq 0, new epoch) if it does not exist. */
   getCanvas(canvasId: string): Promise<CanvasSnapshot>;
   /** Stores already validated pixels as one batch; resolves only once the write is durable as configured. */
   setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition>;
