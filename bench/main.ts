@@ -50,6 +50,7 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
   if (!scenario) throw new UsageError(`unknown scenario "${name ?? ""}"\n\n${usage()}`);
   const flags = parseFlags(rest, { ...COMMON_DEFAULTS, ...scenario.defaults }) as FlagDefaults & CommonFlags;
   if (flags.target !== "ours" && flags.target !== "legacy") throw new UsageError(`--target must be ours or legacy, got "${flags.target}"`);
+  if (flags["canvas-routing"] !== "direct" && flags["canvas-routing"] !== "balancer") throw new UsageError(`--canvas-routing must be direct or balancer`);
   if (!["always", "everysec", "no"].includes(flags.appendfsync)) throw new UsageError(`--appendfsync must be always, everysec or no`);
   const target = flags.target as Target;
   const run = await collectRunInfo(argv);
@@ -64,6 +65,7 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
     redis: { appendonly: true, appendfsync: flags.appendfsync as "always" | "everysec" | "no" },
     env: { ...scenario.serverEnv?.(flags), ...parseEnvList(flags["server-env"]) },
     profileDir,
+    canvasRouting: flags["canvas-routing"] as "direct" | "balancer",
   });
   let pool: LoadPool | undefined;
   let result: BenchResult | undefined;

@@ -25,6 +25,8 @@ export interface TargetOptions {
   redis: BenchRedisOptions;
   /** Extra environment for our services, e.g. PIXELS_PER_SECOND. */
   env: Record<string, string>;
+  /** How our gateways reach the canvas replicas: direct (like a Kubernetes Service, no proxy hop) or through haproxy. */
+  canvasRouting: "direct" | "balancer";
   /** When set, every server process writes a V8 CPU profile into this directory on exit. */
   profileDir?: string;
 }
@@ -62,6 +64,7 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
       canvases: o.canvases,
       web: false,
       redisUrl: redis.url,
+      canvasRouting: o.canvasRouting,
       env: { CANVAS_WIDTH: String(o.width), CANVAS_HEIGHT: String(o.height), LOG_LEVEL: "warn", ...o.env, ...profileEnv(o.profileDir) },
     });
     const processes: WatchedProcess[] = [redisProc];

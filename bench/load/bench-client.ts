@@ -87,8 +87,12 @@ export function openClient(target: Target, url: string, index: number, steadyInd
       stats.frames++;
       stats.bytes += data.length;
       const at = data.indexOf(COLOR_NEEDLE);
-      if (at >= 0) visit(hexAt(data, at + COLOR_NEEDLE.length));
-      else stats.error("legacy_error", 0);
+      if (at >= 0) {
+        visit(hexAt(data, at + COLOR_NEEDLE.length));
+        stats.endFrame();
+      } else {
+        stats.error("legacy_error", 0);
+      }
     });
     return {
       index,
@@ -114,6 +118,7 @@ export function openClient(target: Target, url: string, index: number, steadyInd
     stats.bytes += data.length;
     if (data[0] === BATCH_FRAME_TAG && !options.fullDecode) {
       onSeq(scanBatchFrame(data, visit));
+      stats.endFrame();
       return;
     }
     const decoded = decodeServerFrame(data);
@@ -125,6 +130,7 @@ export function openClient(target: Target, url: string, index: number, steadyInd
     switch (frame.case) {
       case "batch":
         for (const p of frame.value.pixels) visit(p.color);
+        stats.endFrame();
         onSeq(Number(frame.value.seq));
         break;
       case "welcome":

@@ -28,6 +28,8 @@ let height = 50;
 let stats: ReaderStats | undefined;
 const clients = new Map<number, BenchClient>();
 let steadyCount = 0;
+/** Steady slots whose client connected; a client that failed to connect is no reader. */
+const steadyConnected: number[] = [];
 let writers: Writer[] = [];
 let sendTimer: NodeJS.Timeout | undefined;
 let phase = 0;
@@ -55,6 +57,7 @@ async function connect(specs: ClientSpec[], concurrency: number): Promise<Connec
       try {
         await client.ready;
         clients.set(spec.index, client);
+        if (steadyIndex >= 0) steadyConnected.push(steadyIndex);
         result.ok++;
       } catch (err) {
         result.failed++;
@@ -139,7 +142,7 @@ function report(): WorkerReport {
     resyncs: s.resyncs,
     errorsByCode: s.errorsByCode,
     unexpectedCloses: s.unexpectedCloses,
-    received: Array.from(s.received.subarray(0, steadyCount)),
+    received: steadyConnected.map((i) => s.received[i]!),
     sent: sentInPhase,
     churnConnects,
     churnFailures,

@@ -27,6 +27,8 @@ export class ReaderStats {
   /** Pixels received in the current phase, by local steady reader index. */
   received: Int32Array;
   phase = 0;
+  /** Steady deliveries since the last flush; published to the shared counter once per frame, not per pixel. */
+  private pendingDelivered = 0;
 
   constructor(private readonly shared: SharedState, steadyReaders: number) {
     this.received = new Int32Array(steadyReaders);
@@ -44,8 +46,15 @@ export class ReaderStats {
     if (s.writerOf[slot] !== reader) this.latency.record((at - s.sendTime[slot]!) * 1000);
     if (steadyIndex >= 0 && s.phaseOf[slot] === this.phase) {
       this.received[steadyIndex]!++;
-      Atomics.add(s.control, Control.Delivered, 1);
+      this.pendingDelivered++;
     }
+  }
+
+  /** Publishes this frame's steady deliveries to the shared drain counter (one atomic per frame). */
+  endFrame(): void {
+    if (this.pendingDelivered === 0) return;
+    Atomics.add(this.shared.control, Control.Delivered, this.pendingDelivered);
+    this.pendingDelivered = 0;
   }
 
   /** Records an Ack for the pixel id the writer used as client_seq. */
@@ -75,5 +84,6 @@ export class ReaderStats {
     this.errorsByCode = {};
     this.unexpectedCloses = 0;
     this.received.fill(0);
+    this.pendingDelivered = 0;
   }
 }

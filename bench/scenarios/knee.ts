@@ -14,6 +14,8 @@ const defaults = {
   "p99-limit-ms": 100,
   /** A step also fails when the generator fell this far behind its own schedule (it, not the system, is then the limit). */
   "max-send-lag-ms": 1000,
+  /** A failed step is run again this many times before the search stops (the machine is shared and noisy). */
+  retries: 1,
 };
 
 /** Why a knee step did not hold, or undefined when it did. */
@@ -41,21 +43,26 @@ export const knee: Scenario<typeof defaults> = {
     const phases: PhaseResult[] = [];
     let sustained = 0;
     let stopReason = `reached --max-rate ${f["max-rate"]}`;
-    for (let rate = f["start-rate"]; rate <= f["max-rate"]; rate = Math.round(rate * f.factor)) {
-      const p = await phaseOf(rate, `${rate} px/s`, f["step-seconds"]);
+    let retriesLeft = f.retries;
+    for (let rate = f["start-rate"]; rate <= f["max-rate"]; ) {
+      const attempt = f.retries - retriesLeft + 1;
+      const p = await phaseOf(rate, attempt > 1 ? `${rate} px/s (try ${attempt})` : `${rate} px/s`, f["step-seconds"]);
       phases.push(p);
       const failure = kneeFailure(p, f["p99-limit-ms"], f["max-send-lag-ms"]);
       ctx.log(`${rate} px/s: p50 ${p.latency.p50Ms} ms, p99 ${p.latency.p99Ms} ms, lost ${p.lost}, ${failure ?? "held"}`);
       if (failure) {
-        stopReason = `${rate} px/s failed: ${failure}`;
+        if (retriesLeft-- > 0) continue;
+        stopReason = `${rate} px/s failed ${f.retries + 1} time(s): ${failure}`;
         break;
       }
       sustained = p.sentPixelsPerSecond;
+      retriesLeft = f.retries;
+      rate = Math.round(rate * f.factor);
     }
     return {
       phases,
       headline: { kneePixelsPerSecond: sustained, stopReason, p99LimitMs: f["p99-limit-ms"] },
-      notes: [`steps of ${f["step-seconds"]} s from ${f["start-rate"]} px/s, ×${f.factor} per step; the knee is the sent rate of the last step that held`],
+      notes: [`steps of ${f["step-seconds"]} s from ${f["start-rate"]} px/s, ×${f.factor} per step, a failed step retried ${f.retries} time(s); the knee is the sent rate of the last step that held`],
     };
   },
 };

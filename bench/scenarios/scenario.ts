@@ -30,6 +30,11 @@ export const COMMON_DEFAULTS = {
   "connect-concurrency": 50,
   /** Extra env for our services, comma-separated NAME=VALUE. */
   "server-env": "",
+  /**
+   * direct: gateway i talks to canvas replica i mod N, as through a Kubernetes Service (kernel
+   * load balancing, no proxy process); balancer: through haproxy's TCP listener (one more hop).
+   */
+  "canvas-routing": "direct",
   /** Write a V8 CPU profile of every server process and put the hottest functions in the result. */
   profile: false,
 } satisfies FlagDefaults;
