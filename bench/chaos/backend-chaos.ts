@@ -89,7 +89,7 @@ export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster
       `${f.fault}: down ${o.downtimeMs / 1000} s with ${o.clients} clients drawing`,
       `  acked pixels lost ${f.lostAckedPixels} of ${f.ackedPixels}; epoch ${f.epochBefore} -> ${f.epochAfter}`,
       f.writesStopped
-        ? `  writes succeeded again ${f.writesResumedAfterKillMs} ms after the kill (${f.writesResumedAfterRestartMs} ms after the restart); longest gap without an Ack ${f.longestAckGapMs} ms`
+        ? `  writes succeeded again ${f.writesResumedAfterKillMs} ms after the kill (${f.writesResumedAfterRestartMs >= 0 ? `${f.writesResumedAfterRestartMs} ms after the restart` : "before the restart: a surviving replica took over"}); longest gap without an Ack ${f.longestAckGapMs} ms`
         : `  writes never stopped (first Ack ${f.writesResumedAfterKillMs} ms after the kill); longest gap without an Ack ${f.longestAckGapMs} ms`,
       `  placements during the fault: ${Object.entries(f.duringFault).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}; errors ${JSON.stringify(f.errors)}; disconnections ${f.clientDisconnections}`,
       `  slowest answer ${f.slowestAnswerMs} ms (bound ${ANSWER_BOUND_MS}); unanswered ${f.unanswered}; divergent pixels ${f.divergentPixels}`,
@@ -128,11 +128,15 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, o: B
     }
     // Writes succeed again with the first Ack of a placement sent after the last failed one;
     // with no failure at all (a surviving replica took over) they never stopped.
-    const failed = log.filter((p) => p.sentMs >= killMs && (p.outcome === "refused" || p.outcome === "connection-lost"));
+    // A placement in flight at the kill counts too when its failure came after it.
+    const failed = log.filter((p) => (p.settledMs ?? 0) >= killMs && (p.outcome === "refused" || p.outcome === "connection-lost"));
     const lastFailureSent = Math.max(killMs, ...failed.map((p) => p.sentMs));
     const resumedAt = Math.min(...log.filter((p) => p.outcome === "acked" && p.sentMs >= lastFailureSent).map((p) => p.settledMs as number));
     const duringFault: Record<string, number> = {};
-    for (const p of log) if (p.sentMs >= killMs && p.sentMs < resumedAt) duringFault[p.outcome] = (duringFault[p.outcome] ?? 0) + 1;
+    for (const p of log) {
+      const touched = p.sentMs >= killMs || (p.settledMs ?? 0) >= killMs;
+      if (touched && p.sentMs < resumedAt) duringFault[p.outcome] = (duringFault[p.outcome] ?? 0) + 1;
+    }
     const errors: Record<string, number> = {};
     for (const c of clients) for (const [k, v] of c.errors) errors[k] = (errors[k] ?? 0) + v;
     const answered = log.filter((p) => p.settledMs !== undefined).map((p) => (p.settledMs as number) - p.sentMs);
