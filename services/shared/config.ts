@@ -42,7 +42,7 @@ export interface Config {
   redisUrl: string | undefined;
   /** Where the gateway reaches the canvas service over HTTP/2. */
   canvasUrl: string;
-  /** Where a standalone gateway in the web entry proxies /ws; unset means in-process. */
+  /** Size of new canvases. */
   canvasWidth: number;
   canvasHeight: number;
   /** Canvases that exist; others get NotFound. */

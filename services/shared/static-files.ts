@@ -58,7 +58,11 @@ export function createStaticHandler(root: string): (req: IncomingMessage, res: S
       "x-content-type-options": "nosniff",
     });
     if (req.method === "HEAD") res.end();
-    else createReadStream(file).pipe(res);
+    else
+      createReadStream(file)
+        // A file removed mid-response (a rebuild) ends this response, never the process.
+        .on("error", () => res.destroy())
+        .pipe(res);
   };
 }
 

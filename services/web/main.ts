@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { Counter } from "prom-client";
-import { loadConfig } from "../shared/config.js";
+import { ConfigError, loadConfig, type Config } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { metricsRegistry } from "../shared/metrics.js";
 import { handleProbe } from "../shared/probe-routes.js";
@@ -10,8 +10,15 @@ import { createStaticHandler, webDistDir } from "../shared/static-files.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
 
 /** The web tier in Kubernetes and the cluster: serves the built app and the probes. */
-const config = loadConfig();
-const log = createLogger("web", config.logLevel);
+const log = createLogger("web");
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  log.fatal(err instanceof ConfigError ? err.message : { err }, "invalid configuration");
+  process.exit(2);
+}
+log.level = config.logLevel;
 const root = webDistDir();
 const requests = new Counter({
   name: "pixel_web_requests_total",
@@ -32,6 +39,10 @@ const server = createServer((req, res) => {
   if (!handled) serveStatic(req, res);
 });
 
+server.once("error", (err) => {
+  log.fatal({ err: err.message }, "cannot listen");
+  process.exit(1);
+});
 server.listen(config.webPort, config.host, () => log.info({ host: config.host, port: config.webPort, root }, "web listening"));
 
 function shutdown(signal: string): void {

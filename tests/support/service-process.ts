@@ -19,6 +19,14 @@ export interface ServiceProcess {
   kill9(): Promise<void>;
 }
 
+/** Variables a test must set itself: a developer's own REDIS_URL must never reach a test's process. */
+const PROJECT_VARIABLES = /^(REDIS_URL|CANVAS_.*|DATA_DIR|WEB_PORT|GATEWAY_PORT|HOST|ADMIN_TOKEN|PIXELS_PER_SECOND|PIXEL_BURST|MAX_CONNECTIONS|INSTANCE_ID|ALLOWED_ORIGINS|WRITE_MAX_IN_FLIGHT|WEB_DIST_DIR)$/;
+
+/** The test runner's environment without the project's own variables. */
+export function inheritedEnv(): Record<string, string> {
+  return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PROJECT_VARIABLES.test(e[0])));
+}
+
 /**
  * Spawns `node dist/<entry>` with `env` and waits until `readyUrl` answers 200.
  * Logs go to test-results/logs/<name>.log.
@@ -30,7 +38,7 @@ export async function startService(name: string, entry: string, env: Record<stri
   const out = createWriteStream(logFile, { flags: "a" });
   const child = spawn(process.execPath, [join(REPO_ROOT, "dist", entry)], {
     cwd: REPO_ROOT,
-    env: { ...process.env, LOG_LEVEL: "info", ...env },
+    env: { ...inheritedEnv(), LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   child.stdout?.pipe(out);
