@@ -14,8 +14,10 @@ export interface BackendChaosOptions {
   canvases: number;
   /** Drawing before each fault. */
   warmupMs: number;
-  /** How long Redis (or the canvas replica) stays dead. */
+  /** How long Redis stays dead. */
   downtimeMs: number;
+  /** How long the canvas replica stays dead. */
+  canvasDowntimeMs: number;
   /** Drawing after the restart. */
   recoveryMs: number;
   /** Each client places one pixel this often. */
@@ -24,14 +26,15 @@ export interface BackendChaosOptions {
 }
 
 /** The documented full form. */
-export const BACKEND_CHAOS_FULL: BackendChaosOptions = { clients: 20, gateways: 2, canvases: 2, warmupMs: 5_000, downtimeMs: 8_000, recoveryMs: 10_000, drawIntervalMs: 100, form: "full" };
+export const BACKEND_CHAOS_FULL: BackendChaosOptions = { clients: 20, gateways: 2, canvases: 2, warmupMs: 5_000, downtimeMs: 8_000, canvasDowntimeMs: 8_000, recoveryMs: 10_000, drawIntervalMs: 100, form: "full" };
 /** The short form run by npm test. */
 /** The short form run by npm test; the outage outlasts the gateway's write deadline, so clients must get errors. */
-export const BACKEND_CHAOS_SHORT: BackendChaosOptions = { clients: 10, gateways: 2, canvases: 2, warmupMs: 1_500, downtimeMs: WRITE_DEADLINE_MS + 1_500, recoveryMs: 4_000, drawIntervalMs: 100, form: "short" };
+export const BACKEND_CHAOS_SHORT: BackendChaosOptions = { clients: 10, gateways: 2, canvases: 2, warmupMs: 1_000, downtimeMs: WRITE_DEADLINE_MS + 1_500, canvasDowntimeMs: 2_000, recoveryMs: 2_500, drawIntervalMs: 100, form: "short" };
 
 /** What one fault did. */
 export interface FaultFigures {
   fault: string;
+  downtimeMs: number;
   /** Acked pixels that storage does not hold after the restart: must be 0. */
   lostAckedPixels: number;
   ackedPixels: number;
@@ -73,8 +76,8 @@ export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster
   const claims = new Claims();
   const faults: FaultFigures[] = [];
   try {
-    faults.push(await faultPhase("redis kill -9 (appendfsync always)", cluster, redis, o, claims));
-    faults.push(await faultPhase("canvas-0 kill -9", cluster, cluster.canvases[0] as Replica, o, claims));
+    faults.push(await faultPhase("redis kill -9 (appendfsync always)", cluster, redis, o.downtimeMs, o, claims));
+    faults.push(await faultPhase("canvas-0 kill -9", cluster, cluster.canvases[0] as Replica, o.canvasDowntimeMs, o, claims));
   } finally {
     if (!existing) await cluster.stop();
   }
@@ -86,7 +89,7 @@ export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster
     parameters: { ...o },
     figures: { faults },
     summary: faults.flatMap((f) => [
-      `${f.fault}: down ${o.downtimeMs / 1000} s with ${o.clients} clients drawing`,
+      `${f.fault}: down ${f.downtimeMs / 1000} s with ${o.clients} clients drawing`,
       `  acked pixels lost ${f.lostAckedPixels} of ${f.ackedPixels}; epoch ${f.epochBefore} -> ${f.epochAfter}`,
       f.writesStopped
         ? `  writes succeeded again ${f.writesResumedAfterKillMs} ms after the kill (${f.writesResumedAfterRestartMs >= 0 ? `${f.writesResumedAfterRestartMs} ms after the restart` : "before the restart: a surviving replica took over"}); longest gap without an Ack ${f.longestAckGapMs} ms`
@@ -97,7 +100,7 @@ export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster
   };
 }
 
-async function faultPhase(fault: string, cluster: Cluster, victim: Replica, o: BackendChaosOptions, claims: Claims): Promise<FaultFigures> {
+async function faultPhase(fault: string, cluster: Cluster, victim: Replica, downtimeMs: number, o: BackendChaosOptions, claims: Claims): Promise<FaultFigures> {
   const ledger = new AckLedger();
   const reader = new CanvasReader(cluster.url);
   let clients: ChaosClient[] = [];
@@ -109,7 +112,7 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, o: B
     await sleep(o.warmupMs);
     const killMs = Date.now();
     await victim.kill9();
-    await sleep(o.downtimeMs);
+    await sleep(downtimeMs);
     await victim.restart();
     const restartMs = Date.now();
     await sleep(o.recoveryMs);
@@ -142,6 +145,7 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, o: B
     const answered = log.filter((p) => p.settledMs !== undefined).map((p) => (p.settledMs as number) - p.sentMs);
     const f: FaultFigures = {
       fault,
+      downtimeMs,
       lostAckedPixels: settled.ledger.lost.length,
       ackedPixels: settled.ledger.ackedPixels,
       epochBefore: String(before.epoch),
