@@ -101,9 +101,9 @@ describe("the dev overlay's pods, run as processes with their manifests' env", (
       const env = containerEnv(objects, c, `${name}-7d9f8b6c5-x2x4z`);
       manifestEnv.set(name, env);
       const entry = ((c.command as string[])[1] ?? "").replace(/^dist\//, "");
-      const startup = (c.startupProbe ?? c.livenessProbe) as Probe;
-      const port = typeof startup.httpGet?.port === "number" ? startup.httpGet.port : namedPort(c, startup.httpGet?.port ?? "");
-      procs.push(await startService(`k8s-dev-${name}`, entry, localize(env), `http://127.0.0.1:${local(port)}${startup.httpGet?.path}`));
+      // Started once /healthz on the container's "http" port answers; the manifest's own start-up
+      // probe (HTTP or gRPC) is then run by the test below.
+      procs.push(await startService(`k8s-dev-${name}`, entry, localize(env), `http://127.0.0.1:${local(namedPort(c, "http"))}/healthz`));
     }
   }, 90_000);
 

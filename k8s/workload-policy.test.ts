@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PORTS } from "../services/shared/config.js";
+import { LIVENESS_SERVICE } from "../services/canvas/health-routes.js";
 import { SHUTDOWN_GRACE_MS } from "../services/shared/timing.js";
 import { containersOf, K8S_DIR, type K8sObject, parseYamlStream, prepareRenderTree, render, splitImage } from "./kustomize-render.js";
 import { selectorMatches } from "./network-policy-flows.js";
@@ -156,15 +157,14 @@ for (const overlay of OVERLAYS) {
       }
     });
 
-    it("probes hit the configured ports: native gRPC readiness on canvas, HTTP /healthz liveness, /readyz elsewhere", () => {
+    it("probes hit the configured ports: native gRPC probes on canvas (liveness on a Redis-independent name), HTTP /healthz and /readyz elsewhere", () => {
       const canvas = container(find(objects(), "Deployment", "canvas"), "canvas");
       const canvasReady = canvas.readinessProbe as Probe;
       expect(canvasReady.grpc).toEqual({ port: DEFAULT_PORTS.canvasGrpc, service: "pixel.v1.CanvasService" });
-      // Liveness must not depend on Redis (the gRPC health status does): /healthz on the HTTP port.
+      // Liveness must not depend on Redis: the "liveness" health name stays SERVING without it.
       for (const kind of ["livenessProbe", "startupProbe"]) {
         const probe = canvas[kind] as Probe;
-        expect(probe.httpGet?.path, `canvas ${kind}`).toBe("/healthz");
-        expect(resolvePort(canvas, probe.httpGet?.port ?? -1), `canvas ${kind}`).toBe(DEFAULT_PORTS.canvasHttp);
+        expect(probe.grpc, `canvas ${kind}`).toEqual({ port: DEFAULT_PORTS.canvasGrpc, service: LIVENESS_SERVICE });
       }
       for (const [name, port] of [["gateway", DEFAULT_PORTS.gateway], ["web", DEFAULT_PORTS.web]] as const) {
         const c = container(find(objects(), "Deployment", name), name);

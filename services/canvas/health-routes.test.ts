@@ -1,7 +1,7 @@
 import { Code, ConnectError, createClient, createRouterTransport } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus as Status } from "../../gen/grpc/health/v1/health_pb.js";
-import { createHealthRoutes, HEALTH_WATCH_POLL_MS } from "./health-routes.js";
+import { createHealthRoutes, HEALTH_WATCH_POLL_MS, LIVENESS_SERVICE } from "./health-routes.js";
 
 describe("Health routes", () => {
   it("Check reflects readiness for the server and the canvas service, and refuses unknown services", async () => {
@@ -13,6 +13,12 @@ describe("Health routes", () => {
     const err = await health.check({ service: "other.Service" }).catch((e: unknown) => ConnectError.from(e));
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.NotFound);
+  });
+
+  it("the liveness name stays SERVING while the store is unreachable (a Redis outage must not restart pods)", async () => {
+    const health = createClient(Health, createRouterTransport(createHealthRoutes(() => false)));
+    expect((await health.check({ service: "" })).status).toBe(Status.NOT_SERVING);
+    expect((await health.check({ service: LIVENESS_SERVICE })).status).toBe(Status.SERVING);
   });
 
   it("Watch sends the current status, then each change", async () => {

@@ -6,8 +6,14 @@ import { Health, HealthCheckResponse_ServingStatus as Status, type HealthCheckRe
 /** How often a Health.Watch stream re-reads readiness to report a change. */
 export const HEALTH_WATCH_POLL_MS = 500;
 
-/** Services Check and Watch know: "" (the whole server) and the canvas service. */
-const KNOWN_SERVICES = new Set(["", CanvasService.typeName]);
+/**
+ * The health name of liveness probes: SERVING for as long as the process answers, whatever
+ * Redis does, so a Redis outage makes canvas pods unready but never restarts them.
+ */
+export const LIVENESS_SERVICE = "liveness";
+
+/** Services whose status follows readiness: "" (the whole server) and the canvas service. */
+const READINESS_SERVICES = new Set(["", CanvasService.typeName]);
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -22,23 +28,28 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /**
- * grpc.health.v1.Health, as Kubernetes' native gRPC probes use it. A known service is SERVING while
- * `isReady()` (store reachable, not draining) and NOT_SERVING otherwise. Check of an unknown service
+ * grpc.health.v1.Health, as Kubernetes' native gRPC probes use it. "" and pixel.v1.CanvasService are
+ * SERVING while `isReady()` (store reachable, not draining) and NOT_SERVING otherwise;
+ * LIVENESS_SERVICE is always SERVING. Check of an unknown service
  * answers NotFound; Watch of one streams SERVICE_UNKNOWN, as the protocol specifies.
  */
 export function createHealthRoutes(isReady: () => boolean): (router: ConnectRouter) => void {
-  const status = () => (isReady() ? Status.SERVING : Status.NOT_SERVING);
+  const statusOf = (service: string): Status | undefined => {
+    if (service === LIVENESS_SERVICE) return Status.SERVING;
+    if (!READINESS_SERVICES.has(service)) return undefined;
+    return isReady() ? Status.SERVING : Status.NOT_SERVING;
+  };
   return (router) =>
     void router.service(Health, {
       check(req: HealthCheckRequest) {
-        if (!KNOWN_SERVICES.has(req.service)) throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound);
-        return { status: status() };
+        const status = statusOf(req.service);
+        if (status === undefined) throw new ConnectError(`unknown service "${req.service}"`, Code.NotFound);
+        return { status };
       },
       async *watch(req: HealthCheckRequest, ctx: HandlerContext) {
-        const known = KNOWN_SERVICES.has(req.service);
         let last: Status | undefined;
         while (!ctx.signal.aborted) {
-          const now = known ? status() : Status.SERVICE_UNKNOWN;
+          const now = statusOf(req.service) ?? Status.SERVICE_UNKNOWN;
           if (now !== last) {
             last = now;
             yield { status: now };
