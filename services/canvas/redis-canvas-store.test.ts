@@ -59,6 +59,26 @@ describe("RedisCanvasStore against a real redis-server", () => {
     await redis.stop();
   });
 
+  it("stores and reads back a 1024x1024 canvas, corners included, replaying to the same bytes", async () => {
+    const store = open(1024, 1024);
+    await ready(store);
+    const heard = await listen(redis, "big");
+    const pixels = [
+      { x: 0, y: 0, color: 0x010203 },
+      { x: 1023, y: 0, color: 0x040506 },
+      { x: 0, y: 1023, color: 0x070809 },
+      { x: 1023, y: 1023, color: 0x0a0b0c },
+      ...Array.from({ length: 996 }, (_, i) => ({ x: ((i + 1) * 37) % 1024, y: ((i + 1) * 101) % 1024, color: i + 1 })),
+    ];
+    const { seq } = await store.setPixels("big", pixels, "corners");
+    const snap = await store.getCanvas("big");
+    expect([snap.width, snap.height, snap.seq, snap.pixels.length]).toEqual([1024, 1024, seq, 1024 * 1024 * 3]);
+    await waitFor("the batch on Pub/Sub", () => heard.batches.some((b) => b.pixels.length > 0));
+    heard.stop();
+    expect(Buffer.from(snap.pixels).equals(replay(heard.batches, 1024, 1024))).toBe(true);
+    expect([...snap.pixels.subarray((1024 * 1024 - 1) * 3)]).toEqual([0x0a, 0x0b, 0x0c]);
+  });
+
   it("publishes bytes whose Lua-prepended seq and epoch decode with fromBinary, even above 32 bits", async () => {
     const store = open();
     await ready(store);
