@@ -19,6 +19,8 @@ export interface ClientSocket {
   readonly bufferedAmount: number;
   send(data: Uint8Array): void;
   close(code: number, reason: string): void;
+  /** Destroys the socket without a close handshake. */
+  terminate(): void;
 }
 
 /** What every connection of a gateway shares. */
@@ -30,6 +32,13 @@ export interface ConnectionContext {
   pixelBurst: number;
   /** Bytes a socket may have buffered above its room's snapshot size before it counts as slow. */
   slowConsumerBytes: number;
+  /** Hard cap on a socket's buffered bytes beyond one snapshot, for every frame (see gateway-tuning.ts). */
+  sendBufferMaxBytes: number;
+  /** A socket closed by force (abuse, full buffer) is terminated this long after its close frame. */
+  forcedCloseGraceMs: number;
+  /** Refused frames allowed per window before closing with 1008. */
+  refusedFramesMax: number;
+  refusedFramesWindowMs: number;
   /** Starts watching a socket that fell behind. */
   markSlow(connection: Connection): void;
   /** The last Presence frame of a canvas, sent to a member right after its Welcome. */
@@ -74,6 +83,9 @@ export class Connection implements RoomMember {
   private helloTimer: NodeJS.Timeout | undefined;
   /** Malformed frames so far; see frame-handler.ts. */
   malformedCount = 0;
+  /** Refused frames in the current window, and when that window began. */
+  private refusedCount = 0;
+  private refusedWindowStart = 0;
 
   private childLog: Logger | undefined;
 
@@ -91,10 +103,20 @@ export class Connection implements RoomMember {
     return (this.childLog ??= this.ctx.log.child({ connectionId: this.id }));
   }
 
-  /** Sends any frame if the socket is open; `type` labels frames_out. */
+  /**
+   * Sends any frame if the socket is open; `type` labels frames_out. A frame that would take
+   * the socket's buffer past the hard cap is not sent: the socket is closed with 4001, so a
+   * client that stops reading (and keeps writing) can never grow the gateway's memory.
+   */
   sendFrame(frame: Uint8Array, type: string): void {
     if (this.socket.readyState !== OPEN) {
       metrics.notOpenSkips.inc();
+      return;
+    }
+    if (this.socket.bufferedAmount + frame.length > this.ctx.sendBufferMaxBytes + (this.room?.canvasBytes ?? 0)) {
+      metrics.sendBufferFullSkips.inc();
+      this.log.info({ bufferedAmount: this.socket.bufferedAmount, type }, "send buffer over the cap; closing");
+      this.forceClose(CloseCode.SLOW_CONSUMER, "not reading fast enough: send buffer full; reconnect to resync");
       return;
     }
     this.socket.send(frame);
@@ -107,10 +129,41 @@ export class Connection implements RoomMember {
     this.sendFrame(errorFrame(code, message, clientSeq), "error");
   }
 
+  /**
+   * Refuses a client's frame (INVALID_ARGUMENT, RATE_LIMITED, NOT_JOINED, ...) with an Error and
+   * counts it: more than refusedFramesMax in one window is abuse, closed with 1008, because every
+   * refusal costs the gateway an Error frame however cheap the frame that caused it.
+   */
+  refuse(code: ErrorCode, message: string, clientSeq = 0): void {
+    const now = Date.now();
+    if (now - this.refusedWindowStart >= this.ctx.refusedFramesWindowMs) {
+      this.refusedWindowStart = now;
+      this.refusedCount = 0;
+    }
+    if (++this.refusedCount > this.ctx.refusedFramesMax) {
+      metrics.abuseCloses.labels("refused_frames").inc();
+      this.forceClose(CloseCode.POLICY_VIOLATION, `more than ${this.ctx.refusedFramesMax} refused frames within ${this.ctx.refusedFramesWindowMs} ms`);
+      return;
+    }
+    this.sendError(code, message, clientSeq);
+  }
+
   /** Closes the socket with a CloseCode and a reason (at most 123 bytes on the wire). */
   close(code: CloseCode, reason: string): void {
     if (this.state === "closed") return;
     this.socket.close(code, reason.slice(0, 120));
+  }
+
+  /**
+   * Closes, then terminates after the grace time: a client that is flooding or not reading is
+   * unlikely to answer the close frame, and ws would otherwise hold its buffers for 30 s.
+   */
+  forceClose(code: CloseCode, reason: string): void {
+    if (this.state === "closed" || this.socket.readyState !== OPEN) return;
+    this.close(code, reason);
+    setTimeout(() => {
+      if (this.state !== "closed") this.socket.terminate();
+    }, this.ctx.forcedCloseGraceMs).unref();
   }
 
   /** A frame is being held back while a Hello is served; returns false when too many wait. */
@@ -132,12 +185,12 @@ export class Connection implements RoomMember {
   async hello(hello: Hello): Promise<void> {
     const canvasId = resolveCanvasId(hello.canvasId);
     if (!CANVAS_ID_PATTERN.test(canvasId)) {
-      return this.sendError(ErrorCode.NOT_FOUND, `canvas "${canvasId.slice(0, 40)}" does not exist: ids match ${CANVAS_ID_PATTERN}`);
+      return this.refuse(ErrorCode.NOT_FOUND, `canvas "${canvasId.slice(0, 40)}" does not exist: ids match ${CANVAS_ID_PATTERN}`);
     }
     const nameProblem = validateName(hello.name);
-    if (nameProblem) return this.sendError(ErrorCode.INVALID_ARGUMENT, nameProblem);
+    if (nameProblem) return this.refuse(ErrorCode.INVALID_ARGUMENT, nameProblem);
     if (!this.helloBucket.take(1)) {
-      return this.sendError(ErrorCode.RATE_LIMITED, `too many Hellos: at most ${HELLO_BURST} at once and one per ${1 / HELLOS_PER_SECOND} s after that`);
+      return this.refuse(ErrorCode.RATE_LIMITED, `too many Hellos: at most ${HELLO_BURST} at once and one per ${1 / HELLOS_PER_SECOND} s after that`);
     }
     if (hello.lastSeq > 0n) metrics.reconnects.inc();
     this.leaveRoom();
@@ -176,13 +229,13 @@ export class Connection implements RoomMember {
   place(clientSeq: number, pixels: PixelLike[]): void {
     const room = this.room;
     if (!room || (this.state !== "live" && this.state !== "behind")) {
-      return this.sendError(ErrorCode.NOT_JOINED, "send a Hello before placing pixels", clientSeq);
+      return this.refuse(ErrorCode.NOT_JOINED, "send a Hello before placing pixels", clientSeq);
     }
     const problem = validatePixels(pixels, room.width, room.height, MAX_PIXELS_PER_PLACE);
-    if (problem) return this.sendError(ErrorCode.INVALID_ARGUMENT, problem, clientSeq);
+    if (problem) return this.refuse(ErrorCode.INVALID_ARGUMENT, problem, clientSeq);
     if (this.ctx.draining()) return this.sendError(ErrorCode.UNAVAILABLE, "the gateway is restarting; reconnect and place again", clientSeq);
     if (!this.bucket.take(pixels.length)) {
-      return this.sendError(ErrorCode.RATE_LIMITED, `placing ${pixels.length} pixels exceeds ${this.ctx.pixelsPerSecond} pixels/s (burst ${this.ctx.pixelBurst}); nothing was stored`, clientSeq);
+      return this.refuse(ErrorCode.RATE_LIMITED, `placing ${pixels.length} pixels exceeds ${this.ctx.pixelsPerSecond} pixels/s (burst ${this.ctx.pixelBurst}); nothing was stored`, clientSeq);
     }
     const accepted = this.ctx.batcherFor(room.canvasId).enqueue({
       pixels,
@@ -203,9 +256,9 @@ export class Connection implements RoomMember {
 
   /** Serves a SetName; presence shows it from the next refresh. */
   setName(name: string): void {
-    if (this.state !== "live" && this.state !== "behind") return this.sendError(ErrorCode.NOT_JOINED, "send a Hello before SetName");
+    if (this.state !== "live" && this.state !== "behind") return this.refuse(ErrorCode.NOT_JOINED, "send a Hello before SetName");
     const problem = validateName(name);
-    if (problem) return this.sendError(ErrorCode.INVALID_ARGUMENT, problem);
+    if (problem) return this.refuse(ErrorCode.INVALID_ARGUMENT, problem);
     this.name = name;
   }
 
@@ -265,7 +318,7 @@ export class Connection implements RoomMember {
     }
     if (now - this.behindSince > timeoutMs) {
       this.log.info({ bufferedAmount: this.socket.bufferedAmount }, "slow consumer did not catch up; closing");
-      this.close(CloseCode.SLOW_CONSUMER, "too slow to keep up with the canvas; reconnect to resync");
+      this.forceClose(CloseCode.SLOW_CONSUMER, "too slow to keep up with the canvas; reconnect to resync");
       return true;
     }
     return false;

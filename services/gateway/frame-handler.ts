@@ -19,7 +19,7 @@ export function handleMessage(conn: Connection, data: Uint8Array, isBinary: bool
       return;
     case "joining":
       // Frames pipelined after a Hello are served once the Welcome is out, in order.
-      if (!conn.defer(data, isBinary)) conn.close(CloseCode.POLICY_VIOLATION, "too many frames before the Welcome");
+      if (!conn.defer(data, isBinary)) conn.forceClose(CloseCode.POLICY_VIOLATION, "too many frames before the Welcome");
       return;
     case "awaiting-hello":
     case "live":
@@ -31,7 +31,7 @@ export function handleMessage(conn: Connection, data: Uint8Array, isBinary: bool
   if (scanned !== undefined) {
     if ("malformed" in scanned) return malformed(conn, scanned.malformed);
     metrics.placeFramesIn.inc();
-    if ("tooMany" in scanned) return conn.sendError(ErrorCode.INVALID_ARGUMENT, scanned.tooMany, scanned.clientSeq);
+    if ("tooMany" in scanned) return conn.refuse(ErrorCode.INVALID_ARGUMENT, scanned.tooMany, scanned.clientSeq);
     return conn.place(scanned.clientSeq, scanned.pixels);
   }
   const decoded = decodeClientFrame(data, isBinary);
@@ -65,5 +65,5 @@ function malformed(conn: Connection, message: string): void {
   metrics.framesIn.labels("malformed").inc();
   conn.malformedCount++;
   conn.sendError(ErrorCode.MALFORMED_FRAME, message);
-  if (conn.malformedCount >= MAX_MALFORMED_FRAMES) conn.close(CloseCode.POLICY_VIOLATION, `${MAX_MALFORMED_FRAMES} malformed frames`);
+  if (conn.malformedCount >= MAX_MALFORMED_FRAMES) conn.forceClose(CloseCode.POLICY_VIOLATION, `${MAX_MALFORMED_FRAMES} malformed frames`);
 }

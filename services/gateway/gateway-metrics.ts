@@ -63,6 +63,9 @@ export const deliveryFailures = new Counter({
   registers,
 });
 
+/** Sockets closed for abuse by the gateway's own policy, by reason (refused_frames). */
+export const abuseCloses = new Counter({ name: "pixel_gateway_abuse_closes_total", help: "Sockets closed for abuse, by reason.", labelNames: ["reason"] as const, registers });
+
 /** Pixels waiting in the write queues of all canvases. */
 export const writeQueuePixels = new Gauge({ name: "pixel_gateway_write_queue_pixels", help: "Pixels waiting for a SetPixels call.", registers });
 
@@ -70,6 +73,8 @@ export const writeQueuePixels = new Gauge({ name: "pixel_gateway_write_queue_pix
 export const batchFramesOut = framesOut.labels("batch");
 /** Skipped sockets on the fan-out, pre-bound. */
 export const slowConsumerSkips = deliveryFailures.labels("slow_consumer");
+/** Frames refused because the socket's send buffer was at its hard cap (the socket is then closed), pre-bound. */
+export const sendBufferFullSkips = deliveryFailures.labels("send_buffer_full");
 /** Sockets no longer open at send time, pre-bound. */
 export const notOpenSkips = deliveryFailures.labels("not_open");
 /** Place frames in, pre-bound. */

@@ -26,6 +26,18 @@ export interface GatewayTuning {
   slowConsumerBytes: number;
   /** A slow socket counts as drained, and is resynced, at or below this many buffered bytes. */
   slowConsumerDrainedBytes: number;
+  /**
+   * Hard cap on a socket's buffered bytes (beyond one snapshot) for every frame, not only batches:
+   * a frame that would go over it closes the socket with 4001 instead of being buffered. Above
+   * slowConsumerBytes, so a reader that is merely slow is skipped (and resynced) long before it.
+   */
+  sendBufferMaxBytes: number;
+  /** A socket closed for abuse or a full send buffer is cut off this long after the close frame. */
+  forcedCloseGraceMs: number;
+  /** Refused frames (INVALID_ARGUMENT, RATE_LIMITED, NOT_JOINED, ...) a socket may cause per window ... */
+  refusedFramesMax: number;
+  /** ... of this length; one more closes it with 1008. */
+  refusedFramesWindowMs: number;
   writeDeadlineMs: number;
   writeAttemptTimeoutMs: number;
   writeBackoffBaseMs: number;
@@ -62,6 +74,10 @@ export const DEFAULT_TUNING: GatewayTuning = {
   slowConsumerTimeoutMs: SLOW_CONSUMER_TIMEOUT_MS,
   slowConsumerBytes: 1024 * 1024,
   slowConsumerDrainedBytes: 64 * 1024,
+  sendBufferMaxBytes: 4 * 1024 * 1024,
+  forcedCloseGraceMs: 1_000,
+  refusedFramesMax: 100,
+  refusedFramesWindowMs: 10_000,
   writeDeadlineMs: WRITE_DEADLINE_MS,
   writeAttemptTimeoutMs: WRITE_ATTEMPT_TIMEOUT_MS,
   writeBackoffBaseMs: 50,

@@ -3,34 +3,13 @@ import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ClientFrameSchema, CloseCode, ErrorCode, type ClientFrame } from "../../gen/pixel/v1/realtime_pb.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
-import type { ClientSocket, Connection } from "./connection.js";
+import type { Connection } from "./connection.js";
 import { FakeCanvasService } from "./fake-canvas.js";
 import { handleMessage, MAX_MALFORMED_FRAMES } from "./frame-handler.js";
 import { Gateway } from "./gateway.js";
 import type { GatewayTuning } from "./gateway-tuning.js";
 import { MemoryPresenceStore } from "./presence.js";
-import { decodeAll, quietLog } from "./test-helpers.js";
-
-/** A socket that records frames and close codes; bufferedAmount is settable to simulate a slow reader. */
-class FakeSocket implements ClientSocket {
-  readyState = 1;
-  bufferedAmount = 0;
-  sent: Uint8Array[] = [];
-  closedWith: { code: number; reason: string } | undefined;
-  send(data: Uint8Array): void {
-    this.sent.push(data);
-  }
-  close(code: number, reason: string): void {
-    this.closedWith ??= { code, reason };
-    this.readyState = 3;
-  }
-  frames() {
-    return decodeAll(this.sent);
-  }
-  errors() {
-    return this.frames().flatMap((f) => (f.case === "error" ? [f.value] : []));
-  }
-}
+import { FakeSocket, quietLog } from "./test-helpers.js";
 
 const gateways: Gateway[] = [];
 afterEach(async () => {

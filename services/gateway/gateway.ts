@@ -60,6 +60,8 @@ export class Gateway {
   constructor(private readonly deps: GatewayDeps) {
     this.tuning = { ...DEFAULT_TUNING, ...deps.tuning };
     const t = this.tuning;
+    // Batches must stop (slow consumer, resynced later) before the hard cap closes the socket.
+    if (t.sendBufferMaxBytes <= t.slowConsumerBytes) throw new Error("tuning: sendBufferMaxBytes must exceed slowConsumerBytes");
     this.rooms = new RoomRegistry(
       deps.bus,
       deps.canvas,
@@ -81,6 +83,10 @@ export class Gateway {
       pixelsPerSecond: deps.config.pixelsPerSecond,
       pixelBurst: deps.config.pixelBurst,
       slowConsumerBytes: t.slowConsumerBytes,
+      sendBufferMaxBytes: t.sendBufferMaxBytes,
+      forcedCloseGraceMs: t.forcedCloseGraceMs,
+      refusedFramesMax: t.refusedFramesMax,
+      refusedFramesWindowMs: t.refusedFramesWindowMs,
       markSlow: (conn) => this.slow.add(conn),
       presenceFrame: (canvasId) => this.presenceFrames.get(canvasId)?.frame,
       membersChanged: () => this.schedulePresenceRefresh(),

@@ -5,6 +5,7 @@ import { ServerFrameSchema, type ServerFrame } from "../../gen/pixel/v1/realtime
 import type { Logger } from "../shared/logger.js";
 import type { CanvasSnapshot } from "./canvas-client.js";
 import type { RoomMember } from "./canvas-room.js";
+import type { ClientSocket } from "./connection.js";
 
 /** A silent logger for unit tests. */
 export const quietLog: Logger = pino({ level: "silent" });
@@ -44,5 +45,36 @@ export class RecordingMember implements RoomMember {
   /** Seqs of the batch frames received, in order. */
   batchSeqs(): bigint[] {
     return decodeAll(this.frames).flatMap((f) => (f.case === "batch" ? [f.value.seq] : []));
+  }
+}
+
+/**
+ * A socket that records frames and close codes. bufferedAmount is settable to simulate a slow
+ * reader; with `neverReads` every send adds to it, as for a client that stopped reading.
+ */
+export class FakeSocket implements ClientSocket {
+  readyState = 1;
+  bufferedAmount = 0;
+  sent: Uint8Array[] = [];
+  closedWith: { code: number; reason: string } | undefined;
+  terminated = false;
+  constructor(private readonly neverReads = false) {}
+  send(data: Uint8Array): void {
+    this.sent.push(data);
+    if (this.neverReads) this.bufferedAmount += data.length;
+  }
+  close(code: number, reason: string): void {
+    this.closedWith ??= { code, reason };
+    this.readyState = 2;
+  }
+  terminate(): void {
+    this.terminated = true;
+    this.readyState = 3;
+  }
+  frames() {
+    return decodeAll(this.sent);
+  }
+  errors() {
+    return this.frames().flatMap((f) => (f.case === "error" ? [f.value] : []));
   }
 }
