@@ -1,10 +1,11 @@
 import { WRITE_DEADLINE_MS } from "../../services/shared/timing.js";
 import type { Cluster, Replica } from "../cluster/cluster.js";
 import { startChaosCluster } from "./chaos-cluster.js";
-import { AckLedger } from "./ack-ledger.js";
+import { AckLedger, type LostPixel } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient } from "./chaos-client.js";
 import { settle, startDrawing } from "./consistency.js";
+import type { StoredHistory } from "./stored-history.js";
 import { Claims, type SuiteResult } from "./suite-result.js";
 
 /** Parameters of the backend-chaos suite. */
@@ -58,6 +59,10 @@ export interface FaultFigures {
   unanswered: number;
   clientDisconnections: number;
   divergentPixels: number;
+  /** The stored history the ack check also used. */
+  history: StoredHistory;
+  /** Up to 20 of the lost acked pixels, for diagnosis. */
+  lostSample: LostPixel[];
 }
 
 /** Longest answer that still counts as "not silence": the gateway's write deadline plus transport slack. */
@@ -117,7 +122,7 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, down
     const restartMs = Date.now();
     await sleep(o.recoveryMs);
     load.stop();
-    const settled = await settle(clients, reader, ledger, 30_000);
+    const settled = await settle(clients, reader, ledger, cluster.redisUrl, 30_000);
 
     const log = clients.flatMap((c) => c.placementLog());
     const acks = log.filter((p) => p.outcome === "acked").map((p) => p.settledMs as number).sort((a, b) => a - b);
@@ -160,6 +165,8 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, down
       unanswered: settled.unanswered,
       clientDisconnections: clients.reduce((n, c) => n + c.outages.length, 0),
       divergentPixels: settled.divergence.divergentPixels,
+      history: settled.history,
+      lostSample: settled.ledger.lost.slice(0, 20),
     };
     claims.expect(settled.quiescent, `${fault}: no quiescence within the timeout (${settled.settleMs} ms)`);
     claims.expect(f.lostAckedPixels === 0, `${fault}: ${f.lostAckedPixels} acked pixels lost`);

@@ -2,6 +2,7 @@ import type { AckLedger, LedgerCheck } from "./ack-ledger.js";
 import type { CanvasReader } from "./canvas-reader.js";
 import { waitUntil, type ChaosClient } from "./chaos-client.js";
 import { compareCanvases, type CanvasCopy, type DivergenceReport } from "./divergence.js";
+import { recordStoredHistory, type StoredHistory } from "./stored-history.js";
 
 /** What a run converged to once traffic stopped. */
 export interface Settled {
@@ -14,15 +15,18 @@ export interface Settled {
   settleMs: number;
   /** False when quiescence was not reached within the timeout (the comparison still ran). */
   quiescent: boolean;
+  /** The stored history the ledger also learnt from. */
+  history: StoredHistory;
 }
 
 /**
  * Waits for quiescence (every client live, no placement unanswered, every client at the
  * stored seq, read twice in a row so nothing is still moving), then compares every client's
  * canonical canvas with GetCanvas byte for byte and checks every acknowledged pixel.
- * On timeout it still compares, so a divergence is reported rather than hidden.
+ * On timeout it still compares, so a divergence is reported rather than hidden. The ledger
+ * also learns every batch still in Redis's history stream (see recordStoredHistory).
  */
-export async function settle(clients: ChaosClient[], reader: CanvasReader, ledger: AckLedger, timeoutMs = 20_000): Promise<Settled> {
+export async function settle(clients: ChaosClient[], reader: CanvasReader, ledger: AckLedger, redisUrl: string, timeoutMs = 20_000): Promise<Settled> {
   const started = Date.now();
   let stored = await reader.read();
   const quiescent = await waitUntil("quiescence (all live, all answered, all at the stored seq)", async () => {
@@ -34,6 +38,7 @@ export async function settle(clients: ChaosClient[], reader: CanvasReader, ledge
   }, timeoutMs).then(() => true, () => false);
   const settleMs = Date.now() - started;
   stored = await reader.read();
+  const history = await recordStoredHistory(redisUrl, ledger);
   return {
     stored,
     divergence: compareCanvases(stored, clients.map((c) => c.copy())),
@@ -41,6 +46,7 @@ export async function settle(clients: ChaosClient[], reader: CanvasReader, ledge
     unanswered: clients.reduce((n, c) => n + c.outcomes().pending, 0),
     settleMs,
     quiescent,
+    history,
   };
 }
 

@@ -1,10 +1,11 @@
 import type { Cluster } from "../cluster/cluster.js";
 import { startChaosCluster } from "./chaos-cluster.js";
-import { AckLedger } from "./ack-ledger.js";
+import { AckLedger, type LostPixel } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient, type Outage } from "./chaos-client.js";
 import { countDelivery, settle, startDrawing, type Delivery } from "./consistency.js";
 import { summarize, type DurationSummary } from "./percentiles.js";
+import type { StoredHistory } from "./stored-history.js";
 import { Claims, type SuiteResult } from "./suite-result.js";
 
 /** Parameters of the gateway-chaos suite. */
@@ -41,6 +42,8 @@ export interface Kill {
 /** The figures the suite reports. */
 export interface GatewayChaosFigures {
   kills: Array<Omit<Kill, "atMs"> & { atS: number }>;
+  /** Kill times skipped because fewer than two gateways were serving (the others still restarting). */
+  skippedKills: number;
   /** Distinct clients that lost their connection at least once. */
   clientsAffected: number;
   /** Connection losses in total (a client can be hit more than once). */
@@ -59,6 +62,12 @@ export interface GatewayChaosFigures {
   ackedPixels: number;
   divergentPixels: number;
   unanswered: number;
+  /** The stored history the ack check also used. */
+  history: StoredHistory;
+  /** Up to 20 of the lost acked pixels, for diagnosis. */
+  lostSample: LostPixel[];
+  /** Every connection loss: client, seconds into the run, recovery ms, why, and whether it resumed. */
+  outages: Array<{ client: string; atS: number; recoveryMs: number | undefined; reason: string; resumed: boolean | undefined }>;
 }
 
 /** A loss counts toward a kill when it starts within this long after it. */
@@ -77,6 +86,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
   const restarts: Array<Promise<void>> = [];
   const restarting = new Set<string>();
   const restartErrors: string[] = [];
+  let skippedKills = 0;
   try {
     clients = await startClients(o.clients, [cluster.wsUrl], ledger);
     const { width, height } = clients[0]!.client.canvas;
@@ -85,11 +95,15 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
     const kills: Kill[] = [];
     for (let at = o.killEveryMs; at <= o.durationMs; at += o.killEveryMs) {
       await sleep(started + at - Date.now());
-      // A gateway still coming back from the previous kill is not a candidate: killing it
-      // mid-start would test the launcher, not the system.
+      // A gateway still coming back from the previous kill is not a candidate (killing it
+      // mid-start would test the launcher), and the last serving gateway is spared: with none
+      // left the suite would measure a total outage, not a failover.
       const running = cluster.gateways.filter((g) => g.alive && !restarting.has(g.id));
-      const victim = running[Math.floor(Math.random() * running.length)];
-      if (!victim) continue;
+      const victim = running.length >= 2 ? running[Math.floor(Math.random() * running.length)] : undefined;
+      if (!victim) {
+        skippedKills++;
+        continue;
+      }
       const before = (await cluster.gatewayConnections())[victim.id]?.current ?? 0;
       const atMs = Date.now();
       await victim.kill9();
@@ -103,7 +117,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
     await sleep(started + o.durationMs + 1_000 - Date.now());
     const { placed } = load.stop();
     await Promise.all(restarts);
-    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, 30_000);
+    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisUrl, 30_000);
 
     const outages: Array<Outage & { client: string }> = clients.flatMap((c) => c.outages.map((x) => ({ ...x, client: c.name })));
     let unattributed = 0;
@@ -119,6 +133,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
     const delivery = countDelivery(clients, settled.stored);
     const figures: GatewayChaosFigures = {
       kills: kills.map(({ atMs, ...k }) => ({ ...k, atS: Math.round((atMs - started) / 100) / 10 })),
+      skippedKills,
       clientsAffected: new Set(outages.map((x) => x.client)).size,
       disconnections: outages.length,
       reconnectionRate: outages.length === 0 ? 1 : recovered.length / outages.length,
@@ -132,6 +147,15 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
       ackedPixels: settled.ledger.ackedPixels,
       divergentPixels: settled.divergence.divergentPixels,
       unanswered: settled.unanswered,
+      history: settled.history,
+      lostSample: settled.ledger.lost.slice(0, 20),
+      outages: outages.map((x) => ({
+        client: x.client,
+        atS: Math.round((x.startMs - started) / 100) / 10,
+        recoveryMs: x.endMs === undefined ? undefined : x.endMs - x.startMs,
+        reason: x.reason,
+        resumed: x.resumed,
+      })),
     };
     const claims = new Claims();
     claims.expect(settled.quiescent, `no quiescence within the timeout (${settled.settleMs} ms)`);
@@ -152,7 +176,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
       figures,
       summary: [
         `${o.clients} clients drawing through haproxy on ${o.gateways} gateways; kill -9 every ${o.killEveryMs / 1000} s for ${o.durationMs / 1000} s (restart after ${o.restartAfterMs / 1000} s)`,
-        `kills: ${figures.kills.map((k) => `${k.gateway}@${k.atS}s (${k.connectionsBefore} conns, ${k.clientsDisconnected} dropped)`).join("; ")}`,
+        `kills: ${figures.kills.map((k) => `${k.gateway}@${k.atS}s (${k.connectionsBefore} conns, ${k.clientsDisconnected} dropped)`).join("; ")}${skippedKills ? `; ${skippedKills} skipped (no other gateway serving yet)` : ""}`,
         `clients affected ${figures.clientsAffected} (${figures.disconnections} disconnections, ${unattributed} not caused by a kill); reconnected ${pct(figures.reconnectionRate)}, ${figures.resumedReconnects} resumed without a snapshot`,
         `recovery ms: median ${figures.recovery.median}, p99 ${figures.recovery.p99}, max ${figures.recovery.max}`,
         `placements ${placed}: ${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(", ")}`,

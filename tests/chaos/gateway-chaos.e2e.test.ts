@@ -7,7 +7,8 @@ describe("gateway kill -9 while clients draw (short form)", () => {
     const result = await runGatewayChaos(GATEWAY_CHAOS_SHORT);
     const f = result.figures;
     expect(result.failures, formatResult(result)).toEqual([]);
-    expect(f.kills).toHaveLength(3);
+    expect(f.kills.length + f.skippedKills).toBe(3);
+    expect(f.kills.length).toBeGreaterThan(0);
     expect(f.clientsAffected).toBeGreaterThan(0);
     expect(f.reconnectionRate).toBe(1);
     expect(f.lostAckedPixels).toBe(0);
