@@ -58,8 +58,15 @@ export function createCanvasClient(transport: Transport): CanvasClient {
   };
 }
 
-/** Errors worth retrying: the service or its Redis may come back within the write deadline. */
-export function isRetryable(err: unknown): boolean {
+/**
+ * Errors worth retrying: the service or its Redis may come back within the write deadline.
+ * Canceled counts too: connect-node reports every stream of an HTTP/2 session that was cut (a
+ * killed or restarting canvas replica) as Canceled ("http/2 stream closed with error code
+ * CANCEL"), and the next attempt opens a new session. Our own deadline is DeadlineExceeded; only
+ * when `ownSignal` (a caller's abort) fired is a Canceled ours, and then it is final.
+ */
+export function isRetryable(err: unknown, ownSignal?: AbortSignal): boolean {
   const code = ConnectError.from(err).code;
+  if (code === Code.Canceled) return ownSignal?.aborted !== true;
   return code === Code.Unavailable || code === Code.DeadlineExceeded || code === Code.Aborted || code === Code.ResourceExhausted || code === Code.Unknown || code === Code.Internal;
 }

@@ -121,6 +121,44 @@ describe("WriteBatcher", () => {
     expect(Date.now() - start).toBeLessThan(1000);
   });
 
+  it("retries a call the transport cancelled (the HTTP/2 session of a killed replica was cut) and acks once it lands", async () => {
+    const { canvas, results, calls, place } = setup();
+    place(1, px(1));
+    // What connect-node raises for every stream of a destroyed session.
+    canvas.calls[0]!.reject(new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled));
+    await new Promise((r) => setTimeout(r, 60));
+    expect(canvas.calls).toHaveLength(2);
+    expect(results.has(1)).toBe(false);
+    canvas.calls[1]!.resolve(4n);
+    await tick();
+    expect(results.get(1)).toEqual({ ok: true, seq: 4n });
+    expect(calls).toEqual(["Canceled", "ok"]);
+  });
+
+  it("answers UNAVAILABLE after the deadline when every attempt is cancelled by the transport, without claiming nothing was stored", async () => {
+    const { canvas, results, place } = setup({ deadlineMs: 150 });
+    place(1, px(1));
+    for (let i = 0; i < 200 && !results.has(1); i++) {
+      for (const call of canvas.calls.splice(0)) call.reject(new ConnectError("http/2 stream closed with error code CANCEL (0x8)", Code.Canceled));
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const result = results.get(1);
+    expect(result).toMatchObject({ ok: false, code: ErrorCode.UNAVAILABLE });
+    // An attempt may have been stored before the session was cut.
+    expect(result).toMatchObject({ message: expect.stringContaining("if they were, they arrive in a batch") });
+    expect(result).not.toMatchObject({ message: expect.stringContaining("nothing was stored") });
+  });
+
+  it("answers INTERNAL for an unexpected refusal without claiming nothing was stored", async () => {
+    const { canvas, results, place } = setup();
+    place(1, px(1));
+    canvas.calls[0]!.reject(new ConnectError("odd", Code.FailedPrecondition));
+    await tick();
+    const result = results.get(1);
+    expect(result).toMatchObject({ ok: false, code: ErrorCode.INTERNAL, message: expect.stringContaining("not confirmed stored") });
+    expect(result).not.toMatchObject({ message: expect.stringContaining("nothing was stored") });
+  });
+
   it("isolates a merged call the service refused, refusing only the offending Place", async () => {
     const { canvas, results, place } = setup();
     place(1, px(1));

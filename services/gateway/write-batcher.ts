@@ -4,7 +4,10 @@ import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../shared/logger.js";
 import { isRetryable, type CanvasClient } from "./canvas-client.js";
 
-/** The outcome of one Place: the seq of the batch that stored it, or why nothing was stored. */
+/**
+ * The outcome of one Place: the seq of the batch that stored it, or why it was not confirmed
+ * (after a cut connection or a timeout it may still have been stored, and then arrives in a batch).
+ */
 export type PlaceResult = { ok: true; seq: bigint } | { ok: false; code: ErrorCode; message: string };
 
 /** One validated Place waiting to be stored. */
@@ -141,7 +144,9 @@ export class WriteBatcher {
     const deadline = call[0]!.queuedAt + this.options.deadlineMs;
     for (let attempt = 0; ; attempt++) {
       const remaining = deadline - Date.now();
-      if (remaining <= 0) return this.fail(call, ErrorCode.UNAVAILABLE, `the canvas service did not confirm storing the pixels within ${this.options.deadlineMs} ms; try again`);
+      if (remaining <= 0) {
+        return this.fail(call, ErrorCode.UNAVAILABLE, `the canvas service did not confirm storing the pixels within ${this.options.deadlineMs} ms; they may not be stored (if they were, they arrive in a batch); try again`);
+      }
       const started = performance.now();
       try {
         const res = await this.client.setPixels(this.canvasId, pixels, author, Math.min(this.options.attemptTimeoutMs, remaining));
@@ -151,6 +156,7 @@ export class WriteBatcher {
       } catch (err) {
         const error = ConnectError.from(err);
         this.hooks.called(Code[error.code] ?? String(error.code), (performance.now() - started) / 1000);
+        // A retry of an attempt that did land stores the same pixels again: same colors, one more batch.
         if (isRetryable(error)) {
           // Equal jitter: never a zero wait (a refused connection fails instantly), never in lockstep.
           const cap = Math.min(this.options.maxBackoffMs, this.options.backoffBaseMs * 2 ** attempt);
@@ -167,7 +173,7 @@ export class WriteBatcher {
         if (error.code === Code.InvalidArgument) return this.fail(call, ErrorCode.INVALID_ARGUMENT, error.rawMessage);
         if (error.code === Code.NotFound) return this.fail(call, ErrorCode.NOT_FOUND, error.rawMessage);
         this.log.error({ canvasId: this.canvasId, code: Code[error.code], err: error.rawMessage }, "SetPixels failed");
-        return this.fail(call, ErrorCode.INTERNAL, "the gateway could not store the pixels; nothing was stored");
+        return this.fail(call, ErrorCode.INTERNAL, "the gateway could not store the pixels: they were not confirmed stored (if they were, they arrive in a batch)");
       }
     }
   }
