@@ -15,6 +15,8 @@ export interface PhaseOptions {
   /** Steady readers (loss-counted). */
   steadyReaders: number;
   churn?: { urls: string[]; perSecond: number; lifetimeMs: number; firstIndex: number };
+  /** Also wait for every Place's Ack or Error (ours: the batch can reach readers before its Ack reaches the writer). */
+  expectAcks: boolean;
   /** Processes to sample (servers and the generator itself). */
   processes: WatchedProcess[];
 }
@@ -91,7 +93,8 @@ export async function runPhase(pool: LoadPool, o: PhaseOptions): Promise<PhaseRe
   const control = pool.shared.control;
   for (;;) {
     const rejected = Atomics.load(control, Control.Rejected);
-    if (Atomics.load(control, Control.Delivered) >= (sent - rejected) * o.steadyReaders) break;
+    const answered = !o.expectAcks || Atomics.load(control, Control.Acked) + rejected >= sent;
+    if (answered && Atomics.load(control, Control.Delivered) >= (sent - rejected) * o.steadyReaders) break;
     if (now() - t1 > o.drainMs) break;
     await sleep(20);
   }

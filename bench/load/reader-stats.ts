@@ -60,7 +60,9 @@ export class ReaderStats {
   /** Records an Ack for the pixel id the writer used as client_seq. */
   ack(id: number): void {
     const slot = id & RING_MASK;
-    if (this.shared.slotId[slot] === id) this.ackLatency.record((now() - this.shared.sendTime[slot]!) * 1000);
+    if (this.shared.slotId[slot] !== id) return;
+    this.ackLatency.record((now() - this.shared.sendTime[slot]!) * 1000);
+    if (this.shared.phaseOf[slot] === this.phase) Atomics.add(this.shared.control, Control.Acked, 1);
   }
 
   /** Counts a refused pixel (an Error naming a Place) and an error by code. */

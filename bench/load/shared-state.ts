@@ -23,7 +23,9 @@ export const Control = {
   Rejected: 2,
   /** Pixels sent in the current phase. */
   Sent: 3,
-  Count: 4,
+  /** Places of the current phase acknowledged to their writer (ours only). */
+  Acked: 4,
+  Count: 5,
 } as const;
 
 /** The raw buffers, posted to every worker thread. */
@@ -84,5 +86,6 @@ export class SharedState {
     Atomics.store(this.control, Control.Delivered, 0);
     Atomics.store(this.control, Control.Rejected, 0);
     Atomics.store(this.control, Control.Sent, 0);
+    Atomics.store(this.control, Control.Acked, 0);
   }
 }
