@@ -29,12 +29,26 @@ function historyGone(afterSeq: number): ConnectError {
   );
 }
 
+/** Waits for the bus to confirm a subscription, or for the watch to be cancelled. */
+async function untilReady(ready: Promise<void>, signal: AbortSignal, canvasId: string): Promise<void> {
+  if (signal.aborted) return;
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<void>((resolve) => signal.addEventListener("abort", (onAbort = () => resolve()), { once: true }));
+  try {
+    await Promise.race([ready, aborted]);
+  } catch (err) {
+    throw new ConnectError(`cannot listen to canvas "${canvasId}" right now (${(err as Error).message}); watch again`, Code.Unavailable);
+  } finally {
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}
+
 /**
  * Streams a canvas's batches in seq order without gaps or duplicates: first the retained history
- * after `afterSeq`, then live batches from the bus. It subscribes BEFORE reading history, so a batch
- * published meanwhile is queued, and skipped if the replay already covered it. A gap in the live
- * stream (missed Pub/Sub messages, or a subscription that became active late) is filled from
- * history; if history no longer covers it the stream ends with Aborted. The stream ends with
+ * after `afterSeq`, then live batches from the bus. It reads history only once the bus confirmed
+ * the subscription, so every batch stored after the read is delivered live (queued, and skipped if
+ * the replay already covered it). A gap in the live stream (Pub/Sub messages missed across a
+ * reconnect) is filled from history; if history no longer covers it the stream ends with Aborted. The stream ends with
  * FailedPrecondition when the epoch changes (reset or data loss): the watcher must resnapshot.
  * Epoch markers (batches without pixels) are never yielded.
  */
@@ -45,7 +59,7 @@ export async function* watchBatches(options: WatchBatchesOptions): AsyncGenerato
   let catchUp = false;
   let wake: (() => void) | undefined;
   const notify = () => wake?.();
-  const unsubscribe = bus.subscribe(canvasId, (payload) => {
+  const subscription = bus.subscribe(canvasId, (payload) => {
     if (queue.length >= WATCH_QUEUE_MAX_BATCHES) overflow = true;
     else queue.push(payload);
     notify();
@@ -87,6 +101,9 @@ export async function* watchBatches(options: WatchBatchesOptions): AsyncGenerato
   }
 
   try {
+    // A subscription not yet active would miss a batch stored right after the history read.
+    await untilReady(subscription.ready, signal, canvasId);
+    if (signal.aborted) return;
     if (afterSeq > 0) {
       // The batch at afterSeq itself (the watcher already has it) tells which epoch the watcher is
       // in, so an epoch change is noticed even when nothing is left to replay.
@@ -134,7 +151,7 @@ export async function* watchBatches(options: WatchBatchesOptions): AsyncGenerato
       last = seq;
     }
   } finally {
-    unsubscribe();
+    subscription.unsubscribe();
     offResubscribed();
     signal.removeEventListener("abort", notify);
   }

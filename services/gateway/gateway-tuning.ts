@@ -54,8 +54,7 @@ export interface GatewayTuning {
   backlogMaxBatches: number;
   /** An empty room stays subscribed this long. */
   roomLingerMs: number;
-  roomVerifyDelayMs: number;
-  roomVerifyCatchUpMs: number;
+  /** Deadline of a room's GetCanvas, and of the bus confirming its subscription. */
   snapshotTimeoutMs: number;
   resyncRetryMs: number;
   /** How often readiness re-checks the canvas service. */
@@ -88,8 +87,6 @@ export const DEFAULT_TUNING: GatewayTuning = {
   ringMaxBytes: 8 * 1024 * 1024,
   backlogMaxBatches: 10_000,
   roomLingerMs: 30_000,
-  roomVerifyDelayMs: 1_000,
-  roomVerifyCatchUpMs: 2_000,
   snapshotTimeoutMs: 5_000,
   resyncRetryMs: 500,
   readyCheckIntervalMs: 2_000,

@@ -25,7 +25,7 @@ function setup(tuning: Partial<GatewayTuning> = {}, config: { pixelsPerSecond?: 
     bus,
     canvas,
     presence: new MemoryPresenceStore("g1", 1000),
-    tuning: { roomVerifyDelayMs: 60_000, ...tuning },
+    tuning,
   });
   gateway.start();
   gateways.push(gateway);

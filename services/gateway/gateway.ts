@@ -65,7 +65,7 @@ export class Gateway {
     this.rooms = new RoomRegistry(
       deps.bus,
       deps.canvas,
-      { ...t, lingerMs: t.roomLingerMs, verifyDelayMs: t.roomVerifyDelayMs, verifyCatchUpMs: t.roomVerifyCatchUpMs, maxPixelsPerPlace: MAX_PIXELS_PER_PLACE, pixelsPerSecond: deps.config.pixelsPerSecond },
+      { ...t, lingerMs: t.roomLingerMs, maxPixelsPerPlace: MAX_PIXELS_PER_PLACE, pixelsPerSecond: deps.config.pixelsPerSecond },
       roomHooks,
       deps.log,
       (canvasId) => {

@@ -1,18 +1,31 @@
+import { Code } from "@connectrpc/connect";
 import { describe, expect, it, vi } from "vitest";
-import { MemoryPixelBus, type BatchListener, type PixelBus } from "../shared/pixel-bus.js";
+import { MemoryPixelBus, type BatchListener, type PixelBus, type Subscription } from "../shared/pixel-bus.js";
 import { FakeCanvasService } from "./fake-canvas.js";
 import { RoomRegistry, type RoomRegistryOptions } from "./room-registry.js";
 import { quietLog, RecordingMember } from "./test-helpers.js";
 
-/** Forwards a MemoryPixelBus but can go deaf (a subscription not yet active) and can simulate a reconnect. */
+/**
+ * Forwards a MemoryPixelBus, but a subscription can be left unconfirmed (deaf, like a Redis
+ * SUBSCRIBE not yet answered) until confirm(); it can also simulate a reconnect.
+ */
 class FlakyBus implements PixelBus {
-  deaf = false;
+  autoConfirm = true;
+  private confirmed = true;
+  private readonly pending: (() => void)[] = [];
   private readonly resubscribed = new Set<() => void>();
   constructor(private readonly inner: MemoryPixelBus) {}
-  subscribe(canvasId: string, listener: BatchListener): () => void {
-    return this.inner.subscribe(canvasId, (payload) => {
-      if (!this.deaf) listener(payload);
+  subscribe(canvasId: string, listener: BatchListener): Subscription {
+    this.confirmed = this.autoConfirm;
+    const inner = this.inner.subscribe(canvasId, (payload) => {
+      if (this.confirmed) listener(payload);
     });
+    const ready = this.confirmed ? Promise.resolve() : new Promise<void>((resolve) => this.pending.push(resolve));
+    return Object.assign(() => inner.unsubscribe(), { unsubscribe: () => inner.unsubscribe(), ready });
+  }
+  confirm(): void {
+    this.confirmed = true;
+    for (const resolve of this.pending.splice(0)) resolve();
   }
   onResubscribed(listener: () => void): () => void {
     this.resubscribed.add(listener);
@@ -35,9 +48,7 @@ const options: RoomRegistryOptions = {
   pixelsPerSecond: 100,
   resyncRetryMs: 5,
   lingerMs: 30,
-  snapshotTimeoutMs: 1000,
-  verifyDelayMs: 20,
-  verifyCatchUpMs: 50,
+  snapshotTimeoutMs: 200,
 };
 
 function setup() {
@@ -60,30 +71,30 @@ describe("RoomRegistry", () => {
     registry.closeAll();
   });
 
-  it("catches a batch missed while the subscription was not yet active, with nothing after it", async () => {
+  it("seeds only once the bus confirmed the subscription, so a batch stored while SUBSCRIBE was pending is not missed", async () => {
     const { bus, canvas, registry, resyncs } = setup();
-    const room = await registry.acquire("default");
-    const member = new RecordingMember();
-    room.join(member, "m", 0n, 0n);
-    bus.deaf = true;
+    bus.autoConfirm = false;
+    const acquiring = registry.acquire("default");
+    await new Promise((r) => setTimeout(r, 5));
+    // Stored and published while the subscription is not active yet: the bus drops it.
     await canvas.setPixels("default", [{ x: 1, y: 1, color: 9 }], "");
-    await new Promise((r) => setTimeout(r, 0));
-    bus.deaf = false;
-    expect(room.seq).toBe(0n);
-    await vi.waitFor(() => expect(room.seq).toBe(1n));
-    expect(resyncs).toEqual(["gap"]);
-    expect(member.resets).toBe(1);
+    await new Promise((r) => setTimeout(r, 5));
+    bus.confirm();
+    const room = await acquiring;
+    // The snapshot was taken after the confirmation, so it holds the batch; no resync was needed.
+    expect(room.seq).toBe(1n);
+    await canvas.setPixels("default", [{ x: 2, y: 1, color: 9 }], "");
+    await vi.waitFor(() => expect(room.seq).toBe(2n));
+    expect(resyncs).toEqual([]);
     registry.closeAll();
   });
 
-  it("does not resync when batches in flight bring the room up to the verified seq", async () => {
-    const { canvas, registry, resyncs } = setup();
-    const room = await registry.acquire("default");
-    await canvas.setPixels("default", [{ x: 1, y: 1, color: 9 }], "");
-    await new Promise((r) => setTimeout(r, 120));
-    expect(room.seq).toBe(1n);
-    expect(resyncs).toEqual([]);
-    registry.closeAll();
+  it("answers UNAVAILABLE when the bus does not confirm the subscription in time, and closes the room", async () => {
+    const { bus, registry, closed } = setup();
+    bus.autoConfirm = false;
+    await expect(registry.acquire("default")).rejects.toMatchObject({ code: Code.Unavailable, rawMessage: expect.stringContaining("did not confirm") });
+    expect(registry.all()).toEqual([]);
+    expect(closed).toEqual(["default"]);
   });
 
   it("re-snapshots every room when the bus reconnects", async () => {

@@ -8,12 +8,8 @@ import { CanvasRoom, type RoomHooks, type RoomOptions } from "./canvas-room.js";
 export interface RoomRegistryOptions extends RoomOptions {
   /** An empty room stays subscribed this long so reconnecting clients can still resume from its ring. */
   lingerMs: number;
-  /** Deadline of each GetCanvas. */
+  /** Deadline of each GetCanvas, and of the bus confirming a room's subscription. */
   snapshotTimeoutMs: number;
-  /** After seeding or a bus reconnect, one more GetCanvas checks that no batch was missed ... */
-  verifyDelayMs: number;
-  /** ... and the room must reach that snapshot's seq within this long. */
-  verifyCatchUpMs: number;
 }
 
 interface Entry {
@@ -25,8 +21,9 @@ interface Entry {
 
 /**
  * The rooms of this gateway, one per canvas with joined (or recently joined)
- * connections. The first acquire subscribes on the bus and then seeds the room with
- * GetCanvas, so no batch published after the snapshot can be missed.
+ * connections. The first acquire subscribes on the bus, waits until the bus confirmed
+ * the subscription, and only then seeds the room with GetCanvas: every batch stored
+ * after the snapshot is then delivered, so the join is race-free by construction.
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Entry>();
@@ -41,12 +38,10 @@ export class RoomRegistry {
     /** Called after a room was closed, e.g. to withdraw its presence entry. */
     private readonly onRoomClosed: (canvasId: string) => void = () => undefined,
   ) {
-    // Pub/Sub may have lost messages while reconnecting: every room re-snapshots.
+    // Pub/Sub may have lost messages while reconnecting: every room re-snapshots. The bus calls
+    // this only once its subscriptions are active again, so the new snapshot misses nothing.
     this.stopResubscribed = bus.onResubscribed(() => {
-      for (const { room } of this.rooms.values()) {
-        if (room.live) room.requestResync("bus_reconnect");
-        this.scheduleVerify(room);
-      }
+      for (const { room } of this.rooms.values()) if (room.live) room.requestResync("bus_reconnect");
     });
   }
 
@@ -60,9 +55,9 @@ export class RoomRegistry {
       return existing.room;
     }
     const room = new CanvasRoom(canvasId, () => this.canvas.getCanvas(canvasId, this.options.snapshotTimeoutMs), this.options, this.hooks, this.log);
-    const unsubscribe = this.bus.subscribe(canvasId, (payload) => room.onBatch(payload));
-    const ready = room.load();
-    const entry: Entry = { room, ready, unsubscribe };
+    const subscription = this.bus.subscribe(canvasId, (payload) => room.onBatch(payload));
+    const ready = this.confirmed(canvasId, subscription.ready).then(() => room.load());
+    const entry: Entry = { room, ready, unsubscribe: subscription.unsubscribe };
     this.rooms.set(canvasId, entry);
     try {
       await ready;
@@ -75,7 +70,6 @@ export class RoomRegistry {
       this.log[level]({ canvasId, code: Code[error.code], err: error.rawMessage }, "cannot load canvas");
       throw error;
     }
-    this.scheduleVerify(room);
     return room;
   }
 
@@ -109,34 +103,19 @@ export class RoomRegistry {
     this.onRoomClosed(entry.room.canvasId);
   }
 
-  /**
-   * The bus cannot say when a subscription became active, so a batch published just
-   * before it could be missed with nothing after it to reveal the gap. Some time after
-   * seeding (and after a bus reconnect) take one more snapshot: the room must reach its
-   * seq soon (batches in flight arrive within milliseconds), else it resyncs.
-   */
-  private scheduleVerify(room: CanvasRoom): void {
-    const timer = setTimeout(() => void this.verify(room), this.options.verifyDelayMs);
-    timer.unref();
-  }
-
-  private async verify(room: CanvasRoom): Promise<void> {
-    if (room.disposed) return;
-    let snap;
+  /** Waits for the bus to confirm a subscription, for at most snapshotTimeoutMs (Redis may be down). */
+  private async confirmed(canvasId: string, ready: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ConnectError(`the pixel bus did not confirm the subscription to canvas "${canvasId}" within ${this.options.snapshotTimeoutMs} ms`, Code.Unavailable)),
+        this.options.snapshotTimeoutMs,
+      );
+    });
     try {
-      snap = await this.canvas.getCanvas(room.canvasId, this.options.snapshotTimeoutMs);
-    } catch (err) {
-      this.log.warn({ canvasId: room.canvasId, err: (err as Error).message }, "verification snapshot failed");
-      return;
-    }
-    const deadline = Date.now() + this.options.verifyCatchUpMs;
-    while (room.live && room.epoch === snap.epoch && room.seq < snap.seq && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    if (!room.live) return;
-    if (room.epoch !== snap.epoch || room.seq < snap.seq) {
-      this.log.warn({ canvasId: room.canvasId, roomSeq: String(room.seq), storedSeq: String(snap.seq) }, "room missed a batch; resyncing");
-      room.requestResync("gap");
+      await Promise.race([ready.catch((err: Error) => Promise.reject(new ConnectError(`pixel bus subscription failed: ${err.message}`, Code.Unavailable))), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

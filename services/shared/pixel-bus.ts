@@ -8,14 +8,29 @@ import { REDIS_MAX_BACKOFF_MS } from "./timing.js";
 export type BatchListener = (payload: Uint8Array) => void;
 
 /**
+ * One listener's subscription. Calling it (the original shape) or `unsubscribe()` ends it.
+ * `ready` resolves once the bus confirmed the subscription (Redis answered SUBSCRIBE): every
+ * batch published after that is delivered, so a consumer that reads state only after `ready`
+ * cannot miss a batch between the two. It rejects when the bus closed before confirming.
+ */
+export type Subscription = (() => void) & { unsubscribe(): void; ready: Promise<void> };
+
+function subscription(unsubscribe: () => void, ready: Promise<void>): Subscription {
+  return Object.assign(() => unsubscribe(), { unsubscribe, ready });
+}
+
+/**
  * The broadcast channel between the canvas service and every gateway. Delivery is
  * at most once and in publish (= seq) order; after a reconnect messages may have
  * been missed, so consumers check seq continuity and resync on a gap.
  */
 export interface PixelBus {
-  /** Listens to one canvas's batches until the returned function is called. */
-  subscribe(canvasId: string, listener: BatchListener): () => void;
-  /** Calls `listener` after the bus reconnected, when messages may have been missed. */
+  /** Listens to one canvas's batches until the subscription is ended; await its `ready` before reading state. */
+  subscribe(canvasId: string, listener: BatchListener): Subscription;
+  /**
+   * Calls `listener` after the bus reconnected, when messages may have been missed. It runs
+   * only once every subscription is active again, so state read from it on is complete.
+   */
   onResubscribed(listener: () => void): () => void;
   /** True while the bus can deliver. */
   isReady(): boolean;
@@ -69,9 +84,10 @@ export class MemoryPixelBus implements PixelBus {
     queueMicrotask(() => this.listeners.emit(canvasId, payload));
   }
 
-  subscribe(canvasId: string, listener: BatchListener): () => void {
+  subscribe(canvasId: string, listener: BatchListener): Subscription {
     this.listeners.add(canvasId, listener);
-    return () => void this.listeners.remove(canvasId, listener);
+    // Active at once: publish() delivers to whoever is listening when its microtask runs.
+    return subscription(() => void this.listeners.remove(canvasId, listener), Promise.resolve());
   }
 
   onResubscribed(listener: () => void): () => void {
@@ -85,27 +101,30 @@ export class MemoryPixelBus implements PixelBus {
   async close(): Promise<void> {}
 }
 
-/** Redis Pub/Sub on one dedicated subscriber connection, reading messages as Buffers. */
+/**
+ * Redis Pub/Sub on one dedicated subscriber connection, reading messages as Buffers. It
+ * re-subscribes itself after a reconnect (not ioredis's autoResubscribe, which gives no
+ * signal when it is done), so onResubscribed listeners run only once Redis confirmed.
+ */
 export class RedisPixelBus implements PixelBus {
   private readonly listeners = new ListenerSet();
   private readonly channelToCanvas = new Map<string, string>();
+  /** Per channel: settles when Redis answered the SUBSCRIBE that made it active. */
+  private readonly confirmed = new Map<string, Promise<void>>();
   private readonly redis: Redis;
   private everReady = false;
 
   constructor(redisUrl: string, private readonly log: Logger) {
     this.redis = new Redis(redisUrl, {
       connectionName: "pixel-bus",
-      autoResubscribe: true,
+      autoResubscribe: false,
       maxRetriesPerRequest: null,
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), REDIS_MAX_BACKOFF_MS),
     });
     redisConnected.set({ role: "bus" }, 0);
     this.redis.on("ready", () => {
       redisConnected.set({ role: "bus" }, 1);
-      if (this.everReady) {
-        this.log.warn("pub/sub reconnected; consumers resync");
-        this.listeners.emitResubscribed();
-      }
+      if (this.everReady) this.resubscribe();
       this.everReady = true;
     });
     this.redis.on("close", () => redisConnected.set({ role: "bus" }, 0));
@@ -116,18 +135,20 @@ export class RedisPixelBus implements PixelBus {
     });
   }
 
-  subscribe(canvasId: string, listener: BatchListener): () => void {
+  subscribe(canvasId: string, listener: BatchListener): Subscription {
     const channel = canvasKeys(canvasId).channel;
     if (this.listeners.add(canvasId, listener)) {
       this.channelToCanvas.set(channel, canvasId);
-      this.redis.subscribe(channel).catch((err: Error) => this.log.error({ err: err.message, channel }, "subscribe failed"));
+      this.confirmed.set(channel, this.send(channel));
     }
-    return () => {
+    const ready = this.confirmed.get(channel) ?? Promise.resolve();
+    return subscription(() => {
       if (this.listeners.remove(canvasId, listener)) {
         this.channelToCanvas.delete(channel);
+        this.confirmed.delete(channel);
         this.redis.unsubscribe(channel).catch(() => undefined);
       }
-    };
+    }, ready);
   }
 
   onResubscribed(listener: () => void): () => void {
@@ -140,5 +161,23 @@ export class RedisPixelBus implements PixelBus {
 
   async close(): Promise<void> {
     this.redis.disconnect();
+  }
+
+  /** SUBSCRIBE; the promise settles with Redis's reply. A failure is logged here, so nobody has to await it. */
+  private send(...channels: string[]): Promise<void> {
+    const reply = this.redis.subscribe(...channels).then(() => undefined);
+    reply.catch((err: Error) => this.log.error({ err: err.message, channels }, "subscribe failed"));
+    return reply;
+  }
+
+  /** After a reconnect: subscribe to every channel again, then tell consumers to resync. */
+  private resubscribe(): void {
+    const channels = [...this.channelToCanvas.keys()];
+    if (channels.length === 0) return this.listeners.emitResubscribed();
+    this.log.warn({ channels: channels.length }, "pub/sub reconnected; re-subscribing, then consumers resync");
+    const reply = this.send(...channels);
+    for (const channel of channels) this.confirmed.set(channel, reply);
+    // A failure here means the connection dropped again: the next "ready" starts over.
+    reply.then(() => this.listeners.emitResubscribed(), () => undefined);
   }
 }
