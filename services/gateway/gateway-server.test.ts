@@ -1,6 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { connect, type Socket } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { WebSocket } from "ws";
 import { ClientFrameSchema } from "../../gen/pixel/v1/realtime_pb.js";
 import { waitFor } from "../../tests/support/free-port.js";
 import { loadConfig } from "../shared/config.js";
@@ -14,9 +15,9 @@ import { quietLog } from "./test-helpers.js";
 // In-process gateway on a real port with real sockets; the canvas service is the in-memory fake.
 
 const servers: GatewayServer[] = [];
-const sockets: Socket[] = [];
+const sockets: (Socket | WebSocket)[] = [];
 afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy();
+  for (const s of sockets.splice(0)) s instanceof WebSocket ? s.terminate() : s.destroy();
   for (const s of servers.splice(0)) await s.shutdown(0);
 });
 
@@ -88,5 +89,33 @@ describe("gateway server (real sockets, in process)", () => {
     expect(conn!.state).toBe("closed");
     // 100 Error frames of about 50 bytes each at most, never megabytes.
     expect(maxBuffered).toBeLessThan(64 * 1024);
+  });
+
+  it("terminates a client that does not answer pings after the heartbeat interval, and keeps one that does", async () => {
+    const { gw, port } = await start({ heartbeatIntervalMs: 200 });
+    const open = async (autoPong: boolean) => {
+      const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { autoPong });
+      sockets.push(ws);
+      ws.on("error", () => undefined);
+      await new Promise<void>((resolve, reject) => {
+        ws.once("open", () => resolve());
+        ws.once("error", reject);
+      });
+      return ws;
+    };
+    const silent = await open(false);
+    const answering = await open(true);
+    let pingsSeen = 0;
+    silent.on("ping", () => pingsSeen++);
+    const started = Date.now();
+    const closedAt = new Promise<{ code: number; ms: number }>((resolve) => silent.once("close", (code) => resolve({ code, ms: Date.now() - started })));
+    const { code, ms } = await closedAt;
+    // Terminated (no close frame: 1006) after one unanswered ping, within two or three intervals.
+    expect(code).toBe(1006);
+    expect(pingsSeen).toBeGreaterThanOrEqual(1);
+    expect(ms).toBeLessThan(2_000);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(answering.readyState).toBe(WebSocket.OPEN);
+    expect(gw.gateway.connections.size).toBe(1);
   });
 });
