@@ -5,7 +5,9 @@ import { ClientFrameSchema, CloseCode, ErrorCode, ServerFrameSchema, type Client
 import { freePort, waitFor } from "../../tests/support/free-port.js";
 import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
 import { startService, type ServiceProcess } from "../../tests/support/service-process.js";
+import { Counter, Gauge, Histogram } from "prom-client";
 import { createCanvasClient, createCanvasTransport, type CanvasClient } from "./canvas-client.js";
+import * as gatewayMetrics from "./gateway-metrics.js";
 
 // Real processes: redis-server, one canvas service, two gateways (built with `npx tsc -p tsconfig.build.json`).
 
@@ -233,6 +235,42 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
     const stored = await canvas.getCanvas("default", 5000);
     expect(stored.seq).toBe(missed[2]);
     expect(Buffer.from(back.canvas).equals(Buffer.from(stored.pixels))).toBe(true);
+  });
+
+  it("exposes every gateway metric on /metrics of a running gateway, with samples for the traffic it served", async () => {
+    // The names come from the module, so a metric added later is covered without editing this list.
+    const names = Object.values(gatewayMetrics)
+      .filter((m): m is Counter | Gauge | Histogram => m instanceof Counter || m instanceof Gauge || m instanceof Histogram)
+      .map((m) => (m as unknown as { name: string }).name);
+    expect(names.length).toBeGreaterThanOrEqual(14);
+    const res = await fetch(`http://127.0.0.1:${gwPorts[0]}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    for (const name of [...names, "pixel_redis_connected"]) expect(text, name).toMatch(new RegExp(`^# TYPE ${name} `, "m"));
+    /** The value of one sample line, e.g. sample('pixel_gateway_frames_in_total{type="place"}'). */
+    const sample = (series: string) => {
+      const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+      return line === undefined ? undefined : Number(line.slice(series.length + 1));
+    };
+    // Gateway 1 served Places, Acks, batches, malformed frames and closed sockets in the tests above.
+    expect(sample("pixel_gateway_connections_opened_total")).toBeGreaterThan(0);
+    expect(sample("pixel_gateway_connections")).toBeGreaterThan(0);
+    // Labelled by the code ws reports for the socket (1006 when a client never answered our close frame).
+    expect(text).toMatch(/^pixel_gateway_connections_closed_total\{code="\d+"\} [1-9]/m);
+    expect(sample('pixel_gateway_frames_in_total{type="place"}')).toBeGreaterThan(0);
+    expect(sample('pixel_gateway_frames_in_total{type="hello"}')).toBeGreaterThan(0);
+    expect(sample('pixel_gateway_frames_in_total{type="malformed"}')).toBeGreaterThanOrEqual(2);
+    expect(sample('pixel_gateway_frames_out_total{type="ack"}')).toBeGreaterThan(0);
+    expect(sample('pixel_gateway_frames_out_total{type="welcome"}')).toBeGreaterThan(0);
+    expect(sample('pixel_gateway_frames_out_total{type="batch"}')).toBeGreaterThan(0);
+    expect(sample("pixel_gateway_pixels_placed_total")).toBeGreaterThan(0);
+    expect(sample("pixel_gateway_pixels_broadcast_total")).toBeGreaterThan(0);
+    expect(sample("pixel_gateway_fanout_latency_seconds_count")).toBeGreaterThan(0);
+    expect(sample('pixel_gateway_setpixels_duration_seconds_count{result="ok"}')).toBeGreaterThan(0);
+    expect(sample('pixel_gateway_errors_total{code="MALFORMED_FRAME"}')).toBeGreaterThanOrEqual(2);
+    expect(sample("pixel_gateway_write_queue_pixels")).toBe(0);
+    expect(sample('pixel_redis_connected{role="bus"}')).toBe(1);
+    expect(sample('pixel_redis_connected{role="presence"}')).toBe(1);
   });
 
   it("on SIGTERM closes its sockets with 1012 and exits cleanly", async () => {
