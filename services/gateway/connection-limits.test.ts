@@ -99,4 +99,19 @@ describe("Connection limits against a client that floods and never reads", () =>
     c.send(outOfRange);
     expect(c.socket.closedWith?.code).toBe(CloseCode.POLICY_VIOLATION);
   });
+
+  it("lets a live socket still holding its first Welcome take a resync Welcome: the cap counts two snapshots", async () => {
+    const cap = 4096;
+    const { connectNonReader } = setup({ sendBufferMaxBytes: cap, slowConsumerBytes: 1024 });
+    const c = connectNonReader();
+    c.send(encode({ case: "hello", value: { canvasId: "", name: "ann", lastSeq: 0n, lastEpoch: 0n } as never }));
+    await vi.waitFor(() => expect(c.conn.state).toBe("live"));
+    const room = c.conn.room!;
+    const welcomes = () => c.socket.frames().filter((f) => f.case === "welcome").length;
+    // Above the cap plus one snapshot, below the cap plus two.
+    c.socket.bufferedAmount = cap + Math.floor(room.canvasBytes / 2);
+    room.requestResync("gap");
+    await vi.waitFor(() => expect(welcomes()).toBe(2));
+    expect(c.socket.closedWith).toBeUndefined();
+  });
 });

@@ -32,7 +32,7 @@ export interface ConnectionContext {
   pixelBurst: number;
   /** Bytes a socket may have buffered above its room's snapshot size before it counts as slow. */
   slowConsumerBytes: number;
-  /** Hard cap on a socket's buffered bytes beyond one snapshot, for every frame (see gateway-tuning.ts). */
+  /** Hard cap on a socket's buffered bytes beyond two snapshots, for every frame (see gateway-tuning.ts). */
   sendBufferMaxBytes: number;
   /** A socket closed by force (abuse, full buffer) is terminated this long after its close frame. */
   forcedCloseGraceMs: number;
@@ -113,7 +113,8 @@ export class Connection implements RoomMember {
       metrics.notOpenSkips.inc();
       return;
     }
-    if (this.socket.bufferedAmount + frame.length > this.ctx.sendBufferMaxBytes + (this.room?.canvasBytes ?? 0)) {
+    // Two snapshots: a live socket may still hold its first Welcome when a room reset sends another.
+    if (this.socket.bufferedAmount + frame.length > this.ctx.sendBufferMaxBytes + 2 * (this.room?.canvasBytes ?? 0)) {
       metrics.sendBufferFullSkips.inc();
       this.log.info({ bufferedAmount: this.socket.bufferedAmount, type }, "send buffer over the cap; closing");
       this.forceClose(CloseCode.SLOW_CONSUMER, "not reading fast enough: send buffer full; reconnect to resync");

@@ -27,7 +27,7 @@ export interface GatewayTuning {
   /** A slow socket counts as drained, and is resynced, at or below this many buffered bytes. */
   slowConsumerDrainedBytes: number;
   /**
-   * Hard cap on a socket's buffered bytes (beyond one snapshot) for every frame, not only batches:
+   * Hard cap on a socket's buffered bytes (beyond two snapshots) for every frame, not only batches:
    * a frame that would go over it closes the socket with 4001 instead of being buffered. Above
    * slowConsumerBytes, so a reader that is merely slow is skipped (and resynced) long before it.
    */
