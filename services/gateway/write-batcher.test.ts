@@ -110,8 +110,9 @@ describe("WriteBatcher", () => {
     place(1, px(1));
     place(2, px(1));
     const start = Date.now();
-    // The service keeps timing out: every attempt is rejected as soon as it is made.
-    for (let i = 0; i < 200 && !results.has(1); i++) {
+    // The service keeps timing out: every attempt is rejected as soon as it is made. Place 2 rides
+    // the next call (one in flight), whose deadline ends about when the first one's does.
+    for (let i = 0; i < 200 && !(results.has(1) && results.has(2)); i++) {
       for (const call of canvas.calls.splice(0)) call.reject(new ConnectError("timeout", Code.DeadlineExceeded));
       await new Promise((r) => setTimeout(r, 5));
     }
