@@ -3,6 +3,7 @@ import { now } from "./load/clock.js";
 import type { LoadPool } from "./load/load-pool.js";
 import { Control } from "./load/shared-state.js";
 import type { WriterSpec } from "./load/worker-protocol.js";
+import { latencyBetween, scrape, type MetricsEndpoint, type ServerLatency } from "./server-metrics.js";
 import { ProcSampler, round, type ProcUsage, type WatchedProcess } from "./proc-stats.js";
 
 /** One measured stretch of load. */
@@ -15,6 +16,8 @@ export interface PhaseOptions {
   /** Steady readers (loss-counted). */
   steadyReaders: number;
   churn?: { urls: string[]; perSecond: number; lifetimeMs: number; firstIndex: number };
+  /** Services' /metrics to read before and after the phase (ours). */
+  metrics?: MetricsEndpoint[];
   /** Also wait for every Place's Ack or Error (ours: the batch can reach readers before its Ack reaches the writer). */
   expectAcks: boolean;
   /** Processes to sample (servers and the generator itself). */
@@ -63,6 +66,8 @@ export interface PhaseResult {
   /** Worst lag of the generator's send loop behind schedule; large means the generator, not the system, was the limit. */
   maxSendLagMs: number;
   processes: ProcUsage[];
+  /** Means of the services' own latency histograms over the phase (ours): where the time goes, per hop. */
+  serverLatency: ServerLatency;
   /** Latency CDF points [ms, fraction], thinned, for charts. */
   cdf: Array<[number, number]>;
 }
@@ -81,6 +86,7 @@ function thinCdf(h: HdrHistogram, maxPoints = 400): Array<[number, number]> {
 
 /** Runs one phase: send for durationMs, drain, then merge every worker's measurements. */
 export async function runPhase(pool: LoadPool, o: PhaseOptions): Promise<PhaseResult> {
+  const metricsBefore = await scrape(o.metrics ?? []);
   const sampler = new ProcSampler(o.processes);
   sampler.start();
   const t0 = now();
@@ -101,6 +107,7 @@ export async function runPhase(pool: LoadPool, o: PhaseOptions): Promise<PhaseRe
   const t2 = now();
   const report = await pool.report();
   const processes = sampler.stop();
+  const serverLatency = latencyBetween(metricsBefore, await scrape(o.metrics ?? []));
   const rejected = Atomics.load(control, Control.Rejected);
   const expectedPerReader = sent - rejected;
   let received = 0;
@@ -146,6 +153,7 @@ export async function runPhase(pool: LoadPool, o: PhaseOptions): Promise<PhaseRe
     churnFailures: report.churnFailures,
     maxSendLagMs: report.maxSendLagMs,
     processes,
+    serverLatency,
     cdf: thinCdf(report.latency),
   };
 }

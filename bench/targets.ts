@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import type { Target } from "./load/bench-client.js";
 import { startLegacy } from "./peers/legacy/launch.js";
 import type { WatchedProcess } from "./proc-stats.js";
+import type { MetricsEndpoint } from "./server-metrics.js";
 import { startBenchRedis, type BenchRedisOptions } from "./redis-process.js";
 
 /** A running system under test, either ours or the legacy peer, on its own Redis. */
@@ -12,6 +13,8 @@ export interface RunningTarget {
   /** Every server process including Redis, for CPU and RSS. */
   processes: WatchedProcess[];
   redisUrl: string;
+  /** /metrics of every replica that has one (ours only), for per-hop latency. */
+  metrics: MetricsEndpoint[];
   stop(): Promise<void>;
 }
 
@@ -52,6 +55,7 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
         gatewayUrls: legacy.gatewayUrls,
         processes: [redisProc, ...legacy.processes],
         redisUrl: redis.url,
+        metrics: [],
         async stop() {
           await legacy.stop();
           await redis.stop();
@@ -76,6 +80,10 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
       gatewayUrls: cluster.gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
       processes,
       redisUrl: redis.url,
+      metrics: [
+        ...cluster.gateways.map((g) => ({ role: g.id, url: `http://127.0.0.1:${g.port}/metrics` })),
+        ...cluster.canvases.map((c) => ({ role: c.id, url: `http://127.0.0.1:${c.httpPort}/metrics` })),
+      ],
       async stop() {
         await cluster.stop();
         await redis.stop();

@@ -28,6 +28,13 @@ export function renderSummaryMd(r: BenchResult, chartFile: string): string {
   for (const p of r.phases) {
     for (const u of p.processes) lines.push(`| ${p.name} | ${u.role} | ${u.cpuPercent} | ${u.rssStartMiB} | ${u.rssEndMiB} | ${u.rssMaxMiB} |`);
   }
+  const hops = r.phases.filter((p) => Object.keys(p.serverLatency ?? {}).length > 0);
+  if (hops.length > 0) {
+    lines.push("", "## Where the time goes (means of the services' own histograms over each phase)", "");
+    lines.push("| phase | hop | samples | mean ms |", "|---|---|---|---|");
+    for (const p of hops) for (const [hop, v] of Object.entries(p.serverLatency)) lines.push(`| ${p.name} | ${hop} | ${fmt(v.count)} | ${v.meanMs} |`);
+    lines.push("", "gatewaySetPixels: gateway's SetPixels round trip; canvasSetPixels: inside the canvas service (validation + Redis script); gatewayFanout: publish → socket write on the gateway.");
+  }
   const errors = r.phases.filter((p) => Object.keys(p.errorsByCode).length > 0 || p.unexpectedCloses > 0 || p.churnFailures > 0);
   if (errors.length > 0) {
     lines.push("", "## Errors", "");

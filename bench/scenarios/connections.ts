@@ -39,7 +39,7 @@ export const connections: Scenario<typeof defaults> = {
     const generatorAfter = rssOf([generator]);
     const perConnection = result.ok > 0 ? (after - before) / result.ok : 0;
     const writers = evenWriters(Math.min(f.writers, result.ok), f.rate);
-    const phase = await runPhase(ctx.pool, { name: `idle + ${f.rate} px/s`, writers, durationMs: f.duration * 1000, drainMs: f["drain-ms"], steadyReaders: result.ok, processes: ctx.processes, expectAcks: ctx.system.target === "ours" });
+    const phase = await runPhase(ctx.pool, { name: `idle + ${f.rate} px/s`, writers, durationMs: f.duration * 1000, drainMs: f["drain-ms"], steadyReaders: result.ok, processes: ctx.processes, expectAcks: ctx.system.target === "ours", metrics: ctx.system.metrics });
     return {
       phases: [phase],
       headline: {

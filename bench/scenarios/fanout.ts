@@ -21,7 +21,7 @@ export const fanout: Scenario<typeof defaults> = {
     const connectMs = await connectSteady(ctx, f.clients);
     ctx.log(`connected ${f.clients} clients in ${connectMs.toFixed(0)} ms`);
     const writers = evenWriters(f.writers > 0 ? Math.min(f.writers, f.clients) : f.clients, f.rate);
-    const base = { writers, drainMs: f["drain-ms"], steadyReaders: f.clients, processes: ctx.processes, expectAcks: ctx.system.target === "ours" };
+    const base = { writers, drainMs: f["drain-ms"], steadyReaders: f.clients, processes: ctx.processes, expectAcks: ctx.system.target === "ours", metrics: ctx.system.metrics };
     if (f["warmup-seconds"] > 0) await runPhase(ctx.pool, { ...base, name: "warmup", durationMs: f["warmup-seconds"] * 1000 });
     const phase = await runPhase(ctx.pool, { ...base, name: `${f.rate} px/s`, durationMs: f.duration * 1000 });
     return {

@@ -38,7 +38,7 @@ export const knee: Scenario<typeof defaults> = {
     const connectMs = await connectSteady(ctx, f.clients);
     ctx.log(`connected ${f.clients} clients in ${connectMs.toFixed(0)} ms`);
     const phaseOf = (rate: number, name: string, seconds: number) =>
-      runPhase(ctx.pool, { name, writers: evenWriters(f.clients, rate), durationMs: seconds * 1000, drainMs: f["drain-ms"], steadyReaders: f.clients, processes: ctx.processes, expectAcks: ctx.system.target === "ours" });
+      runPhase(ctx.pool, { name, writers: evenWriters(f.clients, rate), durationMs: seconds * 1000, drainMs: f["drain-ms"], steadyReaders: f.clients, processes: ctx.processes, expectAcks: ctx.system.target === "ours", metrics: ctx.system.metrics });
     if (f["warmup-seconds"] > 0) await phaseOf(f["start-rate"], "warmup", f["warmup-seconds"]);
     const phases: PhaseResult[] = [];
     let sustained = 0;

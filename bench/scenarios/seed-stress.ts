@@ -21,7 +21,7 @@ export const seedStress: Scenario<typeof defaults> = {
     const connectMs = await connectSteady(ctx, f.clients);
     ctx.log(`connected ${f.clients} clients in ${connectMs.toFixed(0)} ms`);
     const writers = evenWriters(f.clients, f.rate);
-    const base = { writers, drainMs: f["drain-ms"], steadyReaders: f.clients, processes: ctx.processes, expectAcks: ctx.system.target === "ours" };
+    const base = { writers, drainMs: f["drain-ms"], steadyReaders: f.clients, processes: ctx.processes, expectAcks: ctx.system.target === "ours", metrics: ctx.system.metrics };
     if (f["warmup-seconds"] > 0) await runPhase(ctx.pool, { ...base, name: "warmup", durationMs: f["warmup-seconds"] * 1000 });
     const churn = f.churn > 0 ? { urls: ctx.system.gatewayUrls, perSecond: f.churn, lifetimeMs: f["churn-lifetime-ms"], firstIndex: 1_000_000 } : undefined;
     const phase = await runPhase(ctx.pool, { ...base, name: `${f.rate} px/s`, durationMs: f.duration * 1000, churn });
