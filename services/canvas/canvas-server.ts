@@ -4,7 +4,7 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
-import { metricsRegistry } from "../shared/metrics.js";
+import { handleProbe } from "../shared/probe-routes.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
@@ -55,35 +55,6 @@ export interface CanvasServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
-/** Serves the liveness, readiness and metrics endpoints; returns false for any other path. */
-function serveOps(req: IncomingMessage, res: ServerResponse, isReady: () => boolean, log: Logger): boolean {
-  const path = (req.url ?? "").split("?", 1)[0];
-  const reply = (status: number, body: string, type = "text/plain; charset=utf-8") => {
-    res.writeHead(status, { "content-type": type, "cache-control": "no-store" });
-    res.end(body);
-  };
-  switch (path) {
-    case "/healthz":
-      reply(200, "ok\n");
-      return true;
-    case "/readyz":
-      if (isReady()) reply(200, "ready\n");
-      else reply(503, "not ready\n");
-      return true;
-    case "/metrics":
-      metricsRegistry.metrics().then(
-        (text) => reply(200, text, metricsRegistry.contentType),
-        (err: Error) => {
-          log.error({ err }, "rendering metrics failed");
-          reply(500, "metrics unavailable\n");
-        },
-      );
-      return true;
-    default:
-      return false;
-  }
-}
-
 /**
  * Builds the canvas service's servers from injected dependencies, without listening; only the
  * entry point (or a test, on port 0) calls `listen`.
@@ -113,7 +84,7 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   });
 
   const httpServer = createHttpServer((req, res) => {
-    if (serveOps(req, res, isReady, deps.logger)) return;
+    if (handleProbe(req, res, () => (isReady() ? undefined : draining ? "draining" : "the store is not ready"))) return;
     apiHandler(req, res);
   });
 

@@ -5,7 +5,7 @@ import { WebSocket, WebSocketServer, type RawData } from "ws";
 import { CloseCode } from "../../gen/pixel/v1/realtime_pb.js";
 import { MAX_FRAME_BYTES, type Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
-import { metricsRegistry } from "../shared/metrics.js";
+import { handleProbe } from "../shared/probe-routes.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { createCanvasClient, createCanvasTransport, type CanvasClient } from "./canvas-client.js";
 import type { Connection } from "./connection.js";
@@ -116,25 +116,10 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   }
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
-    const path = (req.url ?? "/").split("?")[0];
-    switch (path) {
-      case "/healthz":
-        res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-        return true;
-      case "/readyz": {
-        const ready = gateway.isReady();
-        res.writeHead(ready ? 200 : 503, { "content-type": "text/plain" }).end(ready ? "ready\n" : gateway.isDraining() ? "draining\n" : "not ready\n");
-        return true;
-      }
-      case "/metrics":
-        metricsRegistry.metrics().then(
-          (text) => res.writeHead(200, { "content-type": metricsRegistry.contentType }).end(text),
-          (err: Error) => res.writeHead(500).end(err.message),
-        );
-        return true;
-      default:
-        return false;
-    }
+    return handleProbe(req, res, () => {
+      if (gateway.isReady()) return undefined;
+      return gateway.isDraining() ? "draining" : "the bus or the canvas service is unavailable";
+    });
   }
 
   const server = createServer((req, res) => {

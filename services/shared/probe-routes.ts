@@ -10,7 +10,7 @@ export function handleProbe(req: IncomingMessage, res: ServerResponse, ready: ()
   const path = (req.url ?? "/").split("?", 1)[0];
   switch (path) {
     case "/healthz":
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
+      res.writeHead(200, { "content-type": "text/plain", "cache-control": "no-store" }).end("ok\n");
       return true;
     case "/readyz": {
       const reason = ready();
