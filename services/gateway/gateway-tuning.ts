@@ -1,7 +1,7 @@
 import {
   HEARTBEAT_INTERVAL_MS,
   HELLO_TIMEOUT_MS,
-  PRESENCE_DEBOUNCE_MS, PRESENCE_INTERVAL_MS,
+  PRESENCE_DEBOUNCE_MS, PRESENCE_INTERVAL_MS, PRESENCE_MIN_INTERVAL_MS,
   PRESENCE_TTL_MS,
   SLOW_CONSUMER_CHECK_MS,
   SLOW_CONSUMER_TIMEOUT_MS,
@@ -19,6 +19,8 @@ export interface GatewayTuning {
   presenceIntervalMs: number;
   /** After a join or leave, presence is re-published this soon (coalescing bursts of joins). */
   presenceDebounceMs: number;
+  /** Join- or leave-triggered presence refreshes run at most this often (a storm of joins broadcasts once a second). */
+  presenceMinIntervalMs: number;
   presenceTtlMs: number;
   slowConsumerCheckMs: number;
   slowConsumerTimeoutMs: number;
@@ -68,6 +70,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   helloTimeoutMs: HELLO_TIMEOUT_MS,
   presenceIntervalMs: PRESENCE_INTERVAL_MS,
   presenceDebounceMs: PRESENCE_DEBOUNCE_MS,
+  presenceMinIntervalMs: PRESENCE_MIN_INTERVAL_MS,
   presenceTtlMs: PRESENCE_TTL_MS,
   slowConsumerCheckMs: SLOW_CONSUMER_CHECK_MS,
   slowConsumerTimeoutMs: SLOW_CONSUMER_TIMEOUT_MS,

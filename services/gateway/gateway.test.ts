@@ -234,7 +234,7 @@ describe("Gateway connections (no sockets)", () => {
   });
 
   it("counts a joiner and a leaver in presence at once, without waiting for the periodic refresh", async () => {
-    const { connect } = setup({ presenceIntervalMs: 60_000, presenceDebounceMs: 10 });
+    const { connect } = setup({ presenceIntervalMs: 60_000, presenceDebounceMs: 10, presenceMinIntervalMs: 10 });
     const a = connect();
     a.send(hello("", 0n, 0n, "ann"));
     await joined(a);
@@ -245,6 +245,23 @@ describe("Gateway connections (no sockets)", () => {
     await vi.waitFor(() => expect(lastPresence()).toMatchObject({ value: { online: 2, names: ["ann", "bob"] } }));
     b.conn.closed();
     await vi.waitFor(() => expect(lastPresence()).toMatchObject({ value: { online: 1, names: ["ann"] } }));
+  });
+
+  it("throttles join-triggered presence broadcasts during a storm of joins to one per interval", async () => {
+    const { connect } = setup({ presenceIntervalMs: 60_000, presenceDebounceMs: 10, presenceMinIntervalMs: 60_000 });
+    const a = connect();
+    a.send(hello("", 0n, 0n, "ann"));
+    await joined(a);
+    const presences = () => a.socket.frames().filter((f) => f.case === "presence");
+    await vi.waitFor(() => expect(presences().at(-1)).toMatchObject({ value: { online: 1 } }));
+    const before = presences().length;
+    for (let i = 0; i < 5; i++) {
+      const c = connect();
+      c.send(hello("", 0n, 0n, `p${i}`));
+      await joined(c);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    expect(presences().length).toBe(before);
   });
 
   it("on shutdown finishes in-flight writes, acks them, then closes with 1012", async () => {

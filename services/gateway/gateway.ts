@@ -51,6 +51,8 @@ export class Gateway {
   /** A refresh was asked for while one ran; run again when it ends. */
   private presenceAgain = false;
   private presenceSoon: NodeJS.Timeout | undefined;
+  /** When a join- or leave-triggered refresh last ran, for throttling them during connection storms. */
+  private lastTriggeredPresenceAt = 0;
   private canvasReachable = false;
   private draining = false;
   private readonly presenceRemovals = new Set<Promise<void>>();
@@ -203,13 +205,18 @@ export class Gateway {
     this.canvasReachable = reachable;
   }
 
-  /** Re-publishes presence after PRESENCE_DEBOUNCE_MS, coalescing a burst of joins and leaves. */
+  /** Re-publishes presence soon after a join or leave, coalescing bursts (see PRESENCE_MIN_INTERVAL_MS). */
   private schedulePresenceRefresh(): void {
     if (this.presenceSoon !== undefined || this.draining) return;
+    // Each refresh may broadcast to every socket in the room: during a storm of joins, at most one
+    // per presenceMinIntervalMs; after a quiet spell the first one goes out after the debounce.
+    const t = this.tuning;
+    const wait = Math.max(t.presenceDebounceMs, this.lastTriggeredPresenceAt + t.presenceMinIntervalMs - Date.now());
     this.presenceSoon = setTimeout(() => {
       this.presenceSoon = undefined;
+      this.lastTriggeredPresenceAt = Date.now();
       void this.refreshPresence();
-    }, this.tuning.presenceDebounceMs);
+    }, wait);
     this.presenceSoon.unref();
   }
 

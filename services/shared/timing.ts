@@ -14,6 +14,8 @@ export const WRITE_ATTEMPT_TIMEOUT_MS = 2_000;
 export const PRESENCE_INTERVAL_MS = 2_000;
 /** After a join or leave, a gateway re-publishes presence this soon, so the joiner counts at once. */
 export const PRESENCE_DEBOUNCE_MS = 100;
+/** Join- or leave-triggered presence refreshes run at most this often, so a storm of joins costs one broadcast a second. */
+export const PRESENCE_MIN_INTERVAL_MS = 1_000;
 /** A presence entry not refreshed for this long belongs to a dead gateway and is ignored. */
 export const PRESENCE_TTL_MS = 6_000;
 /** How long SIGTERM waits for in-flight work before exiting anyway. */
