@@ -3,7 +3,12 @@ import { connectSteady, evenWriters, type Scenario } from "./scenario.js";
 
 const defaults = {
   clients: 200,
-  workers: 2,
+  /**
+   * One generator thread: on 2 cores a second one competes with the servers it measures. Measured in
+   * one session (bench/results/knee-*-2026-11-22T02-06-*): with 2 threads both targets failed at
+   * 100 px/s (legacy p99 399 ms); with 1, legacy held 337 px/s, as the issue's reference says.
+   */
+  workers: 1,
   /** First aggregate rate, px/s. */
   "start-rate": 100,
   /** Each step multiplies the rate by this. */
