@@ -1,8 +1,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "../tests/support/free-port.js";
+import { redisPing } from "../tests/support/redis-server.js";
+
+export { freePort };
 
 /** A redis-server started by the benchmark on its own port and directory. */
 export interface BenchRedis {
@@ -16,36 +19,6 @@ export interface BenchRedis {
 export interface BenchRedisOptions {
   appendonly: boolean;
   appendfsync: "always" | "everysec" | "no";
-}
-
-/** Returns a port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, "127.0.0.1");
-    socket.setTimeout(500);
-    socket.once("connect", () => socket.write("PING\r\n"));
-    socket.once("data", (d) => {
-      socket.destroy();
-      resolve(d.toString().startsWith("+PONG"));
-    });
-    socket.once("error", () => resolve(false));
-    socket.once("timeout", () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
 }
 
 /** Starts a private redis-server (never the shared one on 6379) and waits for PONG. */
@@ -63,7 +36,7 @@ export async function startBenchRedis(options: BenchRedisOptions): Promise<Bench
   });
   await spawned;
   const deadline = Date.now() + 10_000;
-  while (!(await ping(port))) {
+  while (!(await redisPing(port))) {
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
       throw new Error(`redis-server on port ${port} did not answer PING`);
