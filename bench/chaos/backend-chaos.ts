@@ -86,14 +86,7 @@ export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster
   } finally {
     if (!existing) await cluster.stop();
   }
-  return {
-    suite: "backend-chaos",
-    form: o.form,
-    passed: claims.failures.length === 0,
-    failures: claims.failures,
-    parameters: { ...o },
-    figures: { faults },
-    summary: faults.flatMap((f) => [
+  return claims.result("backend-chaos", o, { faults }, faults.flatMap((f) => [
       `${f.fault}: down ${f.downtimeMs / 1000} s with ${o.clients} clients drawing`,
       `  acked pixels lost ${f.lostAckedPixels} of ${f.ackedPixels}; epoch ${f.epochBefore} -> ${f.epochAfter}`,
       f.writesStopped
@@ -101,8 +94,7 @@ export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster
         : `  writes never stopped (first Ack ${f.writesResumedAfterKillMs} ms after the kill); longest gap without an Ack ${f.longestAckGapMs} ms`,
       `  placements during the fault: ${Object.entries(f.duringFault).map(([k, v]) => `${k} ${v}`).join(", ") || "none"}; errors ${JSON.stringify(f.errors)}; disconnections ${f.clientDisconnections}`,
       `  slowest answer ${f.slowestAnswerMs} ms (bound ${ANSWER_BOUND_MS}); unanswered ${f.unanswered}; divergent pixels ${f.divergentPixels}`,
-    ]),
-  };
+    ]));
 }
 
 async function faultPhase(fault: string, cluster: Cluster, victim: Replica, downtimeMs: number, o: BackendChaosOptions, claims: Claims): Promise<FaultFigures> {

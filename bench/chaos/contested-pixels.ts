@@ -107,19 +107,11 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
       settleMs: settled.settleMs,
       lastAnswerMs,
     };
-    return {
-      suite: "contested-pixels",
-      form: o.form,
-      passed: claims.failures.length === 0,
-      failures: claims.failures,
-      parameters: { ...o },
-      figures,
-      summary: [
+    return claims.result("contested-pixels", o, figures, [
         `${o.clients} clients on ${o.gateways} gateways (${Object.entries(clientsPerGateway).map(([g, n]) => `${g}=${n}`).join(" ")}) on the same ${o.pixels} pixels`,
         `${placements} placements (${o.rounds} concurrent rounds, ${o.bursts}x${o.burst} rapid sequences per client): ${acked} acked, ${refused} refused; ~${figures.writesPerContestedPixel} acked writes per pixel`,
         `last answer ${lastAnswerMs} ms after the last placement was sent; quiescence after ${settled.settleMs} ms: divergent pixels ${figures.divergentPixels} across ${o.clients} clients + GetCanvas at seq ${figures.batches}; acked pixels missing ${figures.lostAckedPixels}`,
-      ],
-    };
+      ]);
   } finally {
     clients.forEach((c) => c.close());
     if (!existing) await cluster.stop();

@@ -167,14 +167,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
     claims.expect(figures.unanswered === 0, `${figures.unanswered} placements never answered`);
     claims.expect(figures.ackedPixels > 0, "nothing was acknowledged");
     const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-    return {
-      suite: "gateway-chaos",
-      form: o.form,
-      passed: claims.failures.length === 0,
-      failures: claims.failures,
-      parameters: { ...o },
-      figures,
-      summary: [
+    return claims.result("gateway-chaos", o, figures, [
         `${o.clients} clients drawing through haproxy on ${o.gateways} gateways; kill -9 every ${o.killEveryMs / 1000} s for ${o.durationMs / 1000} s (restart after ${o.restartAfterMs / 1000} s)`,
         `kills: ${figures.kills.map((k) => `${k.gateway}@${k.atS}s (${k.connectionsBefore} conns, ${k.clientsDisconnected} dropped)`).join("; ")}${skippedKills ? `; ${skippedKills} skipped (no other gateway serving yet)` : ""}`,
         `clients affected ${figures.clientsAffected} (${figures.disconnections} disconnections, ${unattributed} not caused by a kill); reconnected ${pct(figures.reconnectionRate)}, ${figures.resumedReconnects} resumed without a snapshot`,
@@ -182,8 +175,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
         `placements ${placed}: ${Object.entries(outcomes).map(([k, v]) => `${k} ${v}`).join(", ")}`,
         `delivery to connected clients ${pct(delivery.ratio)} (${delivery.deliveredBatches}/${delivery.expectedBatches} batches; ${delivery.coveredBySnapshot} covered by snapshots)`,
         `acked pixels missing from storage ${figures.lostAckedPixels} of ${figures.ackedPixels}; divergent pixels after the run ${figures.divergentPixels}; unanswered ${figures.unanswered}`,
-      ],
-    };
+      ]);
   } finally {
     clients.forEach((c) => c.close());
     await Promise.allSettled(restarts);

@@ -105,19 +105,11 @@ export async function runLoadBalancing(o: LoadBalancingOptions, existing?: Clust
       lostAckedPixels: settled.ledger.lost.length,
       storedSeq: String(settled.stored.seq),
     };
-    return {
-      suite: "load-balancing",
-      form: o.form,
-      passed: claims.failures.length === 0,
-      failures: claims.failures,
-      parameters: { ...o },
-      figures,
-      summary: [
+    return claims.result("load-balancing", o, figures, [
         `${o.clients} clients through haproxy onto ${o.gateways} gateways: ${Object.entries(perGateway).map(([g, n]) => `${g}=${n}`).join(" ")}`,
         `pixels acked ${ackedPixels}; deliveries ${deliveries}/${ackedPixels * o.clients} (missing ${figures.missingDeliveries}); every batch applied by every client: ${everyBatch}`,
         `divergent pixels ${figures.divergentPixels}; acked pixels missing from storage ${figures.lostAckedPixels}; stored seq ${figures.storedSeq}`,
-      ],
-    };
+      ]);
   } finally {
     clients.forEach((c) => c.close());
     if (!existing) await cluster.stop();

@@ -23,6 +23,11 @@ export class Claims {
   expect(holds: boolean, message: string): void {
     if (!holds) this.failures.push(message);
   }
+
+  /** The suite's result: it passed when no claim failed; the options are its parameters. */
+  result<F extends object>(suite: string, options: { form: string }, figures: F, summary: string[]): SuiteResult<F> {
+    return { suite, form: options.form, passed: this.failures.length === 0, failures: this.failures, parameters: { ...options }, figures, summary };
+  }
 }
 
 /** Prints a result as an aligned block. */

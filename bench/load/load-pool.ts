@@ -4,27 +4,12 @@ import type { ClientOptions, Target } from "./bench-client.js";
 import { SharedState } from "./shared-state.js";
 import type { ClientSpec, ConnectResult, WorkerEnvelope, WorkerReply, WorkerReport, WorkerRequest, WriterSpec } from "./worker-protocol.js";
 
-/** Merged measurements of every worker for one phase. */
-export interface PoolReport {
+/** Merged measurements of every worker for one phase: a WorkerReport with its histograms decoded. */
+export type PoolReport = Omit<WorkerReport, "latency" | "ackLatency" | "connectLatency"> & {
   latency: HdrHistogram;
   ackLatency: HdrHistogram;
   connectLatency: HdrHistogram;
-  frames: number;
-  bytes: number;
-  pixels: number;
-  unknownPixels: number;
-  seqGaps: number;
-  seqDuplicates: number;
-  resyncs: number;
-  errorsByCode: Record<string, number>;
-  unexpectedCloses: number;
-  /** Pixels each steady reader received in the phase, across all workers. */
-  received: number[];
-  sent: number;
-  churnConnects: number;
-  churnFailures: number;
-  maxSendLagMs: number;
-}
+};
 
 class WorkerHandle {
   private nextId = 0;
