@@ -38,3 +38,9 @@ export const watchStreams = new Gauge({
   help: "Open WatchCanvas streams.",
   registers: [metricsRegistry],
 });
+
+export const writeStreams = new Gauge({
+  name: "pixel_canvas_write_streams",
+  help: "Open WritePixels streams (one per gateway process, normally).",
+  registers: [metricsRegistry],
+});

@@ -12,14 +12,17 @@ import {
   type SetPixelsResponseSchema,
   type WatchCanvasRequest,
   type WatchCanvasResponse,
+  type WritePixelsRequest,
+  type WritePixelsResponseSchema,
 } from "../../gen/pixel/v1/canvas_pb.js";
 import { MAX_PIXELS_PER_CALL, resolveCanvasId, type Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { validateName, validatePixels } from "../shared/pixel-validation.js";
-import { batchesStored, pixelsStored, rpcErrors, setPixelsDuration, watchStreams } from "./canvas-metrics.js";
+import { batchesStored, pixelsStored, rpcErrors, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
 import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasStore } from "./canvas-store.js";
 import { codeLabel } from "./code-label.js";
+import { completionOrder } from "./completion-order.js";
 import { watchBatches } from "./watch-batches.js";
 
 /** What the canvas service needs; all injected so tests and the local entry can supply their own. */
@@ -30,6 +33,12 @@ export interface CanvasRoutesDeps {
   bus: PixelBus;
   logger: Logger;
 }
+
+/**
+ * SetPixels requests one WritePixels stream runs at once; while this many are running the stream
+ * is not read, so HTTP/2 flow control holds the caller back.
+ */
+export const WRITE_STREAM_MAX_IN_FLIGHT = 64;
 
 function sha256(text: string): Buffer {
   return createHash("sha256").update(text).digest();
@@ -62,6 +71,37 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
   }
 
   async setPixels(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
+    return this.storeBatch(req, ctx);
+  }
+
+  /**
+   * SetPixels calls over one stream: each request is stored exactly as SetPixels would, up to
+   * WRITE_STREAM_MAX_IN_FLIGHT at once, and answered (in completion order) with its id; a refused
+   * request is answered with its error and the stream goes on. On shutdown the stream stops
+   * reading, answers what it started and ends.
+   */
+  async *writePixels(requests: AsyncIterable<WritePixelsRequest>, ctx: HandlerContext): AsyncGenerator<MessageInitShape<typeof WritePixelsResponseSchema>> {
+    writeStreams.inc();
+    try {
+      yield* completionOrder(requests, WRITE_STREAM_MAX_IN_FLIGHT, (req) => this.answer(req, ctx), ctx.signal);
+    } finally {
+      writeStreams.dec();
+    }
+  }
+
+  private async answer(req: WritePixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof WritePixelsResponseSchema>> {
+    try {
+      if (req.request === undefined) throw new ConnectError(`request ${req.id} has no SetPixels request`, Code.InvalidArgument);
+      const stored = await this.storeBatch(req.request, ctx);
+      return { id: req.id, result: { case: "stored", value: stored } };
+    } catch (err) {
+      const error = ConnectError.from(err);
+      return { id: req.id, result: { case: "error", value: { code: error.code, message: error.rawMessage } } };
+    }
+  }
+
+  /** Validates and stores one batch; throws the ConnectError to answer with. */
+  private async storeBatch(req: SetPixelsRequest, ctx: HandlerContext): Promise<{ seq: bigint; epoch: bigint }> {
     const started = performance.now();
     try {
       const canvasId = this.canvasId(req.canvasId);

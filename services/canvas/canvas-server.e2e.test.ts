@@ -51,7 +51,7 @@ describe("canvas service as a real process on Redis", () => {
   let canvas: Running;
   let grpc: Transport;
   let client: Client<typeof CanvasService>;
-  const env = () => ({ REDIS_URL: redis.url, CANVAS_WIDTH: "32", CANVAS_HEIGHT: "32", CANVAS_HISTORY_BATCHES: "10", CANVAS_IDS: "default,protocols,watch,chaos,race" });
+  const env = () => ({ REDIS_URL: redis.url, CANVAS_WIDTH: "32", CANVAS_HEIGHT: "32", CANVAS_HISTORY_BATCHES: "10", CANVAS_IDS: "default,protocols,watch,chaos,race,stream" });
 
   beforeAll(async () => {
     redis = await startRedis({ appendfsync: "always" });
@@ -103,6 +103,28 @@ describe("canvas service as a real process on Redis", () => {
     expect(snap.seq).toBe(60n);
     expect(Buffer.from(snap.pixels).equals(expected)).toBe(true);
   }, 30_000);
+
+  it("answers WritePixels requests on one gRPC stream by id, stores them in order, and keeps the stream after a refused one", async () => {
+    async function* requests() {
+      for (let i = 1; i <= 30; i++) yield { id: BigInt(i), request: { canvasId: "stream", pixels: [{ x: i, y: 3, color: 0x010203 * i }], author: "s" } };
+      yield { id: 99n, request: { canvasId: "stream", pixels: [{ x: 40, y: 3, color: 1 }] } };
+      yield { id: 100n, request: { canvasId: "stream", pixels: [{ x: 0, y: 4, color: 0xfedcba }] } };
+    }
+    const answers = new Map<bigint, { seq?: bigint; code?: number; message?: string }>();
+    for await (const res of client.writePixels(requests())) {
+      if (res.result.case === "stored") answers.set(res.id, { seq: res.result.value.seq });
+      if (res.result.case === "error") answers.set(res.id, { code: res.result.value.code, message: res.result.value.message });
+    }
+    expect(answers.size).toBe(32);
+    // One Redis connection runs the scripts in the order they were read: seq follows the request order.
+    for (let i = 1; i <= 30; i++) expect(answers.get(BigInt(i))?.seq).toBe(BigInt(i));
+    expect(answers.get(99n)).toMatchObject({ code: Code.InvalidArgument });
+    expect(answers.get(99n)?.message).toContain("x=40");
+    expect(answers.get(100n)?.seq).toBe(31n);
+    const snap = await client.getCanvas({ canvasId: "stream" });
+    expect(snap.seq).toBe(31n);
+    expect([...snap.pixels.subarray((3 * 32 + 30) * 3, (3 * 32 + 30) * 3 + 3)]).toEqual([0x1e, 0x3c, 0x5a]);
+  });
 
   it("serves Connect JSON over HTTP/1.1 under /api, plus /healthz and /metrics", async () => {
     const set = await apiCall(canvas.httpUrl, "SetPixels", { pixels: [{ x: 31, y: 31, color: 0xff0000 }], author: "curl" });

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/canvas.proto.
  */
 export const file_pixel_v1_canvas: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKCAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQiJQoQR2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkicQoRR2V0Q2FudmFzUmVzcG9uc2USDQoFd2lkdGgYASABKA0SDgoGaGVpZ2h0GAIgASgNEgsKA3NlcRgDIAEoBBIOCgZwaXhlbHMYBCABKAwSEQoJY2FudmFzX2lkGAUgASgJEg0KBWVwb2NoGAYgASgEIlYKEFNldFBpeGVsc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEh8KBnBpeGVscxgCIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgDIAEoCSIvChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQiOgoSV2F0Y2hDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQiOgoTV2F0Y2hDYW52YXNSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULnBpeGVsLnYxLlBpeGVsQmF0Y2giJwoSUmVzZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSIkChNSZXNldENhbnZhc1Jlc3BvbnNlEg0KBWVwb2NoGAEgASgEMrUCCg1DYW52YXNTZXJ2aWNlEkQKCUdldENhbnZhcxIaLnBpeGVsLnYxLkdldENhbnZhc1JlcXVlc3QaGy5waXhlbC52MS5HZXRDYW52YXNSZXNwb25zZRJECglTZXRQaXhlbHMSGi5waXhlbC52MS5TZXRQaXhlbHNSZXF1ZXN0GhsucGl4ZWwudjEuU2V0UGl4ZWxzUmVzcG9uc2USTAoLV2F0Y2hDYW52YXMSHC5waXhlbC52MS5XYXRjaENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5XYXRjaENhbnZhc1Jlc3BvbnNlMAESSgoLUmVzZXRDYW52YXMSHC5waXhlbC52MS5SZXNldENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5SZXNldENhbnZhc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKCAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQiJQoQR2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkicQoRR2V0Q2FudmFzUmVzcG9uc2USDQoFd2lkdGgYASABKA0SDgoGaGVpZ2h0GAIgASgNEgsKA3NlcRgDIAEoBBIOCgZwaXhlbHMYBCABKAwSEQoJY2FudmFzX2lkGAUgASgJEg0KBWVwb2NoGAYgASgEIlYKEFNldFBpeGVsc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEh8KBnBpeGVscxgCIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgDIAEoCSIvChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQiTQoSV3JpdGVQaXhlbHNSZXF1ZXN0EgoKAmlkGAEgASgEEisKB3JlcXVlc3QYAiABKAsyGi5waXhlbC52MS5TZXRQaXhlbHNSZXF1ZXN0IoEBChNXcml0ZVBpeGVsc1Jlc3BvbnNlEgoKAmlkGAEgASgEEi0KBnN0b3JlZBgCIAEoCzIbLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlSAASJQoFZXJyb3IYAyABKAsyFC5waXhlbC52MS5Xcml0ZUVycm9ySABCCAoGcmVzdWx0IisKCldyaXRlRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIjoKEldhdGNoQ2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEIjoKE1dhdGNoQ2FudmFzUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5waXhlbC52MS5QaXhlbEJhdGNoIicKElJlc2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkiJAoTUmVzZXRDYW52YXNSZXNwb25zZRINCgVlcG9jaBgBIAEoBDKFAwoNQ2FudmFzU2VydmljZRJECglHZXRDYW52YXMSGi5waXhlbC52MS5HZXRDYW52YXNSZXF1ZXN0GhsucGl4ZWwudjEuR2V0Q2FudmFzUmVzcG9uc2USRAoJU2V0UGl4ZWxzEhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdBobLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlEk4KC1dyaXRlUGl4ZWxzEhwucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXF1ZXN0Gh0ucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXNwb25zZSgBMAESTAoLV2F0Y2hDYW52YXMSHC5waXhlbC52MS5XYXRjaENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5XYXRjaENhbnZhc1Jlc3BvbnNlMAESSgoLUmVzZXRDYW52YXMSHC5waXhlbC52MS5SZXNldENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5SZXNldENhbnZhc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Pixel is one cell of a canvas and the colour to paint it.
@@ -245,7 +245,106 @@ export const SetPixelsResponseSchema: GenMessage<SetPixelsResponse> = /*@__PURE_
 
 /**
  * WatchCanvasRequest says which canvas to follow and from where.
+ * WritePixelsRequest is one SetPixels call on a WritePixels stream.
  *
+ * @generated from message pixel.v1.WritePixelsRequest
+ */
+export type WritePixelsRequest = Message<"pixel.v1.WritePixelsRequest"> & {
+  /**
+   * Chosen by the caller, unique among its requests in flight on the stream; echoed in the response.
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * The call, validated and stored exactly as SetPixels would.
+   *
+   * @generated from field: pixel.v1.SetPixelsRequest request = 2;
+   */
+  request?: SetPixelsRequest | undefined;
+};
+
+/**
+ * Describes the message pixel.v1.WritePixelsRequest.
+ * Use `create(WritePixelsRequestSchema)` to create a new message.
+ */
+export const WritePixelsRequestSchema: GenMessage<WritePixelsRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 6);
+
+/**
+ * WritePixelsResponse answers the WritePixelsRequest with the same id.
+ *
+ * @generated from message pixel.v1.WritePixelsResponse
+ */
+export type WritePixelsResponse = Message<"pixel.v1.WritePixelsResponse"> & {
+  /**
+   * The id of the request this answers.
+   *
+   * @generated from field: uint64 id = 1;
+   */
+  id: bigint;
+
+  /**
+   * What SetPixels would have answered.
+   *
+   * @generated from oneof pixel.v1.WritePixelsResponse.result
+   */
+  result: {
+    /**
+     * The batch was stored and published.
+     *
+     * @generated from field: pixel.v1.SetPixelsResponse stored = 2;
+     */
+    value: SetPixelsResponse;
+    case: "stored";
+  } | {
+    /**
+     * The batch was refused or failed; nothing was stored unless the code says it may have been.
+     *
+     * @generated from field: pixel.v1.WriteError error = 3;
+     */
+    value: WriteError;
+    case: "error";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message pixel.v1.WritePixelsResponse.
+ * Use `create(WritePixelsResponseSchema)` to create a new message.
+ */
+export const WritePixelsResponseSchema: GenMessage<WritePixelsResponse> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 7);
+
+/**
+ * WriteError is the status a unary SetPixels would have failed with.
+ *
+ * @generated from message pixel.v1.WriteError
+ */
+export type WriteError = Message<"pixel.v1.WriteError"> & {
+  /**
+   * A gRPC status code (google.rpc.Code): 3 INVALID_ARGUMENT, 5 NOT_FOUND, 14 UNAVAILABLE, ...
+   *
+   * @generated from field: uint32 code = 1;
+   */
+  code: number;
+
+  /**
+   * Says precisely what was wrong, for a person.
+   *
+   * @generated from field: string message = 2;
+   */
+  message: string;
+};
+
+/**
+ * Describes the message pixel.v1.WriteError.
+ * Use `create(WriteErrorSchema)` to create a new message.
+ */
+export const WriteErrorSchema: GenMessage<WriteError> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 8);
+
+/**
  * @generated from message pixel.v1.WatchCanvasRequest
  */
 export type WatchCanvasRequest = Message<"pixel.v1.WatchCanvasRequest"> & {
@@ -269,7 +368,7 @@ export type WatchCanvasRequest = Message<"pixel.v1.WatchCanvasRequest"> & {
  * Use `create(WatchCanvasRequestSchema)` to create a new message.
  */
 export const WatchCanvasRequestSchema: GenMessage<WatchCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 6);
+  messageDesc(file_pixel_v1_canvas, 9);
 
 /**
  * WatchCanvasResponse carries one batch of a watched canvas.
@@ -290,7 +389,7 @@ export type WatchCanvasResponse = Message<"pixel.v1.WatchCanvasResponse"> & {
  * Use `create(WatchCanvasResponseSchema)` to create a new message.
  */
 export const WatchCanvasResponseSchema: GenMessage<WatchCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 7);
+  messageDesc(file_pixel_v1_canvas, 10);
 
 /**
  * ResetCanvasRequest names the canvas to clear.
@@ -311,7 +410,7 @@ export type ResetCanvasRequest = Message<"pixel.v1.ResetCanvasRequest"> & {
  * Use `create(ResetCanvasRequestSchema)` to create a new message.
  */
 export const ResetCanvasRequestSchema: GenMessage<ResetCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 8);
+  messageDesc(file_pixel_v1_canvas, 11);
 
 /**
  * ResetCanvasResponse reports the canvas's new epoch.
@@ -332,7 +431,7 @@ export type ResetCanvasResponse = Message<"pixel.v1.ResetCanvasResponse"> & {
  * Use `create(ResetCanvasResponseSchema)` to create a new message.
  */
 export const ResetCanvasResponseSchema: GenMessage<ResetCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 9);
+  messageDesc(file_pixel_v1_canvas, 12);
 
 /**
  * CanvasService owns every shared canvas: it stores pixels, assigns each
@@ -360,6 +459,20 @@ export const CanvasService: GenService<{
     methodKind: "unary";
     input: typeof SetPixelsRequestSchema;
     output: typeof SetPixelsResponseSchema;
+  },
+  /**
+   * WritePixels is SetPixels for a long-lived caller such as a gateway: many calls over one HTTP/2
+   * stream, without a new stream, headers and deadline per call. Each request is answered by one
+   * response with the same id, in completion order (requests for one canvas complete in the order
+   * sent). A refused request gets an error in its response and the stream stays open; the stream
+   * itself fails only when the connection or the service does.
+   *
+   * @generated from rpc pixel.v1.CanvasService.WritePixels
+   */
+  writePixels: {
+    methodKind: "bidi_streaming";
+    input: typeof WritePixelsRequestSchema;
+    output: typeof WritePixelsResponseSchema;
   },
   /**
    * WatchCanvas streams every batch after after_seq: first the retained history, then live batches.

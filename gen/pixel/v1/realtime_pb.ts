@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/realtime.proto.
  */
 export const file_pixel_v1_realtime: GenFile = /*@__PURE__*/
-  fileDesc("ChdwaXhlbC92MS9yZWFsdGltZS5wcm90bxIIcGl4ZWwudjEioQEKC0NsaWVudEZyYW1lEiAKBWhlbGxvGAEgASgLMg8ucGl4ZWwudjEuSGVsbG9IABIgCgVwbGFjZRgCIAEoCzIPLnBpeGVsLnYxLlBsYWNlSAASJQoIc2V0X25hbWUYAyABKAsyES5waXhlbC52MS5TZXROYW1lSAASHgoEcGluZxgEIAEoCzIOLnBpeGVsLnYxLlBpbmdIAEIHCgVmcmFtZSJOCgVIZWxsbxIRCgljYW52YXNfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghsYXN0X3NlcRgDIAEoBBISCgpsYXN0X2Vwb2NoGAQgASgEIjwKBVBsYWNlEhIKCmNsaWVudF9zZXEYASABKA0SHwoGcGl4ZWxzGAIgAygLMg8ucGl4ZWwudjEuUGl4ZWwiFwoHU2V0TmFtZRIMCgRuYW1lGAEgASgJIhUKBFBpbmcSDQoFbm9uY2UYASABKAQi6wEKC1NlcnZlckZyYW1lEiQKB3dlbGNvbWUYASABKAsyES5waXhlbC52MS5XZWxjb21lSAASJQoFYmF0Y2gYAiABKAsyFC5waXhlbC52MS5QaXhlbEJhdGNoSAASHAoDYWNrGAMgASgLMg0ucGl4ZWwudjEuQWNrSAASIAoFZXJyb3IYBCABKAsyDy5waXhlbC52MS5FcnJvckgAEiYKCHByZXNlbmNlGAUgASgLMhIucGl4ZWwudjEuUHJlc2VuY2VIABIeCgRwb25nGAYgASgLMg4ucGl4ZWwudjEuUG9uZ0gAQgcKBWZyYW1lIsgBCgdXZWxjb21lEhEKCWNhbnZhc19pZBgBIAEoCRINCgV3aWR0aBgCIAEoDRIOCgZoZWlnaHQYAyABKA0SCwoDc2VxGAQgASgEEg4KBnBpeGVscxgFIAEoDBINCgVlcG9jaBgGIAEoBBIPCgdyZXN1bWVkGAcgASgIEhUKDWNvbm5lY3Rpb25faWQYCCABKAkSHAoUbWF4X3BpeGVsc19wZXJfcGxhY2UYCSABKA0SGQoRcGl4ZWxzX3Blcl9zZWNvbmQYCiABKA0iJgoDQWNrEhIKCmNsaWVudF9zZXEYASABKA0SCwoDc2VxGAIgASgEIk8KBUVycm9yEiEKBGNvZGUYASABKA4yEy5waXhlbC52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRISCgpjbGllbnRfc2VxGAMgASgNIikKCFByZXNlbmNlEg4KBm9ubGluZRgBIAEoDRINCgVuYW1lcxgCIAMoCSIyCgRQb25nEg0KBW5vbmNlGAEgASgEEhsKE3NlcnZlcl90aW1lX3VuaXhfbXMYAiABKAMqigIKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASHgoaRVJST1JfQ09ERV9NQUxGT1JNRURfRlJBTUUQARIfChtFUlJPUl9DT0RFX0lOVkFMSURfQVJHVU1FTlQQAhIYChRFUlJPUl9DT0RFX05PVF9GT1VORBADEhkKFUVSUk9SX0NPREVfTk9UX0pPSU5FRBAEEhsKF0VSUk9SX0NPREVfUkFURV9MSU1JVEVEEAUSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAGEhkKFUVSUk9SX0NPREVfT1ZFUkxPQURFRBAHEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQCCrhAgoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIWChFDTE9TRV9DT0RFX05PUk1BTBDoBxIaChVDTE9TRV9DT0RFX0dPSU5HX0FXQVkQ6QcSIAobQ0xPU0VfQ09ERV9QT0xJQ1lfVklPTEFUSU9OEPAHEh8KGkNMT1NFX0NPREVfTUVTU0FHRV9UT09fQklHEPEHEh4KGUNMT1NFX0NPREVfSU5URVJOQUxfRVJST1IQ8wcSHwoaQ0xPU0VfQ09ERV9TRVJWSUNFX1JFU1RBUlQQ9AcSHwoaQ0xPU0VfQ09ERV9UUllfQUdBSU5fTEFURVIQ9QcSIQocQ0xPU0VfQ09ERV9IRUFSVEJFQVRfVElNRU9VVBCgHxIdChhDTE9TRV9DT0RFX1NMT1dfQ09OU1VNRVIQoR8SHQoYQ0xPU0VfQ09ERV9IRUxMT19USU1FT1VUEKIfYgZwcm90bzM", [file_pixel_v1_canvas]);
+  fileDesc("ChdwaXhlbC92MS9yZWFsdGltZS5wcm90bxIIcGl4ZWwudjEioQEKC0NsaWVudEZyYW1lEiAKBWhlbGxvGAEgASgLMg8ucGl4ZWwudjEuSGVsbG9IABIgCgVwbGFjZRgCIAEoCzIPLnBpeGVsLnYxLlBsYWNlSAASJQoIc2V0X25hbWUYAyABKAsyES5waXhlbC52MS5TZXROYW1lSAASHgoEcGluZxgEIAEoCzIOLnBpeGVsLnYxLlBpbmdIAEIHCgVmcmFtZSJOCgVIZWxsbxIRCgljYW52YXNfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghsYXN0X3NlcRgDIAEoBBISCgpsYXN0X2Vwb2NoGAQgASgEIjwKBVBsYWNlEhIKCmNsaWVudF9zZXEYASABKA0SHwoGcGl4ZWxzGAIgAygLMg8ucGl4ZWwudjEuUGl4ZWwiFwoHU2V0TmFtZRIMCgRuYW1lGAEgASgJIhUKBFBpbmcSDQoFbm9uY2UYASABKAQikQIKC1NlcnZlckZyYW1lEiQKB3dlbGNvbWUYASABKAsyES5waXhlbC52MS5XZWxjb21lSAASJQoFYmF0Y2gYAiABKAsyFC5waXhlbC52MS5QaXhlbEJhdGNoSAASHAoDYWNrGAMgASgLMg0ucGl4ZWwudjEuQWNrSAASIAoFZXJyb3IYBCABKAsyDy5waXhlbC52MS5FcnJvckgAEiYKCHByZXNlbmNlGAUgASgLMhIucGl4ZWwudjEuUHJlc2VuY2VIABIeCgRwb25nGAYgASgLMg4ucGl4ZWwudjEuUG9uZ0gAEiQKB2JhdGNoZXMYByABKAsyES5waXhlbC52MS5CYXRjaGVzSABCBwoFZnJhbWUiMAoHQmF0Y2hlcxIlCgdiYXRjaGVzGAEgAygLMhQucGl4ZWwudjEuUGl4ZWxCYXRjaCLIAQoHV2VsY29tZRIRCgljYW52YXNfaWQYASABKAkSDQoFd2lkdGgYAiABKA0SDgoGaGVpZ2h0GAMgASgNEgsKA3NlcRgEIAEoBBIOCgZwaXhlbHMYBSABKAwSDQoFZXBvY2gYBiABKAQSDwoHcmVzdW1lZBgHIAEoCBIVCg1jb25uZWN0aW9uX2lkGAggASgJEhwKFG1heF9waXhlbHNfcGVyX3BsYWNlGAkgASgNEhkKEXBpeGVsc19wZXJfc2Vjb25kGAogASgNIiYKA0FjaxISCgpjbGllbnRfc2VxGAEgASgNEgsKA3NlcRgCIAEoBCJPCgVFcnJvchIhCgRjb2RlGAEgASgOMhMucGl4ZWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSEgoKY2xpZW50X3NlcRgDIAEoDSIpCghQcmVzZW5jZRIOCgZvbmxpbmUYASABKA0SDQoFbmFtZXMYAiADKAkiMgoEUG9uZxINCgVub25jZRgBIAEoBBIbChNzZXJ2ZXJfdGltZV91bml4X21zGAIgASgDKooCCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEh4KGkVSUk9SX0NPREVfTUFMRk9STUVEX0ZSQU1FEAESHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAISGAoURVJST1JfQ09ERV9OT1RfRk9VTkQQAxIZChVFUlJPUl9DT0RFX05PVF9KT0lORUQQBBIbChdFUlJPUl9DT0RFX1JBVEVfTElNSVRFRBAFEhoKFkVSUk9SX0NPREVfVU5BVkFJTEFCTEUQBhIZChVFUlJPUl9DT0RFX09WRVJMT0FERUQQBxIXChNFUlJPUl9DT0RFX0lOVEVSTkFMEAgq4QIKCUNsb3NlQ29kZRIaChZDTE9TRV9DT0RFX1VOU1BFQ0lGSUVEEAASFgoRQ0xPU0VfQ09ERV9OT1JNQUwQ6AcSGgoVQ0xPU0VfQ09ERV9HT0lOR19BV0FZEOkHEiAKG0NMT1NFX0NPREVfUE9MSUNZX1ZJT0xBVElPThDwBxIfChpDTE9TRV9DT0RFX01FU1NBR0VfVE9PX0JJRxDxBxIeChlDTE9TRV9DT0RFX0lOVEVSTkFMX0VSUk9SEPMHEh8KGkNMT1NFX0NPREVfU0VSVklDRV9SRVNUQVJUEPQHEh8KGkNMT1NFX0NPREVfVFJZX0FHQUlOX0xBVEVSEPUHEiEKHENMT1NFX0NPREVfSEVBUlRCRUFUX1RJTUVPVVQQoB8SHQoYQ0xPU0VfQ09ERV9TTE9XX0NPTlNVTUVSEKEfEh0KGENMT1NFX0NPREVfSEVMTE9fVElNRU9VVBCiH2IGcHJvdG8z", [file_pixel_v1_canvas]);
 
 /**
  * ClientFrame is every message a browser sends on /ws: exactly one binary protobuf message per WebSocket message.
@@ -238,6 +238,15 @@ export type ServerFrame = Message<"pixel.v1.ServerFrame"> & {
      */
     value: Pong;
     case: "pong";
+  } | {
+    /**
+     * Consecutive stored batches, in seq order, coalesced into one frame when they arrive faster
+     * than the gateway's fan-out tick; the same as that many `batch` frames in a row.
+     *
+     * @generated from field: pixel.v1.Batches batches = 7;
+     */
+    value: Batches;
+    case: "batches";
   } | { case: undefined; value?: undefined };
 };
 
@@ -247,6 +256,27 @@ export type ServerFrame = Message<"pixel.v1.ServerFrame"> & {
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
   messageDesc(file_pixel_v1_realtime, 5);
+
+/**
+ * Batches is a run of PixelBatch messages with consecutive seqs, oldest first.
+ *
+ * @generated from message pixel.v1.Batches
+ */
+export type Batches = Message<"pixel.v1.Batches"> & {
+  /**
+   * At least one batch.
+   *
+   * @generated from field: repeated pixel.v1.PixelBatch batches = 1;
+   */
+  batches: PixelBatch[];
+};
+
+/**
+ * Describes the message pixel.v1.Batches.
+ * Use `create(BatchesSchema)` to create a new message.
+ */
+export const BatchesSchema: GenMessage<Batches> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_realtime, 6);
 
 /**
  * Welcome starts (or restarts) a client's view of a canvas; batches with seq > Welcome.seq follow.
@@ -330,7 +360,7 @@ export type Welcome = Message<"pixel.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 6);
+  messageDesc(file_pixel_v1_realtime, 7);
 
 /**
  * Ack says a placement is stored and in which batch.
@@ -358,7 +388,7 @@ export type Ack = Message<"pixel.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 7);
+  messageDesc(file_pixel_v1_realtime, 8);
 
 /**
  * Error reports a refused frame or a failed placement.
@@ -393,7 +423,7 @@ export type Error = Message<"pixel.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 8);
+  messageDesc(file_pixel_v1_realtime, 9);
 
 /**
  * Presence is who is online on a canvas across every gateway.
@@ -421,7 +451,7 @@ export type Presence = Message<"pixel.v1.Presence"> & {
  * Use `create(PresenceSchema)` to create a new message.
  */
 export const PresenceSchema: GenMessage<Presence> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 9);
+  messageDesc(file_pixel_v1_realtime, 10);
 
 /**
  * Pong answers a Ping.
@@ -449,7 +479,7 @@ export type Pong = Message<"pixel.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 10);
+  messageDesc(file_pixel_v1_realtime, 11);
 
 /**
  * ErrorCode says precisely why something was refused or failed.

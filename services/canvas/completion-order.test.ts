@@ -1,0 +1,85 @@
+import { describe, expect, it } from "vitest";
+import { completionOrder } from "./completion-order.js";
+
+async function* items<T>(values: T[]): AsyncGenerator<T> {
+  for (const v of values) yield v;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const v of source) out.push(v);
+  return out;
+}
+
+describe("completionOrder", () => {
+  it("yields results in the order the work completes, not the order it started", async () => {
+    const delays = [30, 5, 15];
+    const started: number[] = [];
+    const out = await collect(
+      completionOrder(items([0, 1, 2]), 8, async (i) => {
+        started.push(i);
+        await sleep(delays[i]!);
+        return i;
+      }),
+    );
+    expect(started).toEqual([0, 1, 2]);
+    expect(out).toEqual([1, 2, 0]);
+  });
+
+  it("never runs more than `limit` items at once, and runs every item", async () => {
+    let running = 0;
+    let most = 0;
+    const out = await collect(
+      completionOrder(items(Array.from({ length: 20 }, (_, i) => i)), 3, async (i) => {
+        running++;
+        most = Math.max(most, running);
+        await sleep(2);
+        running--;
+        return i * 2;
+      }),
+    );
+    expect(most).toBe(3);
+    expect(out.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
+  });
+
+  it("stops reading once `stop` aborts but still yields the work already started", async () => {
+    const stop = new AbortController();
+    let read = 0;
+    async function* endless(): AsyncGenerator<number> {
+      for (let i = 0; ; i++) {
+        read++;
+        yield i;
+        await sleep(1);
+      }
+    }
+    const out: number[] = [];
+    for await (const v of completionOrder(endless(), 2, async (i) => {
+      if (i === 3) stop.abort();
+      await sleep(10);
+      return i;
+    }, stop.signal)) {
+      out.push(v);
+    }
+    expect(out.sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
+    expect(read).toBe(4);
+  });
+
+  it("throws a rejected work's error after the results that completed", async () => {
+    const out: number[] = [];
+    const run = async () => {
+      for await (const v of completionOrder(items([1, 2]), 4, async (i) => {
+        if (i === 2) {
+          await sleep(10);
+          throw new Error("boom");
+        }
+        return i;
+      })) {
+        out.push(v);
+      }
+    };
+    await expect(run()).rejects.toThrow("boom");
+    expect(out).toEqual([1]);
+  });
+});
