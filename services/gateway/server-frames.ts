@@ -10,6 +10,9 @@ import {
 /** ServerFrame field tags (field number << 3 | wire type 2), used to frame pre-encoded bodies. */
 const WELCOME_TAG = 0x0a;
 const BATCH_TAG = 0x12;
+/** ServerFrame.batches (field 7), and Batches.batches (field 1), both length-delimited. */
+const BATCHES_TAG = 0x3a;
+const BATCHES_ITEM_TAG = 0x0a;
 /** Welcome.connection_id (field 8, length-delimited). */
 const CONNECTION_ID_TAG = 0x42;
 
@@ -46,6 +49,55 @@ function embed(tag: number, body: Uint8Array): Buffer {
  */
 export function batchFrame(pixelBatch: Uint8Array): Buffer {
   return embed(BATCH_TAG, pixelBatch);
+}
+
+/**
+ * Coalesces `ServerFrame{batch}` frames (as batchFrame made them, consecutive seqs, oldest first)
+ * into one `ServerFrame{batches}` without decoding them: ServerFrame.batch (field 2) and
+ * Batches.batches (field 1) both hold a length-delimited PixelBatch, so each frame becomes an
+ * element by rewriting its tag byte, and the whole is prefixed with field 7's tag and length.
+ * A single frame is returned as it is, so a lone batch keeps the exact bytes of `batch`.
+ */
+export function coalescedFrame(batchFrames: readonly Buffer[]): Buffer {
+  if (batchFrames.length === 1) return batchFrames[0]!;
+  let bodyLength = 0;
+  for (const frame of batchFrames) bodyLength += frame.length;
+  const out = Buffer.allocUnsafe(1 + varintLength(bodyLength) + bodyLength);
+  out[0] = BATCHES_TAG;
+  let offset = writeVarint(out, 1, bodyLength);
+  for (const frame of batchFrames) {
+    if (frame[0] !== BATCH_TAG) throw new Error("coalescedFrame takes ServerFrame{batch} frames only");
+    out.set(frame, offset);
+    out[offset] = BATCHES_ITEM_TAG;
+    offset += frame.length;
+  }
+  return out;
+}
+
+/**
+ * Groups consecutive batch frames into coalesced frames of at most about `maxBytes` each (a
+ * frame larger than that goes alone), so a resume replay costs a few frames, not one per batch.
+ */
+export function coalesceFrames(batchFrames: readonly Buffer[], maxBytes: number): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < batchFrames.length; i++) {
+    const length = batchFrames[i]!.length;
+    if (i > start && bytes + length > maxBytes) {
+      out.push(coalescedFrame(batchFrames.slice(start, i)));
+      start = i;
+      bytes = 0;
+    }
+    bytes += length;
+  }
+  if (start < batchFrames.length) out.push(coalescedFrame(batchFrames.slice(start)));
+  return out;
+}
+
+/** The frames_out `type` of a batch or coalesced frame. */
+export function batchFrameType(frame: Uint8Array): "batch" | "batches" {
+  return frame[0] === BATCHES_TAG ? "batches" : "batch";
 }
 
 /** The parts of a Welcome shared by every connection of a room at one seq. */
