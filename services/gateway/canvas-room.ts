@@ -2,13 +2,15 @@ import type { Logger } from "../shared/logger.js";
 import { BatchRing } from "./batch-ring.js";
 import { scanBatch, type BatchHeader } from "./batch-scan.js";
 import type { CanvasSnapshot } from "./canvas-client.js";
-import { batchFrame, encodeWelcomeBody, welcomeFrame } from "./server-frames.js";
+import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
+import { RoomFanout, type FanoutHooks } from "./room-fanout.js";
+import { batchFrame, coalesceFrames, encodeWelcomeBody, welcomeFrame } from "./server-frames.js";
 
 /** A joined connection as the room sees it: the socket stays behind this interface. */
 export interface RoomMember {
   /** Display name ("" for anonymous), for presence. */
   readonly name: string;
-  /** Writes one framed batch; returns true when it went to an open, keeping-up socket. */
+  /** Writes one batch or coalesced-batches frame; returns true when it went to an open, keeping-up socket. */
   sendBatch(frame: Buffer): boolean;
   /** Writes any other frame (presence). */
   send(frame: Uint8Array): void;
@@ -20,14 +22,15 @@ export interface RoomMember {
 export type ResyncReason = "gap" | "epoch" | "bus_reconnect" | "malformed_batch" | "backlog_overflow";
 
 /** Observers for metrics; the room itself knows nothing about Prometheus. */
-export interface RoomHooks {
-  /** A batch went out: `sockets` sockets got `pixels` pixels; `timeUnixMs` is when it was stored. */
-  fannedOut(pixels: number, sockets: number, timeUnixMs: bigint): void;
+export interface RoomHooks extends FanoutHooks {
   resynced(reason: ResyncReason): void;
 }
 
-/** Bounds and the limits a Welcome advertises. */
-export interface RoomOptions {
+/** A resume replay is sent as coalesced frames of about this many bytes at most. */
+const REPLAY_FRAME_MAX_BYTES = 256 * 1024;
+
+/** Bounds, the fan-out tick, and the limits a Welcome advertises. */
+export interface RoomOptions extends FanoutTickOptions {
   ringMaxBatches: number;
   ringMaxBytes: number;
   /** Batches buffered while a snapshot is loading; beyond it they are dropped and the room snapshots again. */
@@ -53,7 +56,9 @@ type RoomState = "loading" | "live" | "resyncing" | "disposed";
  * applying every published batch in order, a ring of recent frames for resume, and
  * the joined members. Each batch must be seq + 1 in the same epoch; a duplicate is
  * dropped and a gap or epoch change re-snapshots, so every member gets every batch
- * exactly once and in order. It owns no sockets and no timers besides resync backoff.
+ * exactly once and in order. Batches are applied at once but sent per flush of the
+ * room's fan-out tick (see room-fanout.ts). It owns no sockets and no timers besides
+ * that tick and resync backoff.
  */
 export class CanvasRoom {
   width = 0;
@@ -68,6 +73,7 @@ export class CanvasRoom {
   private backlog: { batch: BatchHeader; payload: Uint8Array }[] = [];
   private backlogOverflowed = false;
   private welcomeBody: Uint8Array | undefined;
+  private readonly fanout: RoomFanout;
 
   constructor(
     readonly canvasId: string,
@@ -75,8 +81,10 @@ export class CanvasRoom {
     private readonly options: RoomOptions,
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
+    tickClock: TickClock = systemTickClock,
   ) {
     this.ring = new BatchRing(options.ringMaxBatches, options.ringMaxBytes);
+    this.fanout = new RoomFanout(this.members, options, hooks, tickClock);
   }
 
   /** True once seeded and not re-snapshotting. */
@@ -138,15 +146,20 @@ export class CanvasRoom {
       return;
     }
     const frame = this.apply(batch, payload);
-    let sent = 0;
-    for (const member of this.members) if (member.sendBatch(frame)) sent++;
-    this.hooks.fannedOut(batch.pixelCount, sent, batch.timeUnixMs);
+    this.fanout.add({ seq: batch.seq, frame, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
+  }
+
+  /** Sends the batches waiting for the fan-out tick now (tests; the room itself before a re-snapshot). */
+  flush(): void {
+    this.fanout.flush();
   }
 
   /**
    * Adds a member and returns what to send it, synchronously so no batch can slip in
    * between. With lastSeq/lastEpoch covered by the ring the Welcome is resumed and the
-   * missed frames follow; otherwise it is a full snapshot.
+   * missed batches follow (coalesced into few frames); otherwise it is a full snapshot.
+   * Either way the member then has everything up to the room's seq, so the next flush
+   * sends it only batches after that.
    */
   join(member: RoomMember, connectionId: string, lastSeq: bigint, lastEpoch: bigint): JoinResult {
     if (this.state === "disposed") throw new Error(`room ${this.canvasId} is disposed`);
@@ -155,21 +168,27 @@ export class CanvasRoom {
     if (lastSeq > 0n && lastEpoch === this.epoch) {
       const replay = this.ring.since(lastSeq, this.seq);
       if (replay) {
+        this.fanout.caughtUp(member, this.seq);
         const body = encodeWelcomeBody({ ...this.limits(), seq: lastSeq, pixels: new Uint8Array(0), resumed: true });
-        return { welcome: welcomeFrame(body, connectionId), replay, resumed: true };
+        return { welcome: welcomeFrame(body, connectionId), replay: coalesceFrames(replay, REPLAY_FRAME_MAX_BYTES), resumed: true };
       }
     }
-    return { welcome: this.welcomeFor(connectionId), replay: [], resumed: false };
+    return { welcome: this.welcomeFor(member, connectionId), replay: [], resumed: false };
   }
 
   /** Removes a member; returns true when the room is now empty. */
   leave(member: RoomMember): boolean {
     this.members.delete(member);
+    this.fanout.left(member);
     return this.members.size === 0;
   }
 
-  /** A full-snapshot Welcome at the current seq; the encoded body is cached until the next batch. */
-  welcomeFor(connectionId: string): Buffer {
+  /**
+   * A full-snapshot Welcome for `member` at the current seq; the encoded body is cached until
+   * the next batch. The member must be sent it now: the pending flush then skips what it covers.
+   */
+  welcomeFor(member: RoomMember, connectionId: string): Buffer {
+    this.fanout.caughtUp(member, this.seq);
     this.welcomeBody ??= encodeWelcomeBody({ ...this.limits(), seq: this.seq, pixels: this.pixels, resumed: false });
     return welcomeFrame(this.welcomeBody, connectionId);
   }
@@ -187,6 +206,8 @@ export class CanvasRoom {
       this.backlogOverflowed = true;
       return;
     }
+    // What was applied before the gap goes out now, as it would have without the resync.
+    this.fanout.flush();
     this.state = "resyncing";
     this.hooks.resynced(reason);
     void this.resync();
@@ -195,6 +216,7 @@ export class CanvasRoom {
   /** Stops the room; members must already have been told. */
   dispose(): void {
     this.state = "disposed";
+    this.fanout.clear();
     this.members.clear();
     this.backlog = [];
   }

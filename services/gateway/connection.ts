@@ -7,7 +7,7 @@ import type { CanvasRoom, RoomMember } from "./canvas-room.js";
 import * as metrics from "./gateway-metrics.js";
 import { TokenBucket } from "./rate-limiter.js";
 import type { RoomRegistry } from "./room-registry.js";
-import { ackFrame, errorFrame, pongFrame } from "./server-frames.js";
+import { ackFrame, batchFrameType, errorFrame, pongFrame } from "./server-frames.js";
 import type { WriteBatcher } from "./write-batcher.js";
 
 /** ws's WebSocket.OPEN. */
@@ -219,7 +219,7 @@ export class Connection implements RoomMember {
     this.state = "live";
     const joined = room.join(this, this.id, hello.lastSeq, hello.lastEpoch);
     if (joined.welcome) this.sendFrame(joined.welcome, "welcome");
-    for (const frame of joined.replay) this.sendFrame(frame, "batch");
+    for (const frame of joined.replay) this.sendFrame(frame, batchFrameType(frame));
     const presence = this.ctx.presenceFrame(canvasId);
     if (presence) this.sendFrame(presence, "presence");
     this.ctx.membersChanged();
@@ -301,7 +301,7 @@ export class Connection implements RoomMember {
 
   onRoomReset(): void {
     // A member that is behind gets its Welcome when it drains.
-    if (this.state === "live" && this.room) this.sendFrame(this.room.welcomeFor(this.id), "welcome");
+    if (this.state === "live" && this.room) this.sendFrame(this.room.welcomeFor(this, this.id), "welcome");
   }
 
   /**
@@ -314,7 +314,7 @@ export class Connection implements RoomMember {
     if (this.socket.bufferedAmount <= Math.min(drainedBytes, this.slowBound() / 2)) {
       this.state = "live";
       metrics.resyncs.labels("slow_consumer").inc();
-      this.sendFrame(this.room.welcomeFor(this.id), "welcome");
+      this.sendFrame(this.room.welcomeFor(this, this.id), "welcome");
       return true;
     }
     if (now - this.behindSince > timeoutMs) {

@@ -40,6 +40,14 @@ export const fanoutLatency = new Histogram({
   registers,
 });
 
+/** Batches per fan-out frame: 1 is a `batch` frame, more a coalesced `batches` frame (one per room flush). */
+export const fanoutFrameBatches = new Histogram({
+  name: "pixel_gateway_fanout_frame_batches",
+  help: "Batches per fan-out frame (per room flush).",
+  buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 1024],
+  registers,
+});
+
 /** Duration of each SetPixels attempt, by result ("ok" or the Connect code). */
 export const setPixelsDuration = new Histogram({
   name: "pixel_gateway_setpixels_duration_seconds",
@@ -71,6 +79,8 @@ export const writeQueuePixels = new Gauge({ name: "pixel_gateway_write_queue_pix
 
 /** Pre-bound children for the hot path, so the fan-out does no label hashing. */
 export const batchFramesOut = framesOut.labels("batch");
+/** Coalesced batch frames out, pre-bound. */
+export const batchesFramesOut = framesOut.labels("batches");
 /** Skipped sockets on the fan-out, pre-bound. */
 export const slowConsumerSkips = deliveryFailures.labels("slow_consumer");
 /** Frames refused because the socket's send buffer was at its hard cap (the socket is then closed), pre-bound. */

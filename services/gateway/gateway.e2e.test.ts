@@ -2,6 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ClientFrameSchema, CloseCode, ErrorCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "../../gen/pixel/v1/realtime_pb.js";
+import type { PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import { freePort, waitFor } from "../../tests/support/free-port.js";
 import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
 import { startService, type ServiceProcess } from "../../tests/support/service-process.js";
@@ -87,12 +88,18 @@ class TestClient {
       this.seq = frame.value.seq;
       this.epoch = frame.value.epoch;
     } else if (frame.case === "batch") {
-      this.batchSeqs.push(frame.value.seq);
-      // A client applies strictly in order; anything else is a bug the test must see.
-      if (frame.value.seq !== this.seq + 1n) throw new Error(`out-of-order batch ${frame.value.seq} after ${this.seq}`);
-      for (const p of frame.value.pixels) this.canvas.set([(p.color >> 16) & 0xff, (p.color >> 8) & 0xff, p.color & 0xff], (p.y * this.width + p.x) * 3);
-      this.seq = frame.value.seq;
+      this.apply(frame.value);
+    } else if (frame.case === "batches") {
+      for (const batch of frame.value.batches) this.apply(batch);
     }
+  }
+
+  private apply(batch: PixelBatch): void {
+    this.batchSeqs.push(batch.seq);
+    // A client applies strictly in order; anything else is a bug the test must see.
+    if (batch.seq !== this.seq + 1n) throw new Error(`out-of-order batch ${batch.seq} after ${this.seq}`);
+    for (const p of batch.pixels) this.canvas.set([(p.color >> 16) & 0xff, (p.color >> 8) & 0xff, p.color & 0xff], (p.y * this.width + p.x) * 3);
+    this.seq = batch.seq;
   }
 }
 
@@ -266,6 +273,7 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
     expect(sample("pixel_gateway_pixels_placed_total")).toBeGreaterThan(0);
     expect(sample("pixel_gateway_pixels_broadcast_total")).toBeGreaterThan(0);
     expect(sample("pixel_gateway_fanout_latency_seconds_count")).toBeGreaterThan(0);
+    expect(sample("pixel_gateway_fanout_frame_batches_count")).toBeGreaterThan(0);
     expect(sample('pixel_gateway_setpixels_duration_seconds_count{result="ok"}')).toBeGreaterThan(0);
     expect(sample('pixel_gateway_errors_total{code="MALFORMED_FRAME"}')).toBeGreaterThanOrEqual(2);
     expect(sample("pixel_gateway_write_queue_pixels")).toBe(0);

@@ -25,9 +25,12 @@ export interface GatewayDeps {
 
 const roomHooks: RoomHooks = {
   fannedOut(pixels, sockets, timeUnixMs) {
-    metrics.batchFramesOut.inc(sockets);
     metrics.pixelsBroadcast.inc(pixels * sockets);
     if (timeUnixMs > 0n) metrics.fanoutLatency.observe(Math.max(0, Date.now() - Number(timeUnixMs)) / 1000);
+  },
+  sentFrame(batches, sockets) {
+    (batches === 1 ? metrics.batchFramesOut : metrics.batchesFramesOut).inc(sockets);
+    metrics.fanoutFrameBatches.observe(batches);
   },
   resynced(reason) {
     metrics.resyncs.labels(reason).inc();

@@ -26,10 +26,14 @@ async function main(): Promise<void> {
   const log = createLogger("gateway");
   let config;
   let writeMaxInFlight;
+  let fanoutTickMaxMs;
+  let fanoutMicrosPerMember;
   let protocol: "connect" | "grpc";
   try {
     config = loadConfig();
     writeMaxInFlight = envInt("WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
+    fanoutTickMaxMs = envInt("FANOUT_TICK_MAX_MS", DEFAULT_TUNING.fanoutTickMaxMs, 0, 1_000);
+    fanoutMicrosPerMember = envInt("FANOUT_US_PER_MEMBER", DEFAULT_TUNING.fanoutMicrosPerMember, 0, 10_000);
     const p = process.env.CANVAS_PROTOCOL || "connect";
     if (p !== "connect" && p !== "grpc") throw new ConfigError(`CANVAS_PROTOCOL=${p} must be connect or grpc`);
     protocol = p;
@@ -59,7 +63,7 @@ async function main(): Promise<void> {
     presence,
     allowedOrigins,
     canvas: createCanvasTransport(config.canvasUrl, protocol),
-    tuning: { writeMaxInFlight },
+    tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
   });
   gw.server.listen(config.gatewayPort, config.host, () => {
     log.info({ host: config.host, port: config.gatewayPort, canvasUrl: config.canvasUrl, instanceId: config.instanceId }, "gateway listening");

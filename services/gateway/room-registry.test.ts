@@ -47,6 +47,8 @@ const options: RoomRegistryOptions = {
   maxPixelsPerPlace: 1000,
   pixelsPerSecond: 100,
   resyncRetryMs: 5,
+  fanoutMicrosPerMember: 25,
+  fanoutTickMaxMs: 20,
   lingerMs: 30,
   snapshotTimeoutMs: 200,
 };

@@ -25,6 +25,11 @@ export function decodeAll(frames: Uint8Array[]): ServerFrame["frame"][] {
   return frames.map((f) => fromBinary(ServerFrameSchema, f).frame);
 }
 
+/** Seqs of the batches in decoded frames, in order: a `batches` frame counts as its batches in a row. */
+export function batchSeqsOf(frames: ServerFrame["frame"][]): bigint[] {
+  return frames.flatMap((f) => (f.case === "batch" ? [f.value.seq] : f.case === "batches" ? f.value.batches.map((b) => b.seq) : []));
+}
+
 /** A room member that records what it was sent. */
 export class RecordingMember implements RoomMember {
   frames: Uint8Array[] = [];
@@ -42,9 +47,9 @@ export class RecordingMember implements RoomMember {
   onRoomReset(): void {
     this.resets++;
   }
-  /** Seqs of the batch frames received, in order. */
+  /** Seqs of the batches received (in `batch` or `batches` frames), in order. */
   batchSeqs(): bigint[] {
-    return decodeAll(this.frames).flatMap((f) => (f.case === "batch" ? [f.value.seq] : []));
+    return batchSeqsOf(decodeAll(this.frames));
   }
 }
 
