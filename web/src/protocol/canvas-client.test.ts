@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { beforeEach, describe, expect, it } from "vitest";
 import { PixelBatchSchema, PixelSchema } from "../../../gen/pixel/v1/canvas_pb.js";
-import { AckSchema, CloseCode, ErrorCode, ErrorSchema, PresenceSchema, ServerFrameSchema, WelcomeSchema, type ServerFrame } from "../../../gen/pixel/v1/realtime_pb.js";
+import { AckSchema, BatchesSchema, CloseCode, ErrorCode, ErrorSchema, PresenceSchema, ServerFrameSchema, WelcomeSchema, type ServerFrame } from "../../../gen/pixel/v1/realtime_pb.js";
 import { CanvasClient, CLIENT_RESYNC_CLOSE, type CanvasClientEvents, type ConnectionState } from "./canvas-client.js";
 import { FakeSocketServer, type FakeSocket } from "./fake-socket.js";
 import { ManualClock } from "./manual-clock.js";
@@ -21,6 +21,15 @@ function batch(seq: bigint, pixels: Array<[number, number, number]>, epoch = 1n)
   return create(ServerFrameSchema, {
     frame: { case: "batch", value: create(PixelBatchSchema, { seq, epoch, canvasId: "default", pixels: pixels.map(([x, y, color]) => create(PixelSchema, { x, y, color })) }) },
   });
+}
+
+/** A coalesced `batches` frame of the given batch frames' batches, as the gateway sends when several arrive together. */
+function batches(...frames: ServerFrame[]): ServerFrame {
+  const list = frames.map((f) => {
+    if (f.frame.case !== "batch") throw new Error("batches() takes batch frames");
+    return f.frame.value;
+  });
+  return create(ServerFrameSchema, { frame: { case: "batches", value: create(BatchesSchema, { batches: list }) } });
 }
 
 function ack(clientSeq: number, seq: bigint): ServerFrame {
@@ -84,6 +93,33 @@ describe("CanvasClient", () => {
     expect(events.batch?.length).toBe(1);
     expect(events.presence).toEqual([{ online: 2, names: ["ann", "bob"] }]);
     expect(client.state).toBe("live");
+  });
+
+  it("applies a coalesced batches frame like its batches in a row: in order, duplicates ignored, one batch event each", () => {
+    const socket = goLive(10n);
+    socket.deliver(batches(batch(10n, [[0, 0, 0x0000ff]]), batch(11n, [[1, 1, 0xff0000]]), batch(12n, [[1, 1, 0x00ff00], [2, 2, 0x000001]]), batch(13n, [[3, 3, 0x123456]])));
+    expect(client.canvas.seq).toBe(13n);
+    expect(client.canvas.colorAt(0, 0)).toBe(0);
+    expect(client.canvas.colorAt(1, 1)).toBe(0x00ff00);
+    expect(client.canvas.colorAt(2, 2)).toBe(0x000001);
+    expect(client.canvas.colorAt(3, 3)).toBe(0x123456);
+    expect(events.batch?.map((e) => e.batch.seq)).toEqual([11n, 12n, 13n]);
+    socket.deliver(batches(batch(13n, [[3, 3, 0]]), batch(14n, [[0, 3, 0xabcdef]])));
+    expect(client.canvas.colorAt(3, 3)).toBe(0x123456);
+    expect(client.canvas.seq).toBe(14n);
+    expect(client.state).toBe("live");
+  });
+
+  it("resyncs on a gap inside a batches frame, keeping what came before it and ignoring the rest", () => {
+    const first = goLive(10n);
+    first.deliver(batches(batch(11n, [[0, 0, 0x111111]]), batch(13n, [[0, 0, 0x333333]]), batch(14n, [[1, 0, 0x444444]])));
+    expect(client.state).toBe("resyncing");
+    expect(client.canvas.seq).toBe(11n);
+    expect(client.canvas.colorAt(1, 0)).toBe(0);
+    expect(events.batch?.map((e) => e.batch.seq)).toEqual([11n]);
+    clock.advance(0);
+    server.last.open();
+    expect(helloOf(server.last)).toMatchObject({ lastSeq: 11n, lastEpoch: 1n });
   });
 
   it("resyncs on a seq gap without a backoff: a new socket whose Hello carries last_seq, then resumes", () => {

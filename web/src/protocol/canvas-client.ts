@@ -259,6 +259,11 @@ export class CanvasClient {
       case "batch":
         this.handleBatch(f.value);
         return;
+      case "batches":
+        // The same as that many batch frames in a row: a gap in one of them resyncs, and the
+        // dropped socket's remaining batches are then ignored (handleBatch checks `joined`).
+        for (const batch of f.value.batches) this.handleBatch(batch);
+        return;
       case "ack": {
         const pixels = this.inFlight.get(f.value.clientSeq) ?? 0;
         this.inFlight.delete(f.value.clientSeq);

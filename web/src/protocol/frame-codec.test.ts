@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { PixelBatchSchema, PixelSchema } from "../../../gen/pixel/v1/canvas_pb.js";
-import { ErrorCode, ErrorSchema, ServerFrameSchema, WelcomeSchema } from "../../../gen/pixel/v1/realtime_pb.js";
+import { BatchesSchema, ErrorCode, ErrorSchema, ServerFrameSchema, WelcomeSchema } from "../../../gen/pixel/v1/realtime_pb.js";
 import { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame, helloFrame, pingFrame, placeFrame, setNameFrame } from "./frame-codec.js";
 
 describe("frame codec", () => {
@@ -24,6 +24,13 @@ describe("frame codec", () => {
     const error = create(ErrorSchema, { code: ErrorCode.RATE_LIMITED, message: "slow down", clientSeq: 3 });
     const e = decodeServerFrame(encodeServerFrame(create(ServerFrameSchema, { frame: { case: "error", value: error } })));
     expect(e.ok && e.frame.frame.case === "error" && e.frame.frame.value).toMatchObject({ code: ErrorCode.RATE_LIMITED, clientSeq: 3 });
+  });
+
+  it("round-trips a coalesced batches frame with its batches in order", () => {
+    const list = [7n, 8n, 9n].map((seq) => create(PixelBatchSchema, { seq, epoch: 2n, canvasId: "default", pixels: [create(PixelSchema, { x: Number(seq), y: 1, color: Number(seq) * 0x10101 })] }));
+    const decoded = decodeServerFrame(encodeServerFrame(create(ServerFrameSchema, { frame: { case: "batches", value: create(BatchesSchema, { batches: list }) } })));
+    if (!decoded.ok || decoded.frame.frame.case !== "batches") throw new Error("not decoded as batches");
+    expect(decoded.frame.frame.value.batches.map((b) => [b.seq, b.pixels[0]!.x, b.pixels[0]!.color])).toEqual([[7n, 7, 0x70707], [8n, 8, 0x80808], [9n, 9, 0x90909]]);
   });
 
   it("decodes from an ArrayBuffer as browsers deliver it", () => {
