@@ -1,7 +1,7 @@
 import WebSocket from "ws";
 import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
 import { decodeServerFrame, encodeClientFrame, helloFrame, placeFrame } from "../../web/src/protocol/frame-codec.js";
-import { scanBatchFrame, BATCH_FRAME_TAG } from "./batch-scanner.js";
+import { scanBatchFrames, BATCH_FRAME_TAG, BATCHES_FRAME_TAG } from "./batch-scanner.js";
 import { now } from "./clock.js";
 import type { ReaderStats } from "./reader-stats.js";
 
@@ -116,8 +116,9 @@ export function openClient(target: Target, url: string, index: number, steadyInd
     frameTime = now();
     stats.frames++;
     stats.bytes += data.length;
-    if (data[0] === BATCH_FRAME_TAG && !options.fullDecode) {
-      onSeq(scanBatchFrame(data, visit));
+    if ((data[0] === BATCH_FRAME_TAG || data[0] === BATCHES_FRAME_TAG) && !options.fullDecode) {
+      // A coalesced frame counts each of its batches (pixels, latency, seq continuity) as a batch frame would.
+      scanBatchFrames(data, visit, onSeq);
       stats.endFrame();
       return;
     }
@@ -132,6 +133,13 @@ export function openClient(target: Target, url: string, index: number, steadyInd
         for (const p of frame.value.pixels) visit(p.color);
         stats.endFrame();
         onSeq(Number(frame.value.seq));
+        break;
+      case "batches":
+        for (const batch of frame.value.batches) {
+          for (const p of batch.pixels) visit(p.color);
+          onSeq(Number(batch.seq));
+        }
+        stats.endFrame();
         break;
       case "welcome":
         if (welcomed) stats.resyncs++;
