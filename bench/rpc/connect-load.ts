@@ -2,6 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { CanvasService, GetCanvasRequestSchema, SetPixelsRequestSchema } from "../../gen/pixel/v1/canvas_pb.js";
+import { createCanvasClient } from "../../services/gateway/canvas-client.js";
 import { HdrHistogram } from "../hdr-histogram.js";
 import type { RpcCase, RpcProtocol } from "./rpc-wire.js";
 
@@ -24,12 +25,17 @@ export interface ConnectLoadResult {
   latency: HdrHistogram;
 }
 
-/** Keeps `inFlight` calls running on one transport for `seconds`, recording each call's latency (µs). */
+/**
+ * Keeps `inFlight` calls running on one transport for `seconds`, recording each call's latency (µs).
+ * WritePixels cases go through the gateway's own client (one WritePixels stream, `inFlight`
+ * requests outstanding on it), so they measure the production write path.
+ */
 export async function runConnectLoad(transport: Transport, c: RpcCase, inFlight: number, seconds: number): Promise<ConnectLoadResult> {
   const client = createClient(CanvasService, transport);
+  const stream = c.method === "WritePixels" ? createCanvasClient(transport, "stream") : undefined;
   const latency = new HdrHistogram();
   const getReq = c.method === "GetCanvas" ? fromBinary(GetCanvasRequestSchema, c.message) : undefined;
-  const setReq = c.method === "SetPixels" ? fromBinary(SetPixelsRequestSchema, c.message) : undefined;
+  const setReq = c.method === "GetCanvas" ? undefined : fromBinary(SetPixelsRequestSchema, c.message);
   let calls = 0;
   let failures = 0;
   let firstFailure: string | undefined;
@@ -40,6 +46,7 @@ export async function runConnectLoad(transport: Transport, c: RpcCase, inFlight:
       const t = performance.now();
       try {
         if (getReq) await client.getCanvas(getReq);
+        else if (stream) await stream.setPixels(setReq!.canvasId, setReq!.pixels, setReq!.author, 10_000);
         else await client.setPixels(setReq!);
         latency.record((performance.now() - t) * 1000);
         calls++;

@@ -8,8 +8,9 @@ export type RpcProtocol = "connect" | "grpc" | "grpc-web";
 export interface RpcCase {
   /** e.g. "SetPixels x100". */
   name: string;
-  method: "GetCanvas" | "SetPixels";
-  /** Pixels per SetPixels (0 for GetCanvas). */
+  /** WritePixels: the same SetPixels requests, many on one stream (connect-node client only). */
+  method: "GetCanvas" | "SetPixels" | "WritePixels";
+  /** Pixels per SetPixels or WritePixels request (0 for GetCanvas). */
   pixels: number;
   message: Uint8Array;
 }
@@ -19,12 +20,15 @@ export function benchPixels(n: number, width: number, height: number) {
   return Array.from({ length: n }, (_, i) => create(PixelSchema, { x: (i * 7) % width, y: Math.floor((i * 7) / width) % height, color: (i * 2654435761) & 0xffffff }));
 }
 
-/** GetCanvas, then SetPixels with 1, 100 and 1,000 pixels. */
+/** GetCanvas, then SetPixels with 1, 100 and 1,000 pixels, then the same batches over WritePixels. */
 export function rpcCases(width: number, height: number, sizes: number[]): RpcCase[] {
   const cases: RpcCase[] = [{ name: "GetCanvas", method: "GetCanvas", pixels: 0, message: toBinary(GetCanvasRequestSchema, create(GetCanvasRequestSchema, { canvasId: "default" })) }];
   for (const n of sizes) {
     const req = create(SetPixelsRequestSchema, { canvasId: "default", author: "bench", pixels: benchPixels(n, width, height) });
     cases.push({ name: `SetPixels x${n}`, method: "SetPixels", pixels: n, message: toBinary(SetPixelsRequestSchema, req) });
+  }
+  for (const c of cases.filter((x) => x.method === "SetPixels")) {
+    cases.push({ ...c, name: c.name.replace("SetPixels", "WritePixels"), method: "WritePixels" });
   }
   return cases;
 }
