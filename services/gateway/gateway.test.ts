@@ -63,6 +63,20 @@ describe("Gateway connections (no sockets)", () => {
     expect(canvas.setPixelsCalls).toBe(2);
   });
 
+  it("sends the batches stored in one turn to every socket as one coalesced frame", async () => {
+    const { connect, canvas } = setup();
+    const a = connect();
+    const b = connect();
+    a.send(hello());
+    b.send(hello());
+    await joined(a);
+    await joined(b);
+    for (let i = 1; i <= 3; i++) void canvas.setPixels("default", [{ x: i, y: 2, color: i }], "");
+    await vi.waitFor(() => expect(batchSeqsOf(b.socket.frames())).toEqual([1n, 2n, 3n]));
+    for (const c of [a, b]) expect(c.socket.frames().filter((f) => f.case === "batch" || f.case === "batches").map((f) => f.case)).toEqual(["batches"]);
+    expect(a.socket.sent.find((f) => f[0] === 0x3a)).toBe(b.socket.sent.find((f) => f[0] === 0x3a));
+  });
+
   it("serves frames pipelined right after a Hello once the Welcome is out", async () => {
     const { connect } = setup();
     const a = connect();
