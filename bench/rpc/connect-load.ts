@@ -57,6 +57,7 @@ export async function runConnectLoad(transport: Transport, c: RpcCase, inFlight:
     }
   };
   await Promise.all(Array.from({ length: inFlight }, loop));
+  stream?.close?.();
   const elapsed = (performance.now() - started) / 1000;
   return { callsPerSecond: calls / elapsed, pixelsPerSecond: (calls * c.pixels) / elapsed, calls, failures, firstFailure, latency };
 }

@@ -26,6 +26,8 @@ export interface CanvasClient {
   setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }>;
   /** True when the service answers its health check (or answers at all, if it has none). */
   isReachable(timeoutMs: number): Promise<boolean>;
+  /** Closes the write stream, so nothing holds the process or a peer's shutdown; calls still waiting fail with Canceled. */
+  close?(): void;
 }
 
 /**
@@ -63,6 +65,9 @@ export function createCanvasClient(transport: Transport, writes: CanvasWrites = 
       if (stream) return stream.setPixels(canvasId, pixels, author, timeoutMs);
       const res = await canvas.setPixels({ canvasId, pixels, author }, { timeoutMs });
       return { seq: res.seq, epoch: res.epoch };
+    },
+    close() {
+      stream?.close();
     },
     async isReachable(timeoutMs) {
       try {

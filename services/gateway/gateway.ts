@@ -165,6 +165,8 @@ export class Gateway {
     for (const timer of this.timers) clearInterval(timer);
     clearTimeout(this.presenceSoon);
     this.rooms.closeAll();
+    // Every write was settled (or its wait ran out): the write stream may go.
+    this.deps.canvas.close?.();
     await Promise.all(this.presenceRemovals);
   }
 

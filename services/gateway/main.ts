@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
-import { createCanvasTransport } from "./canvas-client.js";
+import { createCanvasClient, createCanvasTransport, type CanvasWrites } from "./canvas-client.js";
 import { createGatewayServer } from "./gateway-server.js";
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence.js";
 import { DEFAULT_TUNING } from "./gateway-tuning.js";
@@ -20,7 +20,9 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
  * The standalone gateway process: /ws, /healthz, /readyz and /metrics on GATEWAY_PORT.
  * Gateway-only variables: ALLOWED_ORIGINS (comma-separated origins allowed to open /ws;
  * unset allows any), WRITE_MAX_IN_FLIGHT (SetPixels calls in flight per canvas, default 1),
- * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport.
+ * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport, CANVAS_WRITES
+ * (stream, the default: one WritePixels stream; or unary: a SetPixels call per batch),
+ * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick; see gateway-tuning.ts).
  */
 async function main(): Promise<void> {
   const log = createLogger("gateway");
@@ -29,6 +31,7 @@ async function main(): Promise<void> {
   let fanoutTickMaxMs;
   let fanoutMicrosPerMember;
   let protocol: "connect" | "grpc";
+  let writes: CanvasWrites;
   try {
     config = loadConfig();
     writeMaxInFlight = envInt("WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
@@ -37,6 +40,9 @@ async function main(): Promise<void> {
     const p = process.env.CANVAS_PROTOCOL || "connect";
     if (p !== "connect" && p !== "grpc") throw new ConfigError(`CANVAS_PROTOCOL=${p} must be connect or grpc`);
     protocol = p;
+    const w = process.env.CANVAS_WRITES || "stream";
+    if (w !== "stream" && w !== "unary") throw new ConfigError(`CANVAS_WRITES=${w} must be stream or unary`);
+    writes = w;
   } catch (err) {
     if (err instanceof ConfigError) {
       log.fatal(err.message);
@@ -62,7 +68,7 @@ async function main(): Promise<void> {
     bus,
     presence,
     allowedOrigins,
-    canvas: createCanvasTransport(config.canvasUrl, protocol),
+    canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
     tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
   });
   gw.server.listen(config.gatewayPort, config.host, () => {
