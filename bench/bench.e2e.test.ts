@@ -104,6 +104,16 @@ describe("benchmark harness against ours", () => {
     for (const m of c.medians) expect(Number.isFinite(m.ours) && Number.isFinite(m.legacy)).toBe(true);
   });
 
+  it("frame-cost times building one flush in all four designs and counts their frames", async () => {
+    const before = new Set(readdirSync(out));
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "frame-cost", "--sockets", "20", "--pixels", "5", "--batches", "3", "--rounds", "20", "--out", out], { cwd: ROOT, timeout: 60_000 });
+    const json = readdirSync(out).find((f) => !before.has(f) && f.startsWith("frame-cost-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { rows: { design: string; frames: number; micros: number }[] };
+    expect(r.rows.map((x) => x.frames)).toEqual([3 * 5 * 20, 3 * 20, 3 * 20, 20]);
+    for (const row of r.rows) expect(row.micros, row.design).toBeGreaterThan(0);
+    expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("| design | frames to write |");
+  });
+
   it("rpc drives our canvas service and the grpc-js peer with h2load and connect-node, verified answers", async () => {
     await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "rpc", "--seconds", "1", "--warmup-seconds", "0", "--sizes", "10", "--h2load-clients", "1", "--h2load-streams", "4", "--in-flight", "4", "--protocols", "connect,grpc,grpc-web", "--out", out], { cwd: ROOT, timeout: 120_000 });
     const json = readdirSync(out).find((f) => f.startsWith("rpc-") && f.endsWith(".json"))!;

@@ -28,7 +28,7 @@ function log(message: string): void {
 function usage(): string {
   const lines = ["Usage: npm run bench -- <scenario> [--flags]", "", "Scenarios:"];
   for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
-  lines.push("  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js", "  compare <scenario> [--rounds N]   legacy and ours alternately, medians and ratios", "", "Flags (defaults of seed-stress; each scenario overrides some):");
+  lines.push("  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js", "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)", "  compare <scenario> [--rounds N]   legacy and ours alternately, medians and ratios", "", "Flags (defaults of seed-stress; each scenario overrides some):");
   for (const [k, v] of Object.entries({ ...COMMON_DEFAULTS, ...seedStress.defaults })) lines.push(`  --${k} ${JSON.stringify(v)}`);
   return lines.join("\n");
 }
@@ -111,6 +111,11 @@ async function main(): Promise<void> {
     const { runCompare } = await import("./compare.js");
     const r = await runCompare(argv.slice(1), runScenario, log);
     process.stdout.write(`${JSON.stringify(r.medians)}\n`);
+    return;
+  }
+  if (argv[0] === "frame-cost") {
+    const { runFrameCost } = await import("./micro/frame-cost.js");
+    await runFrameCost(argv.slice(1), log);
     return;
   }
   if (argv[0] === "rpc") {

@@ -46,16 +46,16 @@ describe("completionOrder", () => {
 
   it("stops reading once `stop` aborts but still yields the work already started", async () => {
     const stop = new AbortController();
-    let read = 0;
     async function* endless(): AsyncGenerator<number> {
       for (let i = 0; ; i++) {
-        read++;
         yield i;
         await sleep(1);
       }
     }
     const out: number[] = [];
+    let started = 0;
     for await (const v of completionOrder(endless(), 2, async (i) => {
+      started++;
       if (i === 3) stop.abort();
       await sleep(10);
       return i;
@@ -63,7 +63,8 @@ describe("completionOrder", () => {
       out.push(v);
     }
     expect(out.sort((a, b) => a - b)).toEqual([0, 1, 2, 3]);
-    expect(read).toBe(4);
+    // A next() already pending when stop fired may be abandoned, but its item is never started.
+    expect(started).toBe(4);
   });
 
   it("throws a rejected work's error after the results that completed", async () => {
