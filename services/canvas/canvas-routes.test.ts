@@ -6,17 +6,9 @@ import { loadConfig, MAX_PIXELS_PER_CALL, type Config } from "../shared/config.j
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
+import { connectFailure } from "../../tests/support/connect-failure.js";
 
 const logger = pino({ level: "silent" });
-
-async function codeOf(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("the call succeeded");
-}
 
 describe("CanvasRoutes (embedded store, in-memory transport)", () => {
   let store: MemoryCanvasStore;
@@ -55,7 +47,7 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     it(`rejects ${name} with InvalidArgument naming the problem and writes nothing`, async () => {
       await client.setPixels({ pixels: [{ x: 0, y: 0, color: 0x0000ff }] });
       const before = await client.getCanvas({});
-      const err = await codeOf(client.setPixels({ pixels: pixels() }));
+      const err = await connectFailure(client.setPixels({ pixels: pixels() }));
       expect(err.code).toBe(Code.InvalidArgument);
       expect(err.rawMessage).toMatch(message);
       const after = await client.getCanvas({});
@@ -65,16 +57,16 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
   }
 
   it("rejects an author longer than 32 characters", async () => {
-    const err = await codeOf(client.setPixels({ pixels: [{ x: 0, y: 0, color: 1 }], author: "a".repeat(33) }));
+    const err = await connectFailure(client.setPixels({ pixels: [{ x: 0, y: 0, color: 1 }], author: "a".repeat(33) }));
     expect(err.code).toBe(Code.InvalidArgument);
     expect(err.rawMessage).toMatch(/^author: the name has 33 characters/);
   });
 
   it("answers NotFound for a canvas this deployment does not have", async () => {
-    const err = await codeOf(client.getCanvas({ canvasId: "nope" }));
+    const err = await connectFailure(client.getCanvas({ canvasId: "nope" }));
     expect(err.code).toBe(Code.NotFound);
     expect(err.rawMessage).toContain('canvas "nope" does not exist');
-    expect((await codeOf(client.setPixels({ canvasId: "nope", pixels: [{ x: 0, y: 0, color: 1 }] }))).code).toBe(Code.NotFound);
+    expect((await connectFailure(client.setPixels({ canvasId: "nope", pixels: [{ x: 0, y: 0, color: 1 }] }))).code).toBe(Code.NotFound);
   });
 
   it("keeps canvases apart", async () => {
@@ -91,7 +83,7 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     }
     const faulty = new FaultyStore({ width: 8, height: 4, bus, logger });
     const faultyClient = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store: faulty, bus, logger })));
-    const err = await codeOf(faultyClient.getCanvas({}, { headers: { "x-request-id": "req-42" } }));
+    const err = await connectFailure(faultyClient.getCanvas({}, { headers: { "x-request-id": "req-42" } }));
     expect(err.code).toBe(Code.Internal);
     expect(err.rawMessage).toBe("internal error (request id req-42)");
     await faulty.close();
@@ -99,13 +91,13 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
 
   it("answers Unavailable while the store is unavailable", async () => {
     await store.close();
-    const err = await codeOf(client.setPixels({ pixels: [{ x: 0, y: 0, color: 1 }] }));
+    const err = await connectFailure(client.setPixels({ pixels: [{ x: 0, y: 0, color: 1 }] }));
     expect(err.code).toBe(Code.Unavailable);
     expect(err.rawMessage).toBe("the canvas storage is unavailable; retry shortly");
   });
 
   it("answers Unimplemented for ResetCanvas when no ADMIN_TOKEN is configured", async () => {
-    const err = await codeOf(client.resetCanvas({}));
+    const err = await connectFailure(client.resetCanvas({}));
     expect(err.code).toBe(Code.Unimplemented);
     expect(err.rawMessage).toContain("set ADMIN_TOKEN");
   });
@@ -114,8 +106,8 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     await store.close();
     setup({ ADMIN_TOKEN: "s3cret" });
     const { epoch } = await client.setPixels({ pixels: [{ x: 1, y: 1, color: 0 }] });
-    expect((await codeOf(client.resetCanvas({}))).code).toBe(Code.PermissionDenied);
-    expect((await codeOf(client.resetCanvas({}, { headers: { authorization: "Bearer wrong" } }))).code).toBe(Code.PermissionDenied);
+    expect((await connectFailure(client.resetCanvas({}))).code).toBe(Code.PermissionDenied);
+    expect((await connectFailure(client.resetCanvas({}, { headers: { authorization: "Bearer wrong" } }))).code).toBe(Code.PermissionDenied);
     const reset = await client.resetCanvas({}, { headers: { authorization: "Bearer s3cret" } });
     expect(reset.epoch).not.toBe(epoch);
     const snap = await client.getCanvas({});
@@ -147,7 +139,7 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     await store.close();
     setup({}, 3);
     for (let i = 0; i < 300; i++) await client.setPixels({ pixels: [{ x: 0, y: 0, color: i }] });
-    const err = await codeOf((async () => {
+    const err = await connectFailure((async () => {
       for await (const _ of client.watchCanvas({ afterSeq: 1n })) break;
     })());
     expect(err.code).toBe(Code.OutOfRange);
@@ -158,7 +150,7 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     await store.close();
     setup({ ADMIN_TOKEN: "t" });
     await client.setPixels({ pixels: [{ x: 0, y: 0, color: 1 }] });
-    const err = codeOf((async () => {
+    const err = connectFailure((async () => {
       for await (const _ of client.watchCanvas({ afterSeq: 1n })) {
         // no batch is expected before the reset
       }

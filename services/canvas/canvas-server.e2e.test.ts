@@ -12,6 +12,7 @@ import { canvasKeys } from "../shared/redis-keys.js";
 import { freePort, waitFor } from "../../tests/support/free-port.js";
 import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
 import { REPO_ROOT, startService, type ServiceProcess } from "../../tests/support/service-process.js";
+import { connectFailure } from "../../tests/support/connect-failure.js";
 
 const ENTRY = "services/canvas/main.js";
 
@@ -29,15 +30,6 @@ async function startCanvas(name: string, env: Record<string, string>): Promise<R
   const httpUrl = `http://127.0.0.1:${httpPort}`;
   const service = await startService(name, ENTRY, { HOST: "127.0.0.1", CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), ...env }, `${httpUrl}/readyz`);
   return { service, grpcUrl: `http://127.0.0.1:${grpcPort}`, httpUrl };
-}
-
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("the call succeeded");
 }
 
 /** Connect JSON over HTTP/1.1 through the /api prefix, as a browser or curl would call it. */
@@ -154,7 +146,7 @@ describe("canvas service as a real process on Redis", () => {
     const health = createClient(Health, grpc);
     expect((await health.check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
     expect((await health.check({ service: "pixel.v1.CanvasService" })).status).toBe(HealthCheckResponse_ServingStatus.SERVING);
-    expect((await failure(health.check({ service: "nope" }))).code).toBe(Code.NotFound);
+    expect((await connectFailure(health.check({ service: "nope" }))).code).toBe(Code.NotFound);
   });
 
   it("WatchCanvas replays history, follows live batches, and rejects a too-old after_seq", async () => {
@@ -181,7 +173,7 @@ describe("canvas service as a real process on Redis", () => {
     for (let i = 0; i < 300; i += 30) {
       await Promise.all(Array.from({ length: 30 }, (_, k) => client.setPixels({ canvasId: "watch", pixels: [{ x: 0, y: 0, color: i + k }] })));
     }
-    const err = await failure((async () => {
+    const err = await connectFailure((async () => {
       for await (const _ of client.watchCanvas({ canvasId: "watch", afterSeq: 1n })) break;
     })());
     expect(err.code).toBe(Code.OutOfRange);
@@ -208,7 +200,7 @@ describe("canvas service as a real process on Redis", () => {
     await waitFor("some acked writes", () => acked.length >= 20);
     await redis.kill9();
     await waitFor("/readyz 503", async () => (await fetch(`${canvas.httpUrl}/readyz`)).status === 503);
-    const err = await failure(client.setPixels({ canvasId: "chaos", pixels: [{ x: 0, y: 0, color: 1 }] }));
+    const err = await connectFailure(client.setPixels({ canvasId: "chaos", pixels: [{ x: 0, y: 0, color: 1 }] }));
     expect(err.code).toBe(Code.Unavailable);
     expect(err.rawMessage).not.toContain("127.0.0.1");
     expect((await createClient(Health, grpc).check({ service: "" })).status).toBe(HealthCheckResponse_ServingStatus.NOT_SERVING);

@@ -1,6 +1,6 @@
 import http2 from "node:http2";
 import type { AddressInfo } from "node:net";
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
@@ -10,6 +10,7 @@ import { MemoryCanvasStore } from "../canvas/memory-canvas-store.js";
 import { loadConfig } from "../shared/config.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { createCanvasClient, createCanvasTransport, isRetryable } from "./canvas-client.js";
+import { connectFailure } from "../../tests/support/connect-failure.js";
 
 const logger = pino({ level: "silent" });
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -39,22 +40,13 @@ async function startCanvas(): Promise<{ url: string; canvas: CanvasServer; store
   return { url, canvas, store };
 }
 
-async function failure(call: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await call;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  throw new Error("the call succeeded");
-}
-
 describe("SetPixels over one WritePixels stream", () => {
   it("stores concurrent calls with distinct seqs, refuses a bad one with its own code and keeps the stream for the rest", async () => {
     const { url, store } = await startCanvas();
     const client = createCanvasClient(createCanvasTransport(url));
     const good = Array.from({ length: 20 }, (_, i) => client.setPixels("default", [{ x: i % 10, y: 1, color: i + 1 }], "w", 2_000));
-    const bad = failure(client.setPixels("default", [{ x: 99, y: 1, color: 1 }], "w", 2_000));
-    const missing = failure(client.setPixels("nope", [{ x: 1, y: 1, color: 1 }], "w", 2_000));
+    const bad = connectFailure(client.setPixels("default", [{ x: 99, y: 1, color: 1 }], "w", 2_000));
+    const missing = connectFailure(client.setPixels("nope", [{ x: 1, y: 1, color: 1 }], "w", 2_000));
     const seqs = (await Promise.all(good)).map((r) => r.seq);
     expect(new Set(seqs).size).toBe(20);
     expect(seqs.slice().sort((a, b) => Number(a - b))).toEqual(Array.from({ length: 20 }, (_, i) => BigInt(i + 1)));
@@ -78,7 +70,7 @@ describe("SetPixels over one WritePixels stream", () => {
     const url = await listen(http2.createServer(connectNodeAdapter({ routes })));
     const client = createCanvasClient(createCanvasTransport(url));
     // The first calls meet Unimplemented on the stream and fail retryably (nothing was stored) ...
-    const first = await failure(client.setPixels("default", [{ x: 1, y: 1, color: 1 }], "", 2_000));
+    const first = await connectFailure(client.setPixels("default", [{ x: 1, y: 1, color: 1 }], "", 2_000));
     expect(first.code).toBe(Code.Unavailable);
     // ... and every later call goes unary.
     const res = await client.setPixels("default", [{ x: 1, y: 1, color: 1 }], "", 2_000);
@@ -97,10 +89,10 @@ describe("SetPixels over one WritePixels stream", () => {
     const url = await listen(server);
     const client = createCanvasClient(createCanvasTransport(url));
     const started = Date.now();
-    const err = await failure(client.setPixels("default", [{ x: 1, y: 1, color: 1 }], "", 200));
+    const err = await connectFailure(client.setPixels("default", [{ x: 1, y: 1, color: 1 }], "", 200));
     expect(err.code).toBe(Code.DeadlineExceeded);
     expect(Date.now() - started).toBeLessThan(1_000);
-    await failure(client.setPixels("default", [{ x: 1, y: 1, color: 1 }], "", 100));
+    await connectFailure(client.setPixels("default", [{ x: 1, y: 1, color: 1 }], "", 100));
     expect(streams).toBe(2);
   });
 
@@ -111,7 +103,7 @@ describe("SetPixels over one WritePixels stream", () => {
     const started = Date.now();
     await canvas.shutdown(5_000);
     expect(Date.now() - started).toBeLessThan(1_000);
-    const err = await failure(client.setPixels("default", [{ x: 3, y: 1, color: 3 }], "", 500));
+    const err = await connectFailure(client.setPixels("default", [{ x: 3, y: 1, color: 3 }], "", 500));
     expect(isRetryable(err)).toBe(true);
     expect((await store.getCanvas("default")).seq).toBe(1);
   });
