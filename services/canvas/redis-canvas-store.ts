@@ -56,8 +56,7 @@ type CanvasMulti = ChainableCommander & {
  * The canvas store on Redis. Each canvas is a packed RGB string, a meta hash, a bounded history
  * stream and a Pub/Sub channel (see services/shared/redis-keys.ts); every write is one Lua script.
  *
- * Resilience choices, on one command connection (auto-pipelined: commands of one event-loop
- * turn share a socket write; each still gets its own reply, error and timeout):
+ * Resilience choices, on one command connection:
  * - `enableOfflineQueue: false`: while Redis is down a call fails at once with Unavailable
  *   instead of queueing; the gateway owns retries within its deadline, and nothing piles up here.
  * - `maxRetriesPerRequest: 0`: a write in flight when the connection drops fails instead of being
@@ -88,9 +87,8 @@ export class RedisCanvasStore implements CanvasStore {
     this.historyLimit = options.historyLimit ?? HISTORY_MAX_BATCHES;
     const redis = new Redis(options.redisUrl, {
       connectionName: "pixel-canvas-store",
-      // Scripts issued in one event-loop turn (a WritePixels stream delivers many requests per
-      // read) go out in one socket write: one syscall instead of one per batch.
-      enableAutoPipelining: true,
+      // No enableAutoPipelining: it defers every command by a setImmediate, which cost more at
+      // light load (seed-stress p99 +2-4 ms) than its one write per turn saved (see bench/README.md).
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
