@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasServer } from "./canvas-server.js";
 import { loadCanvasSettings } from "./canvas-settings.js";
 import { createCanvasBackend } from "./create-canvas-store.js";
@@ -41,32 +42,12 @@ async function main(): Promise<void> {
     "canvas service listening (gRPC, gRPC-Web, Connect on h2c; Connect over HTTP/1.1 at /api)",
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, "draining");
-    // Leave a margin inside the grace period for flushing the store.
-    const hardExit = setTimeout(() => {
-      logger.error("shutdown took longer than SHUTDOWN_GRACE_MS; exiting");
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS);
-    hardExit.unref();
-    server
-      .shutdown(SHUTDOWN_GRACE_MS * 0.7)
-      .then(() => store.close())
-      .then(() => bus.close())
-      .then(() => {
-        logger.info("stopped");
-        process.exit(0);
-      })
-      .catch((err: unknown) => {
-        logger.error({ err }, "shutdown failed");
-        process.exit(1);
-      });
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  // The store is flushed inside the grace period, after the servers drained.
+  drainOnSignal(
+    logger,
+    () => server.shutdown(SHUTDOWN_GRACE_MS * 0.7).then(() => store.close()).then(() => bus.close()),
+    1,
+  );
 }
 
 main().catch((err: unknown) => {

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasClient, createCanvasTransport, type CanvasWrites } from "./canvas-client.js";
 import { createGatewayServer } from "./gateway-server.js";
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence.js";
@@ -75,31 +76,11 @@ async function main(): Promise<void> {
     log.info({ host: config.host, port: config.gatewayPort, canvasUrl: config.canvasUrl, instanceId: config.instanceId }, "gateway listening");
   });
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "draining");
-    // Whatever happens, exit within the grace period.
-    setTimeout(() => {
-      log.warn("shutdown grace period over; exiting");
-      process.exit(0);
-    }, SHUTDOWN_GRACE_MS).unref();
-    gw.shutdown(Math.min(DEFAULT_TUNING.writeDeadlineMs, SHUTDOWN_GRACE_MS / 2))
-      .then(() => Promise.all([presence.close(), bus.close()]))
-      .then(
-        () => {
-          log.info("stopped");
-          process.exit(0);
-        },
-        (err: Error) => {
-          log.error({ err: err.message }, "shutdown failed");
-          process.exit(1);
-        },
-      );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  drainOnSignal(
+    log,
+    () => gw.shutdown(Math.min(DEFAULT_TUNING.writeDeadlineMs, SHUTDOWN_GRACE_MS / 2)).then(() => Promise.all([presence.close(), bus.close()])),
+    0,
+  );
 }
 
 void main();

@@ -10,6 +10,7 @@ import { createLogger, type Logger } from "../shared/logger.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import { createStaticHandler, webDistDir } from "../shared/static-files.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { drainOnSignal } from "../shared/shutdown-signal.js";
 
 /**
  * The whole system in one process at one URL (WEB_PORT, default 3000): the web app,
@@ -52,33 +53,20 @@ async function main(log: Logger, config: Config): Promise<void> {
     "Pixel Playground is up: web app, /api and /ws",
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, "draining");
-    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
-    // Sockets first (1012, in-flight writes finish), then the canvas service, then the store's final save.
-    gateway
-      .shutdown(SHUTDOWN_GRACE_MS / 3)
-      .then(() => new Promise<void>((r) => web.close(() => r())))
-      .then(() => canvas.shutdown(SHUTDOWN_GRACE_MS / 3))
-      .then(() => Promise.all([presence.close(), store.close()]))
-      .then(() => bus.close())
-      .then(
-        () => {
-          log.info("stopped");
-          process.exit(0);
-        },
-        (err: Error) => {
-          log.error({ err: err.message }, "shutdown failed");
-          process.exit(1);
-        },
-      );
-    web.closeIdleConnections();
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  // Sockets first (1012, in-flight writes finish), then the canvas service, then the store's final save.
+  drainOnSignal(
+    log,
+    async () => {
+      const sockets = gateway.shutdown(SHUTDOWN_GRACE_MS / 3);
+      web.closeIdleConnections();
+      await sockets;
+      await new Promise<void>((r) => web.close(() => r()));
+      await canvas.shutdown(SHUTDOWN_GRACE_MS / 3);
+      await Promise.all([presence.close(), store.close()]);
+      await bus.close();
+    },
+    1,
+  );
 }
 
 function listen(server: { listen(port: number, host: string, cb: () => void): unknown; once(e: "error", l: (err: Error) => void): unknown; address(): unknown }, port: number, host: string): Promise<AddressInfo> {

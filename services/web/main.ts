@@ -7,7 +7,7 @@ import { createLogger } from "../shared/logger.js";
 import { metricsRegistry } from "../shared/metrics.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import { createStaticHandler, webDistDir } from "../shared/static-files.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { drainOnSignal } from "../shared/shutdown-signal.js";
 
 /** The web tier in Kubernetes and the cluster: serves the built app and the probes. */
 const log = createLogger("web");
@@ -45,13 +45,13 @@ server.once("error", (err) => {
 });
 server.listen(config.webPort, config.host, () => log.info({ host: config.host, port: config.webPort, root }, "web listening"));
 
-function shutdown(signal: string): void {
-  if (draining) return;
-  draining = true;
-  log.info({ signal }, "draining");
-  server.close(() => process.exit(0));
-  server.closeIdleConnections();
-  setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS).unref();
-}
-process.on("SIGTERM", () => shutdown("SIGTERM"));
-process.on("SIGINT", () => shutdown("SIGINT"));
+drainOnSignal(
+  log,
+  () =>
+    new Promise<void>((resolve) => {
+      draining = true;
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }),
+  0,
+);
