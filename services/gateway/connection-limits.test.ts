@@ -4,10 +4,9 @@ import { ClientFrameSchema, CloseCode, ErrorCode, type ClientFrame } from "../..
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { FakeCanvasService } from "./fake-canvas.js";
 import { handleMessage } from "./frame-handler.js";
-import { Gateway } from "./gateway.js";
+import type { Gateway } from "./gateway.js";
 import type { GatewayTuning } from "./gateway-tuning.js";
-import { MemoryPresenceStore } from "./presence.js";
-import { FakeSocket, quietLog } from "./test-helpers.js";
+import { FakeSocket, startTestGateway } from "./test-helpers.js";
 
 const gateways: Gateway[] = [];
 afterEach(async () => {
@@ -17,15 +16,7 @@ afterEach(async () => {
 function setup(tuning: Partial<GatewayTuning>, pixelsPerSecond = 1000) {
   const bus = new MemoryPixelBus();
   const canvas = new FakeCanvasService(bus, 8, 8);
-  const gateway = new Gateway({
-    config: { pixelsPerSecond, pixelBurst: 1000, maxConnections: 10, instanceId: "g1" },
-    log: quietLog,
-    bus,
-    canvas,
-    presence: new MemoryPresenceStore("g1", 1000),
-    tuning,
-  });
-  gateway.start();
+  const gateway = startTestGateway(bus, canvas, tuning, { pixelsPerSecond });
   gateways.push(gateway);
   /** A client that never reads: everything the gateway sends stays buffered. */
   const connectNonReader = () => {

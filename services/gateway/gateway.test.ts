@@ -6,10 +6,9 @@ import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import type { Connection } from "./connection.js";
 import { FakeCanvasService } from "./fake-canvas.js";
 import { handleMessage, MAX_MALFORMED_FRAMES } from "./frame-handler.js";
-import { Gateway } from "./gateway.js";
+import type { Gateway } from "./gateway.js";
 import type { GatewayTuning } from "./gateway-tuning.js";
-import { MemoryPresenceStore } from "./presence.js";
-import { batchSeqsOf, FakeSocket, quietLog } from "./test-helpers.js";
+import { batchSeqsOf, FakeSocket, startTestGateway } from "./test-helpers.js";
 
 const gateways: Gateway[] = [];
 afterEach(async () => {
@@ -19,15 +18,7 @@ afterEach(async () => {
 function setup(tuning: Partial<GatewayTuning> = {}, config: { pixelsPerSecond?: number; pixelBurst?: number } = {}) {
   const bus = new MemoryPixelBus();
   const canvas = new FakeCanvasService(bus, 8, 8, ["default", "other"]);
-  const gateway = new Gateway({
-    config: { pixelsPerSecond: config.pixelsPerSecond ?? 1000, pixelBurst: config.pixelBurst ?? 1000, maxConnections: 10, instanceId: "g1" },
-    log: quietLog,
-    bus,
-    canvas,
-    presence: new MemoryPresenceStore("g1", 1000),
-    tuning,
-  });
-  gateway.start();
+  const gateway = startTestGateway(bus, canvas, tuning, config);
   gateways.push(gateway);
   const connect = () => {
     const socket = new FakeSocket();

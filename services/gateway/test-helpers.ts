@@ -3,12 +3,30 @@ import { pino } from "pino";
 import { PixelBatchSchema } from "../../gen/pixel/v1/canvas_pb.js";
 import { ServerFrameSchema, type ServerFrame } from "../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../shared/logger.js";
-import type { CanvasSnapshot } from "./canvas-client.js";
+import type { PixelBus } from "../shared/pixel-bus.js";
+import type { CanvasClient, CanvasSnapshot } from "./canvas-client.js";
 import type { RoomMember } from "./canvas-room.js";
 import type { ClientSocket } from "./connection.js";
+import { Gateway } from "./gateway.js";
+import type { GatewayTuning } from "./gateway-tuning.js";
+import { MemoryPresenceStore } from "./presence.js";
 
 /** A silent logger for unit tests. */
 export const quietLog: Logger = pino({ level: "silent" });
+
+/** A started in-process Gateway ("g1", at most 10 connections, in-memory presence) for unit tests. */
+export function startTestGateway(bus: PixelBus, canvas: CanvasClient, tuning: Partial<GatewayTuning>, limits: { pixelsPerSecond?: number; pixelBurst?: number } = {}): Gateway {
+  const gateway = new Gateway({
+    config: { pixelsPerSecond: limits.pixelsPerSecond ?? 1000, pixelBurst: limits.pixelBurst ?? 1000, maxConnections: 10, instanceId: "g1" },
+    log: quietLog,
+    bus,
+    canvas,
+    presence: new MemoryPresenceStore("g1", 1000),
+    tuning,
+  });
+  gateway.start();
+  return gateway;
+}
 
 /** Encodes a published PixelBatch the way the canvas service does. */
 export function publishedBatch(seq: bigint, pixels: { x: number; y: number; color: number }[], epoch = 1n, canvasId = "default"): Uint8Array {
