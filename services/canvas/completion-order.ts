@@ -26,16 +26,17 @@ export async function* completionOrder<T, R>(
     wake = undefined;
     resolve?.();
   };
-  const stopped = new Promise<void>((resolve) => {
-    if (stop?.aborted) resolve();
-    stop?.addEventListener("abort", () => resolve(), { once: true });
+  // Settles with undefined once `stop` aborts; raced against every read.
+  const stopped = new Promise<undefined>((resolve) => {
+    if (stop?.aborted) resolve(undefined);
+    stop?.addEventListener("abort", () => resolve(undefined), { once: true });
   });
 
   const read = async (): Promise<void> => {
     reading = true;
     try {
       while (!ended && running < limit) {
-        const next = await Promise.race([iterator.next(), stopped.then(() => undefined)]);
+        const next = await Promise.race([iterator.next(), stopped]);
         if (next === undefined || next.done) {
           ended = true;
           break;

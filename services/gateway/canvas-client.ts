@@ -55,17 +55,17 @@ export function createCanvasTransport(baseUrl: string, protocol: "connect" | "gr
 export function createCanvasClient(transport: Transport, writes: CanvasWrites = "stream"): CanvasClient {
   const canvas = createClient(CanvasService, transport);
   const health = createClient(Health, transport);
-  const stream = writes === "stream" ? new CanvasWriteStream(canvas) : undefined;
+  const unary: CanvasClient["setPixels"] = async (canvasId, pixels, author, timeoutMs) => {
+    const res = await canvas.setPixels({ canvasId, pixels, author }, { timeoutMs });
+    return { seq: res.seq, epoch: res.epoch };
+  };
+  const stream = writes === "stream" ? new CanvasWriteStream(canvas, unary) : undefined;
   return {
     async getCanvas(canvasId, timeoutMs) {
       const res = await canvas.getCanvas({ canvasId }, { timeoutMs });
       return { canvasId: res.canvasId || canvasId, width: res.width, height: res.height, seq: res.seq, epoch: res.epoch, pixels: res.pixels };
     },
-    async setPixels(canvasId, pixels, author, timeoutMs) {
-      if (stream) return stream.setPixels(canvasId, pixels, author, timeoutMs);
-      const res = await canvas.setPixels({ canvasId, pixels, author }, { timeoutMs });
-      return { seq: res.seq, epoch: res.epoch };
-    },
+    setPixels: stream ? (canvasId, pixels, author, timeoutMs) => stream.setPixels(canvasId, pixels, author, timeoutMs) : unary,
     close() {
       stream?.close();
     },

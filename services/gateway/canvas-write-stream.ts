@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { CanvasService, WritePixelsRequestSchema, type WritePixelsRequest, type WritePixelsResponse } from "../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../shared/pixel-validation.js";
+import type { CanvasClient } from "./canvas-client.js";
 
 interface Pending {
   resolve(value: { seq: bigint; epoch: bigint }): void;
@@ -117,14 +118,18 @@ class WriteStream {
 export class CanvasWriteStream {
   private stream: WriteStream | undefined;
   private nextId = 1n;
-  private unary = false;
+  private unimplemented = false;
   private closed = false;
 
-  constructor(private readonly client: Client<typeof CanvasService>) {}
+  /** `unary` is the plain SetPixels call, used once the service turns out to have no WritePixels. */
+  constructor(
+    private readonly client: Client<typeof CanvasService>,
+    private readonly unary: CanvasClient["setPixels"],
+  ) {}
 
   setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }> {
     if (this.closed) return Promise.reject(new ConnectError("the gateway is shutting down", Code.Canceled));
-    if (this.unary) return this.client.setPixels({ canvasId, pixels, author }, { timeoutMs }).then(({ seq, epoch }) => ({ seq, epoch }));
+    if (this.unimplemented) return this.unary(canvasId, pixels, author, timeoutMs);
     if (this.stream === undefined || this.stream.dead) this.stream = new WriteStream(this.client, (ended) => this.ended(ended));
     const stream = this.stream;
     const id = this.nextId++;
@@ -148,6 +153,6 @@ export class CanvasWriteStream {
 
   private ended(stream: WriteStream): void {
     if (this.stream === stream) this.stream = undefined;
-    if (stream.unimplemented) this.unary = true;
+    if (stream.unimplemented) this.unimplemented = true;
   }
 }
