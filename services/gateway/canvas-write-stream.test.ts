@@ -60,7 +60,7 @@ describe("SetPixels over one WritePixels stream", () => {
     expect([...snap.pixels.subarray(0, 3)]).toEqual([0xab, 0xcd, 0xef]);
   });
 
-  it("falls back to unary SetPixels against a canvas service without WritePixels, losing no call", async () => {
+  it("against a canvas service without WritePixels, fails the first call retryably with nothing stored, then goes unary", async () => {
     let unary = 0;
     const routes = (router: ConnectRouter) =>
       router.rpc(CanvasService.method.setPixels, async () => {
