@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // real processes (*.e2e.test.ts and tests/). `npm run test:fast` runs only the first kind.
 export default defineConfig({
   test: {
-    include: ["services/**/*.test.ts", "web/**/*.test.ts", "bench/**/*.test.ts", "k8s/**/*.test.ts", "tests/**/*.test.ts"],
+    include: ["protocol/**/*.test.ts", "services/**/*.test.ts", "tools/**/*.test.ts", "web/**/*.test.ts", "bench/**/*.test.ts", "k8s/**/*.test.ts", "tests/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/dist/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

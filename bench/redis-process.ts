@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../tests/support/free-port.js";
-import { redisPing } from "../tests/support/redis-server.js";
+import { freePort } from "../tools/process/free-port.js";
+import { redisPing } from "../tools/process/redis-server.js";
 
 export { freePort };
 

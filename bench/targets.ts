@@ -41,7 +41,7 @@ function profileEnv(dir: string | undefined): Record<string, string> {
 }
 
 /**
- * Starts Redis, then the target's processes on it: for ours, bench/cluster's
+ * Starts Redis, then the target's processes on it: for ours, tools/cluster's
  * startCluster (canvas and gateway replicas, no web); for legacy, the peer launcher.
  */
 export async function startTarget(target: Target, o: TargetOptions): Promise<RunningTarget> {
@@ -62,7 +62,7 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
         },
       };
     }
-    const { startCluster } = await import("./cluster/cluster.js");
+    const { startCluster } = await import("../tools/cluster/cluster.js");
     const cluster = await startCluster({
       gateways: o.gateways,
       canvases: o.canvases,

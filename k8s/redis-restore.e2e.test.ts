@@ -3,8 +3,8 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { freePort } from "../tests/support/free-port.js";
-import { startRedis, type TestRedis } from "../tests/support/redis-server.js";
+import { freePort } from "../tools/process/free-port.js";
+import { startRedis, type TestRedis } from "../tools/process/redis-server.js";
 import { K8S_DIR } from "./kustomize-render.js";
 
 function cli(port: number, ...args: string[]): string {

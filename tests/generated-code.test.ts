@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { REPO_ROOT } from "./support/service-process.js";
+import { REPO_ROOT } from "../tools/process/service-process.js";
 
 describe("generated code", () => {
   it("gen/ matches what buf generate writes from proto/", () => {

@@ -4,7 +4,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { PixelBatchSchema } from "../../gen/pixel/v1/canvas_pb.js";
 import { ServerFrameSchema } from "../../gen/pixel/v1/realtime_pb.js";
 import { encodeBatchBody } from "../../services/canvas/pixel-batch-codec.js";
-import { batchFrame, coalescedFrame } from "../../services/gateway/server-frames.js";
+import { batchFrame, coalescedFrame } from "../../protocol/server-frames.js";
 import { parseFlags } from "../flags.js";
 import { collectRunInfo } from "../run-info.js";
 

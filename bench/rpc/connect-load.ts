@@ -2,7 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { CanvasService, GetCanvasRequestSchema, SetPixelsRequestSchema } from "../../gen/pixel/v1/canvas_pb.js";
-import { createCanvasClient } from "../../services/gateway/canvas-client.js";
+import { createCanvasClient } from "../../services/gateway/upstream/canvas-client.js";
 import { HdrHistogram } from "../hdr-histogram.js";
 import type { RpcCase, RpcProtocol } from "./rpc-wire.js";
 

@@ -1,7 +1,7 @@
 import { fork, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
-import { repoRoot } from "../cluster/cluster.js";
+import { repoRoot } from "../../tools/process/repo-root.js";
 import { freePort } from "../redis-process.js";
 
 /** A canvas server under RPC load: ours (connect-node) or the grpc-js peer. */

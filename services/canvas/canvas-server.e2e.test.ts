@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { CanvasService, PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import { canvasKeys } from "../shared/redis-keys.js";
-import { freePort, waitFor } from "../../tests/support/free-port.js";
-import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
-import { REPO_ROOT, startService, type ServiceProcess } from "../../tests/support/service-process.js";
+import { freePort, waitFor } from "../../tools/process/free-port.js";
+import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
+import { REPO_ROOT, startService, type ServiceProcess } from "../../tools/process/service-process.js";
 import { connectFailure } from "../../tests/support/connect-failure.js";
 
 const ENTRY = "services/canvas/main.js";

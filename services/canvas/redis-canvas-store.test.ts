@@ -3,8 +3,8 @@ import { Code, ConnectError, createClient, createRouterTransport } from "@connec
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
-import { waitFor } from "../../tests/support/free-port.js";
+import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
+import { waitFor } from "../../tools/process/free-port.js";
 import { CanvasService, PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig } from "../shared/config.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";

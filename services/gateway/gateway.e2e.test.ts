@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { ClientFrameSchema, CloseCode, ErrorCode, ServerFrameSchema, type ClientFrame, type ServerFrame } from "../../gen/pixel/v1/realtime_pb.js";
 import type { PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
-import { freePort, waitFor } from "../../tests/support/free-port.js";
-import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
-import { startService, type ServiceProcess } from "../../tests/support/service-process.js";
+import { freePort, waitFor } from "../../tools/process/free-port.js";
+import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
+import { startService, type ServiceProcess } from "../../tools/process/service-process.js";
 import { Counter, Gauge, Histogram } from "prom-client";
-import { createCanvasClient, createCanvasTransport, type CanvasClient } from "./canvas-client.js";
+import { createCanvasClient, createCanvasTransport, type CanvasClient } from "./upstream/canvas-client.js";
 import * as gatewayMetrics from "./gateway-metrics.js";
 
 // Real processes: redis-server, one canvas service, two gateways (built with `npx tsc -p tsconfig.build.json`).

@@ -3,12 +3,12 @@ import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ClientFrameSchema, CloseCode, ErrorCode, type ClientFrame } from "../../gen/pixel/v1/realtime_pb.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
-import type { Connection } from "./connection.js";
-import { FakeCanvasService } from "./fake-canvas.js";
-import { handleMessage, MAX_MALFORMED_FRAMES } from "./frame-handler.js";
+import type { Connection } from "./session/connection.js";
+import { FakeCanvasService } from "./test-support/fake-canvas.js";
+import { handleMessage, MAX_MALFORMED_FRAMES } from "./transport/frame-handler.js";
 import type { Gateway } from "./gateway.js";
 import type { GatewayTuning } from "./gateway-tuning.js";
-import { batchSeqsOf, FakeSocket, startTestGateway } from "./test-helpers.js";
+import { batchSeqsOf, FakeSocket, startTestGateway } from "./test-support/test-helpers.js";
 
 const gateways: Gateway[] = [];
 afterEach(async () => {

@@ -3,15 +3,15 @@ import { CloseCode } from "../../gen/pixel/v1/realtime_pb.js";
 import { MAX_PIXELS_PER_CALL, MAX_PIXELS_PER_PLACE, type Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
-import type { CanvasClient } from "./canvas-client.js";
-import type { RoomHooks } from "./canvas-room.js";
-import { Connection, type ClientSocket, type ConnectionContext } from "./connection.js";
+import type { CanvasClient } from "./upstream/canvas-client.js";
+import type { RoomHooks } from "./room/canvas-room.js";
+import { Connection, type ClientSocket, type ConnectionContext } from "./session/connection.js";
 import * as metrics from "./gateway-metrics.js";
 import { DEFAULT_TUNING, type GatewayTuning } from "./gateway-tuning.js";
-import { MAX_PRESENCE_NAMES, type PresenceStore } from "./presence.js";
-import { RoomRegistry } from "./room-registry.js";
-import { presenceFrame } from "./server-frames.js";
-import { WriteBatcher } from "./write-batcher.js";
+import { MAX_PRESENCE_NAMES, type PresenceStore } from "./presence/presence.js";
+import { RoomRegistry } from "./room/room-registry.js";
+import { presenceFrame } from "../../protocol/server-frames.js";
+import { WriteBatcher } from "./upstream/write-batcher.js";
 
 /** What the gateway logic needs; the socket transport lives in gateway-server.ts. */
 export interface GatewayDeps {

@@ -3,9 +3,9 @@ import { createLogger } from "../shared/logger.js";
 import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
-import { createCanvasClient, createCanvasTransport, type CanvasWrites } from "./canvas-client.js";
-import { createGatewayServer } from "./gateway-server.js";
-import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence.js";
+import { createCanvasClient, createCanvasTransport, type CanvasWrites } from "./upstream/canvas-client.js";
+import { createGatewayServer } from "./transport/gateway-server.js";
+import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence/presence.js";
 import { DEFAULT_TUNING } from "./gateway-tuning.js";
 
 /** Reads an optional integer variable of the gateway alone, failing loudly when it is out of range. */

@@ -1,8 +1,8 @@
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitFor } from "../../tests/support/free-port.js";
-import { startRedis, type TestRedis } from "../../tests/support/redis-server.js";
+import { waitFor } from "../../tools/process/free-port.js";
+import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { MemoryPixelBus, RedisPixelBus } from "./pixel-bus.js";
 import { canvasKeys } from "./redis-keys.js";
 

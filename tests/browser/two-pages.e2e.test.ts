@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { linePixels, type Point } from "../../web/src/protocol/line-pixels.js";
-import { freePort, waitFor } from "../support/free-port.js";
-import { REPO_ROOT, startService, type ServiceProcess } from "../support/service-process.js";
+import { freePort, waitFor } from "../../tools/process/free-port.js";
+import { REPO_ROOT, startService, type ServiceProcess } from "../../tools/process/service-process.js";
 
 /** Debian's Chromium, driven by playwright-core (see the README for installing it). */
 const CHROMIUM = "/usr/bin/chromium";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { BACKEND_CHAOS_SHORT, runBackendChaos } from "../../bench/chaos/backend-chaos.js";
-import { formatResult } from "../../bench/chaos/suite-result.js";
+import { BACKEND_CHAOS_SHORT, runBackendChaos } from "./harness/backend-chaos.js";
+import { formatResult } from "./harness/suite-result.js";
 
 describe("Redis and canvas replica kill -9 while clients draw (short form)", () => {
   it("loses no acked pixel, answers every placement (errors, never silence) and writes succeed after the restart", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { CONTESTED_SHORT, runContestedPixels } from "../../bench/chaos/contested-pixels.js";
-import { formatResult } from "../../bench/chaos/suite-result.js";
+import { CONTESTED_SHORT, runContestedPixels } from "./harness/contested-pixels.js";
+import { formatResult } from "./harness/suite-result.js";
 
 describe("contested pixels across gateways (short form)", () => {
   it("20 clients on 2 gateways hammering 10 pixels converge byte for byte with GetCanvas and each other", async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { GATEWAY_CHAOS_SHORT, runGatewayChaos } from "../../bench/chaos/gateway-chaos.js";
-import { formatResult } from "../../bench/chaos/suite-result.js";
+import { GATEWAY_CHAOS_SHORT, runGatewayChaos } from "./harness/gateway-chaos.js";
+import { formatResult } from "./harness/suite-result.js";
 
 describe("gateway kill -9 while clients draw (short form)", () => {
   it("every affected client reconnects, no acked pixel is lost, and nothing diverges", async () => {

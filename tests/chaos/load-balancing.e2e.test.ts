@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { LOAD_BALANCING_SHORT, runLoadBalancing } from "../../bench/chaos/load-balancing.js";
-import { formatResult } from "../../bench/chaos/suite-result.js";
+import { LOAD_BALANCING_SHORT, runLoadBalancing } from "./harness/load-balancing.js";
+import { formatResult } from "./harness/suite-result.js";
 
 describe("load balancing through haproxy (short form)", () => {
   it("spreads 24 clients over 4 gateways and every acked pixel reaches every client", async () => {

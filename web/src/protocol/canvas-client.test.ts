@@ -3,8 +3,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { PixelBatchSchema, PixelSchema } from "../../../gen/pixel/v1/canvas_pb.js";
 import { AckSchema, BatchesSchema, CloseCode, ErrorCode, ErrorSchema, PresenceSchema, ServerFrameSchema, WelcomeSchema, type ServerFrame } from "../../../gen/pixel/v1/realtime_pb.js";
 import { CanvasClient, CLIENT_RESYNC_CLOSE, type CanvasClientEvents, type ConnectionState } from "./canvas-client.js";
-import { FakeSocketServer, type FakeSocket } from "./fake-socket.js";
-import { ManualClock } from "./manual-clock.js";
+import { FakeSocketServer, type FakeSocket } from "./test-support/fake-socket.js";
+import { ManualClock } from "./test-support/manual-clock.js";
 import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, MAX_BACKOFF_MS } from "./timing.js";
 
 const W = 4;

@@ -1,0 +1,88 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import { PixelBatchSchema } from "../gen/pixel/v1/canvas_pb.js";
+import { ClientFrameSchema, ErrorCode, ServerFrameSchema } from "../gen/pixel/v1/realtime_pb.js";
+import { batchFrame, batchFrameType, coalescedFrame, coalesceFrames, decodeClientFrame, encodeWelcomeBody, errorFrame, welcomeFrame } from "./server-frames.js";
+
+describe("server frames", () => {
+  it("frames published batch bytes as ServerFrame.batch without re-encoding, for small and large batches", () => {
+    for (const count of [1, 20, 5000]) {
+      const pixels = Array.from({ length: count }, (_, i) => ({ x: i % 50, y: i % 40, color: i * 7 }));
+      const batch = create(PixelBatchSchema, { canvasId: "default", seq: 42n, epoch: 3n, pixels, author: "ann", timeUnixMs: 1700000000000n });
+      const payload = toBinary(PixelBatchSchema, batch);
+      const frame = batchFrame(payload);
+      expect(frame.subarray(frame.length - payload.length).equals(Buffer.from(payload))).toBe(true);
+      const decoded = fromBinary(ServerFrameSchema, frame);
+      expect(decoded.frame.case).toBe("batch");
+      if (decoded.frame.case !== "batch") return;
+      expect(decoded.frame.value.seq).toBe(42n);
+      expect(decoded.frame.value.epoch).toBe(3n);
+      expect(decoded.frame.value.pixels).toHaveLength(count);
+      expect(decoded.frame.value.pixels[count - 1]!.color).toBe((count - 1) * 7);
+    }
+  });
+
+  it("coalesces batch frames into one ServerFrame.batches that the generated codec decodes to the same batches, in order", () => {
+    // Sizes around the one- and two-byte varint boundaries, and one batch big enough for a 3-byte length.
+    const payloads = [1, 5, 40, 3000].map((count, i) =>
+      toBinary(PixelBatchSchema, create(PixelBatchSchema, { canvasId: "default", seq: BigInt(100 + i), epoch: 2n, pixels: Array.from({ length: count }, (_, j) => ({ x: j % 50, y: i, color: j * 31 + i })), author: "a", timeUnixMs: 1700000000000n + BigInt(i) })),
+    );
+    const frames = payloads.map((p) => batchFrame(p));
+    const frame = coalescedFrame(frames);
+    expect(frame[0]).toBe(0x3a);
+    expect(batchFrameType(frame)).toBe("batches");
+    const decoded = fromBinary(ServerFrameSchema, frame);
+    expect(decoded.frame.case).toBe("batches");
+    if (decoded.frame.case !== "batches") return;
+    const expected = payloads.map((p) => fromBinary(PixelBatchSchema, p));
+    expect(decoded.frame.value.batches).toEqual(expected);
+    // The inputs are left as they were: the ring still holds them.
+    expect(frames.every((f) => f[0] === 0x12)).toBe(true);
+  });
+
+  it("keeps a lone batch frame as it is, and refuses frames that are not batches", () => {
+    const single = batchFrame(toBinary(PixelBatchSchema, create(PixelBatchSchema, { seq: 1n, pixels: [{ x: 1, y: 1, color: 1 }] })));
+    expect(coalescedFrame([single])).toBe(single);
+    expect(batchFrameType(single)).toBe("batch");
+    expect(() => coalescedFrame([single, Buffer.from(errorFrame(ErrorCode.INTERNAL, "x"))])).toThrow(/batch/);
+  });
+
+  it("groups a replay into coalesced frames of at most about maxBytes, in order", () => {
+    const frames = Array.from({ length: 10 }, (_, i) => batchFrame(toBinary(PixelBatchSchema, create(PixelBatchSchema, { seq: BigInt(i + 1), pixels: [{ x: i + 1, y: 1, color: i + 1 }] }))));
+    const size = frames[0]!.length;
+    const groups = coalesceFrames(frames, size * 4);
+    expect(groups).toHaveLength(3);
+    const seqs = groups.map((g) => {
+      const f = fromBinary(ServerFrameSchema, g).frame;
+      return f.case === "batches" ? f.value.batches.map((b) => b.seq) : f.case === "batch" ? [f.value.seq] : [];
+    });
+    expect(seqs).toEqual([[1n, 2n, 3n, 4n], [5n, 6n, 7n, 8n], [9n, 10n]]);
+    expect(coalesceFrames(frames, 1)).toEqual(frames);
+    expect(coalesceFrames([], 100)).toEqual([]);
+  });
+
+  it("completes a cached Welcome body with each connection's id", () => {
+    const pixels = new Uint8Array(2 * 2 * 3).fill(9);
+    const body = encodeWelcomeBody({ canvasId: "c", width: 2, height: 2, seq: 7n, epoch: 1n, pixels, resumed: false, maxPixelsPerPlace: 1000, pixelsPerSecond: 200 });
+    for (const id of ["a-1", "x".repeat(200)]) {
+      const decoded = fromBinary(ServerFrameSchema, welcomeFrame(body, id));
+      expect(decoded.frame.case).toBe("welcome");
+      if (decoded.frame.case !== "welcome") return;
+      expect(decoded.frame.value).toMatchObject({ canvasId: "c", width: 2, height: 2, seq: 7n, epoch: 1n, connectionId: id, maxPixelsPerPlace: 1000, pixelsPerSecond: 200, resumed: false });
+      expect([...decoded.frame.value.pixels]).toEqual([...pixels]);
+    }
+  });
+
+  it("encodes errors with code, message and client_seq", () => {
+    const decoded = fromBinary(ServerFrameSchema, errorFrame(ErrorCode.RATE_LIMITED, "slow down", 12));
+    expect(decoded.frame).toMatchObject({ case: "error", value: { code: ErrorCode.RATE_LIMITED, message: "slow down", clientSeq: 12 } });
+  });
+
+  it("decodes client frames and reports text, garbage and empty frames as malformed", () => {
+    const ok = decodeClientFrame(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "ping", value: { nonce: 5n } } })), true);
+    expect(ok).toMatchObject({ ok: true, frame: { case: "ping", value: { nonce: 5n } } });
+    expect(decodeClientFrame(Buffer.from("hello"), false)).toMatchObject({ ok: false, message: expect.stringContaining("text frames") });
+    expect(decodeClientFrame(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff]), true)).toMatchObject({ ok: false, message: expect.stringContaining("not a pixel.v1.ClientFrame") });
+    expect(decodeClientFrame(new Uint8Array(0), true)).toMatchObject({ ok: false, message: expect.stringContaining("sets none") });
+  });
+});

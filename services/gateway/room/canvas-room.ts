@@ -1,0 +1,304 @@
+import type { Logger } from "../../shared/logger.js";
+import { BatchRing } from "./batch-ring.js";
+import { scanBatch, type BatchHeader } from "../../../protocol/batch-scan.js";
+import type { CanvasSnapshot } from "../upstream/canvas-client.js";
+import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
+import { RoomFanout, type FanoutHooks } from "./room-fanout.js";
+import { batchFrame, coalesceFrames, encodeWelcomeBody, welcomeFrame } from "../../../protocol/server-frames.js";
+
+/** A joined connection as the room sees it: the socket stays behind this interface. */
+export interface RoomMember {
+  /** Display name ("" for anonymous), for presence. */
+  readonly name: string;
+  /** Writes one batch or coalesced-batches frame; returns true when it went to an open, keeping-up socket. */
+  sendBatch(frame: Buffer): boolean;
+  /** Writes any other frame (presence). */
+  send(frame: Uint8Array): void;
+  /** The room re-snapshotted: the member must send itself a fresh Welcome from the room now. */
+  onRoomReset(): void;
+}
+
+/** Why a room re-snapshotted; the `reason` label of pixel_gateway_resyncs_total. */
+export type ResyncReason = "gap" | "epoch" | "bus_reconnect" | "malformed_batch" | "backlog_overflow";
+
+/** Observers for metrics; the room itself knows nothing about Prometheus. */
+export interface RoomHooks extends FanoutHooks {
+  resynced(reason: ResyncReason): void;
+}
+
+/** A resume replay is sent as coalesced frames of about this many bytes at most. */
+const REPLAY_FRAME_MAX_BYTES = 256 * 1024;
+
+/** Bounds, the fan-out tick, and the limits a Welcome advertises. */
+export interface RoomOptions extends FanoutTickOptions {
+  ringMaxBatches: number;
+  ringMaxBytes: number;
+  /** Batches buffered while a snapshot is loading; beyond it they are dropped and the room snapshots again. */
+  backlogMaxBatches: number;
+  maxPixelsPerPlace: number;
+  pixelsPerSecond: number;
+  /** Backoff between failed re-snapshots. */
+  resyncRetryMs: number;
+}
+
+/** What a member gets on joining: the Welcome and the frames to send right after it. */
+export interface JoinResult {
+  /** Undefined while the room is re-snapshotting; onRoomReset delivers the Welcome then. */
+  welcome: Buffer | undefined;
+  replay: Buffer[];
+  resumed: boolean;
+}
+
+type RoomState = "loading" | "live" | "resyncing" | "disposed";
+
+/**
+ * One canvas as this gateway sees it: the canvas bytes at `seq`, kept current by
+ * applying every published batch in order, a ring of recent frames for resume, and
+ * the joined members. Each batch must be seq + 1 in the same epoch; a duplicate is
+ * dropped and a gap or epoch change re-snapshots, so every member gets every batch
+ * exactly once and in order. Batches are applied at once but sent per flush of the
+ * room's fan-out tick (see room-fanout.ts). It owns no sockets and no timers besides
+ * that tick and resync backoff.
+ */
+export class CanvasRoom {
+  width = 0;
+  height = 0;
+  seq = 0n;
+  epoch = 0n;
+  private pixels: Uint8Array = new Uint8Array(0);
+  private state: RoomState = "loading";
+  private readonly ring: BatchRing;
+  private readonly members = new Set<RoomMember>();
+  /** Batches that arrived while a snapshot was loading, in arrival (= seq) order. */
+  private backlog: { batch: BatchHeader; payload: Uint8Array }[] = [];
+  private backlogOverflowed = false;
+  private welcomeBody: Uint8Array | undefined;
+  private readonly fanout: RoomFanout;
+
+  constructor(
+    readonly canvasId: string,
+    private readonly snapshot: () => Promise<CanvasSnapshot>,
+    private readonly options: RoomOptions,
+    private readonly hooks: RoomHooks,
+    private readonly log: Logger,
+    tickClock: TickClock = systemTickClock,
+  ) {
+    this.ring = new BatchRing(options.ringMaxBatches, options.ringMaxBytes);
+    this.fanout = new RoomFanout(this.members, options, hooks, tickClock);
+  }
+
+  /** True once seeded and not re-snapshotting. */
+  get live(): boolean {
+    return this.state === "live";
+  }
+
+  /** True after dispose(); a disposed room must not be joined. */
+  get disposed(): boolean {
+    return this.state === "disposed";
+  }
+
+  /** Joined members (read-only view for presence and shutdown). */
+  get memberSet(): ReadonlySet<RoomMember> {
+    return this.members;
+  }
+
+  /** Bytes of the materialised canvas, for slow-consumer bounds. */
+  get canvasBytes(): number {
+    return this.pixels.length;
+  }
+
+  /** Seeds the room with its first snapshot; rejects with the snapshot's error (e.g. NotFound). */
+  async load(): Promise<void> {
+    const snap = await this.snapshot();
+    if (this.state !== "loading") return;
+    if (!this.install(snap)) {
+      // Batches that arrived meanwhile do not chain onto the snapshot: take another one.
+      this.hooks.resynced("gap");
+      void this.resync();
+    }
+  }
+
+  /** Every published batch of this canvas, as the bus delivered it. */
+  onBatch(payload: Uint8Array): void {
+    if (this.state === "disposed") return;
+    let batch: BatchHeader;
+    try {
+      batch = scanBatch(payload);
+    } catch (err) {
+      this.log.error({ canvasId: this.canvasId, err: (err as Error).message }, "undecodable batch on the bus");
+      this.requestResync("malformed_batch");
+      return;
+    }
+    if (this.state !== "live") {
+      this.buffer(batch, payload);
+      return;
+    }
+    if (batch.epoch !== this.epoch) {
+      this.buffer(batch, payload);
+      this.requestResync("epoch");
+      return;
+    }
+    if (batch.seq <= this.seq) return;
+    if (batch.seq !== this.seq + 1n) {
+      this.log.warn({ canvasId: this.canvasId, expected: String(this.seq + 1n), got: String(batch.seq) }, "seq gap; re-snapshotting");
+      this.buffer(batch, payload);
+      this.requestResync("gap");
+      return;
+    }
+    const frame = this.apply(batch, payload);
+    this.fanout.add({ seq: batch.seq, frame, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
+  }
+
+  /** Sends the batches waiting for the fan-out tick now (tests; the room itself before a re-snapshot). */
+  flush(): void {
+    this.fanout.flush();
+  }
+
+  /**
+   * Adds a member and returns what to send it, synchronously so no batch can slip in
+   * between. With lastSeq/lastEpoch covered by the ring the Welcome is resumed and the
+   * missed batches follow (coalesced into few frames); otherwise it is a full snapshot.
+   * Either way the member then has everything up to the room's seq, so the next flush
+   * sends it only batches after that.
+   */
+  join(member: RoomMember, connectionId: string, lastSeq: bigint, lastEpoch: bigint): JoinResult {
+    if (this.state === "disposed") throw new Error(`room ${this.canvasId} is disposed`);
+    this.members.add(member);
+    if (this.state !== "live") return { welcome: undefined, replay: [], resumed: false };
+    if (lastSeq > 0n && lastEpoch === this.epoch) {
+      const replay = this.ring.since(lastSeq, this.seq);
+      if (replay) {
+        this.fanout.caughtUp(member, this.seq);
+        const body = encodeWelcomeBody({ ...this.limits(), seq: lastSeq, pixels: new Uint8Array(0), resumed: true });
+        return { welcome: welcomeFrame(body, connectionId), replay: coalesceFrames(replay, REPLAY_FRAME_MAX_BYTES), resumed: true };
+      }
+    }
+    return { welcome: this.welcomeFor(member, connectionId), replay: [], resumed: false };
+  }
+
+  /** Removes a member; returns true when the room is now empty. */
+  leave(member: RoomMember): boolean {
+    this.members.delete(member);
+    this.fanout.left(member);
+    return this.members.size === 0;
+  }
+
+  /**
+   * A full-snapshot Welcome for `member` at the current seq; the encoded body is cached until
+   * the next batch. The member must be sent it now: the pending flush then skips what it covers.
+   */
+  welcomeFor(member: RoomMember, connectionId: string): Buffer {
+    this.fanout.caughtUp(member, this.seq);
+    this.welcomeBody ??= encodeWelcomeBody({ ...this.limits(), seq: this.seq, pixels: this.pixels, resumed: false });
+    return welcomeFrame(this.welcomeBody, connectionId);
+  }
+
+  /** Sends one frame to every member (presence). */
+  broadcast(frame: Uint8Array): void {
+    for (const member of this.members) member.send(frame);
+  }
+
+  /** Re-snapshots from the canvas service and then gives every member a fresh Welcome. */
+  requestResync(reason: ResyncReason): void {
+    if (this.state === "resyncing" || this.state === "disposed") return;
+    if (this.state === "loading") {
+      // load() is still fetching; it checks this flag once its snapshot lands.
+      this.backlogOverflowed = true;
+      return;
+    }
+    // What was applied before the gap goes out now, as it would have without the resync.
+    this.fanout.flush();
+    this.state = "resyncing";
+    this.hooks.resynced(reason);
+    void this.resync();
+  }
+
+  /** Stops the room; members must already have been told. */
+  dispose(): void {
+    this.state = "disposed";
+    this.fanout.clear();
+    this.members.clear();
+    this.backlog = [];
+  }
+
+  private async resync(): Promise<void> {
+    while (this.state === "resyncing") {
+      let snap: CanvasSnapshot;
+      try {
+        snap = await this.snapshot();
+      } catch (err) {
+        this.log.warn({ canvasId: this.canvasId, err: (err as Error).message }, "re-snapshot failed; retrying");
+        await new Promise((r) => setTimeout(r, this.options.resyncRetryMs));
+        continue;
+      }
+      if (this.state !== "resyncing") return;
+      if (this.install(snap)) {
+        for (const member of this.members) member.onRoomReset();
+        return;
+      }
+    }
+  }
+
+  /**
+   * Replaces the state with a snapshot and applies the backlog on top of it. Returns
+   * true when the room is live, false when the backlog does not chain (then the caller
+   * snapshots again).
+   */
+  private install(snap: CanvasSnapshot): boolean {
+    const backlog = this.backlog;
+    const overflowed = this.backlogOverflowed;
+    this.backlog = [];
+    this.backlogOverflowed = false;
+    this.width = snap.width;
+    this.height = snap.height;
+    this.seq = snap.seq;
+    this.epoch = snap.epoch;
+    this.pixels = snap.pixels;
+    this.welcomeBody = undefined;
+    this.ring.clear();
+    if (overflowed) {
+      this.state = "resyncing";
+      return false;
+    }
+    for (const { batch, payload } of backlog) {
+      if (batch.epoch < this.epoch || (batch.epoch === this.epoch && batch.seq <= this.seq)) continue;
+      if (batch.epoch !== this.epoch || batch.seq !== this.seq + 1n) {
+        this.state = "resyncing";
+        return false;
+      }
+      this.apply(batch, payload);
+    }
+    this.state = "live";
+    return true;
+  }
+
+  private buffer(batch: BatchHeader, payload: Uint8Array): void {
+    if (this.backlog.length >= this.options.backlogMaxBatches) {
+      this.backlog = [];
+      this.backlogOverflowed = true;
+      return;
+    }
+    this.backlog.push({ batch, payload });
+  }
+
+  /** Paints a batch into the materialised canvas, advances seq and records its frame. */
+  private apply(batch: BatchHeader, payload: Uint8Array): Buffer {
+    scanBatch(payload, { pixels: this.pixels, width: this.width, height: this.height });
+    this.seq = batch.seq;
+    this.welcomeBody = undefined;
+    const frame = batchFrame(payload);
+    this.ring.push(batch.seq, frame);
+    return frame;
+  }
+
+  private limits() {
+    return {
+      canvasId: this.canvasId,
+      width: this.width,
+      height: this.height,
+      epoch: this.epoch,
+      maxPixelsPerPlace: this.options.maxPixelsPerPlace,
+      pixelsPerSecond: this.options.pixelsPerSecond,
+    };
+  }
+}

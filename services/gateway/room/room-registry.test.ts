@@ -1,0 +1,130 @@
+import { Code } from "@connectrpc/connect";
+import { describe, expect, it, vi } from "vitest";
+import { MemoryPixelBus, type BatchListener, type PixelBus, type Subscription } from "../../shared/pixel-bus.js";
+import { FakeCanvasService } from "../test-support/fake-canvas.js";
+import { RoomRegistry, type RoomRegistryOptions } from "./room-registry.js";
+import { quietLog, RecordingMember } from "../test-support/test-helpers.js";
+
+/**
+ * Forwards a MemoryPixelBus, but a subscription can be left unconfirmed (deaf, like a Redis
+ * SUBSCRIBE not yet answered) until confirm(); it can also simulate a reconnect.
+ */
+class FlakyBus implements PixelBus {
+  autoConfirm = true;
+  private confirmed = true;
+  private readonly pending: (() => void)[] = [];
+  private readonly resubscribed = new Set<() => void>();
+  constructor(private readonly inner: MemoryPixelBus) {}
+  subscribe(canvasId: string, listener: BatchListener): Subscription {
+    this.confirmed = this.autoConfirm;
+    const inner = this.inner.subscribe(canvasId, (payload) => {
+      if (this.confirmed) listener(payload);
+    });
+    const ready = this.confirmed ? Promise.resolve() : new Promise<void>((resolve) => this.pending.push(resolve));
+    return Object.assign(() => inner.unsubscribe(), { unsubscribe: () => inner.unsubscribe(), ready });
+  }
+  confirm(): void {
+    this.confirmed = true;
+    for (const resolve of this.pending.splice(0)) resolve();
+  }
+  onResubscribed(listener: () => void): () => void {
+    this.resubscribed.add(listener);
+    return () => this.resubscribed.delete(listener);
+  }
+  reconnected(): void {
+    for (const l of this.resubscribed) l();
+  }
+  isReady(): boolean {
+    return true;
+  }
+  async close(): Promise<void> {}
+}
+
+const options: RoomRegistryOptions = {
+  ringMaxBatches: 16,
+  ringMaxBytes: 1 << 20,
+  backlogMaxBatches: 100,
+  maxPixelsPerPlace: 1000,
+  pixelsPerSecond: 100,
+  resyncRetryMs: 5,
+  fanoutMicrosPerMember: 25,
+  fanoutTickMaxMs: 20,
+  lingerMs: 30,
+  snapshotTimeoutMs: 200,
+};
+
+function setup() {
+  const memory = new MemoryPixelBus();
+  const bus = new FlakyBus(memory);
+  const canvas = new FakeCanvasService(memory, 4, 4);
+  const resyncs: string[] = [];
+  const closed: string[] = [];
+  const registry = new RoomRegistry(bus, canvas, options, { fannedOut: () => undefined, resynced: (r) => resyncs.push(r) }, quietLog, (id) => closed.push(id));
+  return { bus, canvas, registry, resyncs, closed };
+}
+
+describe("RoomRegistry", () => {
+  it("shares one seeded room per canvas and rejects an unknown canvas with NotFound", async () => {
+    const { registry } = setup();
+    const [a, b] = await Promise.all([registry.acquire("default"), registry.acquire("default")]);
+    expect(a).toBe(b);
+    await expect(registry.acquire("nope")).rejects.toMatchObject({ code: 5 });
+    expect(registry.all()).toEqual([a]);
+    registry.closeAll();
+  });
+
+  it("seeds only once the bus confirmed the subscription, so a batch stored while SUBSCRIBE was pending is not missed", async () => {
+    const { bus, canvas, registry, resyncs } = setup();
+    bus.autoConfirm = false;
+    const acquiring = registry.acquire("default");
+    await new Promise((r) => setTimeout(r, 5));
+    // Stored and published while the subscription is not active yet: the bus drops it.
+    await canvas.setPixels("default", [{ x: 1, y: 1, color: 9 }], "");
+    await new Promise((r) => setTimeout(r, 5));
+    bus.confirm();
+    const room = await acquiring;
+    // The snapshot was taken after the confirmation, so it holds the batch; no resync was needed.
+    expect(room.seq).toBe(1n);
+    await canvas.setPixels("default", [{ x: 2, y: 1, color: 9 }], "");
+    await vi.waitFor(() => expect(room.seq).toBe(2n));
+    expect(resyncs).toEqual([]);
+    registry.closeAll();
+  });
+
+  it("answers UNAVAILABLE when the bus does not confirm the subscription in time, and closes the room", async () => {
+    const { bus, registry, closed } = setup();
+    bus.autoConfirm = false;
+    await expect(registry.acquire("default")).rejects.toMatchObject({ code: Code.Unavailable, rawMessage: expect.stringContaining("did not confirm") });
+    expect(registry.all()).toEqual([]);
+    expect(closed).toEqual(["default"]);
+  });
+
+  it("re-snapshots every room when the bus reconnects", async () => {
+    const { bus, registry, resyncs } = setup();
+    const room = await registry.acquire("default");
+    const member = new RecordingMember();
+    room.join(member, "m", 0n, 0n);
+    bus.reconnected();
+    await vi.waitFor(() => expect(member.resets).toBe(1));
+    expect(resyncs).toEqual(["bus_reconnect"]);
+    registry.closeAll();
+  });
+
+  it("closes an empty room after the linger time, but not one rejoined meanwhile", async () => {
+    const { registry, closed } = setup();
+    const room = await registry.acquire("default");
+    const member = new RecordingMember();
+    room.join(member, "m", 0n, 0n);
+    room.leave(member);
+    registry.release(room);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(await registry.acquire("default")).toBe(room);
+    room.join(member, "m", 0n, 0n);
+    await new Promise((r) => setTimeout(r, 60));
+    expect(closed).toEqual([]);
+    room.leave(member);
+    registry.release(room);
+    await vi.waitFor(() => expect(closed).toEqual(["default"]));
+    expect(room.disposed).toBe(true);
+  });
+});

@@ -1,0 +1,121 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import type { Logger } from "../../shared/logger.js";
+import type { PixelBus } from "../../shared/pixel-bus.js";
+import type { CanvasClient } from "../upstream/canvas-client.js";
+import { CanvasRoom, type RoomHooks, type RoomOptions } from "./canvas-room.js";
+
+/** Timing of room lifecycles. */
+export interface RoomRegistryOptions extends RoomOptions {
+  /** An empty room stays subscribed this long so reconnecting clients can still resume from its ring. */
+  lingerMs: number;
+  /** Deadline of each GetCanvas, and of the bus confirming a room's subscription. */
+  snapshotTimeoutMs: number;
+}
+
+interface Entry {
+  room: CanvasRoom;
+  ready: Promise<void>;
+  unsubscribe: () => void;
+  linger?: NodeJS.Timeout;
+}
+
+/**
+ * The rooms of this gateway, one per canvas with joined (or recently joined)
+ * connections. The first acquire subscribes on the bus, waits until the bus confirmed
+ * the subscription, and only then seeds the room with GetCanvas: every batch stored
+ * after the snapshot is then delivered, so the join is race-free by construction.
+ */
+export class RoomRegistry {
+  private readonly rooms = new Map<string, Entry>();
+  private readonly stopResubscribed: () => void;
+
+  constructor(
+    private readonly bus: PixelBus,
+    private readonly canvas: Pick<CanvasClient, "getCanvas">,
+    private readonly options: RoomRegistryOptions,
+    private readonly hooks: RoomHooks,
+    private readonly log: Logger,
+    /** Called after a room was closed, e.g. to withdraw its presence entry. */
+    private readonly onRoomClosed: (canvasId: string) => void = () => undefined,
+  ) {
+    // Pub/Sub may have lost messages while reconnecting: every room re-snapshots. The bus calls
+    // this only once its subscriptions are active again, so the new snapshot misses nothing.
+    this.stopResubscribed = bus.onResubscribed(() => {
+      for (const { room } of this.rooms.values()) if (room.live) room.requestResync("bus_reconnect");
+    });
+  }
+
+  /** The room of a canvas, seeded and ready to join; rejects with the GetCanvas error (NotFound for an unknown canvas). */
+  async acquire(canvasId: string): Promise<CanvasRoom> {
+    const existing = this.rooms.get(canvasId);
+    if (existing) {
+      clearTimeout(existing.linger);
+      existing.linger = undefined;
+      await existing.ready;
+      return existing.room;
+    }
+    const room = new CanvasRoom(canvasId, () => this.canvas.getCanvas(canvasId, this.options.snapshotTimeoutMs), this.options, this.hooks, this.log);
+    const subscription = this.bus.subscribe(canvasId, (payload) => room.onBatch(payload));
+    const ready = this.confirmed(canvasId, subscription.ready).then(() => room.load());
+    const entry: Entry = { room, ready, unsubscribe: subscription.unsubscribe };
+    this.rooms.set(canvasId, entry);
+    try {
+      await ready;
+    } catch (err) {
+      this.close(entry);
+      const error = ConnectError.from(err);
+      // Logged once here for everyone waiting on this room, not once per Hello.
+      // An unknown canvas is the client's mistake, not an incident.
+      const level = error.code === Code.NotFound ? "debug" : "warn";
+      this.log[level]({ canvasId, code: Code[error.code], err: error.rawMessage }, "cannot load canvas");
+      throw error;
+    }
+    return room;
+  }
+
+  /** Called when a member left; an empty room closes after the linger time. */
+  release(room: CanvasRoom): void {
+    const entry = this.rooms.get(room.canvasId);
+    if (!entry || entry.room !== room || room.memberSet.size > 0) return;
+    clearTimeout(entry.linger);
+    entry.linger = setTimeout(() => {
+      if (room.memberSet.size === 0) this.close(entry);
+    }, this.options.lingerMs);
+    entry.linger.unref();
+  }
+
+  /** Every room, seeded or not. */
+  all(): CanvasRoom[] {
+    return [...this.rooms.values()].map((e) => e.room);
+  }
+
+  /** Disposes every room and stops listening. */
+  closeAll(): void {
+    this.stopResubscribed();
+    for (const entry of [...this.rooms.values()]) this.close(entry);
+  }
+
+  private close(entry: Entry): void {
+    clearTimeout(entry.linger);
+    if (this.rooms.get(entry.room.canvasId) === entry) this.rooms.delete(entry.room.canvasId);
+    entry.unsubscribe();
+    entry.room.dispose();
+    this.onRoomClosed(entry.room.canvasId);
+  }
+
+  /** Waits for the bus to confirm a subscription, for at most snapshotTimeoutMs (Redis may be down). */
+  private async confirmed(canvasId: string, ready: Promise<void>): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ConnectError(`the pixel bus did not confirm the subscription to canvas "${canvasId}" within ${this.options.snapshotTimeoutMs} ms`, Code.Unavailable)),
+        this.options.snapshotTimeoutMs,
+      );
+    });
+    try {
+      await Promise.race([ready.catch((err: Error) => Promise.reject(new ConnectError(`pixel bus subscription failed: ${err.message}`, Code.Unavailable))), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

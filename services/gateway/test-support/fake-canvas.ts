@@ -1,0 +1,51 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
+import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
+import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
+
+/**
+ * An in-memory canvas service for gateway unit tests: it stores, sequences and
+ * publishes on a MemoryPixelBus like the real one, and can be told to fail.
+ */
+export class FakeCanvasService implements CanvasClient {
+  private readonly canvases = new Map<string, { seq: bigint; epoch: bigint; pixels: Uint8Array }>();
+  /** When set, SetPixels rejects with this code. */
+  failWith: Code | undefined;
+  setPixelsCalls = 0;
+
+  constructor(
+    private readonly bus: MemoryPixelBus,
+    readonly width: number,
+    readonly height: number,
+    canvasIds: string[] = ["default"],
+  ) {
+    for (const id of canvasIds) this.canvases.set(id, { seq: 0n, epoch: 1n, pixels: new Uint8Array(width * height * 3) });
+  }
+
+  async getCanvas(canvasId: string): Promise<CanvasSnapshot> {
+    const c = this.canvases.get(canvasId);
+    if (!c) throw new ConnectError(`canvas ${canvasId} not found`, Code.NotFound);
+    return { canvasId, width: this.width, height: this.height, seq: c.seq, epoch: c.epoch, pixels: c.pixels.slice() };
+  }
+
+  async setPixels(canvasId: string, pixels: PixelLike[], author: string): Promise<{ seq: bigint; epoch: bigint }> {
+    this.setPixelsCalls++;
+    if (this.failWith !== undefined) throw new ConnectError("injected failure", this.failWith);
+    const c = this.canvases.get(canvasId);
+    if (!c) throw new ConnectError(`canvas ${canvasId} not found`, Code.NotFound);
+    for (const p of pixels) {
+      const i = (p.y * this.width + p.x) * 3;
+      c.pixels.set([(p.color >> 16) & 0xff, (p.color >> 8) & 0xff, p.color & 0xff], i);
+    }
+    c.seq++;
+    const batch = create(PixelBatchSchema, { canvasId, seq: c.seq, epoch: c.epoch, pixels, author, timeUnixMs: BigInt(Date.now()) });
+    this.bus.publish(canvasId, toBinary(PixelBatchSchema, batch));
+    return { seq: c.seq, epoch: c.epoch };
+  }
+
+  async isReachable(): Promise<boolean> {
+    return true;
+  }
+}

@@ -1,0 +1,158 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import type { Transport } from "@connectrpc/connect";
+import { WebSocket, WebSocketServer, type RawData } from "ws";
+import { CloseCode } from "../../../gen/pixel/v1/realtime_pb.js";
+import { MAX_FRAME_BYTES, type Config } from "../../shared/config.js";
+import type { Logger } from "../../shared/logger.js";
+import { handleProbe } from "../../shared/probe-routes.js";
+import type { PixelBus } from "../../shared/pixel-bus.js";
+import { createCanvasClient, createCanvasTransport, type CanvasClient } from "../upstream/canvas-client.js";
+import type { Connection } from "../session/connection.js";
+import { handleMessage } from "./frame-handler.js";
+import { Gateway } from "../gateway.js";
+import type { GatewayTuning } from "../gateway-tuning.js";
+import type { PresenceStore } from "../presence/presence.js";
+
+/** Everything a gateway needs; the caller owns (and closes) bus and presence. */
+export interface GatewayServerDeps {
+  config: Config;
+  log: Logger;
+  bus: PixelBus;
+  /** The canvas service: a client, a transport (e.g. an in-process router transport), or a base URL. Default: config.canvasUrl. */
+  canvas?: CanvasClient | Transport | string;
+  presence: PresenceStore;
+  /** Origins allowed to open /ws; unset or empty allows any (browsers on other origins included). */
+  allowedOrigins?: readonly string[];
+  tuning?: Partial<GatewayTuning>;
+}
+
+/** A gateway ready to be mounted or started. */
+export interface GatewayServer {
+  /** Serves an HTTP upgrade for /ws (other paths get 404); mount it on any http.Server's 'upgrade'. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Serves /healthz, /readyz and /metrics; returns false for other paths so a host server can route them. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
+  /** An unstarted http.Server wiring both; only an entry point calls listen(). */
+  server: Server;
+  /** The logic behind the sockets (for tests and the embedding entry). */
+  gateway: Gateway;
+  /**
+   * Drains: readiness false, in-flight writes finish for at most `writeWaitMs`, every
+   * socket closes with 1012, timers stop, and the http.Server (if listening) closes.
+   */
+  shutdown(writeWaitMs?: number): Promise<void>;
+}
+
+/** How long shutdown waits for clients to answer the 1012 close frames before cutting them off. */
+const CLOSE_HANDSHAKE_WAIT_MS = 1_000;
+
+function isCanvasClient(value: unknown): value is CanvasClient {
+  return typeof value === "object" && value !== null && "setPixels" in value && "getCanvas" in value;
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
+
+/**
+ * Builds the WebSocket gateway: `/ws` with binary protobuf frames, plus health,
+ * readiness and metrics. The ws library is confined to this file; everything it
+ * hears goes to Connection/Gateway.
+ */
+export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
+  const { config, log } = deps;
+  const canvas = isCanvasClient(deps.canvas)
+    ? deps.canvas
+    : createCanvasClient(typeof deps.canvas === "object" ? deps.canvas : createCanvasTransport(deps.canvas ?? config.canvasUrl));
+  const gateway = new Gateway({ config, log, bus: deps.bus, canvas, presence: deps.presence, tuning: deps.tuning });
+  const origins = new Set(deps.allowedOrigins ?? []);
+  // maxPayload makes ws close an oversized frame with 1009 before buffering it.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+  const sockets = new Map<Connection, WebSocket>();
+
+  wss.on("connection", (ws: WebSocket) => {
+    ws.binaryType = "nodebuffer";
+    const refusal = gateway.admission();
+    if (refusal !== undefined) {
+      ws.on("error", () => undefined);
+      ws.close(refusal, refusal === CloseCode.SERVICE_RESTART ? "gateway restarting" : "gateway full; retry later");
+      return;
+    }
+    const conn = gateway.open(ws);
+    sockets.set(conn, ws);
+    // Without an 'error' listener an oversized or broken frame would crash the process.
+    ws.on("error", (err) => conn.log.debug({ err: err.message }, "socket error"));
+    ws.on("message", (data: RawData, isBinary: boolean) => {
+      handleMessage(conn, toBytes(data), isBinary);
+    });
+    ws.on("pong", () => (conn.alive = true));
+    ws.on("close", (code: number) => {
+      sockets.delete(conn);
+      gateway.closed(conn, code);
+    });
+  });
+
+  const heartbeat = setInterval(() => {
+    for (const [conn, ws] of sockets) {
+      if (!conn.alive) {
+        conn.log.info("no pong since the last ping; terminating");
+        ws.terminate();
+        continue;
+      }
+      conn.alive = false;
+      ws.ping();
+    }
+  }, gateway.tuning.heartbeatIntervalMs);
+  heartbeat.unref();
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on("error", () => undefined);
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== "/ws") return rejectUpgrade(socket, 404, "Not Found");
+    const origin = req.headers.origin;
+    if (origins.size > 0 && (origin === undefined || !origins.has(origin))) return rejectUpgrade(socket, 403, "Forbidden");
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  }
+
+  function handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
+    return handleProbe(req, res, () => {
+      if (gateway.isReady()) return undefined;
+      return gateway.isDraining() ? "draining" : "the bus or the canvas service is unavailable";
+    });
+  }
+
+  const server = createServer((req, res) => {
+    if (!handleRequest(req, res)) res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
+  });
+  server.on("upgrade", handleUpgrade);
+  // Timers are unref'd, so an embedded gateway that is never listened on does not hold the process.
+  gateway.start();
+
+  return {
+    handleUpgrade,
+    handleRequest,
+    server,
+    gateway,
+    async shutdown(writeWaitMs = gateway.tuning.writeDeadlineMs) {
+      clearInterval(heartbeat);
+      await gateway.shutdown(writeWaitMs);
+      // A client that never answers the close frame must not hold the exit (ws waits 30 s for it).
+      const deadline = Date.now() + CLOSE_HANDSHAKE_WAIT_MS;
+      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of sockets.values()) ws.terminate();
+      if (server.listening) {
+        const closed = new Promise<void>((r) => server.close(() => r()));
+        server.closeIdleConnections();
+        await closed;
+      }
+    },
+  };
+}
+
+/** ws hands binary messages over as a Buffer (binaryType nodebuffer), fragmented ones as Buffer[]. */
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}

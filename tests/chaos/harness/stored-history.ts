@@ -1,0 +1,44 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { Redis } from "ioredis";
+import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
+import { DEFAULT_CANVAS_ID } from "../../../services/shared/config.js";
+import { canvasKeys } from "../../../services/shared/redis-keys.js";
+import type { AckLedger } from "./ack-ledger.js";
+
+/** What the stored history held. */
+export interface StoredHistory {
+  /** Batches read from the canvas's history stream. */
+  batches: number;
+  /** Lowest and highest seq in it (0 when empty). */
+  fromSeq: string;
+  toSeq: string;
+}
+
+/**
+ * Feeds every batch still in the canvas's bounded history stream into the ledger. Clients
+ * only see the batches they were connected for; a placement stored but never acknowledged
+ * (its gateway died first) while every client was away would otherwise be an unknown later
+ * write, and an acked pixel it legitimately overwrote would look lost.
+ */
+export async function recordStoredHistory(redisUrl: string, ledger: AckLedger, canvasId = DEFAULT_CANVAS_ID): Promise<StoredHistory> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+  try {
+    await redis.connect();
+    const entries = await redis.xrangeBuffer(canvasKeys(canvasId).log, "-", "+");
+    let from = 0n;
+    let to = 0n;
+    for (const [, fields] of entries) {
+      // Fields come as [name, value, ...]; the batch is under "b".
+      for (let i = 0; i + 1 < fields.length; i += 2) {
+        if (fields[i]?.toString() !== "b") continue;
+        const batch = fromBinary(PixelBatchSchema, fields[i + 1] as Buffer);
+        ledger.recordBatch(batch.seq, batch.epoch, batch.pixels);
+        if (from === 0n || batch.seq < from) from = batch.seq;
+        if (batch.seq > to) to = batch.seq;
+      }
+    }
+    return { batches: entries.length, fromSeq: String(from), toSeq: String(to) };
+  } finally {
+    redis.disconnect();
+  }
+}
