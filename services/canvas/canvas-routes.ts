@@ -20,9 +20,11 @@ import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { validateName, validatePixels } from "../shared/pixel-validation.js";
 import { batchesStored, pixelsStored, rpcErrors, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
-import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasStore } from "./canvas-store.js";
+import { CALLER_ADDRESS } from "./caller-address.js";
+import { CanvasSizeMismatchError, PlacementTooLargeError, StoreUnavailableError, type CanvasStore } from "./canvas-store.js";
 import { codeLabel } from "./code-label.js";
 import { completionOrder } from "./completion-order.js";
+import { placementRuns } from "./placement-runs-of-request.js";
 import { watchBatches } from "./watch-batches.js";
 
 /** What the canvas service needs; all injected so tests and the local entry can supply their own. */
@@ -100,8 +102,11 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     }
   }
 
-  /** Validates and stores one batch; throws the ConnectError to answer with. */
-  private async storeBatch(req: SetPixelsRequest, ctx: HandlerContext): Promise<{ seq: bigint; epoch: bigint }> {
+  /**
+   * Validates and stores one batch, each Author run checked against its placement budgets (see
+   * placementRuns); throws the ConnectError to answer with.
+   */
+  private async storeBatch(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
     const started = performance.now();
     try {
       const canvasId = this.canvasId(req.canvasId);
@@ -110,11 +115,20 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
       const badAuthor = validateName(req.author);
       if (badAuthor !== undefined) throw new ConnectError(`author: ${badAuthor}`, Code.InvalidArgument);
-      const stored = await this.deps.store.setPixels(canvasId, req.pixels, req.author);
-      pixelsStored.inc(req.pixels.length);
-      batchesStored.inc();
+      const runs = placementRuns(req, ctx.values.get(CALLER_ADDRESS));
+      const stored = await this.deps.store.setPixels(canvasId, req.pixels, req.author, runs);
+      const storedPixels = runs.reduce((sum, run, i) => sum + (stored.retryAfterMs[i] === 0 ? run.pixelCount : 0), 0);
+      if (storedPixels > 0) {
+        pixelsStored.inc(storedPixels);
+        batchesStored.inc();
+      }
+      if (req.authors.length === 0 && storedPixels === 0) {
+        // A caller without per-run results learns of the refusal from the status alone.
+        throw new ConnectError(`over this canvas's placement budget; nothing was stored, retry after ${stored.retryAfterMs[0]} ms`, Code.ResourceExhausted);
+      }
       setPixelsDuration.observe({ result: "ok" }, (performance.now() - started) / 1000);
-      return { seq: BigInt(stored.seq), epoch: BigInt(stored.epoch) };
+      const results = req.authors.length === 0 ? [] : stored.retryAfterMs.map((ms) => ({ stored: ms === 0, retryAfterMs: ms }));
+      return { seq: BigInt(stored.seq), epoch: BigInt(stored.epoch), results };
     } catch (err) {
       const failure = this.fail("SetPixels", err, ctx);
       setPixelsDuration.observe({ result: codeLabel(failure.code) }, (performance.now() - started) / 1000);
@@ -187,6 +201,8 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       if (err instanceof StoreUnavailableError) {
         log.debug({ err: err.message }, "store unavailable");
         failure = new ConnectError("the canvas storage is unavailable; retry shortly", Code.Unavailable);
+      } else if (err instanceof PlacementTooLargeError) {
+        failure = new ConnectError(err.message, Code.InvalidArgument);
       } else if (err instanceof CanvasSizeMismatchError) {
         log.error({ err: err.message }, "stored canvas size differs from the configuration");
         failure = new ConnectError(err.message, Code.FailedPrecondition);

@@ -1,12 +1,13 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttp2Server, type Http2Server, type Http2Session } from "node:http2";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2Session } from "node:http2";
+import { createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { CALLER_ADDRESS } from "./caller-address.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import type { CanvasStore } from "./canvas-store.js";
 import { createHealthRoutes } from "./health-routes.js";
@@ -69,7 +70,12 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
     canvasRoutes(router);
     healthRoutes(router);
   };
-  const common = { routes, shutdownSignal: shutdownController.signal, readMaxBytes: MAX_REQUEST_BYTES };
+  const common = {
+    routes,
+    shutdownSignal: shutdownController.signal,
+    readMaxBytes: MAX_REQUEST_BYTES,
+    contextValues: (req: IncomingMessage | Http2ServerRequest) => createContextValues().set(CALLER_ADDRESS, req.socket.remoteAddress ?? ""),
+  };
 
   const grpcHandler = connectNodeAdapter(common);
   const apiHandler = connectNodeAdapter({ ...common, requestPathPrefix: API_PATH_PREFIX });

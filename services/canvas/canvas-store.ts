@@ -28,6 +28,27 @@ export interface StoredPosition {
 }
 
 /**
+ * One placement of a batch: the next `pixelCount` pixels, charged to a person's and a network's
+ * placement budget (see placement-budget.ts). The keys are the raw ids; the store adds its prefixes.
+ */
+export interface PlacementRun {
+  pixelCount: number;
+  /** The person's budget key: a user id, or a caller's anonymous key. */
+  userKey: string;
+  /** The network's budget key (an IPv4 address or IPv6 /64); empty means none. */
+  ipKey: string;
+}
+
+/** Where a batch landed, and which of its runs it holds. */
+export interface StoredBatch extends StoredPosition {
+  /**
+   * Per run, in order: 0 when stored, else the ms until its budgets could hold it. When every run
+   * was refused nothing was written and `seq` is the canvas's current seq.
+   */
+  retryAfterMs: number[];
+}
+
+/**
  * Storage of every canvas. A write is atomic and gets the next seq; storage order, seq order and
  * publish order are the same. Implementations publish every stored batch as a binary
  * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms) on the canvas channel.
@@ -38,8 +59,14 @@ export interface StoredPosition {
 export interface CanvasStore {
   /** Reads a consistent snapshot; creates the canvas (every pixel white, seq 0, new epoch) if it does not exist. */
   getCanvas(canvasId: string): Promise<CanvasSnapshot>;
-  /** Stores already validated pixels as one batch; resolves only once the write is durable as configured. */
-  setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition>;
+  /**
+   * Stores already validated pixels as one batch; resolves only once the write is durable as
+   * configured. With `runs` (pixel counts adding up to pixels.length) each run is first checked
+   * against the canvas's placement budgets, atomically with the write, and refused runs are left
+   * out; without, all pixels are one unbudgeted run. Throws PlacementTooLargeError when a run could
+   * never fit its budget.
+   */
+  setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch>;
   /**
    * Encoded PixelBatches with seq > afterSeq of the current epoch, oldest first, at most `limit`.
    * Resolves undefined when the retained history does not reach back to afterSeq + 1 (or afterSeq is
@@ -65,4 +92,9 @@ export class StoreUnavailableError extends Error {
  */
 export class CanvasSizeMismatchError extends Error {
   override readonly name = "CanvasSizeMismatchError";
+}
+
+/** A placement is bigger than its canvas's budget could ever hold (burst or cooldown pixels). Maps to InvalidArgument. */
+export class PlacementTooLargeError extends Error {
+  override readonly name = "PlacementTooLargeError";
 }

@@ -8,9 +8,14 @@ import {
   StoreUnavailableError,
   type CanvasSnapshot,
   type CanvasStore,
-  type StoredPosition,
+  type PlacementRun,
+  type StoredBatch,
 } from "./canvas-store.js";
-import { encodeBatchBody, prefixSeqEpoch } from "./pixel-batch-codec.js";
+import { canvasKeys } from "../shared/redis-keys.js";
+import { BudgetLedger } from "./budget-ledger.js";
+import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
+import { resolveRuns } from "./placement-runs.js";
+import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels, prefixSeqEpoch } from "./pixel-batch-codec.js";
 
 /**
  * A changed canvas is saved at most this long after its first unsaved write. It is also the
@@ -29,6 +34,8 @@ export interface MemoryCanvasStoreOptions {
   dataDir?: string;
   /** History bound per canvas; defaults to HISTORY_MAX_BATCHES. */
   historyLimit?: number;
+  /** Placement budgets per canvas; unset means none (every run is stored). */
+  budgets?: BudgetSettings;
 }
 
 interface CanvasState {
@@ -65,6 +72,8 @@ function nextEpoch(previous = 0): number {
 export class MemoryCanvasStore implements CanvasStore {
   private readonly canvases = new Map<string, Promise<CanvasState>>();
   private readonly historyLimit: number;
+  /** The placement budget keys (what Redis holds under `canvas:{id}:budget:*`); public for inspection in tests. */
+  readonly ledger = new BudgetLedger();
   private closed = false;
 
   constructor(private readonly options: MemoryCanvasStoreOptions) {
@@ -80,26 +89,35 @@ export class MemoryCanvasStore implements CanvasStore {
     return { canvasId, width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, pixels: state.pixels.slice() };
   }
 
-  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition> {
+  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch> {
     const state = await this.load(canvasId);
     this.assertOpen();
     const { width, height } = state;
     for (const p of pixels) {
       if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
     }
+    const budget = canvasBudget(this.options.budgets, canvasId);
+    // Same key names as on Redis, so the ledger reads like a Redis keyspace in a debugger.
+    const resolved = resolveRuns(pixels, runs, budget, canvasKeys(canvasId).budget);
     // From here to publish nothing awaits, so no other batch can interleave.
-    for (const p of pixels) {
-      const o = (p.y * width + p.x) * 3;
-      state.pixels[o] = (p.color >>> 16) & 0xff;
-      state.pixels[o + 1] = (p.color >>> 8) & 0xff;
-      state.pixels[o + 2] = p.color & 0xff;
+    const retryAfterMs = budget !== undefined && resolved.budgeted !== undefined ? this.ledger.decide(budget, resolved.budgeted) : resolved.pixels.map(() => 0);
+    const stored = resolved.pixels.filter((_, i) => retryAfterMs[i] === 0);
+    if (stored.length === 0) return { seq: state.seq, epoch: state.epoch, retryAfterMs };
+    for (const slice of stored) {
+      for (const p of slice) {
+        const o = (p.y * width + p.x) * 3;
+        state.pixels[o] = (p.color >>> 16) & 0xff;
+        state.pixels[o + 1] = (p.color >>> 8) & 0xff;
+        state.pixels[o + 2] = p.color & 0xff;
+      }
     }
     state.seq += 1;
-    const payload = prefixSeqEpoch(encodeBatchBody(canvasId, pixels, author, Date.now()), state.seq, state.epoch);
+    const body = Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now())]);
+    const payload = prefixSeqEpoch(body, state.seq, state.epoch);
     this.remember(state, payload);
     this.options.bus.publish(canvasId, payload);
     this.scheduleSave(canvasId, state);
-    return { seq: state.seq, epoch: state.epoch };
+    return { seq: state.seq, epoch: state.epoch, retryAfterMs };
   }
 
   async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {

@@ -8,16 +8,28 @@ import type { PixelLike } from "../shared/pixel-validation.js";
  * BinaryWriter cost about 1.5 ms per 1,000 pixels.
  */
 export function encodeBatchBody(canvasId: string, pixels: readonly PixelLike[], author: string, timeUnixMs: number): Uint8Array {
+  return Buffer.concat([encodeBatchHead(canvasId), encodePixels(pixels), encodeBatchTail(author, timeUnixMs)]);
+}
+
+/**
+ * The fields of a batch body before its pixels (canvas_id). A body is head + the encoded pixels of
+ * each stored run (`encodePixels`, concatenated: a repeated field may arrive in pieces) + tail, so
+ * a store can leave out the runs its budgets refused without re-encoding the others.
+ */
+export function encodeBatchHead(canvasId: string): Uint8Array {
   const id = Buffer.from(canvasId, "utf8");
-  const who = Buffer.from(author, "utf8");
+  if (id.length === 0) return new Uint8Array(0);
+  const out = Buffer.allocUnsafe(id.length + 6);
+  out[0] = 0x0a;
+  const o = writeVarint(out, 1, id.length);
+  return out.subarray(0, o + id.copy(out, o));
+}
+
+/** PixelBatch.pixels (field 3) entries for `pixels`, in order. */
+export function encodePixels(pixels: readonly PixelLike[]): Uint8Array {
   // Upper bound: each pixel is a tag, a 1-byte length and three tagged 5-byte varints (20 bytes).
-  const out = Buffer.allocUnsafe(id.length + who.length + pixels.length * 20 + 32);
+  const out = Buffer.allocUnsafe(pixels.length * 20);
   let o = 0;
-  if (id.length > 0) {
-    out[o++] = 0x0a;
-    o = writeVarint(out, o, id.length);
-    o += id.copy(out, o);
-  }
   for (const p of pixels) {
     out[o++] = 0x1a;
     const lengthAt = o++;
@@ -37,6 +49,14 @@ export function encodeBatchBody(canvasId: string, pixels: readonly PixelLike[], 
     // At most 3 x 6 bytes, so the length always fits in the one byte reserved for it.
     out[lengthAt] = o - lengthAt - 1;
   }
+  return out.subarray(0, o);
+}
+
+/** The fields of a batch body after its pixels: author (field 4) and time_unix_ms (field 5). */
+export function encodeBatchTail(author: string, timeUnixMs: number): Uint8Array {
+  const who = Buffer.from(author, "utf8");
+  const out = Buffer.allocUnsafe(who.length + 32);
+  let o = 0;
   if (who.length > 0) {
     out[o++] = 0x22;
     o = writeVarint(out, o, who.length);

@@ -4,6 +4,7 @@ import { redisConnected } from "../shared/metrics.js";
 import type { PixelLike } from "../shared/pixel-validation.js";
 import { canvasKeys } from "../shared/redis-keys.js";
 import { REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
+import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
 import { PREPARE_CANVAS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
 import {
   CanvasSizeMismatchError,
@@ -11,10 +12,14 @@ import {
   StoreUnavailableError,
   type CanvasSnapshot,
   type CanvasStore,
+  type PlacementRun,
+  type StoredBatch,
   type StoredPosition,
 } from "./canvas-store.js";
 import { packPixelWrites } from "./pack-pixel-writes.js";
-import { encodeBatchBody } from "./pixel-batch-codec.js";
+import { encodeRuleArg } from "./placement-budget.js";
+import { resolveRuns } from "./placement-runs.js";
+import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
 
 /**
  * A command that gets no reply within this time fails with Unavailable. It bounds how long a
@@ -36,13 +41,17 @@ export interface RedisCanvasStoreOptions {
   logger: Logger;
   /** History bound per canvas (XADD MAXLEN ~); defaults to HISTORY_MAX_BATCHES. */
   historyLimit?: number;
+  /** Placement budgets per canvas; unset means none (every run is stored). */
+  budgets?: BudgetSettings;
 }
 
-type WriteReply = [number, number];
+/** seq, epoch, then per run 0 (stored) or the ms to wait. */
+type WriteReply = [number, number, ...number[]];
 type PrepareReply = [number, number];
 
 interface CanvasCommands {
-  writeBatch(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): Promise<WriteReply>;
+  /** Takes the number of keys first: 3 canvas keys plus the batch's budget keys. */
+  writeBatch(numKeys: number, ...keysAndArgs: (string | number | Buffer | Uint8Array)[]): Promise<WriteReply>;
   prepareCanvas(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): Promise<PrepareReply>;
   resetCanvas(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): Promise<number>;
 }
@@ -76,6 +85,7 @@ export class RedisCanvasStore implements CanvasStore {
   private readonly width: number;
   private readonly height: number;
   private readonly historyLimit: number;
+  private readonly budgets: BudgetSettings | undefined;
   private readonly seen = new Map<string, StoredPosition>();
   private closed = false;
   private everReady = false;
@@ -85,6 +95,7 @@ export class RedisCanvasStore implements CanvasStore {
     this.width = options.width;
     this.height = options.height;
     this.historyLimit = options.historyLimit ?? HISTORY_MAX_BATCHES;
+    this.budgets = options.budgets;
     const redis = new Redis(options.redisUrl, {
       connectionName: "pixel-canvas-store",
       // No enableAutoPipelining: it defers every command by a setImmediate, which cost more at
@@ -97,7 +108,7 @@ export class RedisCanvasStore implements CanvasStore {
         return Math.round(cap / 2 + (Math.random() * cap) / 2);
       },
     });
-    redis.defineCommand("writeBatch", { numberOfKeys: 3, lua: WRITE_BATCH_LUA });
+    redis.defineCommand("writeBatch", { lua: WRITE_BATCH_LUA });
     redis.defineCommand("prepareCanvas", { numberOfKeys: 3, lua: PREPARE_CANVAS_LUA });
     redis.defineCommand("resetCanvas", { numberOfKeys: 3, lua: RESET_CANVAS_LUA });
     this.redis = redis as Redis & CanvasCommands;
@@ -131,19 +142,38 @@ export class RedisCanvasStore implements CanvasStore {
     return { canvasId, width: this.width, height: this.height, seq, epoch, pixels: pixels as Buffer };
   }
 
-  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition> {
+  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch> {
     const keys = canvasKeys(canvasId);
-    const packed = packPixelWrites(pixels, this.width, this.height);
-    const body = encodeBatchBody(canvasId, pixels, author, Date.now());
+    const budget = canvasBudget(this.budgets, canvasId);
+    const resolved = resolveRuns(pixels, runs, budget, keys.budget);
+    // KEYS[4..]: each distinct budget key once; a run refers to its keys by index.
+    const budgetKeys: string[] = [];
+    const keyIndex = new Map<string, number>();
+    const indexOf = (key: string | undefined) => {
+      if (key === undefined) return 0;
+      let index = keyIndex.get(key);
+      if (index === undefined) {
+        index = 4 + budgetKeys.push(key) - 1;
+        keyIndex.set(key, index);
+      }
+      return index;
+    };
+    const runArgs: (string | number | Uint8Array)[] = [];
+    resolved.pixels.forEach((slice, i) => {
+      const run = resolved.budgeted?.[i];
+      runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, this.width, this.height), encodePixels(slice));
+    });
     const seen = this.seen.get(canvasId);
-    const [seq, epoch] = await this.run(() =>
+    const [seq, epoch, ...retryAfterMs] = await this.run(() =>
       this.redis.writeBatch(
-        keys.meta, keys.pixels, keys.log,
-        keys.channel, this.width, this.height, packed, body, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
+        3 + budgetKeys.length, keys.meta, keys.pixels, keys.log, ...budgetKeys,
+        keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
+        encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
+        encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
       ),
     );
     this.remember(canvasId, epoch, seq);
-    return { seq, epoch };
+    return { seq, epoch, retryAfterMs };
   }
 
   async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {

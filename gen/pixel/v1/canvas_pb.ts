@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/canvas.proto.
  */
 export const file_pixel_v1_canvas: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKCAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQiJQoQR2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkicQoRR2V0Q2FudmFzUmVzcG9uc2USDQoFd2lkdGgYASABKA0SDgoGaGVpZ2h0GAIgASgNEgsKA3NlcRgDIAEoBBIOCgZwaXhlbHMYBCABKAwSEQoJY2FudmFzX2lkGAUgASgJEg0KBWVwb2NoGAYgASgEIlYKEFNldFBpeGVsc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEh8KBnBpeGVscxgCIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgDIAEoCSIvChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQiTQoSV3JpdGVQaXhlbHNSZXF1ZXN0EgoKAmlkGAEgASgEEisKB3JlcXVlc3QYAiABKAsyGi5waXhlbC52MS5TZXRQaXhlbHNSZXF1ZXN0IoEBChNXcml0ZVBpeGVsc1Jlc3BvbnNlEgoKAmlkGAEgASgEEi0KBnN0b3JlZBgCIAEoCzIbLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlSAASJQoFZXJyb3IYAyABKAsyFC5waXhlbC52MS5Xcml0ZUVycm9ySABCCAoGcmVzdWx0IisKCldyaXRlRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIjoKEldhdGNoQ2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEIjoKE1dhdGNoQ2FudmFzUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5waXhlbC52MS5QaXhlbEJhdGNoIicKElJlc2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkiJAoTUmVzZXRDYW52YXNSZXNwb25zZRINCgVlcG9jaBgBIAEoBDKFAwoNQ2FudmFzU2VydmljZRJECglHZXRDYW52YXMSGi5waXhlbC52MS5HZXRDYW52YXNSZXF1ZXN0GhsucGl4ZWwudjEuR2V0Q2FudmFzUmVzcG9uc2USRAoJU2V0UGl4ZWxzEhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdBobLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlEk4KC1dyaXRlUGl4ZWxzEhwucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXF1ZXN0Gh0ucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXNwb25zZSgBMAESTAoLV2F0Y2hDYW52YXMSHC5waXhlbC52MS5XYXRjaENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5XYXRjaENhbnZhc1Jlc3BvbnNlMAESSgoLUmVzZXRDYW52YXMSHC5waXhlbC52MS5SZXNldENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5SZXNldENhbnZhc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKlAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQSIQoHYXV0aG9ycxgHIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJMCgZBdXRob3ISDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3BpeGVsX2NvdW50GAMgASgNEg4KBmlwX2tleRgEIAEoCSIlChBHZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSJxChFHZXRDYW52YXNSZXNwb25zZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0SCwoDc2VxGAMgASgEEg4KBnBpeGVscxgEIAEoDBIRCgljYW52YXNfaWQYBSABKAkSDQoFZXBvY2gYBiABKAQieQoQU2V0UGl4ZWxzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSHwoGcGl4ZWxzGAIgAygLMg8ucGl4ZWwudjEuUGl4ZWwSDgoGYXV0aG9yGAMgASgJEiEKB2F1dGhvcnMYBCADKAsyEC5waXhlbC52MS5BdXRob3IiWwoRU2V0UGl4ZWxzUmVzcG9uc2USCwoDc2VxGAEgASgEEg0KBWVwb2NoGAIgASgEEioKB3Jlc3VsdHMYAyADKAsyGS5waXhlbC52MS5QbGFjZW1lbnRSZXN1bHQiOQoPUGxhY2VtZW50UmVzdWx0Eg4KBnN0b3JlZBgBIAEoCBIWCg5yZXRyeV9hZnRlcl9tcxgCIAEoDSJNChJXcml0ZVBpeGVsc1JlcXVlc3QSCgoCaWQYASABKAQSKwoHcmVxdWVzdBgCIAEoCzIaLnBpeGVsLnYxLlNldFBpeGVsc1JlcXVlc3QigQEKE1dyaXRlUGl4ZWxzUmVzcG9uc2USCgoCaWQYASABKAQSLQoGc3RvcmVkGAIgASgLMhsucGl4ZWwudjEuU2V0UGl4ZWxzUmVzcG9uc2VIABIlCgVlcnJvchgDIAEoCzIULnBpeGVsLnYxLldyaXRlRXJyb3JIAEIICgZyZXN1bHQiKwoKV3JpdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiOgoSV2F0Y2hDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQiOgoTV2F0Y2hDYW52YXNSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULnBpeGVsLnYxLlBpeGVsQmF0Y2giJwoSUmVzZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSIkChNSZXNldENhbnZhc1Jlc3BvbnNlEg0KBWVwb2NoGAEgASgEMoUDCg1DYW52YXNTZXJ2aWNlEkQKCUdldENhbnZhcxIaLnBpeGVsLnYxLkdldENhbnZhc1JlcXVlc3QaGy5waXhlbC52MS5HZXRDYW52YXNSZXNwb25zZRJECglTZXRQaXhlbHMSGi5waXhlbC52MS5TZXRQaXhlbHNSZXF1ZXN0GhsucGl4ZWwudjEuU2V0UGl4ZWxzUmVzcG9uc2USTgoLV3JpdGVQaXhlbHMSHC5waXhlbC52MS5Xcml0ZVBpeGVsc1JlcXVlc3QaHS5waXhlbC52MS5Xcml0ZVBpeGVsc1Jlc3BvbnNlKAEwARJMCgtXYXRjaENhbnZhcxIcLnBpeGVsLnYxLldhdGNoQ2FudmFzUmVxdWVzdBodLnBpeGVsLnYxLldhdGNoQ2FudmFzUmVzcG9uc2UwARJKCgtSZXNldENhbnZhcxIcLnBpeGVsLnYxLlJlc2V0Q2FudmFzUmVxdWVzdBodLnBpeGVsLnYxLlJlc2V0Q2FudmFzUmVzcG9uc2ViBnByb3RvMw");
 
 /**
  * Pixel is one cell of a canvas and the colour to paint it.
@@ -94,6 +94,14 @@ export type PixelBatch = Message<"pixel.v1.PixelBatch"> & {
    * @generated from field: uint64 epoch = 6;
    */
   epoch: bigint;
+
+  /**
+   * Who placed which pixels, as runs in the order of `pixels` (never with ip_key); empty when the
+   * request named no authors.
+   *
+   * @generated from field: repeated pixel.v1.Author authors = 7;
+   */
+  authors: Author[];
 };
 
 /**
@@ -102,6 +110,51 @@ export type PixelBatch = Message<"pixel.v1.PixelBatch"> & {
  */
 export const PixelBatchSchema: GenMessage<PixelBatch> = /*@__PURE__*/
   messageDesc(file_pixel_v1_canvas, 1);
+
+/**
+ * Author is one run of consecutive pixels placed by one person: the first pixel_count pixels not
+ * covered by an earlier Author of the same message.
+ *
+ * @generated from message pixel.v1.Author
+ */
+export type Author = Message<"pixel.v1.Author"> & {
+  /**
+   * The person's stable id (from their session); it keys their placement budget. Empty means the
+   * caller's anonymous key (see the canvas service README, "Fair use").
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The name shown to others; at most 32 characters.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * How many pixels of the message this run covers; at least 1.
+   *
+   * @generated from field: uint32 pixel_count = 3;
+   */
+  pixelCount: number;
+
+  /**
+   * The client's network key (an IPv4 address or an IPv6 /64) for the per-IP budget; set by a
+   * gateway, never stored or published. Empty means the caller's own address.
+   *
+   * @generated from field: string ip_key = 4;
+   */
+  ipKey: string;
+};
+
+/**
+ * Describes the message pixel.v1.Author.
+ * Use `create(AuthorSchema)` to create a new message.
+ */
+export const AuthorSchema: GenMessage<Author> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 2);
 
 /**
  * GetCanvasRequest names the canvas to read.
@@ -122,7 +175,7 @@ export type GetCanvasRequest = Message<"pixel.v1.GetCanvasRequest"> & {
  * Use `create(GetCanvasRequestSchema)` to create a new message.
  */
 export const GetCanvasRequestSchema: GenMessage<GetCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 2);
+  messageDesc(file_pixel_v1_canvas, 3);
 
 /**
  * GetCanvasResponse is a whole canvas at one seq.
@@ -178,7 +231,7 @@ export type GetCanvasResponse = Message<"pixel.v1.GetCanvasResponse"> & {
  * Use `create(GetCanvasResponseSchema)` to create a new message.
  */
 export const GetCanvasResponseSchema: GenMessage<GetCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 3);
+  messageDesc(file_pixel_v1_canvas, 4);
 
 /**
  * SetPixelsRequest is one batch to store.
@@ -206,6 +259,17 @@ export type SetPixelsRequest = Message<"pixel.v1.SetPixelsRequest"> & {
    * @generated from field: string author = 3;
    */
   author: string;
+
+  /**
+   * The placements in this batch, as runs covering `pixels` in order; their pixel_counts must add up
+   * to the number of pixels. Each run is checked against its author's placement budget on its own:
+   * refused runs are left out of the batch and answered in SetPixelsResponse.results. Empty means
+   * one run of all pixels by the caller's anonymous key, which is refused as a whole with
+   * RESOURCE_EXHAUSTED when over budget.
+   *
+   * @generated from field: repeated pixel.v1.Author authors = 4;
+   */
+  authors: Author[];
 };
 
 /**
@@ -213,7 +277,7 @@ export type SetPixelsRequest = Message<"pixel.v1.SetPixelsRequest"> & {
  * Use `create(SetPixelsRequestSchema)` to create a new message.
  */
 export const SetPixelsRequestSchema: GenMessage<SetPixelsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 4);
+  messageDesc(file_pixel_v1_canvas, 5);
 
 /**
  * SetPixelsResponse reports where the batch landed in the canvas history.
@@ -222,7 +286,7 @@ export const SetPixelsRequestSchema: GenMessage<SetPixelsRequest> = /*@__PURE__*
  */
 export type SetPixelsResponse = Message<"pixel.v1.SetPixelsResponse"> & {
   /**
-   * The seq assigned to the batch.
+   * The seq assigned to the batch; when no run was stored, the canvas's current seq (nothing new).
    *
    * @generated from field: uint64 seq = 1;
    */
@@ -234,6 +298,13 @@ export type SetPixelsResponse = Message<"pixel.v1.SetPixelsResponse"> & {
    * @generated from field: uint64 epoch = 2;
    */
   epoch: bigint;
+
+  /**
+   * One result per SetPixelsRequest.authors run, in the same order; empty for a request without authors.
+   *
+   * @generated from field: repeated pixel.v1.PlacementResult results = 3;
+   */
+  results: PlacementResult[];
 };
 
 /**
@@ -241,7 +312,36 @@ export type SetPixelsResponse = Message<"pixel.v1.SetPixelsResponse"> & {
  * Use `create(SetPixelsResponseSchema)` to create a new message.
  */
 export const SetPixelsResponseSchema: GenMessage<SetPixelsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 5);
+  messageDesc(file_pixel_v1_canvas, 6);
+
+/**
+ * PlacementResult says whether one Author run of a SetPixelsRequest was stored.
+ *
+ * @generated from message pixel.v1.PlacementResult
+ */
+export type PlacementResult = Message<"pixel.v1.PlacementResult"> & {
+  /**
+   * True when the run's pixels are in the batch at SetPixelsResponse.seq.
+   *
+   * @generated from field: bool stored = 1;
+   */
+  stored: boolean;
+
+  /**
+   * For a run refused by its placement budget: milliseconds until both of its budgets (user and
+   * network) can hold it; 0 when stored.
+   *
+   * @generated from field: uint32 retry_after_ms = 2;
+   */
+  retryAfterMs: number;
+};
+
+/**
+ * Describes the message pixel.v1.PlacementResult.
+ * Use `create(PlacementResultSchema)` to create a new message.
+ */
+export const PlacementResultSchema: GenMessage<PlacementResult> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 7);
 
 /**
  * WatchCanvasRequest says which canvas to follow and from where.
@@ -270,7 +370,7 @@ export type WritePixelsRequest = Message<"pixel.v1.WritePixelsRequest"> & {
  * Use `create(WritePixelsRequestSchema)` to create a new message.
  */
 export const WritePixelsRequestSchema: GenMessage<WritePixelsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 6);
+  messageDesc(file_pixel_v1_canvas, 8);
 
 /**
  * WritePixelsResponse answers the WritePixelsRequest with the same id.
@@ -314,7 +414,7 @@ export type WritePixelsResponse = Message<"pixel.v1.WritePixelsResponse"> & {
  * Use `create(WritePixelsResponseSchema)` to create a new message.
  */
 export const WritePixelsResponseSchema: GenMessage<WritePixelsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 7);
+  messageDesc(file_pixel_v1_canvas, 9);
 
 /**
  * WriteError is the status a unary SetPixels would have failed with.
@@ -342,7 +442,7 @@ export type WriteError = Message<"pixel.v1.WriteError"> & {
  * Use `create(WriteErrorSchema)` to create a new message.
  */
 export const WriteErrorSchema: GenMessage<WriteError> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 8);
+  messageDesc(file_pixel_v1_canvas, 10);
 
 /**
  * @generated from message pixel.v1.WatchCanvasRequest
@@ -368,7 +468,7 @@ export type WatchCanvasRequest = Message<"pixel.v1.WatchCanvasRequest"> & {
  * Use `create(WatchCanvasRequestSchema)` to create a new message.
  */
 export const WatchCanvasRequestSchema: GenMessage<WatchCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 9);
+  messageDesc(file_pixel_v1_canvas, 11);
 
 /**
  * WatchCanvasResponse carries one batch of a watched canvas.
@@ -389,7 +489,7 @@ export type WatchCanvasResponse = Message<"pixel.v1.WatchCanvasResponse"> & {
  * Use `create(WatchCanvasResponseSchema)` to create a new message.
  */
 export const WatchCanvasResponseSchema: GenMessage<WatchCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 10);
+  messageDesc(file_pixel_v1_canvas, 12);
 
 /**
  * ResetCanvasRequest names the canvas to clear.
@@ -410,7 +510,7 @@ export type ResetCanvasRequest = Message<"pixel.v1.ResetCanvasRequest"> & {
  * Use `create(ResetCanvasRequestSchema)` to create a new message.
  */
 export const ResetCanvasRequestSchema: GenMessage<ResetCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 11);
+  messageDesc(file_pixel_v1_canvas, 13);
 
 /**
  * ResetCanvasResponse reports the canvas's new epoch.
@@ -431,7 +531,7 @@ export type ResetCanvasResponse = Message<"pixel.v1.ResetCanvasResponse"> & {
  * Use `create(ResetCanvasResponseSchema)` to create a new message.
  */
 export const ResetCanvasResponseSchema: GenMessage<ResetCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 12);
+  messageDesc(file_pixel_v1_canvas, 14);
 
 /**
  * CanvasService owns every shared canvas: it stores pixels, assigns each
