@@ -12,6 +12,7 @@ import { MAX_PRESENCE_NAMES, type PresenceStore } from "./presence/presence.js";
 import { RoomRegistry } from "./room/room-registry.js";
 import { presenceFrame } from "../../protocol/server-frames.js";
 import { WriteBatcher } from "./upstream/write-batcher.js";
+import type { ClientIdentity } from "./transport/client-identity.js";
 
 /** What the gateway logic needs; the socket transport lives in gateway-server.ts. */
 export interface GatewayDeps {
@@ -131,10 +132,10 @@ export class Gateway {
     return undefined;
   }
 
-  /** Wraps a newly accepted socket. */
-  open(socket: ClientSocket): Connection {
+  /** Wraps a newly accepted socket of the client `client` (whose budgets its Places are charged to). */
+  open(socket: ClientSocket, client?: ClientIdentity): Connection {
     const id = `${this.idPrefix}-${(this.nextId++).toString(36)}`;
-    const conn = new Connection(id, socket, this.context);
+    const conn = new Connection(id, socket, this.context, client);
     this.connections.add(conn);
     metrics.connectionsOpened.inc();
     metrics.connectionsGauge.set(this.connections.size);

@@ -23,7 +23,10 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
  * unset allows any), WRITE_MAX_IN_FLIGHT (SetPixels calls in flight per canvas, default 1),
  * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport, CANVAS_WRITES
  * (stream, the default: one WritePixels stream; or unary: a SetPixels call per batch),
- * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick; see gateway-tuning.ts).
+ * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick; see gateway-tuning.ts),
+ * FORWARDED_FOR_HOPS (proxies in front that append X-Forwarded-For, default 0: the client's network
+ * key is then its socket address) and, for tests only, TRUST_TEST_USER_HEADER=true (the x-test-user
+ * header names the socket's user; see transport/client-identity.ts).
  */
 async function main(): Promise<void> {
   const log = createLogger("gateway");
@@ -33,6 +36,8 @@ async function main(): Promise<void> {
   let fanoutMicrosPerMember;
   let protocol: "connect" | "grpc";
   let writes: CanvasWrites;
+  let forwardedForHops;
+  let trustTestUserHeader;
   try {
     config = loadConfig();
     writeMaxInFlight = envInt("WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
@@ -44,6 +49,10 @@ async function main(): Promise<void> {
     const w = process.env.CANVAS_WRITES || "stream";
     if (w !== "stream" && w !== "unary") throw new ConfigError(`CANVAS_WRITES=${w} must be stream or unary`);
     writes = w;
+    forwardedForHops = envInt("FORWARDED_FOR_HOPS", 0, 0, 10);
+    const t = process.env.TRUST_TEST_USER_HEADER || "false";
+    if (t !== "true" && t !== "false") throw new ConfigError(`TRUST_TEST_USER_HEADER=${t} must be true or false`);
+    trustTestUserHeader = t === "true";
   } catch (err) {
     if (err instanceof ConfigError) {
       log.fatal(err.message);
@@ -71,7 +80,9 @@ async function main(): Promise<void> {
     allowedOrigins,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
     tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
+    identity: { trustTestUserHeader, forwardedForHops },
   });
+  if (trustTestUserHeader) log.warn("TRUST_TEST_USER_HEADER=true: any client can claim any user id with x-test-user; for tests only");
   gw.server.listen(config.gatewayPort, config.host, () => {
     log.info({ host: config.host, port: config.gatewayPort, canvasUrl: config.canvasUrl, instanceId: config.instanceId }, "gateway listening");
   });

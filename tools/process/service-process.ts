@@ -21,7 +21,7 @@ export interface ServiceProcess {
 }
 
 /** Variables a test must set itself: a developer's own REDIS_URL must never reach a test's process. */
-const PROJECT_VARIABLES = /^(REDIS_URL|CANVAS_.*|DATA_DIR|WEB_PORT|GATEWAY_PORT|HOST|ADMIN_TOKEN|PIXELS_PER_SECOND|PIXEL_BURST|MAX_CONNECTIONS|INSTANCE_ID|ALLOWED_ORIGINS|WRITE_MAX_IN_FLIGHT|WEB_DIST_DIR)$/;
+const PROJECT_VARIABLES = /^(REDIS_URL|CANVAS_.*|DATA_DIR|WEB_PORT|GATEWAY_PORT|HOST|ADMIN_TOKEN|PIXELS_PER_SECOND|PIXEL_BURST|MAX_CONNECTIONS|INSTANCE_ID|ALLOWED_ORIGINS|WRITE_MAX_IN_FLIGHT|WEB_DIST_DIR|IP_BUDGET_FACTOR|TRUST_TEST_USER_HEADER|FORWARDED_FOR_HOPS)$/;
 
 /** The test runner's environment without the project's own variables. */
 export function inheritedEnv(): Record<string, string> {

@@ -9,6 +9,7 @@ import { TokenBucket } from "./rate-limiter.js";
 import type { RoomRegistry } from "../room/room-registry.js";
 import { ackFrame, batchFrameType, errorFrame, pongFrame } from "../../../protocol/server-frames.js";
 import type { WriteBatcher } from "../upstream/write-batcher.js";
+import type { ClientIdentity } from "../transport/client-identity.js";
 
 /** ws's WebSocket.OPEN. */
 const OPEN = 1;
@@ -88,12 +89,18 @@ export class Connection implements RoomMember {
   private refusedWindowStart = 0;
 
   private childLog: Logger | undefined;
+  /** Whose placement budget this connection's Places are charged to: the user, else this connection alone. */
+  readonly userId: string;
+  readonly ipKey: string;
 
   constructor(
     readonly id: string,
     readonly socket: ClientSocket,
     private readonly ctx: ConnectionContext,
+    client: ClientIdentity = { userId: "", ipKey: "" },
   ) {
+    this.userId = client.userId || `conn:${id}`;
+    this.ipKey = client.ipKey;
     this.bucket = new TokenBucket(ctx.pixelsPerSecond, ctx.pixelBurst);
     this.armHelloTimer();
   }
@@ -125,9 +132,9 @@ export class Connection implements RoomMember {
   }
 
   /** Sends an Error frame and counts it. */
-  sendError(code: ErrorCode, message: string, clientSeq = 0): void {
+  sendError(code: ErrorCode, message: string, clientSeq = 0, retryAfterMs = 0): void {
     metrics.errorsSent.labels(ErrorCode[code] ?? String(code)).inc();
-    this.sendFrame(errorFrame(code, message, clientSeq), "error");
+    this.sendFrame(errorFrame(code, message, clientSeq, retryAfterMs), "error");
   }
 
   /**
@@ -135,7 +142,7 @@ export class Connection implements RoomMember {
    * counts it: more than refusedFramesMax in one window is abuse, closed with 1008, because every
    * refusal costs the gateway an Error frame however cheap the frame that caused it.
    */
-  refuse(code: ErrorCode, message: string, clientSeq = 0): void {
+  refuse(code: ErrorCode, message: string, clientSeq = 0, retryAfterMs = 0): void {
     const now = Date.now();
     if (now - this.refusedWindowStart >= this.ctx.refusedFramesWindowMs) {
       this.refusedWindowStart = now;
@@ -146,7 +153,7 @@ export class Connection implements RoomMember {
       this.forceClose(CloseCode.POLICY_VIOLATION, `more than ${this.ctx.refusedFramesMax} refused frames within ${this.ctx.refusedFramesWindowMs} ms`);
       return;
     }
-    this.sendError(code, message, clientSeq);
+    this.sendError(code, message, clientSeq, retryAfterMs);
   }
 
   /** Closes the socket with a CloseCode and a reason (at most 123 bytes on the wire). */
@@ -235,20 +242,24 @@ export class Connection implements RoomMember {
     const problem = validatePixels(pixels, room.width, room.height, MAX_PIXELS_PER_PLACE);
     if (problem) return this.refuse(ErrorCode.INVALID_ARGUMENT, problem, clientSeq);
     if (this.ctx.draining()) return this.sendError(ErrorCode.UNAVAILABLE, "the gateway is restarting; reconnect and place again", clientSeq);
+    // Cheap flood protection per socket; the person's budget across every gateway is the canvas service's.
     if (!this.bucket.take(pixels.length)) {
-      return this.refuse(ErrorCode.RATE_LIMITED, `placing ${pixels.length} pixels exceeds ${this.ctx.pixelsPerSecond} pixels/s (burst ${this.ctx.pixelBurst}); nothing was stored`, clientSeq);
+      const wait = this.bucket.waitMs(pixels.length);
+      return this.refuse(ErrorCode.RATE_LIMITED, `placing ${pixels.length} pixels exceeds ${this.ctx.pixelsPerSecond} pixels/s (burst ${this.ctx.pixelBurst}) per connection; nothing was stored`, clientSeq, wait);
     }
     const accepted = this.ctx.batcherFor(room.canvasId).enqueue({
       pixels,
       clientSeq,
       connectionId: this.id,
       name: this.name,
+      userId: this.userId,
+      ipKey: this.ipKey,
       settle: (result) => {
         if (result.ok) {
           metrics.pixelsPlaced.inc(pixels.length);
           this.sendFrame(ackFrame(clientSeq, result.seq), "ack");
         } else {
-          this.sendError(result.code, result.message, clientSeq);
+          this.sendError(result.code, result.message, clientSeq, result.retryAfterMs);
         }
       },
     });

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../shared/pixel-validation.js";
 import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
-import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
+import type { AuthorRun, CanvasClient, CanvasSnapshot, RunResult, StoredWrite } from "../upstream/canvas-client.js";
 
 /**
  * An in-memory canvas service for gateway unit tests: it stores, sequences and
@@ -13,6 +13,8 @@ export class FakeCanvasService implements CanvasClient {
   private readonly canvases = new Map<string, { seq: bigint; epoch: bigint; pixels: Uint8Array }>();
   /** When set, SetPixels rejects with this code. */
   failWith: Code | undefined;
+  /** When set, decides each AuthorRun of a SetPixels call (default: every run stored); refused runs are left out of the batch. */
+  decideRun: ((run: AuthorRun) => RunResult) | undefined;
   setPixelsCalls = 0;
 
   constructor(
@@ -30,11 +32,15 @@ export class FakeCanvasService implements CanvasClient {
     return { canvasId, width: this.width, height: this.height, seq: c.seq, epoch: c.epoch, pixels: c.pixels.slice() };
   }
 
-  async setPixels(canvasId: string, pixels: PixelLike[], author: string): Promise<{ seq: bigint; epoch: bigint }> {
+  async setPixels(canvasId: string, allPixels: PixelLike[], author: string, _timeoutMs?: number, authors: AuthorRun[] = []): Promise<StoredWrite> {
     this.setPixelsCalls++;
     if (this.failWith !== undefined) throw new ConnectError("injected failure", this.failWith);
     const c = this.canvases.get(canvasId);
     if (!c) throw new ConnectError(`canvas ${canvasId} not found`, Code.NotFound);
+    const results = authors.map((run) => this.decideRun?.(run) ?? { stored: true, retryAfterMs: 0 });
+    let at = 0;
+    const pixels = authors.length === 0 ? allPixels : authors.flatMap((run, i) => allPixels.slice(at, (at += run.pixelCount)).filter(() => results[i]!.stored));
+    if (pixels.length === 0) return { seq: c.seq, epoch: c.epoch, results };
     for (const p of pixels) {
       const i = (p.y * this.width + p.x) * 3;
       c.pixels.set([(p.color >> 16) & 0xff, (p.color >> 8) & 0xff, p.color & 0xff], i);
@@ -42,7 +48,7 @@ export class FakeCanvasService implements CanvasClient {
     c.seq++;
     const batch = create(PixelBatchSchema, { canvasId, seq: c.seq, epoch: c.epoch, pixels, author, timeUnixMs: BigInt(Date.now()) });
     this.bus.publish(canvasId, toBinary(PixelBatchSchema, batch));
-    return { seq: c.seq, epoch: c.epoch };
+    return { seq: c.seq, epoch: c.epoch, results };
   }
 
   async isReachable(): Promise<boolean> {

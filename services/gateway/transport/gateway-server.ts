@@ -9,6 +9,7 @@ import { handleProbe } from "../../shared/probe-routes.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
 import { createCanvasClient, createCanvasTransport, type CanvasClient } from "../upstream/canvas-client.js";
 import type { Connection } from "../session/connection.js";
+import { clientIdentity, type ClientIdentityOptions } from "./client-identity.js";
 import { handleMessage } from "./frame-handler.js";
 import { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
@@ -25,6 +26,8 @@ export interface GatewayServerDeps {
   /** Origins allowed to open /ws; unset or empty allows any (browsers on other origins included). */
   allowedOrigins?: readonly string[];
   tuning?: Partial<GatewayTuning>;
+  /** How a client's user id and network key are read from its upgrade request; default: socket address, no test header. */
+  identity?: ClientIdentityOptions;
 }
 
 /** A gateway ready to be mounted or started. */
@@ -71,7 +74,8 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   const sockets = new Map<Connection, WebSocket>();
 
-  wss.on("connection", (ws: WebSocket) => {
+  const identity = deps.identity ?? { trustTestUserHeader: false, forwardedForHops: 0 };
+  wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
     ws.binaryType = "nodebuffer";
     const refusal = gateway.admission();
     if (refusal !== undefined) {
@@ -79,7 +83,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
       ws.close(refusal, refusal === CloseCode.SERVICE_RESTART ? "gateway restarting" : "gateway full; retry later");
       return;
     }
-    const conn = gateway.open(ws);
+    const conn = gateway.open(ws, clientIdentity(req, identity));
     sockets.set(conn, ws);
     // Without an 'error' listener an oversized or broken frame would crash the process.
     ws.on("error", (err) => conn.log.debug({ err: err.message }, "socket error"));

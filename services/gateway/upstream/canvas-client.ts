@@ -18,12 +18,39 @@ export interface CanvasSnapshot {
   pixels: Uint8Array;
 }
 
+/** One placement of a SetPixels batch: the Author run the canvas service checks against that person's budgets. */
+export interface AuthorRun {
+  /** The person's user id (empty: the caller's anonymous key; the gateway always names someone). */
+  userId: string;
+  name: string;
+  pixelCount: number;
+  /** The client's network key (ipKeyOf), for the per-network budget. */
+  ipKey: string;
+}
+
+/** Whether one AuthorRun was stored; `retryAfterMs` is the wait of a run refused by its budget. */
+export interface RunResult {
+  stored: boolean;
+  retryAfterMs: number;
+}
+
+/** Where a batch landed, and what became of each AuthorRun sent. */
+export interface StoredWrite {
+  seq: bigint;
+  epoch: bigint;
+  /** One per AuthorRun, in order; a run without an entry (a canvas service without budgets answers none) was stored. */
+  results?: RunResult[];
+}
+
 /** What the gateway needs from the canvas service; tests substitute a fake. */
 export interface CanvasClient {
   /** Reads a whole canvas; rejects with ConnectError (NotFound for an unknown canvas). */
   getCanvas(canvasId: string, timeoutMs: number): Promise<CanvasSnapshot>;
-  /** Stores one batch (over the process's WritePixels stream); resolves with the seq it was assigned. */
-  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }>;
+  /**
+   * Stores one batch (over the process's WritePixels stream); resolves with the seq it was assigned
+   * and, per AuthorRun, whether the run's budgets let it in (refused runs are not in the batch).
+   */
+  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number, authors?: AuthorRun[]): Promise<StoredWrite>;
   /** True when the service answers its health check (or answers at all, if it has none). */
   isReachable(timeoutMs: number): Promise<boolean>;
   /** Closes the write stream, so nothing holds the process or a peer's shutdown; calls still waiting fail with Canceled. */
@@ -55,9 +82,9 @@ export function createCanvasTransport(baseUrl: string, protocol: "connect" | "gr
 export function createCanvasClient(transport: Transport, writes: CanvasWrites = "stream"): CanvasClient {
   const canvas = createClient(CanvasService, transport);
   const health = createClient(Health, transport);
-  const unary: CanvasClient["setPixels"] = async (canvasId, pixels, author, timeoutMs) => {
-    const res = await canvas.setPixels({ canvasId, pixels, author }, { timeoutMs });
-    return { seq: res.seq, epoch: res.epoch };
+  const unary: CanvasClient["setPixels"] = async (canvasId, pixels, author, timeoutMs, authors = []) => {
+    const res = await canvas.setPixels({ canvasId, pixels, author, authors }, { timeoutMs });
+    return { seq: res.seq, epoch: res.epoch, results: res.results };
   };
   const stream = writes === "stream" ? new CanvasWriteStream(canvas, unary) : undefined;
   return {
@@ -65,7 +92,7 @@ export function createCanvasClient(transport: Transport, writes: CanvasWrites = 
       const res = await canvas.getCanvas({ canvasId }, { timeoutMs });
       return { canvasId: res.canvasId || canvasId, width: res.width, height: res.height, seq: res.seq, epoch: res.epoch, pixels: res.pixels };
     },
-    setPixels: stream ? (canvasId, pixels, author, timeoutMs) => stream.setPixels(canvasId, pixels, author, timeoutMs) : unary,
+    setPixels: stream ? (canvasId, pixels, author, timeoutMs, authors) => stream.setPixels(canvasId, pixels, author, timeoutMs, authors) : unary,
     close() {
       stream?.close();
     },
