@@ -69,7 +69,9 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
       web: false,
       redisUrl: redis.url,
       canvasRouting: o.canvasRouting,
-      env: { CANVAS_WIDTH: String(o.width), CANVAS_HEIGHT: String(o.height), LOG_LEVEL: "warn", ...o.env, ...profileEnv(o.profileDir) },
+      // Every load client connects from 127.0.0.1: a per-network placement budget would make all of
+      // them one network, so it is off (IP_BUDGET_FACTOR=0); each connection keeps its own per-person budget.
+      env: { CANVAS_WIDTH: String(o.width), CANVAS_HEIGHT: String(o.height), LOG_LEVEL: "warn", IP_BUDGET_FACTOR: "0", ...o.env, ...profileEnv(o.profileDir) },
     });
     const processes: WatchedProcess[] = [redisProc];
     for (const c of cluster.canvases) if (c.pid) processes.push({ role: c.id, pid: c.pid });
