@@ -3,6 +3,7 @@ import { CanvasClient } from "../protocol/canvas-client.js";
 import type { ConnectionState } from "../protocol/canvas-client-types.js";
 import { browserSocketFactory, gatewayUrl } from "./browser-socket.js";
 import { ColorPicker, PRESET_COLORS } from "./ColorPicker.js";
+import { CooldownIndicator } from "./CooldownIndicator.js";
 import { connectionLostText, errorText, refusalText } from "./messages.js";
 import { loadName, saveName } from "./name-storage.js";
 import { NoticeList } from "./NoticeList.js";
@@ -69,6 +70,7 @@ export function App() {
           </span>
           Pixel Playground
         </h1>
+        <CooldownIndicator client={client} />
         <StatusBadge state={state} rttMs={rttMs} />
       </header>
       <main class="layout">
