@@ -4,6 +4,7 @@ import { createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
+import { forwardedClientAddress } from "../shared/ip-key.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
@@ -74,7 +75,8 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
     routes,
     shutdownSignal: shutdownController.signal,
     readMaxBytes: MAX_REQUEST_BYTES,
-    contextValues: (req: IncomingMessage | Http2ServerRequest) => createContextValues().set(CALLER_ADDRESS, req.socket.remoteAddress ?? ""),
+    contextValues: (req: IncomingMessage | Http2ServerRequest) =>
+      createContextValues().set(CALLER_ADDRESS, forwardedClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], deps.config.forwardedForHops) ?? ""),
   };
 
   const grpcHandler = connectNodeAdapter(common);

@@ -24,9 +24,8 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
  * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport, CANVAS_WRITES
  * (stream, the default: one WritePixels stream; or unary: a SetPixels call per batch),
  * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick; see gateway-tuning.ts),
- * FORWARDED_FOR_HOPS (proxies in front that append X-Forwarded-For, default 0: the client's network
- * key is then its socket address) and, for tests only, TRUST_TEST_USER_HEADER=true (the x-test-user
- * header names the socket's user; see transport/client-identity.ts).
+ * and, for tests only, TRUST_TEST_USER_HEADER=true (the x-test-user header names the socket's user;
+ * see transport/client-identity.ts).
  */
 async function main(): Promise<void> {
   const log = createLogger("gateway");
@@ -36,7 +35,6 @@ async function main(): Promise<void> {
   let fanoutMicrosPerMember;
   let protocol: "connect" | "grpc";
   let writes: CanvasWrites;
-  let forwardedForHops;
   let trustTestUserHeader;
   try {
     config = loadConfig();
@@ -49,7 +47,6 @@ async function main(): Promise<void> {
     const w = process.env.CANVAS_WRITES || "stream";
     if (w !== "stream" && w !== "unary") throw new ConfigError(`CANVAS_WRITES=${w} must be stream or unary`);
     writes = w;
-    forwardedForHops = envInt("FORWARDED_FOR_HOPS", 0, 0, 10);
     const t = process.env.TRUST_TEST_USER_HEADER || "false";
     if (t !== "true" && t !== "false") throw new ConfigError(`TRUST_TEST_USER_HEADER=${t} must be true or false`);
     trustTestUserHeader = t === "true";
@@ -80,7 +77,7 @@ async function main(): Promise<void> {
     allowedOrigins,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
     tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
-    identity: { trustTestUserHeader, forwardedForHops },
+    identity: { trustTestUserHeader, forwardedForHops: config.forwardedForHops },
   });
   if (trustTestUserHeader) log.warn("TRUST_TEST_USER_HEADER=true: any client can claim any user id with x-test-user; for tests only");
   gw.server.listen(config.gatewayPort, config.host, () => {

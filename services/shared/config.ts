@@ -57,6 +57,11 @@ export interface Config {
   pixelBurst: number;
   /** Most open WebSocket connections per gateway. */
   maxConnections: number;
+  /**
+   * Proxies in front that append to X-Forwarded-For (FORWARDED_FOR_HOPS, default 0): a client's
+   * address, which keys its per-network placement budget, is the entry that many from the right.
+   */
+  forwardedForHops: number;
   /** Name of this replica in logs, metrics and presence. */
   instanceId: string;
   logLevel: string;
@@ -99,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pixelsPerSecond: int(env, "PIXELS_PER_SECOND", 200, 1, 1_000_000),
     pixelBurst: int(env, "PIXEL_BURST", 1_000, 1, 10_000_000),
     maxConnections: int(env, "MAX_CONNECTIONS", 20_000, 1, 1_000_000),
+    forwardedForHops: int(env, "FORWARDED_FOR_HOPS", 0, 0, 10),
     instanceId: env.INSTANCE_ID || env.HOSTNAME || `pid-${process.pid}`,
     logLevel: env.LOG_LEVEL || "info",
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ipKeyOf } from "./ip-key.js";
+import { forwardedClientAddress, ipKeyOf } from "./ip-key.js";
 
 describe("ipKeyOf", () => {
   it("keeps IPv4 addresses, IPv4-mapped ones included", () => {
@@ -15,5 +15,14 @@ describe("ipKeyOf", () => {
 
   it("answers unknown for a missing or unparsable address", () => {
     expect([ipKeyOf(undefined), ipKeyOf(""), ipKeyOf("nonsense")]).toEqual(["unknown", "unknown", "unknown"]);
+  });
+});
+
+describe("forwardedClientAddress", () => {
+  it("takes the entry as many places from the right as there are trusted proxies, else the peer", () => {
+    expect(forwardedClientAddress("10.0.0.2", "6.6.6.6, 203.0.113.5", 1)).toBe("203.0.113.5");
+    expect(forwardedClientAddress("10.0.0.2", ["6.6.6.6", "203.0.113.5, 10.0.0.9"], 2)).toBe("203.0.113.5");
+    expect(forwardedClientAddress("10.0.0.2", "6.6.6.6", 0)).toBe("10.0.0.2");
+    expect(forwardedClientAddress("10.0.0.2", undefined, 1)).toBe("10.0.0.2");
   });
 });

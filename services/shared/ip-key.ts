@@ -18,3 +18,14 @@ export function ipKeyOf(address: string | undefined): string {
   const groups = tail === undefined ? left : [...left, ...Array<string>(8 - left.length - right.length).fill("0"), ...right];
   return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
 }
+
+/**
+ * The client's address behind `hops` trusted proxies that each append to X-Forwarded-For: the
+ * entry `hops` places from the right (entries further left were written by the client and prove
+ * nothing). With 0 hops, or a header too short, the socket's peer address.
+ */
+export function forwardedClientAddress(peerAddress: string | undefined, forwardedFor: string | string[] | undefined, hops: number): string | undefined {
+  if (hops <= 0) return peerAddress;
+  const entries = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : (forwardedFor ?? "")).split(",").map((s) => s.trim()).filter(Boolean);
+  return entries[entries.length - hops] ?? peerAddress;
+}

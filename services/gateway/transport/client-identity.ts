@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { ipKeyOf } from "../../shared/ip-key.js";
+import { forwardedClientAddress, ipKeyOf } from "../../shared/ip-key.js";
 
 /** Who is behind a socket, for placement budgets: both keys travel with every Place to the canvas service. */
 export interface ClientIdentity {
@@ -29,13 +29,7 @@ export const TEST_USER_HEADER = "x-test-user";
 
 /** Reads the identity of the client behind an upgrade request. */
 export function clientIdentity(req: IncomingMessage, options: ClientIdentityOptions): ClientIdentity {
-  let address = req.socket.remoteAddress;
-  if (options.forwardedForHops > 0) {
-    const header = req.headers["x-forwarded-for"];
-    const hops = (Array.isArray(header) ? header.join(",") : (header ?? "")).split(",").map((s) => s.trim()).filter(Boolean);
-    // Entries left of the trusted ones were written by the client and prove nothing.
-    address = hops[hops.length - options.forwardedForHops] ?? address;
-  }
+  const address = forwardedClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], options.forwardedForHops);
   const testUser = options.trustTestUserHeader ? req.headers[TEST_USER_HEADER] : undefined;
   return { userId: typeof testUser === "string" ? testUser.slice(0, 128) : "", ipKey: ipKeyOf(address) };
 }
