@@ -77,7 +77,7 @@ async function main(): Promise<void> {
     allowedOrigins,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
     tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
-    identity: { trustTestUserHeader, forwardedForHops: config.forwardedForHops },
+    trustTestUserHeader,
   });
   if (trustTestUserHeader) log.warn("TRUST_TEST_USER_HEADER=true: any client can claim any user id with x-test-user; for tests only");
   gw.server.listen(config.gatewayPort, config.host, () => {

@@ -26,8 +26,8 @@ export interface GatewayServerDeps {
   /** Origins allowed to open /ws; unset or empty allows any (browsers on other origins included). */
   allowedOrigins?: readonly string[];
   tuning?: Partial<GatewayTuning>;
-  /** How a client's user id and network key are read from its upgrade request; default: socket address, no test header. */
-  identity?: ClientIdentityOptions;
+  /** TEST ONLY: take each socket's user id from the x-test-user header (see client-identity.ts). */
+  trustTestUserHeader?: boolean;
 }
 
 /** A gateway ready to be mounted or started. */
@@ -74,7 +74,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   const sockets = new Map<Connection, WebSocket>();
 
-  const identity = deps.identity ?? { trustTestUserHeader: false, forwardedForHops: 0 };
+  const identity: ClientIdentityOptions = { trustTestUserHeader: deps.trustTestUserHeader ?? false, forwardedForHops: config.forwardedForHops };
   wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
     ws.binaryType = "nodebuffer";
     const refusal = gateway.admission();
