@@ -100,8 +100,9 @@ export class MemoryCanvasStore implements CanvasStore {
     // Same key names as on Redis, so the ledger reads like a Redis keyspace in a debugger.
     const resolved = resolveRuns(pixels, runs, budget, canvasKeys(canvasId).budget);
     // From here to publish nothing awaits, so no other batch can interleave.
-    const retryAfterMs = budget !== undefined && resolved.budgeted !== undefined ? this.ledger.decide(budget, resolved.budgeted) : resolved.pixels.map(() => 0);
-    const stored = resolved.pixels.filter((_, i) => retryAfterMs[i] === 0);
+    const decided = budget !== undefined && resolved.budgeted !== undefined ? this.ledger.decide(budget, resolved.budgeted) : undefined;
+    const retryAfterMs = decided ?? new Array<number>(resolved.runCount).fill(0);
+    const stored = decided === undefined ? resolved.pixels : resolved.pixels.filter((_, i) => decided[i] === 0);
     if (stored.length === 0) return { seq: state.seq, epoch: state.epoch, retryAfterMs };
     for (const slice of stored) {
       for (const p of slice) {

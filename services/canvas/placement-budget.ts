@@ -28,7 +28,7 @@ export interface BudgetState {
 export interface BudgetTake {
   /** True when the pixels fit; `state` is then the budget after taking them. */
   ok: boolean;
-  /** The state to store on success (unchanged semantics on refusal: nothing is stored). */
+  /** The budget after the take (on success), or as it stands at `now` (on refusal, when nothing is stored). */
   state: BudgetState;
   /** On refusal: ms until the pixels would fit; 0 on success. */
   retryAfterMs: number;

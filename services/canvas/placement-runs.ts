@@ -5,9 +5,12 @@ import { budgetCapacity, type BudgetedRun } from "./placement-budget.js";
 
 /** A batch's runs as both stores need them: each run's pixels, and its budget keys (none without budgets). */
 export interface ResolvedRuns {
+  /** Per run its pixels; one piece holding every pixel when nothing is budgeted (all are stored together). */
   pixels: (readonly PixelLike[])[];
-  /** Undefined when the canvas has no budget: every run is stored. */
+  /** Undefined when the canvas has no budget (or the call named no runs): every run is stored. */
   budgeted: BudgetedRun[] | undefined;
+  /** How many runs the call named (1 without runs): the length of the answer's retryAfterMs. */
+  runCount: number;
 }
 
 /**
@@ -17,22 +20,25 @@ export interface ResolvedRuns {
  * run exceeds what the canvas's budget could ever hold (so it is refused as invalid, never as "wait").
  */
 export function resolveRuns(pixels: readonly PixelLike[], runs: readonly PlacementRun[] | undefined, budget: CanvasBudget | undefined, keyPrefix: string): ResolvedRuns {
-  if (runs === undefined) return { pixels: [pixels], budgeted: undefined };
-  const slices: (readonly PixelLike[])[] = [];
-  let at = 0;
+  if (runs === undefined) return { pixels: [pixels], budgeted: undefined, runCount: 1 };
+  let covered = 0;
   for (const run of runs) {
     if (!Number.isInteger(run.pixelCount) || run.pixelCount < 1) throw new RangeError(`a run covers ${run.pixelCount} pixels; at least 1`);
-    slices.push(runs.length === 1 ? pixels : pixels.slice(at, at + run.pixelCount));
-    at += run.pixelCount;
+    covered += run.pixelCount;
   }
-  if (at !== pixels.length) throw new RangeError(`the runs cover ${at} pixels but the batch has ${pixels.length}`);
-  if (budget === undefined) return { pixels: slices, budgeted: undefined };
+  if (covered !== pixels.length) throw new RangeError(`the runs cover ${covered} pixels but the batch has ${pixels.length}`);
+  // Unbudgeted runs are all stored: one piece packs nearby pixels of different runs together.
+  if (budget === undefined) return { pixels: [pixels], budgeted: undefined, runCount: runs.length };
   const capacity = budgetCapacity(budget.user);
+  const slices: (readonly PixelLike[])[] = [];
+  let at = 0;
   const budgeted = runs.map((run) => {
     if (run.pixelCount > capacity) {
       throw new PlacementTooLargeError(`a placement of ${run.pixelCount} pixels exceeds this canvas's budget of ${capacity} pixels at once`);
     }
+    slices.push(runs.length === 1 ? pixels : pixels.slice(at, at + run.pixelCount));
+    at += run.pixelCount;
     return { pixelCount: run.pixelCount, userKey: `${keyPrefix}u:${run.userKey}`, ipKey: run.ipKey === "" ? undefined : `${keyPrefix}ip:${run.ipKey}` };
   });
-  return { pixels: slices, budgeted };
+  return { pixels: slices, budgeted, runCount: runs.length };
 }

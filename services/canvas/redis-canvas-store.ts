@@ -164,7 +164,7 @@ export class RedisCanvasStore implements CanvasStore {
       runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, this.width, this.height), encodePixels(slice));
     });
     const seen = this.seen.get(canvasId);
-    const [seq, epoch, ...retryAfterMs] = await this.run(() =>
+    const [seq, epoch, ...decided] = await this.run(() =>
       this.redis.writeBatch(
         3 + budgetKeys.length, keys.meta, keys.pixels, keys.log, ...budgetKeys,
         keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
@@ -173,6 +173,7 @@ export class RedisCanvasStore implements CanvasStore {
       ),
     );
     this.remember(canvasId, epoch, seq);
+    const retryAfterMs = resolved.budgeted === undefined ? new Array<number>(resolved.runCount).fill(0) : decided;
     return { seq, epoch, retryAfterMs };
   }
 
