@@ -163,7 +163,7 @@ export class WriteBatcher {
           e.place.settle({
             ok: false,
             code: ErrorCode.RATE_LIMITED,
-            message: `placing ${e.place.pixels.length} pixels exceeds your placement budget on this canvas (shared by all your connections); nothing was stored, retry in ${result.retryAfterMs} ms`,
+            message: `placing ${e.place.pixels.length} pixels exceeds the placement budget of you or your network on this canvas (shared by all your connections, on every gateway); nothing was stored, retry in ${result.retryAfterMs} ms`,
             retryAfterMs: result.retryAfterMs,
           });
         });
