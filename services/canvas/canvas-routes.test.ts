@@ -5,6 +5,8 @@ import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig, MAX_PIXELS_PER_CALL, type Config } from "../shared/config.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
+import { adminAccess } from "./admin-access.js";
+import { parseAdminCredentials } from "../shared/security-config.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
 import { connectFailure } from "../../tests/support/connect-failure.js";
 
@@ -20,7 +22,9 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     config = loadConfig({ CANVAS_WIDTH: "8", CANVAS_HEIGHT: "4", CANVAS_IDS: "default,other", ...env });
     bus = new MemoryPixelBus();
     store = new MemoryCanvasStore({ width: 8, height: 4, bus, logger, historyLimit });
-    client = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store, bus, logger })));
+    // As on the internal port: admin RPCs guarded by the servers' interceptor.
+    const interceptors = [adminAccess({ credentials: parseAdminCredentials(env.ADMIN_TOKENS, env.ADMIN_TOKEN), overPublicApi: false, surface: "internal", logger })];
+    client = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store, bus, logger }), { router: { interceptors } }));
   };
   beforeEach(() => setup({}));
   afterEach(async () => store.close());
@@ -96,13 +100,13 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     expect(err.rawMessage).toBe("the canvas storage is unavailable; retry shortly");
   });
 
-  it("answers Unimplemented for ResetCanvas when no ADMIN_TOKEN is configured", async () => {
+  it("answers Unimplemented for ResetCanvas when no admin credential is configured", async () => {
     const err = await connectFailure(client.resetCanvas({}));
     expect(err.code).toBe(Code.Unimplemented);
-    expect(err.rawMessage).toContain("set ADMIN_TOKEN");
+    expect(err.rawMessage).toContain("set ADMIN_TOKENS");
   });
 
-  it("resets only with the right bearer token, clearing the canvas into a new epoch", async () => {
+  it("resets only with the right bearer token (deprecated ADMIN_TOKEN), clearing the canvas into a new epoch", async () => {
     await store.close();
     setup({ ADMIN_TOKEN: "s3cret" });
     const { epoch } = await client.setPixels({ pixels: [{ x: 1, y: 1, color: 0 }] });

@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
@@ -19,6 +19,7 @@ import { MAX_PIXELS_PER_CALL, resolveCanvasId, type Config } from "../shared/con
 import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { validateName, validatePixels } from "../shared/pixel-validation.js";
+import { validateAuthorRuns } from "../shared/author-runs.js"; // identity
 import { batchesStored, pixelsStored, rpcErrors, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
 import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasStore } from "./canvas-store.js";
 import { codeLabel } from "./code-label.js";
@@ -40,25 +41,16 @@ export interface CanvasRoutesDeps {
  */
 export const WRITE_STREAM_MAX_IN_FLIGHT = 64;
 
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
-}
-
 /**
  * The pixel.v1.CanvasService implementation. Every request is validated at the edge; store faults
  * become precise codes (Unavailable, FailedPrecondition) and anything unexpected is logged with its
  * cause and answered with a generic Internal error.
  *
- * ResetCanvas: without ADMIN_TOKEN configured it answers Unimplemented ("disabled in this
- * deployment", the gRPC meaning of that code); with a token, a request without the matching
- * `authorization: Bearer <token>` header gets PermissionDenied.
+ * ResetCanvas is an admin RPC: who may call it, and where, is checked (and audited) by the
+ * adminAccess interceptor the servers install (admin-access.ts).
  */
 export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
-  private readonly adminTokenHash: Buffer | undefined;
-
-  constructor(private readonly deps: CanvasRoutesDeps) {
-    this.adminTokenHash = deps.config.adminToken === undefined ? undefined : sha256(deps.config.adminToken);
-  }
+  constructor(private readonly deps: CanvasRoutesDeps) {}
 
   async getCanvas(req: GetCanvasRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof GetCanvasResponseSchema>> {
     try {
@@ -110,7 +102,9 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
       const badAuthor = validateName(req.author);
       if (badAuthor !== undefined) throw new ConnectError(`author: ${badAuthor}`, Code.InvalidArgument);
-      const stored = await this.deps.store.setPixels(canvasId, req.pixels, req.author);
+      const badAuthors = validateAuthorRuns(req.authors, req.pixels.length); // identity
+      if (badAuthors !== undefined) throw new ConnectError(badAuthors, Code.InvalidArgument); // identity
+      const stored = await this.deps.store.setPixels(canvasId, req.pixels, req.author, req.authors); // identity: + req.authors
       pixelsStored.inc(req.pixels.length);
       batchesStored.inc();
       setPixelsDuration.observe({ result: "ok" }, (performance.now() - started) / 1000);
@@ -142,7 +136,6 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
 
   async resetCanvas(req: ResetCanvasRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ResetCanvasResponseSchema>> {
     try {
-      this.authorizeAdmin(ctx);
       const canvasId = this.canvasId(req.canvasId);
       const { epoch } = await this.deps.store.reset(canvasId);
       this.deps.logger.warn({ canvasId, epoch }, "canvas reset by an admin");
@@ -159,18 +152,6 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       throw new ConnectError(`canvas "${canvasId}" does not exist; this deployment has: ${this.deps.config.canvasIds.join(", ")}`, Code.NotFound);
     }
     return canvasId;
-  }
-
-  private authorizeAdmin(ctx: HandlerContext): void {
-    if (this.adminTokenHash === undefined) {
-      throw new ConnectError("ResetCanvas is disabled in this deployment: set ADMIN_TOKEN to enable it", Code.Unimplemented);
-    }
-    const header = ctx.requestHeader.get("authorization") ?? "";
-    const match = /^Bearer (.+)$/.exec(header);
-    // Compare digests in constant time, so the response time does not reveal the token.
-    if (!match || !timingSafeEqual(sha256(match[1]!), this.adminTokenHash)) {
-      throw new ConnectError("ResetCanvas needs the header authorization: Bearer <ADMIN_TOKEN>", Code.PermissionDenied);
-    }
   }
 
   /**

@@ -10,6 +10,9 @@ import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import type { CanvasStore } from "./canvas-store.js";
 import { createHealthRoutes } from "./health-routes.js";
+import { adminAccess } from "./admin-access.js"; // identity
+import { publicApiGuard } from "./public-api-guard.js"; // identity
+import { closedCanvasIdentity, type CanvasIdentity } from "./canvas-identity.js"; // identity
 
 /** Path prefix of the Connect API on HTTP/1.1, as the Ingress and the local entry route it. */
 export const API_PATH_PREFIX = "/api";
@@ -29,6 +32,8 @@ export interface CanvasServerDeps {
   store: CanvasStore;
   bus: PixelBus;
   logger: Logger;
+  /** Session keys and admin credentials; unset means no admin credential and no session verifies (public writes refused). */
+  identity?: CanvasIdentity;
 }
 
 /** A plain Node request handler, as `http.createServer` takes. */
@@ -70,9 +75,15 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
     healthRoutes(router);
   };
   const common = { routes, shutdownSignal: shutdownController.signal, readMaxBytes: MAX_REQUEST_BYTES };
+  const { tokens, security } = deps.identity ?? closedCanvasIdentity(); // identity
+  const admin = { credentials: security.adminCredentials, overPublicApi: security.adminOverPublicApi, logger: deps.logger }; // identity
 
-  const grpcHandler = connectNodeAdapter(common);
-  const apiHandler = connectNodeAdapter({ ...common, requestPathPrefix: API_PATH_PREFIX });
+  const grpcHandler = connectNodeAdapter({ ...common, interceptors: [adminAccess({ ...admin, surface: "internal" })] }); // identity
+  const apiHandler = connectNodeAdapter({
+    ...common,
+    requestPathPrefix: API_PATH_PREFIX,
+    interceptors: [adminAccess({ ...admin, surface: "public" }), publicApiGuard({ tokens, sessions: security.sessions })], // identity
+  });
 
   const grpcServer = createHttp2Server(grpcHandler);
   const sessions = new Set<Http2Session>();

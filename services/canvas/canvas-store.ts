@@ -1,4 +1,5 @@
 import type { PixelLike } from "../shared/pixel-validation.js";
+import type { AuthorRun } from "../shared/author-runs.js";
 
 /**
  * How many batches of history each canvas keeps for WatchCanvas and resuming clients.
@@ -30,7 +31,7 @@ export interface StoredPosition {
 /**
  * Storage of every canvas. A write is atomic and gets the next seq; storage order, seq order and
  * publish order are the same. Implementations publish every stored batch as a binary
- * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms) on the canvas channel.
+ * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms, authors) on the canvas channel.
  *
  * Whenever the epoch changes (reset, or detected data loss) an implementation also publishes an
  * epoch marker: a PixelBatch without pixels carrying the new epoch, so consumers resnapshot.
@@ -38,8 +39,11 @@ export interface StoredPosition {
 export interface CanvasStore {
   /** Reads a consistent snapshot; creates the canvas (every pixel white, seq 0, new epoch) if it does not exist. */
   getCanvas(canvasId: string): Promise<CanvasSnapshot>;
-  /** Stores already validated pixels as one batch; resolves only once the write is durable as configured. */
-  setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition>;
+  /**
+   * Stores already validated pixels as one batch, with who placed which (validated runs, possibly
+   * none); resolves only once the write is durable as configured.
+   */
+  setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, authors?: readonly AuthorRun[]): Promise<StoredPosition>;
   /**
    * Encoded PixelBatches with seq > afterSeq of the current epoch, oldest first, at most `limit`.
    * Resolves undefined when the retained history does not reach back to afterSeq + 1 (or afterSeq is

@@ -1,6 +1,7 @@
 import type { Logger } from "../shared/logger.js";
 import type { MemoryPixelBus } from "../shared/pixel-bus.js";
 import type { PixelLike } from "../shared/pixel-validation.js";
+import type { AuthorRun } from "../shared/author-runs.js";
 import { canvasFilePath, readCanvasFile, writeCanvasFile } from "./canvas-file.js";
 import {
   CanvasSizeMismatchError,
@@ -80,7 +81,7 @@ export class MemoryCanvasStore implements CanvasStore {
     return { canvasId, width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, pixels: state.pixels.slice() };
   }
 
-  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition> {
+  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, authors: readonly AuthorRun[] = []): Promise<StoredPosition> {
     const state = await this.load(canvasId);
     this.assertOpen();
     const { width, height } = state;
@@ -95,7 +96,7 @@ export class MemoryCanvasStore implements CanvasStore {
       state.pixels[o + 2] = p.color & 0xff;
     }
     state.seq += 1;
-    const payload = prefixSeqEpoch(encodeBatchBody(canvasId, pixels, author, Date.now()), state.seq, state.epoch);
+    const payload = prefixSeqEpoch(encodeBatchBody(canvasId, pixels, author, Date.now(), authors), state.seq, state.epoch);
     this.remember(state, payload);
     this.options.bus.publish(canvasId, payload);
     this.scheduleSave(canvasId, state);

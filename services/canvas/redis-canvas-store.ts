@@ -2,6 +2,7 @@ import { Redis, ReplyError, type ChainableCommander } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { redisConnected } from "../shared/metrics.js";
 import type { PixelLike } from "../shared/pixel-validation.js";
+import type { AuthorRun } from "../shared/author-runs.js";
 import { canvasKeys } from "../shared/redis-keys.js";
 import { REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
 import { PREPARE_CANVAS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
@@ -131,10 +132,10 @@ export class RedisCanvasStore implements CanvasStore {
     return { canvasId, width: this.width, height: this.height, seq, epoch, pixels: pixels as Buffer };
   }
 
-  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition> {
+  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, authors: readonly AuthorRun[] = []): Promise<StoredPosition> {
     const keys = canvasKeys(canvasId);
     const packed = packPixelWrites(pixels, this.width, this.height);
-    const body = encodeBatchBody(canvasId, pixels, author, Date.now());
+    const body = encodeBatchBody(canvasId, pixels, author, Date.now(), authors);
     const seen = this.seen.get(canvasId);
     const [seq, epoch] = await this.run(() =>
       this.redis.writeBatch(

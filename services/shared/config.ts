@@ -49,8 +49,6 @@ export interface Config {
   canvasIds: string[];
   /** Embedded store's directory. */
   dataDir: string;
-  /** Admin token for ResetCanvas; unset disables it. */
-  adminToken: string | undefined;
   /** Sustained pixels per second one WebSocket connection may place. */
   pixelsPerSecond: number;
   /** Burst allowance of the per-connection pixel bucket. */
@@ -95,7 +93,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     canvasHeight: int(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE),
     canvasIds,
     dataDir: env.DATA_DIR || ".data",
-    adminToken: env.ADMIN_TOKEN || undefined,
     pixelsPerSecond: int(env, "PIXELS_PER_SECOND", 200, 1, 1_000_000),
     pixelBurst: int(env, "PIXEL_BURST", 1_000, 1, 10_000_000),
     maxConnections: int(env, "MAX_CONNECTIONS", 20_000, 1, 1_000_000),

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/canvas.proto.
  */
 export const file_pixel_v1_canvas: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKCAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQiJQoQR2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkicQoRR2V0Q2FudmFzUmVzcG9uc2USDQoFd2lkdGgYASABKA0SDgoGaGVpZ2h0GAIgASgNEgsKA3NlcRgDIAEoBBIOCgZwaXhlbHMYBCABKAwSEQoJY2FudmFzX2lkGAUgASgJEg0KBWVwb2NoGAYgASgEIlYKEFNldFBpeGVsc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEh8KBnBpeGVscxgCIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgDIAEoCSIvChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQiTQoSV3JpdGVQaXhlbHNSZXF1ZXN0EgoKAmlkGAEgASgEEisKB3JlcXVlc3QYAiABKAsyGi5waXhlbC52MS5TZXRQaXhlbHNSZXF1ZXN0IoEBChNXcml0ZVBpeGVsc1Jlc3BvbnNlEgoKAmlkGAEgASgEEi0KBnN0b3JlZBgCIAEoCzIbLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlSAASJQoFZXJyb3IYAyABKAsyFC5waXhlbC52MS5Xcml0ZUVycm9ySABCCAoGcmVzdWx0IisKCldyaXRlRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIjoKEldhdGNoQ2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEIjoKE1dhdGNoQ2FudmFzUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5waXhlbC52MS5QaXhlbEJhdGNoIicKElJlc2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkiJAoTUmVzZXRDYW52YXNSZXNwb25zZRINCgVlcG9jaBgBIAEoBDKFAwoNQ2FudmFzU2VydmljZRJECglHZXRDYW52YXMSGi5waXhlbC52MS5HZXRDYW52YXNSZXF1ZXN0GhsucGl4ZWwudjEuR2V0Q2FudmFzUmVzcG9uc2USRAoJU2V0UGl4ZWxzEhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdBobLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlEk4KC1dyaXRlUGl4ZWxzEhwucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXF1ZXN0Gh0ucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXNwb25zZSgBMAESTAoLV2F0Y2hDYW52YXMSHC5waXhlbC52MS5XYXRjaENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5XYXRjaENhbnZhc1Jlc3BvbnNlMAESSgoLUmVzZXRDYW52YXMSHC5waXhlbC52MS5SZXNldENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5SZXNldENhbnZhc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKlAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQSIQoHYXV0aG9ycxgHIAMoCzIQLnBpeGVsLnYxLkF1dGhvciI8CgZBdXRob3ISDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3BpeGVsX2NvdW50GAMgASgNIiUKEEdldENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJInEKEUdldENhbnZhc1Jlc3BvbnNlEg0KBXdpZHRoGAEgASgNEg4KBmhlaWdodBgCIAEoDRILCgNzZXEYAyABKAQSDgoGcGl4ZWxzGAQgASgMEhEKCWNhbnZhc19pZBgFIAEoCRINCgVlcG9jaBgGIAEoBCJ5ChBTZXRQaXhlbHNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIfCgZwaXhlbHMYAiADKAsyDy5waXhlbC52MS5QaXhlbBIOCgZhdXRob3IYAyABKAkSIQoHYXV0aG9ycxgEIAMoCzIQLnBpeGVsLnYxLkF1dGhvciIvChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQiTQoSV3JpdGVQaXhlbHNSZXF1ZXN0EgoKAmlkGAEgASgEEisKB3JlcXVlc3QYAiABKAsyGi5waXhlbC52MS5TZXRQaXhlbHNSZXF1ZXN0IoEBChNXcml0ZVBpeGVsc1Jlc3BvbnNlEgoKAmlkGAEgASgEEi0KBnN0b3JlZBgCIAEoCzIbLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlSAASJQoFZXJyb3IYAyABKAsyFC5waXhlbC52MS5Xcml0ZUVycm9ySABCCAoGcmVzdWx0IisKCldyaXRlRXJyb3ISDAoEY29kZRgBIAEoDRIPCgdtZXNzYWdlGAIgASgJIjoKEldhdGNoQ2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSEQoJYWZ0ZXJfc2VxGAIgASgEIjoKE1dhdGNoQ2FudmFzUmVzcG9uc2USIwoFYmF0Y2gYASABKAsyFC5waXhlbC52MS5QaXhlbEJhdGNoIicKElJlc2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkiJAoTUmVzZXRDYW52YXNSZXNwb25zZRINCgVlcG9jaBgBIAEoBDKFAwoNQ2FudmFzU2VydmljZRJECglHZXRDYW52YXMSGi5waXhlbC52MS5HZXRDYW52YXNSZXF1ZXN0GhsucGl4ZWwudjEuR2V0Q2FudmFzUmVzcG9uc2USRAoJU2V0UGl4ZWxzEhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdBobLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlEk4KC1dyaXRlUGl4ZWxzEhwucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXF1ZXN0Gh0ucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXNwb25zZSgBMAESTAoLV2F0Y2hDYW52YXMSHC5waXhlbC52MS5XYXRjaENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5XYXRjaENhbnZhc1Jlc3BvbnNlMAESSgoLUmVzZXRDYW52YXMSHC5waXhlbC52MS5SZXNldENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5SZXNldENhbnZhc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Pixel is one cell of a canvas and the colour to paint it.
@@ -94,6 +94,15 @@ export type PixelBatch = Message<"pixel.v1.PixelBatch"> & {
    * @generated from field: uint64 epoch = 6;
    */
   epoch: bigint;
+
+  /**
+   * Who placed which pixels, as runs over `pixels`: the first authors[0].pixel_count pixels are
+   * authors[0]'s, the next authors[1].pixel_count are authors[1]'s, and so on. Empty for epoch
+   * markers and for writes made without a session (cluster-internal tools).
+   *
+   * @generated from field: repeated pixel.v1.Author authors = 7;
+   */
+  authors: Author[];
 };
 
 /**
@@ -102,6 +111,41 @@ export type PixelBatch = Message<"pixel.v1.PixelBatch"> & {
  */
 export const PixelBatchSchema: GenMessage<PixelBatch> = /*@__PURE__*/
   messageDesc(file_pixel_v1_canvas, 1);
+
+/**
+ * Author is one run of consecutive pixels of a batch placed by one person.
+ *
+ * @generated from message pixel.v1.Author
+ */
+export type Author = Message<"pixel.v1.Author"> & {
+  /**
+   * The stable id from the person's signed session (for example "u_3q2..."); never shown to others as a name.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The display name they used, at most 32 characters; empty means anonymous.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * How many consecutive pixels of the batch, from the end of the previous run, are theirs.
+   *
+   * @generated from field: uint32 pixel_count = 3;
+   */
+  pixelCount: number;
+};
+
+/**
+ * Describes the message pixel.v1.Author.
+ * Use `create(AuthorSchema)` to create a new message.
+ */
+export const AuthorSchema: GenMessage<Author> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 2);
 
 /**
  * GetCanvasRequest names the canvas to read.
@@ -122,7 +166,7 @@ export type GetCanvasRequest = Message<"pixel.v1.GetCanvasRequest"> & {
  * Use `create(GetCanvasRequestSchema)` to create a new message.
  */
 export const GetCanvasRequestSchema: GenMessage<GetCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 2);
+  messageDesc(file_pixel_v1_canvas, 3);
 
 /**
  * GetCanvasResponse is a whole canvas at one seq.
@@ -178,7 +222,7 @@ export type GetCanvasResponse = Message<"pixel.v1.GetCanvasResponse"> & {
  * Use `create(GetCanvasResponseSchema)` to create a new message.
  */
 export const GetCanvasResponseSchema: GenMessage<GetCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 3);
+  messageDesc(file_pixel_v1_canvas, 4);
 
 /**
  * SetPixelsRequest is one batch to store.
@@ -206,6 +250,15 @@ export type SetPixelsRequest = Message<"pixel.v1.SetPixelsRequest"> & {
    * @generated from field: string author = 3;
    */
   author: string;
+
+  /**
+   * Who placed which pixels, as runs over `pixels` (see PixelBatch.authors); the counts must add up
+   * to the number of pixels. Only trusted callers (the gateway, over the cluster-internal port) may
+   * set it: on the public /api the service replaces it with the caller's own session.
+   *
+   * @generated from field: repeated pixel.v1.Author authors = 4;
+   */
+  authors: Author[];
 };
 
 /**
@@ -213,7 +266,7 @@ export type SetPixelsRequest = Message<"pixel.v1.SetPixelsRequest"> & {
  * Use `create(SetPixelsRequestSchema)` to create a new message.
  */
 export const SetPixelsRequestSchema: GenMessage<SetPixelsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 4);
+  messageDesc(file_pixel_v1_canvas, 5);
 
 /**
  * SetPixelsResponse reports where the batch landed in the canvas history.
@@ -241,7 +294,7 @@ export type SetPixelsResponse = Message<"pixel.v1.SetPixelsResponse"> & {
  * Use `create(SetPixelsResponseSchema)` to create a new message.
  */
 export const SetPixelsResponseSchema: GenMessage<SetPixelsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 5);
+  messageDesc(file_pixel_v1_canvas, 6);
 
 /**
  * WatchCanvasRequest says which canvas to follow and from where.
@@ -270,7 +323,7 @@ export type WritePixelsRequest = Message<"pixel.v1.WritePixelsRequest"> & {
  * Use `create(WritePixelsRequestSchema)` to create a new message.
  */
 export const WritePixelsRequestSchema: GenMessage<WritePixelsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 6);
+  messageDesc(file_pixel_v1_canvas, 7);
 
 /**
  * WritePixelsResponse answers the WritePixelsRequest with the same id.
@@ -314,7 +367,7 @@ export type WritePixelsResponse = Message<"pixel.v1.WritePixelsResponse"> & {
  * Use `create(WritePixelsResponseSchema)` to create a new message.
  */
 export const WritePixelsResponseSchema: GenMessage<WritePixelsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 7);
+  messageDesc(file_pixel_v1_canvas, 8);
 
 /**
  * WriteError is the status a unary SetPixels would have failed with.
@@ -342,7 +395,7 @@ export type WriteError = Message<"pixel.v1.WriteError"> & {
  * Use `create(WriteErrorSchema)` to create a new message.
  */
 export const WriteErrorSchema: GenMessage<WriteError> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 8);
+  messageDesc(file_pixel_v1_canvas, 9);
 
 /**
  * @generated from message pixel.v1.WatchCanvasRequest
@@ -368,7 +421,7 @@ export type WatchCanvasRequest = Message<"pixel.v1.WatchCanvasRequest"> & {
  * Use `create(WatchCanvasRequestSchema)` to create a new message.
  */
 export const WatchCanvasRequestSchema: GenMessage<WatchCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 9);
+  messageDesc(file_pixel_v1_canvas, 10);
 
 /**
  * WatchCanvasResponse carries one batch of a watched canvas.
@@ -389,7 +442,7 @@ export type WatchCanvasResponse = Message<"pixel.v1.WatchCanvasResponse"> & {
  * Use `create(WatchCanvasResponseSchema)` to create a new message.
  */
 export const WatchCanvasResponseSchema: GenMessage<WatchCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 10);
+  messageDesc(file_pixel_v1_canvas, 11);
 
 /**
  * ResetCanvasRequest names the canvas to clear.
@@ -410,7 +463,7 @@ export type ResetCanvasRequest = Message<"pixel.v1.ResetCanvasRequest"> & {
  * Use `create(ResetCanvasRequestSchema)` to create a new message.
  */
 export const ResetCanvasRequestSchema: GenMessage<ResetCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 11);
+  messageDesc(file_pixel_v1_canvas, 12);
 
 /**
  * ResetCanvasResponse reports the canvas's new epoch.
@@ -431,7 +484,7 @@ export type ResetCanvasResponse = Message<"pixel.v1.ResetCanvasResponse"> & {
  * Use `create(ResetCanvasResponseSchema)` to create a new message.
  */
 export const ResetCanvasResponseSchema: GenMessage<ResetCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 12);
+  messageDesc(file_pixel_v1_canvas, 13);
 
 /**
  * CanvasService owns every shared canvas: it stores pixels, assigns each
@@ -485,7 +538,8 @@ export const CanvasService: GenService<{
     output: typeof WatchCanvasResponseSchema;
   },
   /**
-   * ResetCanvas clears a canvas and starts a new epoch; it is an admin operation that needs the admin token.
+   * ResetCanvas clears a canvas and starts a new epoch; it is an admin operation that needs a named admin
+   * token (ADMIN_TOKENS) and is refused on the public /api unless ADMIN_OVER_PUBLIC_API=true.
    *
    * @generated from rpc pixel.v1.CanvasService.ResetCanvas
    */

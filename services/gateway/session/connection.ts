@@ -9,6 +9,7 @@ import { TokenBucket } from "./rate-limiter.js";
 import type { RoomRegistry } from "../room/room-registry.js";
 import { ackFrame, batchFrameType, errorFrame, pongFrame } from "../../../protocol/server-frames.js";
 import type { WriteBatcher } from "../upstream/write-batcher.js";
+import type { ConnectionIdentity } from "../transport/session-gate.js"; // identity
 
 /** ws's WebSocket.OPEN. */
 const OPEN = 1;
@@ -76,6 +77,8 @@ export class Connection implements RoomMember {
   /** When it fell behind (state `behind`). */
   behindSince = 0;
   room: CanvasRoom | undefined;
+  /** Who places through this socket; set by the transport right after open (see session-gate.ts). */
+  identity: ConnectionIdentity = { userId: undefined, ipKey: "" }; // identity
   private readonly bucket: TokenBucket;
   private readonly helloBucket = new TokenBucket(HELLOS_PER_SECOND, HELLO_BURST);
   /** Made only when a frame arrives during a join, which most connections never see. */
@@ -232,6 +235,8 @@ export class Connection implements RoomMember {
     if (!room || (this.state !== "live" && this.state !== "behind")) {
       return this.refuse(ErrorCode.NOT_JOINED, "send a Hello before placing pixels", clientSeq);
     }
+    const { userId, ipKey } = this.identity; // identity
+    if (userId === undefined) return this.refuse(ErrorCode.UNAUTHENTICATED, "placing needs a session: POST /session (or reload the page) and reconnect; watching works without one", clientSeq); // identity
     const problem = validatePixels(pixels, room.width, room.height, MAX_PIXELS_PER_PLACE);
     if (problem) return this.refuse(ErrorCode.INVALID_ARGUMENT, problem, clientSeq);
     if (this.ctx.draining()) return this.sendError(ErrorCode.UNAVAILABLE, "the gateway is restarting; reconnect and place again", clientSeq);
@@ -243,6 +248,8 @@ export class Connection implements RoomMember {
       clientSeq,
       connectionId: this.id,
       name: this.name,
+      userId, // identity
+      ipKey, // identity
       settle: (result) => {
         if (result.ok) {
           metrics.pixelsPlaced.inc(pixels.length);

@@ -2,6 +2,7 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { AuthorRun } from "../../shared/author-runs.js";
 import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
 import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
 
@@ -30,7 +31,7 @@ export class FakeCanvasService implements CanvasClient {
     return { canvasId, width: this.width, height: this.height, seq: c.seq, epoch: c.epoch, pixels: c.pixels.slice() };
   }
 
-  async setPixels(canvasId: string, pixels: PixelLike[], author: string): Promise<{ seq: bigint; epoch: bigint }> {
+  async setPixels(canvasId: string, pixels: PixelLike[], author: string, _timeoutMs = 0, authors: readonly AuthorRun[] = []): Promise<{ seq: bigint; epoch: bigint }> {
     this.setPixelsCalls++;
     if (this.failWith !== undefined) throw new ConnectError("injected failure", this.failWith);
     const c = this.canvases.get(canvasId);
@@ -40,7 +41,7 @@ export class FakeCanvasService implements CanvasClient {
       c.pixels.set([(p.color >> 16) & 0xff, (p.color >> 8) & 0xff, p.color & 0xff], i);
     }
     c.seq++;
-    const batch = create(PixelBatchSchema, { canvasId, seq: c.seq, epoch: c.epoch, pixels, author, timeUnixMs: BigInt(Date.now()) });
+    const batch = create(PixelBatchSchema, { canvasId, seq: c.seq, epoch: c.epoch, pixels, author, authors: [...authors], timeUnixMs: BigInt(Date.now()) });
     this.bus.publish(canvasId, toBinary(PixelBatchSchema, batch));
     return { seq: c.seq, epoch: c.epoch };
   }

@@ -13,6 +13,8 @@ import { handleMessage } from "./frame-handler.js";
 import { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
 import type { PresenceStore } from "../presence/presence.js";
+import { createSessionIssuer } from "../../shared/session-issuer.js"; // identity
+import { SessionGate, openGatewayIdentity, type GatewayIdentity, type UpgradeIdentity } from "./session-gate.js"; // identity
 
 /** Everything a gateway needs; the caller owns (and closes) bus and presence. */
 export interface GatewayServerDeps {
@@ -25,6 +27,8 @@ export interface GatewayServerDeps {
   /** Origins allowed to open /ws; unset or empty allows any (browsers on other origins included). */
   allowedOrigins?: readonly string[];
   tuning?: Partial<GatewayTuning>;
+  /** Session keys and limits; unset (unit tests) means sessions optional, no per-address cap. */
+  identity?: GatewayIdentity;
 }
 
 /** A gateway ready to be mounted or started. */
@@ -70,8 +74,11 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   // maxPayload makes ws close an oversized frame with 1009 before buffering it.
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
   const sockets = new Map<Connection, WebSocket>();
+  const identity = deps.identity ?? openGatewayIdentity(); // identity
+  const sessionGate = new SessionGate(identity.tokens, identity.security); // identity
+  const sessionIssuer = createSessionIssuer(identity.tokens, identity.security, log); // identity
 
-  wss.on("connection", (ws: WebSocket) => {
+  wss.on("connection", (ws: WebSocket, _req: IncomingMessage, who: UpgradeIdentity) => {
     ws.binaryType = "nodebuffer";
     const refusal = gateway.admission();
     if (refusal !== undefined) {
@@ -79,7 +86,14 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
       ws.close(refusal, refusal === CloseCode.SERVICE_RESTART ? "gateway restarting" : "gateway full; retry later");
       return;
     }
+    const ipRefusal = sessionGate.admit(who); // identity
+    if (ipRefusal !== undefined) { // identity
+      ws.on("error", () => undefined); // identity
+      ws.close(CloseCode.TRY_AGAIN_LATER, ipRefusal); // identity
+      return; // identity
+    } // identity
     const conn = gateway.open(ws);
+    conn.identity = sessionGate.identityOf(who, conn.id); // identity
     sockets.set(conn, ws);
     // Without an 'error' listener an oversized or broken frame would crash the process.
     ws.on("error", (err) => conn.log.debug({ err: err.message }, "socket error"));
@@ -88,6 +102,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     });
     ws.on("pong", () => (conn.alive = true));
     ws.on("close", (code: number) => {
+      sessionGate.release(who); // identity
       sockets.delete(conn);
       gateway.closed(conn, code);
     });
@@ -112,7 +127,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     if (path !== "/ws") return rejectUpgrade(socket, 404, "Not Found");
     const origin = req.headers.origin;
     if (origins.size > 0 && (origin === undefined || !origins.has(origin))) return rejectUpgrade(socket, 403, "Forbidden");
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    void sessionGate.identify(req).then((who) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req, who))); // identity
   }
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
@@ -123,6 +138,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   }
 
   const server = createServer((req, res) => {
+    if (sessionIssuer.handle(req, res)) return; // identity
     if (!handleRequest(req, res)) res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   });
   server.on("upgrade", handleUpgrade);

@@ -3,6 +3,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
 import { CanvasService } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { AuthorRun } from "../../shared/author-runs.js";
 import { CanvasWriteStream } from "./canvas-write-stream.js";
 
 /** How a CanvasClient sends writes: one WritePixels stream, or a unary SetPixels per batch. */
@@ -22,8 +23,11 @@ export interface CanvasSnapshot {
 export interface CanvasClient {
   /** Reads a whole canvas; rejects with ConnectError (NotFound for an unknown canvas). */
   getCanvas(canvasId: string, timeoutMs: number): Promise<CanvasSnapshot>;
-  /** Stores one batch (over the process's WritePixels stream); resolves with the seq it was assigned. */
-  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }>;
+  /**
+   * Stores one batch (over the process's WritePixels stream); resolves with the seq it was assigned.
+   * `authors` says who placed which pixels (runs over `pixels`, see PixelBatch.authors).
+   */
+  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number, authors?: readonly AuthorRun[]): Promise<{ seq: bigint; epoch: bigint }>;
   /** True when the service answers its health check (or answers at all, if it has none). */
   isReachable(timeoutMs: number): Promise<boolean>;
   /** Closes the write stream, so nothing holds the process or a peer's shutdown; calls still waiting fail with Canceled. */
@@ -55,8 +59,8 @@ export function createCanvasTransport(baseUrl: string, protocol: "connect" | "gr
 export function createCanvasClient(transport: Transport, writes: CanvasWrites = "stream"): CanvasClient {
   const canvas = createClient(CanvasService, transport);
   const health = createClient(Health, transport);
-  const unary: CanvasClient["setPixels"] = async (canvasId, pixels, author, timeoutMs) => {
-    const res = await canvas.setPixels({ canvasId, pixels, author }, { timeoutMs });
+  const unary: CanvasClient["setPixels"] = async (canvasId, pixels, author, timeoutMs, authors = []) => {
+    const res = await canvas.setPixels({ canvasId, pixels, author, authors: [...authors] }, { timeoutMs });
     return { seq: res.seq, epoch: res.epoch };
   };
   const stream = writes === "stream" ? new CanvasWriteStream(canvas, unary) : undefined;
@@ -65,7 +69,7 @@ export function createCanvasClient(transport: Transport, writes: CanvasWrites = 
       const res = await canvas.getCanvas({ canvasId }, { timeoutMs });
       return { canvasId: res.canvasId || canvasId, width: res.width, height: res.height, seq: res.seq, epoch: res.epoch, pixels: res.pixels };
     },
-    setPixels: stream ? (canvasId, pixels, author, timeoutMs) => stream.setPixels(canvasId, pixels, author, timeoutMs) : unary,
+    setPixels: stream ? (canvasId, pixels, author, timeoutMs, authors) => stream.setPixels(canvasId, pixels, author, timeoutMs, authors) : unary,
     close() {
       stream?.close();
     },

@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { CanvasService, WritePixelsRequestSchema, type WritePixelsRequest, type WritePixelsResponse } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { AuthorRun } from "../../shared/author-runs.js";
 import type { CanvasClient } from "./canvas-client.js";
 
 interface Pending {
@@ -127,9 +128,9 @@ export class CanvasWriteStream {
     private readonly unary: CanvasClient["setPixels"],
   ) {}
 
-  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }> {
+  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number, authors: readonly AuthorRun[] = []): Promise<{ seq: bigint; epoch: bigint }> {
     if (this.closed) return Promise.reject(new ConnectError("the gateway is shutting down", Code.Canceled));
-    if (this.unimplemented) return this.unary(canvasId, pixels, author, timeoutMs);
+    if (this.unimplemented) return this.unary(canvasId, pixels, author, timeoutMs, authors);
     if (this.stream === undefined || this.stream.dead) this.stream = new WriteStream(this.client, (ended) => this.ended(ended));
     const stream = this.stream;
     const id = this.nextId++;
@@ -140,7 +141,7 @@ export class CanvasWriteStream {
         stream.end(new ConnectError("an earlier call on this WritePixels stream timed out; the stream was closed", Code.Unavailable));
       }, timeoutMs);
       stream.pending.set(id, { resolve, reject, timer });
-      stream.requests.push(create(WritePixelsRequestSchema, { id, request: { canvasId, pixels, author } }));
+      stream.requests.push(create(WritePixelsRequestSchema, { id, request: { canvasId, pixels, author, authors: [...authors] } }));
     });
   }
 

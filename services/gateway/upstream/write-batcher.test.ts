@@ -4,10 +4,12 @@ import type { Pixel } from "../../../gen/pixel/v1/canvas_pb.js";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
 import { WriteBatcher, type PlaceResult, type WriteBatcherOptions } from "./write-batcher.js";
 import { quietLog } from "../test-support/test-helpers.js";
+import type { AuthorRun } from "../../shared/author-runs.js";
 
 interface Call {
   pixels: Pixel[];
   author: string;
+  authors: readonly AuthorRun[];
   timeoutMs: number;
   resolve(seq: bigint): void;
   reject(err: Error): void;
@@ -16,9 +18,9 @@ interface Call {
 /** A canvas client whose calls stay pending until the test settles them. */
 class FakeCanvas {
   calls: Call[] = [];
-  setPixels(_canvasId: string, pixels: Pixel[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }> {
+  setPixels(_canvasId: string, pixels: Pixel[], author: string, timeoutMs: number, authors: readonly AuthorRun[] = []): Promise<{ seq: bigint; epoch: bigint }> {
     return new Promise((resolve, reject) => {
-      this.calls.push({ pixels, author, timeoutMs, resolve: (seq) => resolve({ seq, epoch: 1n }), reject });
+      this.calls.push({ pixels, author, authors, timeoutMs, resolve: (seq) => resolve({ seq, epoch: 1n }), reject });
     });
   }
 }
@@ -36,7 +38,7 @@ function setup(opts: Partial<WriteBatcherOptions> = {}) {
   let queued = 0;
   const batcher = new WriteBatcher("default", canvas, { ...options, ...opts }, { called: (r) => calls.push(r), queueChanged: (d) => (queued += d) }, quietLog);
   const place = (clientSeq: number, pixels: Pixel[], connectionId = "c1", name = "ann") =>
-    batcher.enqueue({ pixels, clientSeq, connectionId, name, settle: (r) => results.set(clientSeq, r) });
+    batcher.enqueue({ pixels, clientSeq, connectionId, name, userId: `u-${connectionId}`, ipKey: "192.0.2.1", settle: (r) => results.set(clientSeq, r) });
   return { canvas, batcher, results, calls, place, queued: () => queued };
 }
 
@@ -64,6 +66,21 @@ describe("WriteBatcher", () => {
     await tick();
     expect(results.get(2)).toEqual({ ok: true, seq: 8n });
     expect(results.get(3)).toEqual({ ok: true, seq: 8n });
+  });
+
+  it("records who placed which pixels of a merged call as runs, merging consecutive placements of one user", async () => {
+    const { canvas, place } = setup({ maxQueuedPixels: 100, maxPixelsPerCall: 100 });
+    place(1, px(1));
+    place(2, px(2), "c2", "bob");
+    place(3, px(3), "c2", "bob");
+    place(4, px(4));
+    expect(canvas.calls[0]!.authors).toEqual([{ userId: "u-c1", name: "ann", pixelCount: 1 }]);
+    canvas.calls[0]!.resolve(1n);
+    await tick();
+    expect(canvas.calls[1]!.authors).toEqual([
+      { userId: "u-c2", name: "bob", pixelCount: 5 },
+      { userId: "u-c1", name: "ann", pixelCount: 4 },
+    ]);
   });
 
   it("splits the next call at maxPixelsPerCall without splitting a Place", async () => {

@@ -3,6 +3,7 @@ import type { PixelLike } from "../../shared/pixel-validation.js";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../../shared/logger.js";
 import { isRetryable, type CanvasClient } from "./canvas-client.js";
+import { authorRunsOf } from "../../shared/author-runs.js"; // identity
 
 /**
  * The outcome of one Place: the seq of the batch that stored it, or why it was not confirmed
@@ -17,6 +18,10 @@ export interface QueuedPlace {
   /** Placements of one connection share its name as the batch author. */
   connectionId: string;
   name: string;
+  /** The placing session's stable user id, recorded in the stored batch. */
+  userId: string; // identity
+  /** The client's address key (IPv4 address or IPv6 /64). */
+  ipKey: string; // identity
   /** Called exactly once with the outcome. */
   settle(result: PlaceResult): void;
 }
@@ -140,6 +145,7 @@ export class WriteBatcher {
     const pixels = call.length === 1 ? call[0]!.place.pixels : call.flatMap((e) => e.place.pixels);
     const first = call[0]!.place.connectionId;
     const author = call.every((e) => e.place.connectionId === first) ? call[0]!.place.name : "";
+    const authors = authorRunsOf(call.map((e) => e.place)); // identity
     // FIFO: the first entry is the oldest, so its deadline bounds the call.
     const deadline = call[0]!.queuedAt + this.options.deadlineMs;
     for (let attempt = 0; ; attempt++) {
@@ -149,7 +155,7 @@ export class WriteBatcher {
       }
       const started = performance.now();
       try {
-        const res = await this.client.setPixels(this.canvasId, pixels, author, Math.min(this.options.attemptTimeoutMs, remaining));
+        const res = await this.client.setPixels(this.canvasId, pixels, author, Math.min(this.options.attemptTimeoutMs, remaining), authors);
         this.hooks.called("ok", (performance.now() - started) / 1000);
         for (const e of call) e.place.settle({ ok: true, seq: res.seq });
         return;
