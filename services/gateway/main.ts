@@ -7,6 +7,8 @@ import { createCanvasClient, createCanvasTransport, type CanvasWrites } from "./
 import { createGatewayServer } from "./transport/gateway-server.js";
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence/presence.js";
 import { DEFAULT_TUNING } from "./gateway-tuning.js";
+import { loadSecurityConfig } from "../shared/security-config.js"; // identity
+import { loadSessionKeys } from "../shared/session-keys.js"; // identity
 
 /** Reads an optional integer variable of the gateway alone, failing loudly when it is out of range. */
 function envInt(name: string, fallback: number, min: number, max: number): number {
@@ -33,8 +35,11 @@ async function main(): Promise<void> {
   let fanoutMicrosPerMember;
   let protocol: "connect" | "grpc";
   let writes: CanvasWrites;
+  let identity;
   try {
     config = loadConfig();
+    const security = loadSecurityConfig(); // identity
+    identity = { tokens: loadSessionKeys(config, security, "service"), security }; // identity
     writeMaxInFlight = envInt("WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
     fanoutTickMaxMs = envInt("FANOUT_TICK_MAX_MS", DEFAULT_TUNING.fanoutTickMaxMs, 0, 1_000);
     fanoutMicrosPerMember = envInt("FANOUT_US_PER_MEMBER", DEFAULT_TUNING.fanoutMicrosPerMember, 0, 10_000);
@@ -69,6 +74,7 @@ async function main(): Promise<void> {
     bus,
     presence,
     allowedOrigins,
+    identity,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
     tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
   });

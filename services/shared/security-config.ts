@@ -27,7 +27,7 @@ export interface SecurityConfig {
   /** COOKIE_SECURE=true: always mark the cookie Secure (it is also when X-Forwarded-Proto is https). */
   cookieSecure: boolean;
   /** ADMIN_TOKENS (and the deprecated ADMIN_TOKEN as the credential named `admin`). */
-  adminCredentials: AdminCredential[];
+  adminCredentials: readonly AdminCredential[];
   /** ADMIN_OVER_PUBLIC_API=true: admin RPCs are accepted on the public /api too. */
   adminOverPublicApi: boolean;
 }

@@ -25,7 +25,7 @@ export interface SessionIssuer {
   handle(req: IncomingMessage, res: ServerResponse): boolean;
   /**
    * Before a page (index.html) is written: sets a fresh session cookie when the request has no
-   * valid one (and the address is under its cap), or renews one past half its lifetime.
+   * valid one (and the address is under its cap), or renews one past half its lifetime. Never rejects.
    */
   ensurePageCookie(req: IncomingMessage, res: ServerResponse): Promise<void>;
 }
@@ -109,11 +109,16 @@ export function createSessionIssuer(tokens: SessionTokens, security: Pick<Securi
       return true;
     },
     async ensurePageCookie(req, res) {
-      const existing = await current(req);
-      if (existing !== undefined && !existing.renew) return;
-      const issued = existing !== undefined ? await tokens.issue(existing.session.userId) : await mint(req);
-      // Over the cap the page is still served; the app's POST /session then reports the 429.
-      if (typeof issued !== "number") setCookie(req, res, issued);
+      try {
+        const existing = await current(req);
+        if (existing !== undefined && !existing.renew) return;
+        const issued = existing !== undefined ? await tokens.issue(existing.session.userId) : await mint(req);
+        // Over the cap the page is still served; the app's POST /session then reports the 429.
+        if (typeof issued !== "number") setCookie(req, res, issued);
+      } catch (err) {
+        // The page is served without a cookie rather than not at all.
+        log.error({ err }, "cannot issue a session with the page");
+      }
     },
   };
 }
