@@ -6,6 +6,7 @@ import type { PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { startService, type ServiceProcess } from "../../tools/process/service-process.js";
+import { fetchSession, testSessionKeys } from "../../tools/process/session.js";
 import { Counter, Gauge, Histogram } from "prom-client";
 import { createCanvasClient, createCanvasTransport, type CanvasClient } from "./upstream/canvas-client.js";
 import * as gatewayMetrics from "./gateway-metrics.js";
@@ -32,8 +33,10 @@ class TestClient {
     ws.on("error", () => undefined);
   }
 
+  /** Opens /ws with a session got from the same gateway, as the web app arrives with one. */
   static async open(port: number): Promise<TestClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const { cookie } = await fetchSession(`http://127.0.0.1:${port}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { cookie } });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -119,12 +122,13 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
+    const SESSION_KEYS = testSessionKeys();
     const grpcPort = await freePort();
     const httpPort = await freePort();
     canvasProc = await startService(
       "e2e-gateway-canvas",
       "services/canvas/main.js",
-      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), INSTANCE_ID: "canvas-1" },
+      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), INSTANCE_ID: "canvas-1", SESSION_KEYS },
       `http://127.0.0.1:${httpPort}/readyz`,
     );
     for (const name of ["gw1", "gw2"]) {
@@ -134,7 +138,7 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
         await startService(
           `e2e-gateway-${name}`,
           "services/gateway/main.js",
-          { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: name, PIXELS_PER_SECOND: "10000", PIXEL_BURST: "10000" },
+          { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: name, PIXELS_PER_SECOND: "10000", PIXEL_BURST: "10000", SESSION_KEYS },
           `http://127.0.0.1:${port}/readyz`,
         ),
       );
