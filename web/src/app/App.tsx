@@ -47,8 +47,17 @@ export function App() {
       }),
       client.on("pong", (e) => setRttMs(Math.round(e.rttMs))),
     ];
-    client.start();
+    // A session (the HttpOnly cookie) before the first WebSocket, which carries it: the page usually
+    // brought one; this renews an old one, and gets one where the page did not (vite dev). Without
+    // one (the address is over its cap) the canvas still shows, and placing reports why not.
+    let disposed = false;
+    void fetch("/session", { method: "POST", credentials: "same-origin" })
+      .catch(() => undefined)
+      .finally(() => {
+        if (!disposed) client.start();
+      });
     return () => {
+      disposed = true;
       for (const off of offs) off();
       client.close();
     };
