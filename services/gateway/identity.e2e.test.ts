@@ -13,8 +13,8 @@ import { startRedis, type TestRedis } from "../../tools/process/redis-server.js"
 import { startService, type ServiceProcess } from "../../tools/process/service-process.js";
 import { fetchSession, mintSession, testSessionKeys } from "../../tools/process/session.js";
 
-// Real processes from dist/: redis-server, the canvas service and two gateways sharing SESSION_KEYS;
-// gateway "strict" has small per-address caps.
+// Real processes from dist/: redis-server, the canvas service, two gateways and the web tier sharing
+// SESSION_KEYS; gateway "strict" has small per-address caps.
 
 const ADMIN_SECRET = "e2e-ops-secret";
 const SESSION_KEYS = testSessionKeys();
@@ -61,11 +61,12 @@ async function openSocket(port: number, cookie?: string) {
 describe("identity end to end (sessions, per-address caps, admin access)", () => {
   let redis: TestRedis;
   let canvasProc: ServiceProcess;
-  const gatewayProcs: ServiceProcess[] = [];
+  const serviceProcs: ServiceProcess[] = [];
   let grpcUrl = "";
   let apiUrl = "";
   let gwPort = 0;
   let strictPort = 0;
+  let webPort = 0;
 
   beforeAll(async () => {
     redis = await startRedis();
@@ -89,7 +90,7 @@ describe("identity end to end (sessions, per-address caps, admin access)", () =>
     );
     const gateway = async (name: string, env: Record<string, string>) => {
       const port = await freePort();
-      gatewayProcs.push(
+      serviceProcs.push(
         await startService(
           `e2e-identity-${name}`,
           "services/gateway/main.js",
@@ -101,10 +102,13 @@ describe("identity end to end (sessions, per-address caps, admin access)", () =>
     };
     gwPort = await gateway("gateway", {});
     strictPort = await gateway("strict", { SESSIONS_PER_IP_PER_MINUTE: "2", MAX_CONNECTIONS_PER_IP: "2" });
+    webPort = await freePort();
+    // /healthz: readiness also wants a built app, which this test does not need.
+    serviceProcs.push(await startService("e2e-identity-web", "services/web/main.js", { WEB_PORT: String(webPort), SESSION_KEYS }, `http://127.0.0.1:${webPort}/healthz`));
   });
 
   afterAll(async () => {
-    for (const g of gatewayProcs) await g.stop();
+    for (const g of serviceProcs) await g.stop();
     await canvasProc?.stop();
     await redis?.stop();
   });
@@ -123,6 +127,16 @@ describe("identity end to end (sessions, per-address caps, admin access)", () =>
       expect(res.batch!.authors.map((a) => [a.userId, a.name, a.pixelCount])).toEqual([[session.userId, "e2e", 1]]);
       break;
     }
+    await c.close();
+  });
+
+  it("the page from the web tier sets an HttpOnly session cookie that a gateway accepts for placing", async () => {
+    const page = await fetch(`http://127.0.0.1:${webPort}/`);
+    const setCookie = page.headers.getSetCookie()[0] ?? "";
+    expect(setCookie).toMatch(/^pp_session=[^;]+; HttpOnly; SameSite=Lax; Path=\/; Max-Age=2592000$/);
+    const c = await openSocket(gwPort, setCookie.split(";")[0]);
+    await c.hello();
+    expect((await c.place(4)).ack).toBeDefined();
     await c.close();
   });
 
