@@ -32,9 +32,11 @@ export class SessionGate {
 
   /** Verifies the upgrade request's session cookie (or bearer token); never rejects. */
   async identify(req: IncomingMessage): Promise<UpgradeIdentity> {
+    const ipKey = clientIpKey(req, this.security.trustProxy);
     const token = sessionTokenOf(req.headers);
-    const session = token === undefined ? undefined : await this.tokens.verify(token);
-    return { userId: session?.userId, ipKey: clientIpKey(req, this.security.trustProxy) };
+    // A token that makes verification fail in an unexpected way is still just no session.
+    const session = token === undefined ? undefined : await this.tokens.verify(token).catch(() => undefined);
+    return { userId: session?.userId, ipKey };
   }
 
   /** Counts a new socket from the address; returns the close reason when the address is at its cap (and counts nothing). */
