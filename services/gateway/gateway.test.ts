@@ -272,14 +272,29 @@ describe("Gateway connections (no sockets)", () => {
   });
 
   it("on shutdown finishes in-flight writes, acks them, then closes with 1012", async () => {
-    const { connect, gateway } = setup();
+    const { connect, gateway, canvas } = setup();
     const a = connect();
     a.send(hello());
     await joined(a);
+    const release = canvas.holdWrites();
     a.send(place(1, [{ x: 0, y: 0, color: 1 }]));
     a.send(place(2, [{ x: 1, y: 0, color: 1 }]));
-    await gateway.shutdown(1000);
-    expect(a.socket.frames().filter((f) => f.case === "ack")).toHaveLength(2);
+    await vi.waitFor(() => expect(canvas.heldWrites).toBeGreaterThan(0));
+    const acks = () => a.socket.frames().filter((f) => f.case === "ack");
+    let drained = false;
+    const shutdown = gateway.shutdown(60_000).then(() => (drained = true));
+    // Draining began with the write held upstream: nothing is acked, and shutdown waits for it
+    // (the write cannot finish while held, so the wait below only has to outlast a short writeWaitMs).
+    expect(gateway.isDraining()).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(canvas.heldWrites).toBeGreaterThan(0);
+    expect(acks()).toHaveLength(0);
+    expect(drained).toBe(false);
+    expect(a.socket.closedWith).toBeUndefined();
+    release();
+    await shutdown;
+    // Acked while the socket was still open (a connection sends nothing once its socket closes), then closed.
+    expect(acks().map((f) => f.value)).toMatchObject([{ clientSeq: 1 }, { clientSeq: 2 }]);
     expect(a.socket.closedWith?.code).toBe(CloseCode.SERVICE_RESTART);
     expect(gateway.isReady()).toBe(false);
   });
