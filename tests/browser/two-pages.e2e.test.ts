@@ -198,4 +198,34 @@ describe("the web app in two Chromium pages against the one-URL local system", (
     await waitForPixel(viewer, refused, green, "the recovered placement reaches a new page");
     await page.screenshot({ path: join(ARTIFACTS, "recovered.png") });
   });
+
+  it("runs under the web tier's Content-Security-Policy without a violation, and the policy is enforced", async () => {
+    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(m.text());
+    });
+    page.on("pageerror", (e) => problems.push(e.message));
+    await page.addInitScript(`document.addEventListener("securitypolicyviolation", (e) => console.error("CSP violation: " + e.violatedDirective + " " + e.blockedURI))`);
+    const response = await page.goto(system.url);
+    expect(response?.headers()["content-security-policy"]).toContain("connect-src 'self'");
+    // Live means the WebSocket to the same origin opened under connect-src 'self'.
+    await page.waitForSelector(`${STATUS}[data-state="live"]`, { timeout: 15_000 });
+    const purple = 0x9b5de5;
+    await page.click('[data-testid="swatch-9b5de5"]');
+    const p = { x: 40, y: 40 };
+    const at = await pixelCentre(page, p);
+    await page.mouse.click(at.x, at.y);
+    await waitForPixel(page, p, purple, "a placement under the CSP");
+    expect(problems).toEqual([]);
+
+    // The check is real: an injected inline script is blocked and reported.
+    const ran: unknown = await page.evaluate(
+      `(() => { const s = document.createElement("script"); s.textContent = "window.injected = true"; document.head.append(s); return window.injected === true; })()`,
+    );
+    expect(ran).toBe(false);
+    await waitFor("the violation is reported", () => problems.some((m) => m.startsWith("CSP violation: script-src")), 5_000);
+  });
 });
