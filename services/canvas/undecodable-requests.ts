@@ -50,8 +50,11 @@ async function fixConnectUnary(res: UniversalServerResponse): Promise<UniversalS
     error = undefined;
   }
   if (!isParseFailure(error?.code, error?.message)) return { ...res, body: (async function* () { yield bytes; })() };
-  const fixed = new ConnectError(error!.message!, Code.InvalidArgument);
-  return { ...res, status: codeToHttpStatus(Code.InvalidArgument), body: (async function* () { yield errorToJsonBytes(fixed, {}); })() };
+  const fixed = errorToJsonBytes(new ConnectError(error!.message!, Code.InvalidArgument), {});
+  // The unary response declares its body's length, and the rewritten body has another one.
+  const header = new Headers(res.header);
+  header.set("content-length", String(fixed.byteLength));
+  return { ...res, status: codeToHttpStatus(Code.InvalidArgument), header, body: (async function* () { yield fixed; })() };
 }
 
 /** gRPC: the status travels in HTTP/2 trailers, complete once the body has been read. */
@@ -115,8 +118,8 @@ function answerUndecodableAsInvalidArgument(handler: UniversalHandler): Universa
  * router's handler. This wrapper rewrites only a response whose error is connect's own
  * "parse binary:" Internal; everything else passes through untouched. Streaming requests are
  * parsed inside the interceptor chain, where `createCanvasInterceptor` maps them without text
- * matching; the wrapper covers them too. The regression tests in undecodable-requests.test.ts
- * fail if a connect-node upgrade changes the wording.
+ * matching (this wrapper does not read Connect's end-of-stream frames). The regression tests in
+ * undecodable-requests.test.ts fail if a connect-node upgrade changes the wording.
  */
 export function withUndecodableRequestsRefused(routes: (router: ConnectRouter) => void): (router: ConnectRouter) => void {
   return (router) => {
