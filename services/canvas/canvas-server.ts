@@ -6,10 +6,12 @@ import type { Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { SHUTDOWN_GRACE_MS, SHUTDOWN_SWEEP_MS } from "../shared/timing.js";
+import { createCanvasInterceptor } from "./canvas-interceptor.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import type { CanvasStore } from "./canvas-store.js";
 import { createHealthRoutes } from "./health-routes.js";
+import { withUndecodableRequestsRefused } from "./undecodable-requests.js";
 
 /** Path prefix of the Connect API on HTTP/1.1, as the Ingress and the local entry route it. */
 export const API_PATH_PREFIX = "/api";
@@ -19,9 +21,6 @@ export const API_PATH_PREFIX = "/api";
  * about 400 KB in JSON; anything bigger is refused before it is buffered.
  */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
-
-/** How often a draining HTTP/1.1 server closes connections that became idle. */
-const SHUTDOWN_SWEEP_MS = 50;
 
 /** What the canvas servers are built from; everything is injected. */
 export interface CanvasServerDeps {
@@ -65,11 +64,16 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   const isReady = () => !draining && deps.store.isReady();
   const canvasRoutes = createCanvasRoutes(deps);
   const healthRoutes = createHealthRoutes(isReady);
-  const routes = (router: ConnectRouter) => {
+  const routes = withUndecodableRequestsRefused((router: ConnectRouter) => {
     canvasRoutes(router);
     healthRoutes(router);
+  });
+  const common = {
+    routes,
+    interceptors: [createCanvasInterceptor(deps.logger)],
+    shutdownSignal: shutdownController.signal,
+    readMaxBytes: MAX_REQUEST_BYTES,
   };
-  const common = { routes, shutdownSignal: shutdownController.signal, readMaxBytes: MAX_REQUEST_BYTES };
 
   const grpcHandler = connectNodeAdapter(common);
   const apiHandler = connectNodeAdapter({ ...common, requestPathPrefix: API_PATH_PREFIX });

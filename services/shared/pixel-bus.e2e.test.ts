@@ -5,6 +5,7 @@ import { waitFor } from "../../tools/process/free-port.js";
 import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { RedisPixelBus } from "./pixel-bus.js";
 import { canvasKeys } from "./redis-keys.js";
+import { describePixelBusContract } from "./test-support/pixel-bus-contract.js";
 
 const log = pino({ level: "silent" });
 
@@ -25,6 +26,15 @@ describe("RedisPixelBus against a real redis-server", () => {
     await redis?.stop();
   });
 
+  describePixelBusContract("RedisPixelBus", async () => {
+    const bus = new RedisPixelBus(redis.url, log);
+    return {
+      bus,
+      publish: async (canvasId, payload) => void (await publisher.publish(canvasKeys(canvasId).channel, Buffer.from(payload))),
+      close: () => bus.close(),
+    };
+  });
+
   it("always delivers a batch published right after a subscription's ready resolved (50 fresh channels)", async () => {
     for (let i = 0; i < 50; i++) {
       const canvasId = `ready-${i}`;
@@ -38,21 +48,6 @@ describe("RedisPixelBus against a real redis-server", () => {
       expect(heard).toEqual([i]);
       sub.unsubscribe();
     }
-  });
-
-  it("shares one confirmation among the listeners of a channel, and keeps the old call-to-unsubscribe shape", async () => {
-    const a: number[] = [];
-    const b: number[] = [];
-    const first = bus.subscribe("shared", (p) => a.push(p[0]!));
-    const second = bus.subscribe("shared", (p) => b.push(p[0]!));
-    await Promise.all([first.ready, second.ready]);
-    await publisher.publish(canvasKeys("shared").channel, Buffer.from([7]));
-    await waitFor("both listeners", () => a.length === 1 && b.length === 1, 2_000, 2);
-    first();
-    await publisher.publish(canvasKeys("shared").channel, Buffer.from([8]));
-    await waitFor("second listener", () => b.length === 2, 2_000, 2);
-    expect(a).toEqual([7]);
-    second.unsubscribe();
   });
 
   it("after a Redis restart, calls onResubscribed only once the channel is subscribed again", async () => {
