@@ -107,7 +107,7 @@ describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and 
     await page.screenshot({ path: join(ARTIFACTS, "big-canvas-panned.png") });
   });
 
-  it("opens ?x=&y=&zoom= with that canvas point at the screen centre, and 0 goes back to the whole canvas", async () => {
+  it("opens ?x=&y=&zoom= with that canvas point at the screen centre; space-drag pans; + zooms, 0 fits; the minimap moves the view", async () => {
     const dot = { x: 400, y: 100 };
     await fetch(`${system.url}api/pixel.v1.CanvasService/SetPixels`, {
       method: "POST",
@@ -124,6 +124,20 @@ describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and 
     // One canvas pixel (16 screen pixels) to the left is not the dot.
     expect(await screenColorAt(page, { x: centre.x - 16, y: centre.y })).not.toBe(RED);
     await page.screenshot({ path: join(ARTIFACTS, "big-canvas-from-url.png") });
+
+    // Space held turns a drag in brush mode into a pan that paints nothing.
+    const seq = await page.locator(CANVAS).getAttribute("data-seq");
+    await page.keyboard.down("Space");
+    await page.mouse.move(centre.x, centre.y);
+    await page.mouse.down();
+    await page.mouse.move(centre.x + 64, centre.y + 32, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.up("Space");
+    await waitFor("space-drag panned", async () => (await drawnView(page)).originX === view.originX + 64);
+    expect((await drawnView(page)).originY).toBe(view.originY + 32);
+    expect(await page.locator(CANVAS).getAttribute("data-mode")).toBe("brush");
+    expect(await page.locator(CANVAS).getAttribute("data-seq")).toBe(seq);
+    expect(await screenColorAt(page, { x: centre.x + 64, y: centre.y + 32 })).toBe(RED);
 
     // The keyboard: + zooms in around the centre, 0 fits the whole canvas and clears the URL.
     await page.keyboard.press("+");

@@ -216,7 +216,9 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
   };
 
   const onPointerDown = (e: PointerEvent): void => {
+    // preventDefault keeps focus where it was; leave a text field so the shortcuts work again.
     e.preventDefault();
+    if (isTextEntry(document.activeElement)) (document.activeElement as HTMLElement).blur();
     if (gestures.down(sample(e))) (e.currentTarget as HTMLCanvasElement).setPointerCapture(e.pointerId);
     setGesture(gestures.kind);
   };
