@@ -160,4 +160,36 @@ describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and 
     });
     await page.screenshot({ path: join(ARTIFACTS, "big-canvas-minimap.png") });
   });
+
+  it("zooms with a two-finger pinch on a touch screen, spreading the fingers threefold zooms threefold; the pinch paints nothing, a tap paints its pixel", async () => {
+    const page = await openLivePage(browser, system.url, contexts, { hasTouch: true });
+    const before = await drawnView(page);
+    const mid = { x: before.left + 350, y: before.top + 300 };
+    const under = await canvasPointAt(page, mid);
+    // Raw touch events through the DevTools protocol: Playwright's own touch API has one finger.
+    const cdp = await page.context().newCDPSession(page);
+    const fingers = (spread: number) => [
+      { id: 0, x: mid.x - spread, y: mid.y },
+      { id: 1, x: mid.x + spread, y: mid.y },
+    ];
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchStart", touchPoints: fingers(50) });
+    for (let spread = 60; spread <= 150; spread += 10) await cdp.send("Input.dispatchTouchEvent", { type: "touchMove", touchPoints: fingers(spread) });
+    await cdp.send("Input.dispatchTouchEvent", { type: "touchEnd", touchPoints: [] });
+    await waitFor("the pinch zoomed", async () => Math.abs((await drawnView(page)).zoom - before.zoom * 3) < 1e-9);
+    // The canvas point between the fingers stayed between them.
+    const after = await canvasPointAt(page, mid);
+    const zoom = (await drawnView(page)).zoom;
+    expect(Math.abs(after.x - under.x) * zoom).toBeLessThanOrEqual(1);
+    expect(Math.abs(after.y - under.y) * zoom).toBeLessThanOrEqual(1);
+
+    // A tap paints its pixel. Writes from one page are stored in order, so once the tap's pixel is
+    // stored, a stray pixel from the pinch's first finger would be stored too: there is none.
+    const firstFinger = { x: Math.floor(under.x - 50 / before.zoom), y: Math.floor(under.y) };
+    const tapped = { x: Math.floor(after.x), y: Math.floor(after.y) + 10 };
+    const tapAt = await pixelCentre(page, tapped);
+    await page.touchscreen.tap(tapAt.x, tapAt.y);
+    await waitFor("the tap is stored", async () => (await storedColor(system.url, tapped)) === RED);
+    expect(await storedColor(system.url, firstFinger)).not.toBe(RED);
+    expect(await storedColor(system.url, { x: Math.floor(under.x), y: Math.floor(under.y) })).not.toBe(RED);
+  });
 });

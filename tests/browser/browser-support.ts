@@ -66,9 +66,12 @@ export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 }
 
-/** Opens `url` in a fresh context (its own storage, like another person) and waits until it is live. */
-export async function openLivePage(browser: Browser, url: string, contexts: BrowserContext[]): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+/**
+ * Opens `url` in a fresh context (its own storage, like another person) and waits until it is live
+ * and has drawn; `hasTouch` makes a touch-screen page.
+ */
+export async function openLivePage(browser: Browser, url: string, contexts: BrowserContext[], options: { hasTouch?: boolean } = {}): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, hasTouch: options.hasTouch ?? false });
   contexts.push(context);
   const page = await context.newPage();
   await page.goto(url);

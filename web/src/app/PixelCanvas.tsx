@@ -212,7 +212,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
 
   const sample = (e: PointerEvent): PointerSample => {
     const r = (screenRef.current ?? (e.currentTarget as HTMLElement)).getBoundingClientRect();
-    return { id: e.pointerId, x: e.clientX - r.left, y: e.clientY - r.top, button: e.button };
+    return { id: e.pointerId, x: e.clientX - r.left, y: e.clientY - r.top, button: e.button, touch: e.pointerType === "touch" };
   };
 
   const onPointerDown = (e: PointerEvent): void => {

@@ -77,6 +77,28 @@ describe("PointerGestures", () => {
     expect(painted).toEqual([[{ x: 20, y: 25 }]]);
   });
 
+  it("paints a finger's first pixel only when it moves or lifts, so the first finger of a pinch paints nothing", () => {
+    const tap = setup();
+    tap.gestures.down({ ...at(1, 155, 55), touch: true });
+    expect(tap.painted).toEqual([]);
+    tap.gestures.up(1);
+    expect(tap.painted).toEqual([[{ x: 0, y: 0 }]]);
+
+    const drag = setup();
+    drag.gestures.down({ ...at(1, 155, 55), touch: true });
+    drag.gestures.move({ ...at(1, 175, 55), touch: true });
+    expect(drag.painted).toEqual([[{ x: 0, y: 0 }], [{ x: 1, y: 0 }, { x: 2, y: 0 }]]);
+
+    const pinch = setup();
+    pinch.gestures.down({ ...at(1, 350, 300), touch: true });
+    pinch.gestures.down({ ...at(2, 450, 300), touch: true });
+    pinch.gestures.move({ ...at(2, 550, 300), touch: true });
+    pinch.gestures.up(1);
+    pinch.gestures.up(2);
+    expect(pinch.gestures.kind).toBe("idle");
+    expect(pinch.painted).toEqual([]);
+  });
+
   it("ends the stroke when painting is refused", () => {
     const { gestures, painted } = setup({ live: false });
     gestures.down(at(1, 155, 55));

@@ -9,6 +9,8 @@ export interface PointerSample {
   y: number;
   /** 0 primary, 1 middle, 2 secondary (DOM PointerEvent.button). */
   button: number;
+  /** A finger: its first pixel waits for a move or lift, as a second finger may make it a pinch. */
+  touch?: boolean;
 }
 
 /** What the gestures need from the page. */
@@ -22,6 +24,7 @@ export interface GestureHost {
 /** What the pointers are doing; each state carries only what it needs. */
 type Gesture =
   | { kind: "idle" }
+  | { kind: "press"; id: number; pixel: Point }
   | { kind: "stroke"; id: number; last: Point }
   | { kind: "pan"; id: number; at: Point }
   | { kind: "pinch"; ids: readonly [number, number]; start: View; from: readonly [Point, Point] };
@@ -29,7 +32,8 @@ type Gesture =
 /**
  * Turns pointer events into paint strokes, pans and pinches. One pointer paints (brush mode) or
  * pans (hand mode, space held, middle button, or a press beside the canvas); a second pointer turns
- * whatever the first was doing into a pinch that zooms and pans at once.
+ * whatever the first was doing into a pinch that zooms and pans at once. A finger paints only once
+ * it moves or lifts, so the first finger of a pinch leaves no stray pixel.
  */
 export class PointerGestures {
   private gesture: Gesture = { kind: "idle" };
@@ -58,6 +62,8 @@ export class PointerGestures {
     const pixel = this.pixel(p, false);
     if (p.button === 1 || this.host.panning() || !pixel) {
       this.gesture = { kind: "pan", id: p.id, at: { x: p.x, y: p.y } };
+    } else if (p.touch) {
+      this.gesture = { kind: "press", id: p.id, pixel };
     } else if (this.host.paint([pixel])) {
       this.gesture = { kind: "stroke", id: p.id, last: pixel };
     }
@@ -68,9 +74,14 @@ export class PointerGestures {
   move(p: PointerSample, samples: readonly PointerSample[] = []): void {
     if (!this.pointers.has(p.id)) return;
     this.pointers.set(p.id, { x: p.x, y: p.y });
+    const pressed = this.gesture;
+    if (pressed.kind === "press" && pressed.id === p.id) {
+      this.gesture = this.host.paint([pressed.pixel]) ? { kind: "stroke", id: p.id, last: pressed.pixel } : { kind: "idle" };
+    }
     const g = this.gesture;
     switch (g.kind) {
       case "idle":
+      case "press":
         return;
       case "pan":
         if (g.id !== p.id) return;
@@ -107,6 +118,7 @@ export class PointerGestures {
   up(id: number): void {
     this.pointers.delete(id);
     const g = this.gesture;
+    if (g.kind === "press" && g.id === id) this.host.paint([g.pixel]);
     const involved = g.kind === "pinch" ? g.ids.includes(id) : g.kind !== "idle" && g.id === id;
     // After a pinch the remaining finger does nothing until it lifts, so it cannot paint by accident.
     if (involved) this.gesture = { kind: "idle" };
