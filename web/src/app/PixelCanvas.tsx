@@ -247,45 +247,45 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
   const cursor = panning ? "grabbing" : mode === "hand" || spaceHeld ? "grab" : "paint";
   const hex = `#${color.toString(16).padStart(6, "0")}`;
   return (
-    <div class={`canvas-frame cursor-${cursor}${live ? "" : " offline"}`} ref={boxRef}>
-      <canvas
-        ref={screenRef}
-        class="pixel-canvas"
-        data-testid="pixel-canvas"
-        data-width={width}
-        data-height={height}
-        data-accepting={live ? "true" : "false"}
-        data-mode={mode}
-        aria-label={`Shared pixel canvas, ${width} by ${height}`}
-        onPointerDown={onPointerDown}
-        onPointerMove={onPointerMove}
-        onPointerUp={endPointer}
-        onPointerCancel={endPointer}
-        onPointerLeave={() => setHover(null)}
-        onContextMenu={(e) => e.preventDefault()}
-      />
-      {hover && live && cursor === "paint" && (
-        <div
-          class="hover-cell"
-          style={{
-            left: `${origin.x + hover.x * view.zoom}px`,
-            top: `${origin.y + hover.y * view.zoom}px`,
-            width: `${view.zoom}px`,
-            height: `${view.zoom}px`,
-            boxShadow: `0 0 0 2px ${hex}, 0 0 0 3px rgba(0,0,0,.6)`,
-          }}
+    <div class="canvas-view">
+      <ViewToolbar mode={mode} zoom={view.zoom} hover={hover} onMode={setMode} onZoom={(f) => controller.zoom(f)} onFit={() => controller.fit()} />
+      <div class={`canvas-frame cursor-${cursor}${live ? "" : " offline"}`} ref={boxRef}>
+        <canvas
+          ref={screenRef}
+          class="pixel-canvas"
+          data-testid="pixel-canvas"
+          data-width={width}
+          data-height={height}
+          data-accepting={live ? "true" : "false"}
+          data-mode={mode}
+          aria-label={`Shared pixel canvas, ${width} by ${height}`}
+          onPointerDown={onPointerDown}
+          onPointerMove={onPointerMove}
+          onPointerUp={endPointer}
+          onPointerCancel={endPointer}
+          onPointerLeave={() => setHover(null)}
+          onContextMenu={(e) => e.preventDefault()}
         />
-      )}
-      {width > 0 && (
-        <ViewToolbar mode={mode} zoom={view.zoom} hover={hover} onMode={setMode} onZoom={(f) => controller.zoom(f)} onFit={() => controller.fit()} />
-      )}
-      {width > 0 && <Minimap image={surface.image} controller={controller} revision={minimapRevision} />}
-      {!live && (
-        <div class="canvas-overlay" data-testid="canvas-overlay">
-          <span>{width === 0 ? "loading canvas…" : statusText(state)}</span>
-          {width > 0 && <small>drawing is paused until the connection is back</small>}
-        </div>
-      )}
+        {hover && live && cursor === "paint" && (
+          <div
+            class="hover-cell"
+            style={{
+              left: `${origin.x + hover.x * view.zoom}px`,
+              top: `${origin.y + hover.y * view.zoom}px`,
+              width: `${view.zoom}px`,
+              height: `${view.zoom}px`,
+              boxShadow: `0 0 0 2px ${hex}, 0 0 0 3px rgba(0,0,0,.6)`,
+            }}
+          />
+        )}
+        {width > 0 && <Minimap image={surface.image} controller={controller} revision={minimapRevision} />}
+        {!live && (
+          <div class="canvas-overlay" data-testid="canvas-overlay">
+            <span>{width === 0 ? "loading canvas…" : statusText(state)}</span>
+            {width > 0 && <small>drawing is paused until the connection is back</small>}
+          </div>
+        )}
+      </div>
     </div>
   );
 }
