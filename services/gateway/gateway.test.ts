@@ -90,6 +90,21 @@ describe("Gateway connections (no sockets)", () => {
     expect(a.socket.closedWith?.code).toBe(CloseCode.POLICY_VIOLATION);
   });
 
+  it("stores nothing a client sends after the frame that made the gateway close it: a valid Place right behind the 16th malformed frame is neither stored nor acked", async () => {
+    const { connect, canvas } = setup();
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    for (let i = 0; i < MAX_MALFORMED_FRAMES; i++) a.conn.receive(Buffer.from([0xff]), true);
+    expect(a.conn.state).toMatchObject({ kind: "closing", code: CloseCode.POLICY_VIOLATION });
+    a.send(place(7, [{ x: 0, y: 0, color: 1 }]));
+    a.send(hello());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(canvas.setPixelsCalls).toBe(0);
+    expect(a.socket.frames().filter((f) => f.case === "ack" || f.case === "welcome")).toHaveLength(1);
+    expect(a.socket.errors()).toHaveLength(MAX_MALFORMED_FRAMES);
+  });
+
   it("refuses a Place before Hello, an out-of-range pixel, and an unknown canvas precisely", async () => {
     const { connect, canvas } = setup();
     const a = connect();

@@ -23,7 +23,8 @@ function sameHost(origin: string, host: string): boolean {
     return false;
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") return false;
-  if (url.origin !== origin.toLowerCase()) return false;
+  // Browsers send the canonical form; anything else (a path, upper case, a trailing dot-port) is no page origin.
+  if (url.origin !== origin) return false;
   try {
     // Parsed with the Origin's scheme, so a Host with the default port (example.com:443) still matches.
     return new URL(`${url.protocol}//${host}`).host === url.host;
