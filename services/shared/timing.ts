@@ -24,12 +24,14 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export const SLOW_CONSUMER_CHECK_MS = 250;
 /** A slow consumer still behind after this long is closed with 4001. */
 export const SLOW_CONSUMER_TIMEOUT_MS = 10_000;
-/** A socket closed by force (abuse, a full or stalled send queue) is terminated this long after its close frame. */
-export const FORCED_CLOSE_GRACE_MS = 1_000;
 /**
- * A socket whose reads were paused because its send queue was not draining is closed with 4001 when
- * it has not drained within this long; with FORCED_CLOSE_GRACE_MS a client that never reads is cut
- * within 2 s of filling its queue.
+ * A socket closed for abuse (1008) or a slow consumer's timeout is terminated this long after its close
+ * frame: a client that reads answers within one round trip, a flooding one never does.
+ */
+export const FORCED_CLOSE_GRACE_MS = 500;
+/**
+ * A socket whose reads were paused because its send queue was not draining is closed with 4001, and
+ * terminated at once (its close frame would wait behind the queue), when it has not drained within this long.
  */
 export const STALLED_SOCKET_CLOSE_MS = 500;
 /** On shutdown, how long the gateway waits for clients to answer its 1012 close frames before cutting them off. */

@@ -32,7 +32,8 @@ export class Connection implements RoomMember {
     this.requests = new ClientRequests(this, ctx);
     this.outbox = new Outbox(socket, ctx, (reason, queuedBytes) => {
       this.log.info({ queuedBytes, reason }, "send buffer full or not draining; closing");
-      this.forceClose(CloseCode.SLOW_CONSUMER, "not reading fast enough: send buffer full; reconnect to resync", reason);
+      // The close frame waits behind a queue at its cap or not draining: no grace would let it arrive.
+      this.forceClose(CloseCode.SLOW_CONSUMER, "not reading fast enough: send buffer full; reconnect to resync", reason, 0);
     });
     this.current = { kind: "awaiting-hello", helloTimer: this.startHelloTimer() };
   }
@@ -95,13 +96,13 @@ export class Connection implements RoomMember {
   }
 
   /**
-   * Closes for abuse or a full send buffer, then terminates after the grace time: such a client is
+   * Closes for abuse or a full send buffer, then terminates after `graceMs`: such a client is
    * unlikely to answer the close frame, and ws would otherwise hold its buffers for 30 s.
    */
-  forceClose(code: CloseCode, reason: string, abuse: metrics.AbuseReason): void {
+  forceClose(code: CloseCode, reason: string, abuse: metrics.AbuseReason, graceMs = this.ctx.forcedCloseGraceMs): void {
     if (!this.writable()) return;
     metrics.abuseCloses.labels(abuse).inc();
-    const terminateTimer = setTimeout(() => this.socket.terminate(), this.ctx.forcedCloseGraceMs);
+    const terminateTimer = setTimeout(() => this.socket.terminate(), graceMs);
     terminateTimer.unref();
     this.beginClose(code, reason, terminateTimer);
   }

@@ -15,7 +15,7 @@ async function nonReadingPair(): Promise<{ server: WebSocket; client: Socket }> 
   await new Promise<void>((r) => wss.once("listening", () => r()));
   const accepted = new Promise<WebSocket>((r) => wss.once("connection", (ws) => r(ws)));
   const address = wss.address();
-  const client = connect(typeof address === "object" ? address.port : 0, "127.0.0.1");
+  const client = connect(typeof address === "object" && address ? address.port : 0, "127.0.0.1");
   client.on("error", () => undefined);
   cleanups.push(() => {
     client.destroy();

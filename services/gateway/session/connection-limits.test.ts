@@ -6,7 +6,7 @@ import { FakeCanvasService } from "../test-support/fake-canvas.js";
 import type { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
 import { FakeSocket, startTestGateway } from "../test-support/test-helpers.js";
-import { roomOf } from "../session/connection-state.js";
+import { roomOf } from "./connection-state.js";
 
 const gateways: Gateway[] = [];
 afterEach(async () => {
