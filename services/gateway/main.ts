@@ -19,8 +19,8 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
 
 /**
  * The standalone gateway process: /ws, /healthz, /readyz and /metrics on GATEWAY_PORT.
- * Gateway-only variables: ALLOWED_ORIGINS (comma-separated origins allowed to open /ws;
- * unset allows any), WRITE_MAX_IN_FLIGHT (SetPixels calls in flight per canvas, default 1),
+ * ALLOWED_ORIGINS (read by loadConfig) lists origins allowed to open /ws besides the page's own.
+ * Gateway-only variables: WRITE_MAX_IN_FLIGHT (SetPixels calls in flight per canvas, default 1),
  * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport, CANVAS_WRITES
  * (stream, the default: one WritePixels stream; or unary: a SetPixels call per batch),
  * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick; see gateway-tuning.ts).
@@ -62,13 +62,11 @@ async function main(): Promise<void> {
     bus = new MemoryPixelBus();
     presence = new MemoryPresenceStore(config.instanceId, DEFAULT_TUNING.presenceTtlMs);
   }
-  const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const gw = createGatewayServer({
     config,
     log,
     bus,
     presence,
-    allowedOrigins,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
     tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
   });

@@ -59,6 +59,11 @@ export interface Config {
   maxConnections: number;
   /** Name of this replica in logs, metrics and presence. */
   instanceId: string;
+  /**
+   * ALLOWED_ORIGINS: origins allowed to open /ws besides the page's own (`*` allows any); the
+   * gateway's rules are in services/gateway/transport/origin-policy.ts.
+   */
+  allowedOrigins: string[];
   logLevel: string;
 }
 
@@ -73,6 +78,22 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
     throw new ConfigError(`${name}=${raw} must be an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/** Parses ALLOWED_ORIGINS: comma-separated `scheme://host[:port]` origins, or `*`. */
+function origins(env: NodeJS.ProcessEnv): string[] {
+  const list = (env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim().replace(/\/$/, "")).filter(Boolean);
+  for (const entry of list) {
+    if (entry === "*") continue;
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== entry.toLowerCase() || !/^https?:/.test(entry)) throw new ConfigError(`ALLOWED_ORIGINS entry "${entry}" must be an origin like https://pixels.example.com (scheme, host, optional port) or *`);
+  }
+  return list.map((entry) => entry.toLowerCase());
 }
 
 /** Reads and validates the configuration from an environment. */
@@ -100,6 +121,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pixelBurst: int(env, "PIXEL_BURST", 1_000, 1, 10_000_000),
     maxConnections: int(env, "MAX_CONNECTIONS", 20_000, 1, 1_000_000),
     instanceId: env.INSTANCE_ID || env.HOSTNAME || `pid-${process.pid}`,
+    allowedOrigins: origins(env),
     logLevel: env.LOG_LEVEL || "info",
   };
 }

@@ -34,3 +34,15 @@ export const PERSIST_INTERVAL_MS = 200;
 export const SHUTDOWN_SWEEP_MS = 50;
 /** How often a Health.Watch stream re-reads readiness to report a change. */
 export const HEALTH_WATCH_POLL_MS = 500;
+/**
+ * A socket closed for abuse (1008) or a slow consumer's timeout is terminated this long after its close
+ * frame: a client that reads answers within one round trip, a flooding one never does.
+ */
+export const FORCED_CLOSE_GRACE_MS = 500;
+/**
+ * A socket whose reads were paused because its send queue was not draining is closed with 4001, and
+ * terminated at once (its close frame would wait behind the queue), when it has not drained within this long.
+ */
+export const STALLED_SOCKET_CLOSE_MS = 500;
+/** On shutdown, how long the gateway waits for clients to answer its 1012 close frames before cutting them off. */
+export const CLOSE_HANDSHAKE_WAIT_MS = 1_000;
