@@ -1,7 +1,7 @@
 import { CloseCode, ErrorCode, type Hello } from "../../../gen/pixel/v1/realtime_pb.js";
 import { CANVAS_ID_PATTERN, MAX_PIXELS_PER_PLACE, resolveCanvasId } from "../../shared/config.js";
 import type { Logger } from "../../shared/logger.js";
-import { validateName, validatePixels, type PixelLike } from "../../shared/pixel-validation.js";
+import { validateName, validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CanvasRoom, RoomMember } from "../room/canvas-room.js";
 import * as metrics from "../gateway-metrics.js";

@@ -3,7 +3,7 @@ import { MAX_PIXELS_PER_PLACE } from "../../shared/config.js";
 import type { Connection } from "../session/connection.js";
 import * as metrics from "../gateway-metrics.js";
 import { scanPlace } from "../../../protocol/place-scan.js";
-import { decodeClientFrame } from "../../../protocol/server-frames.js";
+import { decodeClientFrame } from "../../../protocol/frame-codec.js";
 
 /** Malformed frames a connection may send before it is closed with 1008. */
 export const MAX_MALFORMED_FRAMES = 16;
@@ -31,7 +31,7 @@ export function handleMessage(conn: Connection, data: Uint8Array, isBinary: bool
   if (scanned !== undefined) {
     if ("malformed" in scanned) return malformed(conn, scanned.malformed);
     metrics.placeFramesIn.inc();
-    if ("tooMany" in scanned) return conn.refuse(ErrorCode.INVALID_ARGUMENT, scanned.tooMany, scanned.clientSeq);
+    if ("invalid" in scanned) return conn.refuse(ErrorCode.INVALID_ARGUMENT, scanned.invalid, scanned.clientSeq);
     return conn.place(scanned.clientSeq, scanned.pixels);
   }
   const decoded = decodeClientFrame(data, isBinary);
