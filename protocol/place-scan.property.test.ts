@@ -1,4 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { describe, expect, it } from "vitest";
 import { ClientFrameSchema } from "../gen/pixel/v1/realtime_pb.js";
 import { scanPlace } from "./place-scan.js";
@@ -26,14 +27,7 @@ function uint32(): number {
 }
 
 function varint(value: bigint): number[] {
-  const out: number[] = [];
-  let v = value;
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return out;
+  return [...new BinaryWriter().uint64(value).finish()];
 }
 
 function validPlace(): number[] {

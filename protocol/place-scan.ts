@@ -1,6 +1,6 @@
 import { UINT32_MAX } from "./limits.js";
 import type { PixelLike } from "./pixel-validation.js";
-import { readUint32, skipField, WireCursor } from "./varint.js";
+import { readTag, readUint32, skipField, WireCursor } from "./varint.js";
 import { decodeWidePlace, type WidePlace } from "./wide-place-decode.js";
 import { ClientFrameField, PixelField, PlaceField, WireType } from "./wire-tags.js";
 
@@ -21,7 +21,6 @@ export type PlaceProblem = { malformed: string } | { invalid: string; clientSeq:
 const PIXEL_X = PixelField.X;
 const PIXEL_Y = PixelField.Y;
 const PIXEL_COLOR = PixelField.COLOR;
-const MAX_WIRE_TYPE = WireType.FIXED32;
 
 /** walkFrame's verdict when the frame needs the generic decoder (Hello, SetName or Ping fields, groups). */
 const UNUSUAL = 1;
@@ -41,34 +40,6 @@ class PlaceWalk {
 /** Scratch state of the scan in progress: scans are synchronous, so one serves all. */
 const walk = new PlaceWalk();
 const cursor = walk.cursor;
-
-/**
- * Reads a tag as the generated decoder does; -1 for one it rejects: truncated, longer than
- * uint32, field number 0, or wire type 6 or 7.
- */
-function readTag(c: WireCursor): number {
-  // A one-byte tag (fields 1 to 15) is every tag of a usual frame: keep it small enough to inline.
-  const bytes = c.bytes;
-  const pos = c.pos;
-  if (pos < bytes.length) {
-    const b = bytes[pos]!;
-    if (b < 0x80) {
-      c.pos = pos + 1;
-      return b < 8 || (b & 7) > MAX_WIRE_TYPE ? -1 : b;
-    }
-  }
-  return readLongTag(c);
-}
-
-function readLongTag(c: WireCursor): number {
-  const start = c.pos;
-  const tag = readUint32(c);
-  if (tag < 0) return -1;
-  const length = c.pos - start;
-  if (length > 5 || (length === 5 && c.bytes[c.pos - 1]! > 0x0f)) return -1;
-  if (tag >>> 3 === 0 || (tag & 7) > WireType.FIXED32) return -1;
-  return tag;
-}
 
 /** Skips an unknown field as the generated decoder does; UNUSUAL for a group, a message when it runs past the end. */
 function skipUnknown(c: WireCursor, tag: number, what: string): number | string {

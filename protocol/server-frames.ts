@@ -1,9 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import {
-  ErrorCode,
-  ServerFrameSchema,
-  WelcomeSchema,
-} from "../gen/pixel/v1/realtime_pb.js";
+import { ErrorCode, ServerFrameSchema, WelcomeSchema, type Welcome } from "../gen/pixel/v1/realtime_pb.js";
 import { varintLength, writeVarint } from "./varint.js";
 import { BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, WELCOME_CONNECTION_ID_TAG, WELCOME_FRAME_TAG } from "./wire-tags.js";
 
@@ -78,19 +74,8 @@ export function batchFrameType(frame: Uint8Array): "batch" | "batches" {
   return frame[0] === BATCHES_FRAME_TAG ? "batches" : "batch";
 }
 
-/** The parts of a Welcome shared by every connection of a room at one seq. */
-export interface WelcomeFields {
-  canvasId: string;
-  width: number;
-  height: number;
-  seq: bigint;
-  epoch: bigint;
-  /** Empty for a resumed Welcome. */
-  pixels: Uint8Array;
-  resumed: boolean;
-  maxPixelsPerPlace: number;
-  pixelsPerSecond: number;
-}
+/** The parts of a Welcome shared by every connection of a room at one seq (`pixels` empty when resumed). */
+export type WelcomeFields = Pick<Welcome, "canvasId" | "width" | "height" | "seq" | "epoch" | "pixels" | "resumed" | "maxPixelsPerPlace" | "pixelsPerSecond">;
 
 /**
  * Encodes the connection-independent part of a Welcome once, so a room can cache it

@@ -1,6 +1,6 @@
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { describe, expect, it } from "vitest";
-import { readUint32, readVarint, skipField, varintLength, WireCursor, writeUint32, writeVarint } from "./varint.js";
+import { readTag, readUint32, readVarint, skipField, varintLength, WireCursor, writeUint32, writeVarint } from "./varint.js";
 
 const at = (bytes: number[], pos = 0) => new WireCursor().reset(Uint8Array.from(bytes), pos);
 
@@ -65,5 +65,20 @@ describe("varint", () => {
     expect(skipField(at([0x00]), 4)).toBe(false);
     // A skipped varint has no length limit, as in protobuf's generic skip.
     expect(skipField(at([...Array<number>(12).fill(0x80), 0x00]), 0)).toBe(true);
+  });
+
+  it("reads tags as protobuf-es does, rejecting field 0, wire types 6 and 7, and tags above uint32", () => {
+    expect(readTag(at([0x12]))).toBe(0x12);
+    // Field 2, wire type 2, padded to two bytes; field 16 needs two.
+    expect(readTag(at([0x92, 0x00]))).toBe(0x12);
+    expect(readTag(at([0x80, 0x01]))).toBe(0x80);
+    expect(readTag(at([0x00]))).toBe(-1);
+    expect(readTag(at([0x07]))).toBe(-1);
+    expect(readTag(at([0x0e]))).toBe(-1);
+    expect(readTag(at([0x80, 0x00]))).toBe(-1);
+    expect(readTag(at([0xf8, 0xff, 0xff, 0xff, 0x0f]))).toBe(0xfffffff8);
+    expect(readTag(at([0xf8, 0xff, 0xff, 0xff, 0x1f]))).toBe(-1);
+    expect(readTag(at([0x8a, 0x80, 0x80, 0x80, 0x80, 0x00]))).toBe(-1);
+    expect(readTag(at([0x8a]))).toBe(-1);
   });
 });

@@ -1,3 +1,5 @@
+import { WireType } from "./wire-tags.js";
+
 /**
  * Protobuf varints, read and written in place: the one copy every scanner and frame builder
  * of the wire uses. Readers take a WireCursor so a scanner can keep one per module and read
@@ -6,6 +8,8 @@
 
 /** The longest varint protobuf allows (a 64-bit value). */
 const MAX_VARINT_BYTES = 10;
+/** The highest wire type (fixed32); 6 and 7 do not exist. */
+const MAX_WIRE_TYPE = WireType.FIXED32;
 
 /** A read position in one message; scanners reset a module-level one per frame. */
 export class WireCursor {
@@ -100,6 +104,34 @@ function readLongUint32(c: WireCursor): number {
   }
   c.pos = pos;
   return -1;
+}
+
+/**
+ * Reads a field tag as protobuf-es's decoder does; -1 for one it rejects: truncated, longer than
+ * uint32, field number 0, or wire type 6 or 7.
+ */
+export function readTag(c: WireCursor): number {
+  // A one-byte tag (fields 1 to 15) is every tag of a usual frame: keep it small enough to inline.
+  const bytes = c.bytes;
+  const pos = c.pos;
+  if (pos < bytes.length) {
+    const b = bytes[pos]!;
+    if (b < 0x80) {
+      c.pos = pos + 1;
+      return b < 8 || (b & 7) > MAX_WIRE_TYPE ? -1 : b;
+    }
+  }
+  return readLongTag(c);
+}
+
+function readLongTag(c: WireCursor): number {
+  const start = c.pos;
+  const tag = readUint32(c);
+  if (tag < 0) return -1;
+  const length = c.pos - start;
+  if (length > 5 || (length === 5 && c.bytes[c.pos - 1]! > 0x0f)) return -1;
+  if (tag >>> 3 === 0 || (tag & 7) > MAX_WIRE_TYPE) return -1;
+  return tag;
 }
 
 /** How many bytes the varint starting at `c.pos` takes, or -1 when it runs past the end. */
