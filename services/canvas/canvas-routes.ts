@@ -18,7 +18,7 @@ import {
 import { MAX_PIXELS_PER_CALL, resolveCanvasId, type Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
-import { validateName, validatePixels } from "../shared/pixel-validation.js";
+import { validateName, validatePixels } from "../../protocol/pixel-validation.js";
 import { failureCode, toConnectError } from "./canvas-interceptor.js";
 import { batchesStored, pixelsStored, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
 import type { CanvasStore } from "./canvas-store.js";

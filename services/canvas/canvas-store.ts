@@ -1,4 +1,4 @@
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
 
 /**
  * How many batches of history each canvas keeps for WatchCanvas and resuming clients.

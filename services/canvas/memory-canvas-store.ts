@@ -1,6 +1,6 @@
 import type { Logger } from "../shared/logger.js";
 import type { MemoryPixelBus } from "../shared/pixel-bus.js";
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
 import { PERSIST_INTERVAL_MS } from "../shared/timing.js";
 import { canvasFilePath, readCanvasFile, writeCanvasFile } from "./canvas-file.js";
 import {

@@ -1,7 +1,7 @@
 import { Redis, ReplyError, type ChainableCommander } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { redisConnected } from "../shared/metrics.js";
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
 import { canvasKeys } from "../shared/redis-keys.js";
 import { REDIS_BASE_BACKOFF_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
 import { PREPARE_CANVAS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";

@@ -7,6 +7,7 @@ import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { startService, type ServiceProcess } from "../../tools/process/service-process.js";
 import { Counter, Gauge, Histogram } from "prom-client";
+import { batchContinuity } from "../../protocol/batch-continuity.js";
 import { createCanvasClient, createCanvasTransport, type CanvasClient } from "./upstream/canvas-client.js";
 import * as gatewayMetrics from "./gateway-metrics.js";
 
@@ -97,7 +98,8 @@ class TestClient {
   private apply(batch: PixelBatch): void {
     this.batchSeqs.push(batch.seq);
     // A client applies strictly in order; anything else is a bug the test must see.
-    if (batch.seq !== this.seq + 1n) throw new Error(`out-of-order batch ${batch.seq} after ${this.seq}`);
+    const continuity = batchContinuity(this, batch);
+    if (continuity !== "apply") throw new Error(`${continuity} batch ${batch.seq} (epoch ${batch.epoch}) after ${this.seq} (epoch ${this.epoch})`);
     for (const p of batch.pixels) this.canvas.set([(p.color >> 16) & 0xff, (p.color >> 8) & 0xff, p.color & 0xff], (p.y * this.width + p.x) * 3);
     this.seq = batch.seq;
   }

@@ -137,6 +137,30 @@ describe("Gateway connections (no sockets)", () => {
     expect(canvas.setPixelsCalls).toBe(0);
   });
 
+  it("refuses the frames of issue 11: a field-0 tag in a pixel as malformed, x = 2^32 + 3 as INVALID_ARGUMENT on every path", async () => {
+    const { connect, canvas } = setup();
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    // Pixel{x: 5, y: 2, color: 7} with x's tag flipped to field 0: the scanner skipped it and stored x = 0.
+    a.conn.receive(Uint8Array.from([0x12, 0x0a, 0x08, 0x01, 0x12, 0x06, 0x00, 0x05, 0x10, 0x02, 0x18, 0x07]), true);
+    // Place{client_seq: 2, Pixel{x: 2^32 + 3, y: 1, color: 0xff}} alone, then with an unknown field after it
+    // (which took the generic decoder and stored x = 3).
+    const wide = [0x12, 0x0f, 0x08, 0x02, 0x12, 0x0b, 0x08, 0x83, 0x80, 0x80, 0x80, 0x10, 0x10, 0x01, 0x18, 0xff, 0x01];
+    a.conn.receive(Uint8Array.from(wide), true);
+    a.conn.receive(Uint8Array.from([...wide.slice(0, 3), 0x03, ...wide.slice(4), 0x78, 0x01]), true);
+    expect(a.socket.errors()).toMatchObject([
+      { code: ErrorCode.MALFORMED_FRAME },
+      { code: ErrorCode.INVALID_ARGUMENT, clientSeq: 2, message: "pixel 0 has a value above uint32" },
+      { code: ErrorCode.INVALID_ARGUMENT, clientSeq: 3, message: "pixel 0 has a value above uint32" },
+    ]);
+    a.send(place(4, [{ x: 7, y: 7, color: 0x0000ff }]));
+    await vi.waitFor(() => expect(a.socket.frames().some((f) => f.case === "ack")).toBe(true));
+    const stored = (await canvas.getCanvas("default")).pixels;
+    const painted = [...stored].flatMap((v, i) => (v !== 0 ? [i] : []));
+    expect(painted).toEqual([(7 * 8 + 7) * 3 + 2]);
+  });
+
   it("rate-limits repeated Hellos, which each cost a snapshot", async () => {
     const { connect } = setup();
     const a = connect();

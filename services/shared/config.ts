@@ -1,5 +1,8 @@
 /** Deployment configuration, read once from the environment and validated at the edge. */
 
+/** The protocol's limits, defined with the wire rules in protocol/ and re-exported for the services. */
+export { MAX_COLOR, MAX_NAME_LENGTH, MAX_PIXELS_PER_CALL, MAX_PIXELS_PER_PLACE } from "../../protocol/limits.js";
+
 /** Default ports; Kubernetes manifests and the cluster script are checked against these. */
 export const DEFAULT_PORTS = {
   /** Web entry: static app, /api and /ws (the one local URL). */
@@ -18,14 +21,6 @@ export const DEFAULT_CANVAS_ID = "default";
 export const DEFAULT_CANVAS_SIDE = 50;
 /** Largest configurable canvas side. */
 export const MAX_CANVAS_SIDE = 2048;
-/** The most pixels one SetPixels call may carry. */
-export const MAX_PIXELS_PER_CALL = 10_000;
-/** The most pixels one WebSocket Place may carry. */
-export const MAX_PIXELS_PER_PLACE = 1_000;
-/** Largest colour value (0xRRGGBB). */
-export const MAX_COLOR = 0xffffff;
-/** Longest display name, in characters. */
-export const MAX_NAME_LENGTH = 32;
 /** Largest WebSocket frame the gateway accepts; bigger closes with 1009. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** Canvas ids: lowercase letters, digits and dashes. */

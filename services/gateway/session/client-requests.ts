@@ -1,6 +1,6 @@
 import { CloseCode, ErrorCode, type Hello } from "../../../gen/pixel/v1/realtime_pb.js";
 import { CANVAS_ID_PATTERN, MAX_PIXELS_PER_PLACE, resolveCanvasId } from "../../shared/config.js";
-import { validateName, validatePixels, type PixelLike } from "../../shared/pixel-validation.js";
+import { validateName, validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { CanvasRoom } from "../room/canvas-room.js";
 import * as metrics from "../gateway-metrics.js";
@@ -98,8 +98,8 @@ export class ClientRequests implements ClientFrameHandlers {
     this.conn.sendFrame(pongFrame(nonce), "pong");
   }
 
-  /** Refuses a Place with more pixels than a Place may carry. */
-  tooManyPixels(clientSeq: number, message: string): void {
+  /** Refuses a Place with too many pixels or a value above uint32 (INVALID_ARGUMENT, never truncated). */
+  invalidPlace(clientSeq: number, message: string): void {
     this.refuse(ErrorCode.INVALID_ARGUMENT, message, clientSeq);
   }
 

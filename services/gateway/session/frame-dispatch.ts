@@ -1,9 +1,9 @@
 import type { Hello } from "../../../gen/pixel/v1/realtime_pb.js";
 import { MAX_PIXELS_PER_PLACE } from "../../shared/config.js";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import * as metrics from "../gateway-metrics.js";
 import { scanPlace } from "../../../protocol/place-scan.js";
-import { decodeClientFrame } from "../../../protocol/server-frames.js";
+import { decodeClientFrame } from "../../../protocol/frame-codec.js";
 
 /** What a session does with each kind of client frame. */
 export interface ClientFrameHandlers {
@@ -11,8 +11,8 @@ export interface ClientFrameHandlers {
   place(clientSeq: number, pixels: PixelLike[]): void;
   setName(name: string): void;
   ping(nonce: bigint): void;
-  /** A Place with more pixels than a Place may carry. */
-  tooManyPixels(clientSeq: number, message: string): void;
+  /** A Place the scanner refused: too many pixels, or a value above uint32. */
+  invalidPlace(clientSeq: number, message: string): void;
   /** Bytes that are no ClientFrame. */
   malformed(message: string): void;
 }
@@ -24,7 +24,7 @@ export function dispatchClientFrame(data: Uint8Array, isBinary: boolean, to: Cli
   if (scanned !== undefined) {
     if ("malformed" in scanned) return malformed(to, scanned.malformed);
     metrics.placeFramesIn.inc();
-    if ("tooMany" in scanned) return to.tooManyPixels(scanned.clientSeq, scanned.tooMany);
+    if ("invalid" in scanned) return to.invalidPlace(scanned.clientSeq, scanned.invalid);
     return to.place(scanned.clientSeq, scanned.pixels);
   }
   const decoded = decodeClientFrame(data, isBinary);

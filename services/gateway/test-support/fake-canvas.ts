@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
 import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
 

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../../shared/logger.js";
 import { isRetryable, type CanvasClient } from "./canvas-client.js";
