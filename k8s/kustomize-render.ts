@@ -1,6 +1,6 @@
 /**
- * Renders the kustomizations under k8s/ for the manifest tests: with `kubectl kustomize` when it
- * is installed, otherwise with a small resolver for exactly the kustomize features this tree uses.
+ * Renders the kustomizations under k8s/ for the manifest tests with `kubectl kustomize`, and with a
+ * small resolver for exactly the kustomize features this tree uses, which the tests compare with it.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -35,9 +35,22 @@ export function parseYamlStream(text: string, source: string): K8sObject[] {
   return out;
 }
 
-/** True when `kubectl kustomize` can run here. */
-export function hasKubectl(): boolean {
-  return spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
+/** What to run when kubectl is missing; scripts/test.sh and .ci/run run it themselves. */
+export const KUBECTL_INSTALL = "bash scripts/install-kubectl.sh";
+
+/**
+ * The kubectl to run: $KUBECTL when set, else the project-local one that scripts/install-kubectl.sh
+ * puts in .tools/bin, else `kubectl` on PATH. Throws, naming the install command, when none runs,
+ * so a machine without kubectl fails the manifest tests instead of quietly skipping them.
+ */
+export function kubectlPath(): string {
+  const local = join(K8S_DIR, "..", ".tools", "bin", "kubectl");
+  const path = process.env.KUBECTL ?? (existsSync(local) ? local : "kubectl");
+  const probe = spawnSync(path, ["version", "--client"], { stdio: "ignore" });
+  if (probe.status !== 0) {
+    throw new Error(`kubectl is not installed (tried ${path}): the manifest tests need kubectl >= 1.27. Install it with: ${KUBECTL_INSTALL}`);
+  }
+  return path;
 }
 
 /** The password the test trees use in place of the operator's secret. */
@@ -67,7 +80,7 @@ export function prepareRenderTree(options: { withPassword: boolean } = { withPas
 
 /** Renders one kustomization directory with `kubectl kustomize`. */
 export function renderWithKubectl(dir: string): K8sObject[] {
-  const result = spawnSync("kubectl", ["kustomize", dir], { encoding: "utf8", maxBuffer: 32 * 1024 * 1024 });
+  const result = spawnSync(kubectlPath(), ["kustomize", dir], { encoding: "utf8", maxBuffer: 32 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${result.stderr}`);
   const objects = parseYamlStream(result.stdout, dir);
   // kubectl wraps base64 Secret data longer than 76 characters in a literal block; the API server's
@@ -79,9 +92,9 @@ export function renderWithKubectl(dir: string): K8sObject[] {
   return objects;
 }
 
-/** Renders with kubectl when present, else with {@link renderWithResolver}. */
+/** Renders the way operators do, with `kubectl kustomize`; throws when kubectl is missing. */
 export function render(dir: string): K8sObject[] {
-  return hasKubectl() ? renderWithKubectl(dir) : renderWithResolver(dir);
+  return renderWithKubectl(dir);
 }
 
 type Kustomization = {

@@ -12,8 +12,12 @@
  * it starts a new epoch (and publishes an epoch marker, a PixelBatch without pixels) when:
  * - the canvas is missing or its pixel string has the wrong length (first use, or Redis lost it):
  *   the canvas is recreated white at seq 0;
- * - the stored seq is lower than the highest seq this service process saw in the same epoch
- *   (Redis came back from an older AOF/RDB): the pixels and seq are kept, history is dropped.
+ * - the stored seq is lower than the highest seq this service process saw in the same epoch, or
+ *   the stored epoch is older than the one it saw (Redis came back from an older AOF/RDB): the
+ *   pixels and seq are kept, history is dropped.
+ * A new epoch is `nextEpoch` of canvas-store.ts on Redis's clock: strictly greater than both the
+ * stored epoch and the highest this process saw, so an epoch started in the same millisecond as
+ * the one it replaces (or after Redis lost the canvas and its epoch) still orders after it.
  * Varints are built with division because seq and epoch (a ms timestamp) exceed 32 bits.
  */
 const PRELUDE = `
@@ -33,8 +37,8 @@ end
 local function prefix(seq, epoch)
   return '\\16' .. varint(seq) .. '\\48' .. varint(epoch)
 end
-local function new_epoch(old)
-  return math.max(now_ms(), (old or 0) + 1)
+local function new_epoch(stored, seen)
+  return math.max(now_ms(), math.max(stored or 0, seen or 0) + 1)
 end
 local function prepare(channel, width, height, seen_epoch, seen_seq, marker)
   local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'width', 'height')
@@ -44,8 +48,8 @@ local function prepare(channel, width, height, seen_epoch, seen_seq, marker)
   end
   local size = width * height * 3
   local fresh = epoch == nil or seq == nil or redis.call('STRLEN', KEYS[2]) ~= size
-  if fresh or (epoch == seen_epoch and seq < seen_seq) then
-    epoch = new_epoch(epoch)
+  if fresh or epoch < seen_epoch or (epoch == seen_epoch and seq < seen_seq) then
+    epoch = new_epoch(epoch, seen_epoch)
     if fresh then
       seq = 0
       redis.call('SET', KEYS[2], string.rep('\\255', size))
@@ -113,12 +117,12 @@ return {epoch, seq}
 
 /**
  * Clears the canvas to white at the configured size, restarts seq at 0, drops history, starts a
- * new epoch and publishes the epoch marker. ARGV: channel, width, height, epoch-marker body.
- * Returns the new epoch.
+ * new epoch and publishes the epoch marker. ARGV: channel, width, height, epoch-marker body, seen
+ * epoch. Returns the new epoch.
  */
 export const RESET_CANVAS_LUA = `${PRELUDE}
 local width, height = tonumber(ARGV[2]), tonumber(ARGV[3])
-local epoch = new_epoch(tonumber(redis.call('HGET', KEYS[1], 'epoch')))
+local epoch = new_epoch(tonumber(redis.call('HGET', KEYS[1], 'epoch')), tonumber(ARGV[5]))
 redis.call('SET', KEYS[2], string.rep('\\255', width * height * 3))
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[1], 'epoch', string.format('%d', epoch), 'seq', '0', 'width', width, 'height', height)

@@ -1,4 +1,4 @@
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
 import type { AuthorRun } from "../shared/author-runs.js";
 
 /**
@@ -9,6 +9,38 @@ import type { AuthorRun } from "../shared/author-runs.js";
  */
 export const HISTORY_MAX_BATCHES = 10_000;
 
+/**
+ * How far past its bound the embedded store lets history grow before trimming it back, so the
+ * array copy of a trim is amortised over this many writes (Redis's `MAXLEN ~` is its equivalent).
+ */
+export const HISTORY_TRIM_SLACK = 256;
+
+/** How many of the oldest retained batches to drop, once `retained` has outgrown `limit` by HISTORY_TRIM_SLACK. */
+export function historyExcess(retained: number, limit: number): number {
+  return retained > limit + HISTORY_TRIM_SLACK ? retained - limit : 0;
+}
+
+/**
+ * What `CanvasStore.history` answers for `afterSeq`, given the canvas's seq and the seq of the
+ * oldest retained batch (undefined when none is retained): "none" (nothing newer: an empty list),
+ * "snapshot" (the history does not reach back to afterSeq + 1, or afterSeq is ahead: undefined),
+ * or "replay" (the batches after afterSeq).
+ */
+export function historyWindow(afterSeq: number, seq: number, firstRetainedSeq: number | undefined): "none" | "snapshot" | "replay" {
+  if (afterSeq === seq) return "none";
+  if (afterSeq > seq || firstRetainedSeq === undefined || firstRetainedSeq > afterSeq + 1) return "snapshot";
+  return "replay";
+}
+
+/**
+ * The epoch that replaces `previous`: the wall clock in ms, but always strictly greater than
+ * `previous`, so two epochs started within one millisecond still differ and order. The Redis
+ * store's Lua (`new_epoch` in canvas-lua.ts) applies the same rule to Redis's clock.
+ */
+export function nextEpoch(previous = 0, now = Date.now()): number {
+  return Math.max(now, previous + 1);
+}
+
 /** A whole canvas at one seq. Seq and epoch are safe integers. */
 export interface CanvasSnapshot {
   canvasId: string;
@@ -16,7 +48,10 @@ export interface CanvasSnapshot {
   height: number;
   /** The seq of the last batch included in `pixels`. */
   seq: number;
-  /** Changes whenever history cannot be trusted (reset, data loss); a client holding another one must resnapshot. */
+  /**
+   * Changes whenever history cannot be trusted (reset, data loss), always to a greater value
+   * (`nextEpoch`); a client holding another one must resnapshot.
+   */
   epoch: number;
   /** Row-major, 3 bytes per pixel (R, G, B). */
   pixels: Uint8Array;

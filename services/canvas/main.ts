@@ -6,8 +6,8 @@ import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasServer } from "./canvas-server.js";
 import { loadCanvasSettings } from "./canvas-settings.js";
 import { createCanvasBackend } from "./create-canvas-store.js";
-import { loadSecurityConfig } from "../shared/security-config.js"; // identity
-import { loadSessionKeys } from "../shared/session-keys.js"; // identity
+import { loadSecurityConfig } from "../shared/security-config.js";
+import { loadSessionKeys } from "../shared/session-keys.js";
 
 /**
  * Entry point of the canvas service: gRPC/gRPC-Web/Connect on CANVAS_GRPC_PORT (h2c) and Connect
@@ -22,8 +22,8 @@ async function main(): Promise<void> {
   try {
     config = loadConfig();
     settings = loadCanvasSettings();
-    const security = loadSecurityConfig(); // identity
-    identity = { tokens: loadSessionKeys(config, security, "service"), security }; // identity
+    const security = loadSecurityConfig();
+    identity = { tokens: loadSessionKeys(config, security, "service"), security };
   } catch (err) {
     if (err instanceof ConfigError) {
       logger.fatal(err.message);

@@ -1,4 +1,20 @@
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
+import { varintLength, writeUint32, writeVarint } from "../../protocol/varint.js";
+import {
+  AUTHOR_NAME_TAG,
+  AUTHOR_PIXEL_COUNT_TAG,
+  AUTHOR_USER_ID_TAG,
+  BATCH_AUTHORS_TAG,
+  BATCH_AUTHOR_TAG,
+  BATCH_CANVAS_ID_TAG,
+  BATCH_EPOCH_TAG,
+  BATCH_PIXEL_TAG,
+  BATCH_SEQ_TAG,
+  BATCH_TIME_TAG,
+  PIXEL_COLOR_TAG,
+  PIXEL_X_TAG,
+  PIXEL_Y_TAG,
+} from "../../protocol/wire-tags.js";
 import type { AuthorRun } from "../shared/author-runs.js";
 
 /**
@@ -17,46 +33,38 @@ export function encodeBatchBody(canvasId: string, pixels: readonly PixelLike[], 
   const runBytes = runs.reduce((sum, r) => sum + r.userId.length + r.name.length + 24, 0);
   const out = Buffer.allocUnsafe(id.length + who.length + pixels.length * 20 + runBytes + 32);
   let o = 0;
-  if (id.length > 0) {
-    out[o++] = 0x0a;
-    o = writeVarint(out, o, id.length);
-    o += id.copy(out, o);
-  }
+  o = writeBytesField(out, o, BATCH_CANVAS_ID_TAG, id);
   for (const p of pixels) {
-    out[o++] = 0x1a;
+    out[o++] = BATCH_PIXEL_TAG;
     const lengthAt = o++;
     // proto3 omits zero scalars; decoders treat a missing field as 0.
     if (p.x !== 0) {
-      out[o++] = 0x08;
+      out[o++] = PIXEL_X_TAG;
       o = writeUint32(out, o, p.x);
     }
     if (p.y !== 0) {
-      out[o++] = 0x10;
+      out[o++] = PIXEL_Y_TAG;
       o = writeUint32(out, o, p.y);
     }
     if (p.color !== 0) {
-      out[o++] = 0x18;
+      out[o++] = PIXEL_COLOR_TAG;
       o = writeUint32(out, o, p.color);
     }
     // At most 3 x 6 bytes, so the length always fits in the one byte reserved for it.
     out[lengthAt] = o - lengthAt - 1;
   }
-  if (who.length > 0) {
-    out[o++] = 0x22;
-    o = writeVarint(out, o, who.length);
-    o += who.copy(out, o);
-  }
+  o = writeBytesField(out, o, BATCH_AUTHOR_TAG, who);
   if (timeUnixMs > 0) {
-    out[o++] = 0x28;
+    out[o++] = BATCH_TIME_TAG;
     o = writeVarint(out, o, timeUnixMs);
   }
   for (const run of runs) {
-    out[o++] = 0x3a;
+    out[o++] = BATCH_AUTHORS_TAG;
     o = writeVarint(out, o, authorBytes(run));
-    o = writeBytesField(out, o, 0x0a, run.userId);
-    o = writeBytesField(out, o, 0x12, run.name);
+    o = writeBytesField(out, o, AUTHOR_USER_ID_TAG, run.userId);
+    o = writeBytesField(out, o, AUTHOR_NAME_TAG, run.name);
     if (run.pixelCount !== 0) {
-      out[o++] = 0x18;
+      out[o++] = AUTHOR_PIXEL_COUNT_TAG;
       o = writeUint32(out, o, run.pixelCount);
     }
   }
@@ -69,12 +77,6 @@ function authorBytes(run: { userId: Buffer; name: Buffer; pixelCount: number }):
   return field(run.userId) + field(run.name) + (run.pixelCount === 0 ? 0 : 1 + varintLength(run.pixelCount));
 }
 
-function varintLength(value: number): number {
-  let n = 1;
-  for (let v = value; v >= 128; v = Math.floor(v / 128)) n++;
-  return n;
-}
-
 /** Writes a length-delimited field (skipped when empty, as proto3 does); returns the new position. */
 function writeBytesField(out: Buffer, at: number, tag: number, bytes: Buffer): number {
   if (bytes.length === 0) return at;
@@ -84,52 +86,16 @@ function writeBytesField(out: Buffer, at: number, tag: number, bytes: Buffer): n
   return o + bytes.copy(out, o);
 }
 
-/** Writes a uint32 varint at `o` with bit operations (the per-pixel fast path); returns the new position. */
-function writeUint32(out: Buffer, at: number, value: number): number {
-  let o = at;
-  let n = value >>> 0;
-  while (n > 0x7f) {
-    out[o++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  out[o++] = n;
-  return o;
-}
-
-/** Writes a varint of any safe integer at `o`; returns the new position. */
-function writeVarint(out: Buffer, at: number, value: number): number {
-  // Division instead of bit shifts: seq, epoch and times exceed 32 bits.
-  let o = at;
-  let n = value;
-  while (n >= 128) {
-    out[o++] = (n % 128) + 128;
-    n = Math.floor(n / 128);
-  }
-  out[o++] = n;
-  return o;
-}
-
-function pushVarint(out: number[], value: number): void {
-  // Division instead of bit shifts: seq and epoch (ms timestamps) exceed 32 bits.
-  let n = value;
-  while (n >= 128) {
-    out.push((n % 128) + 128);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-}
-
 /**
  * Prepends seq (field 2) and epoch (field 6) to a body from `encodeBatchBody`, giving the bytes
  * the embedded store publishes. It mirrors the Lua script's prefix byte for byte.
  */
 export function prefixSeqEpoch(body: Uint8Array, seq: number, epoch: number): Uint8Array {
-  const prefix: number[] = [0x10];
-  pushVarint(prefix, seq);
-  prefix.push(0x30);
-  pushVarint(prefix, epoch);
-  const out = new Uint8Array(prefix.length + body.length);
-  out.set(prefix, 0);
-  out.set(body, prefix.length);
+  const out = new Uint8Array(2 + varintLength(seq) + varintLength(epoch) + body.length);
+  out[0] = BATCH_SEQ_TAG;
+  let o = writeVarint(out, 1, seq);
+  out[o++] = BATCH_EPOCH_TAG;
+  o = writeVarint(out, o, epoch);
+  out.set(body, o);
   return out;
 }

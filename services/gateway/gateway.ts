@@ -5,7 +5,9 @@ import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import type { CanvasClient } from "./upstream/canvas-client.js";
 import type { RoomHooks } from "./room/canvas-room.js";
-import { Connection, type ClientSocket, type ConnectionContext } from "./session/connection.js";
+import { Connection } from "./session/connection.js";
+import type { ClientSocket } from "./session/client-socket.js";
+import type { ConnectionContext } from "./session/connection-context.js";
 import * as metrics from "./gateway-metrics.js";
 import { DEFAULT_TUNING, type GatewayTuning } from "./gateway-tuning.js";
 import { MAX_PRESENCE_NAMES, type PresenceStore } from "./presence/presence.js";
@@ -89,6 +91,7 @@ export class Gateway {
       pixelBurst: deps.config.pixelBurst,
       slowConsumerBytes: t.slowConsumerBytes,
       sendBufferMaxBytes: t.sendBufferMaxBytes,
+      stalledSocketCloseMs: t.stalledSocketCloseMs,
       forcedCloseGraceMs: t.forcedCloseGraceMs,
       refusedFramesMax: t.refusedFramesMax,
       refusedFramesWindowMs: t.refusedFramesWindowMs,

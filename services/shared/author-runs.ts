@@ -1,4 +1,4 @@
-import { validateName } from "./pixel-validation.js";
+import { validateName } from "../../protocol/pixel-validation.js";
 
 /** Longest user id accepted in a batch's authorship (ours are 24 characters; room for OAuth account ids). */
 export const MAX_USER_ID_LENGTH = 64;

@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import type { AuthorRun } from "../../shared/author-runs.js";
 import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
 import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
@@ -15,6 +15,9 @@ export class FakeCanvasService implements CanvasClient {
   /** When set, SetPixels rejects with this code. */
   failWith: Code | undefined;
   setPixelsCalls = 0;
+  /** SetPixels calls waiting on {@link holdWrites}' gate right now: writes that are in flight. */
+  heldWrites = 0;
+  private gate: Promise<void> | undefined;
 
   constructor(
     private readonly bus: MemoryPixelBus,
@@ -31,8 +34,26 @@ export class FakeCanvasService implements CanvasClient {
     return { canvasId, width: this.width, height: this.height, seq: c.seq, epoch: c.epoch, pixels: c.pixels.slice() };
   }
 
+  /**
+   * Holds every SetPixels from now on before it stores anything, so a test can act while writes are
+   * in flight; the returned function lets them (and later ones) through.
+   */
+  holdWrites(): () => void {
+    let open!: () => void;
+    this.gate = new Promise<void>((resolve) => (open = resolve));
+    return () => {
+      this.gate = undefined;
+      open();
+    };
+  }
+
   async setPixels(canvasId: string, pixels: PixelLike[], author: string, _timeoutMs = 0, authors: readonly AuthorRun[] = []): Promise<{ seq: bigint; epoch: bigint }> {
     this.setPixelsCalls++;
+    if (this.gate) {
+      this.heldWrites++;
+      await this.gate;
+      this.heldWrites--;
+    }
     if (this.failWith !== undefined) throw new ConnectError("injected failure", this.failWith);
     const c = this.canvases.get(canvasId);
     if (!c) throw new ConnectError(`canvas ${canvasId} not found`, Code.NotFound);

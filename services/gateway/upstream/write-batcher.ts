@@ -1,9 +1,9 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../../shared/logger.js";
 import { isRetryable, type CanvasClient } from "./canvas-client.js";
-import { authorRunsOf } from "../../shared/author-runs.js"; // identity
+import { authorRunsOf } from "../../shared/author-runs.js";
 
 /**
  * The outcome of one Place: the seq of the batch that stored it, or why it was not confirmed
@@ -19,9 +19,9 @@ export interface QueuedPlace {
   connectionId: string;
   name: string;
   /** The placing session's stable user id, recorded in the stored batch. */
-  userId: string; // identity
+  userId: string;
   /** The client's address key (IPv4 address or IPv6 /64). */
-  ipKey: string; // identity
+  ipKey: string;
   /** Called exactly once with the outcome. */
   settle(result: PlaceResult): void;
 }
@@ -145,7 +145,7 @@ export class WriteBatcher {
     const pixels = call.length === 1 ? call[0]!.place.pixels : call.flatMap((e) => e.place.pixels);
     const first = call[0]!.place.connectionId;
     const author = call.every((e) => e.place.connectionId === first) ? call[0]!.place.name : "";
-    const authors = authorRunsOf(call.map((e) => e.place)); // identity
+    const authors = authorRunsOf(call.map((e) => e.place));
     // FIFO: the first entry is the oldest, so its deadline bounds the call.
     const deadline = call[0]!.queuedAt + this.options.deadlineMs;
     for (let attempt = 0; ; attempt++) {

@@ -83,7 +83,10 @@ export function App() {
       <main class="layout">
         <section class="board" aria-label="Canvas">
           <PixelCanvas client={client} sender={sender} color={color} state={state} onRefused={() => store.push("error", refusalText({ ok: false, reason: "not-live", state: client.state }))} />
-          <p class="hint">Click or drag to paint. Everyone here sees it live.</p>
+          <p class="hint">
+            Click or drag to paint; everyone sees it live. Zoom: wheel, pinch, <kbd>+</kbd> <kbd>-</kbd>. Pan: <kbd>Space</kbd>-drag, arrows, <kbd>H</kbd> hand
+            mode (<kbd>B</kbd> back to the brush). <kbd>0</kbd> shows it all.
+          </p>
         </section>
         <aside class="side">
           <ColorPicker color={color} onChange={setColor} />
