@@ -1,6 +1,6 @@
 /**
- * Renders the kustomizations under k8s/ for the manifest tests: with `kubectl kustomize` when it
- * is installed, otherwise with a small resolver for exactly the kustomize features this tree uses.
+ * Renders the kustomizations under k8s/ for the manifest tests with `kubectl kustomize`, and with a
+ * small resolver for exactly the kustomize features this tree uses, which the tests compare with it.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -35,38 +35,66 @@ export function parseYamlStream(text: string, source: string): K8sObject[] {
   return out;
 }
 
-/** True when `kubectl kustomize` can run here. */
-export function hasKubectl(): boolean {
-  return spawnSync("kubectl", ["version", "--client"], { stdio: "ignore" }).status === 0;
+/** What to run when kubectl is missing; scripts/test.sh and .ci/run run it themselves. */
+export const KUBECTL_INSTALL = "bash scripts/install-kubectl.sh";
+
+/**
+ * The kubectl to run: $KUBECTL when set, else the project-local one that scripts/install-kubectl.sh
+ * puts in .tools/bin, else `kubectl` on PATH. Throws, naming the install command, when none runs,
+ * so a machine without kubectl fails the manifest tests instead of quietly skipping them.
+ */
+export function kubectlPath(): string {
+  const local = join(K8S_DIR, "..", ".tools", "bin", "kubectl");
+  const path = process.env.KUBECTL ?? (existsSync(local) ? local : "kubectl");
+  const probe = spawnSync(path, ["version", "--client"], { stdio: "ignore" });
+  if (probe.status !== 0) {
+    throw new Error(`kubectl is not installed (tried ${path}): the manifest tests need kubectl >= 1.27. Install it with: ${KUBECTL_INSTALL}`);
+  }
+  return path;
 }
 
 /** The password the test trees use in place of the operator's secret. */
 export const TEST_REDIS_PASSWORD = "throwaway-test-password";
+/** The session key ring the test trees use (a fixed, throwaway 32-byte key). */
+export const TEST_SESSION_KEYS = `test:${Buffer.alloc(32, 7).toString("base64")}`;
+/** The admin credentials the test trees use: `ops` with the SHA-256 of "throwaway-admin-token". */
+export const TEST_ADMIN_TOKENS = "ops:ed95c26799a7162037c6de4ba96ebecd06eccbf8a085d5b92a0c27f2b2b7a174";
 
 /**
- * Copies k8s/ to a temporary directory with a throwaway Redis password file (the real one is
- * gitignored, created by the operator, and never copied), so the kustomizations render in a
- * fresh clone. Returns the copy's path and a function that deletes it.
+ * Copies k8s/ to a temporary directory with throwaway secret files (Redis password, session keys,
+ * admin credentials; the real ones are gitignored, created by the operator, and never copied), so
+ * the kustomizations render in a fresh clone. Returns the copy's path and a function that deletes it.
  */
 export function prepareRenderTree(options: { withPassword: boolean } = { withPassword: true }): { dir: string; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), "pixel-k8s-"));
   const dir = join(root, "k8s");
-  const secret = join(K8S_DIR, "base", "secrets", "redis.env");
-  cpSync(K8S_DIR, dir, { recursive: true, filter: (src) => !src.endsWith(".ts") && src !== secret });
-  if (options.withPassword) writeFileSync(join(dir, "base", "secrets", "redis.env"), `password=${TEST_REDIS_PASSWORD}\n`);
+  const secrets = join(K8S_DIR, "base", "secrets");
+  cpSync(K8S_DIR, dir, { recursive: true, filter: (src) => !src.endsWith(".ts") && !(dirname(src) === secrets && src.endsWith(".env")) });
+  if (options.withPassword) {
+    writeFileSync(join(dir, "base", "secrets", "redis.env"), `password=${TEST_REDIS_PASSWORD}\n`);
+    writeFileSync(join(dir, "base", "secrets", "sessions.env"), `SESSION_KEYS=${TEST_SESSION_KEYS}\n`);
+    writeFileSync(join(dir, "base", "secrets", "admin.env"), `ADMIN_TOKENS=${TEST_ADMIN_TOKENS}\n`);
+  }
   return { dir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
 /** Renders one kustomization directory with `kubectl kustomize`. */
 export function renderWithKubectl(dir: string): K8sObject[] {
-  const result = spawnSync("kubectl", ["kustomize", dir], { encoding: "utf8", maxBuffer: 32 * 1024 * 1024 });
+  const result = spawnSync(kubectlPath(), ["kustomize", dir], { encoding: "utf8", maxBuffer: 32 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${result.stderr}`);
-  return parseYamlStream(result.stdout, dir);
+  const objects = parseYamlStream(result.stdout, dir);
+  // kubectl wraps base64 Secret data longer than 76 characters in a literal block; the API server's
+  // base64 decoder skips those line breaks, so drop them here as it would.
+  for (const obj of objects) {
+    const data = obj.kind === "Secret" ? (obj as { data?: Record<string, string> }).data : undefined;
+    for (const key of Object.keys(data ?? {})) data![key] = data![key]!.replace(/\s+/g, "");
+  }
+  return objects;
 }
 
-/** Renders with kubectl when present, else with {@link renderWithResolver}. */
+/** Renders the way operators do, with `kubectl kustomize`; throws when kubectl is missing. */
 export function render(dir: string): K8sObject[] {
-  return hasKubectl() ? renderWithKubectl(dir) : renderWithResolver(dir);
+  return renderWithKubectl(dir);
 }
 
 type Kustomization = {

@@ -3,7 +3,6 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  hasKubectl,
   K8S_DIR,
   type K8sObject,
   parseYamlStream,
@@ -106,36 +105,50 @@ describe("kustomize renders", () => {
     });
   }
 
-  // kubectl is installed where this suite normally runs (and in CI); where it is not, the
-  // resolver above is what renders, and there is nothing to compare it with.
-  if (hasKubectl()) {
-    for (const target of TARGETS) {
-      it(`${target} renders with kubectl kustomize, validates, and equals the resolver's output`, () => {
-        const objects = renderWithKubectl(join(tree.dir, target));
-        for (const o of objects) validateObject(o);
-        const generated = ["pixel-config", "redis-config", "redis-auth"];
-        expect(withoutHash(objects, generated)).toEqual(withoutHash(renderWithResolver(join(tree.dir, target)), generated));
-      });
-    }
+  // Always registered: without kubectl these fail, naming scripts/install-kubectl.sh.
+  for (const target of TARGETS) {
+    it(`${target} renders with kubectl kustomize, validates, and equals the resolver's output`, () => {
+      const objects = renderWithKubectl(join(tree.dir, target));
+      for (const o of objects) validateObject(o);
+      const generated = ["pixel-config", "redis-config", "redis-auth", "pixel-sessions", "pixel-admin"];
+      expect(withoutHash(objects, generated)).toEqual(withoutHash(renderWithResolver(join(tree.dir, target)), generated));
+    });
   }
+
+  it("fails, naming the install command, when kubectl is missing (never skips)", () => {
+    const saved = process.env.KUBECTL;
+    process.env.KUBECTL = join(tree.dir, "no-such-kubectl");
+    try {
+      expect(() => renderWithKubectl(join(tree.dir, "base"))).toThrow(/kubectl is not installed.*Install it with: bash scripts\/install-kubectl\.sh/);
+    } finally {
+      if (saved === undefined) delete process.env.KUBECTL;
+      else process.env.KUBECTL = saved;
+    }
+  });
 
   it("fails to render without the operator's Redis password file, naming it", () => {
     const bare = prepareRenderTree({ withPassword: false });
     try {
       const dev = join(bare.dir, "overlays", "dev");
       expect(() => renderWithResolver(dev)).toThrow(/redis\.env/);
-      if (hasKubectl()) expect(() => renderWithKubectl(dev)).toThrow(/redis\.env/);
+      expect(() => renderWithKubectl(dev)).toThrow(/redis\.env/);
     } finally {
       bare.cleanup();
     }
   });
 
-  it("never commits the password file, ignores it in git, and ships an example of its format", () => {
-    const committed = spawnSync("git", ["ls-files", "--error-unmatch", "k8s/base/secrets/redis.env"], { cwd: join(K8S_DIR, "..") });
-    expect(committed.status).not.toBe(0);
-    const ignored = spawnSync("git", ["check-ignore", "-q", "k8s/base/secrets/redis.env"], { cwd: join(K8S_DIR, "..") });
-    expect(ignored.status).toBe(0);
-    const example = readFileSync(join(K8S_DIR, "base", "secrets", "redis.env.example"), "utf8");
-    expect(example).toMatch(/^password=\S+$/m);
+  it("never commits the secret files (Redis password, session keys, admin credentials), ignores them in git, and ships an example of each", () => {
+    const files: [string, RegExp][] = [
+      ["redis.env", /^password=\S+$/m],
+      ["sessions.env", /^SESSION_KEYS=\S+:\S+$/m],
+      ["admin.env", /^ADMIN_TOKENS=\S+:\S+$/m],
+    ];
+    for (const [file, format] of files) {
+      const committed = spawnSync("git", ["ls-files", "--error-unmatch", `k8s/base/secrets/${file}`], { cwd: join(K8S_DIR, "..") });
+      expect(committed.status, file).not.toBe(0);
+      const ignored = spawnSync("git", ["check-ignore", "-q", `k8s/base/secrets/${file}`], { cwd: join(K8S_DIR, "..") });
+      expect(ignored.status, file).toBe(0);
+      expect(readFileSync(join(K8S_DIR, "base", "secrets", `${file}.example`), "utf8")).toMatch(format);
+    }
   });
 });

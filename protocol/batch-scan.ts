@@ -1,3 +1,6 @@
+import { readVarint, skipField, WireCursor } from "./varint.js";
+import { PIXEL_COLOR_TAG, PIXEL_X_TAG, PIXEL_Y_TAG, PixelBatchField, WireType } from "./wire-tags.js";
+
 /** The fields of a published PixelBatch the room needs, besides its pixels. */
 export interface BatchHeader {
   seq: bigint;
@@ -23,75 +26,40 @@ export class BatchScanError extends Error {}
  * gateway on the hot path. Unknown fields are skipped, as protobuf requires.
  */
 export function scanBatch(bytes: Uint8Array, target?: PaintTarget): BatchHeader {
-  let pos = 0;
+  const c = cursor.reset(bytes);
   const end = bytes.length;
-  // Varints up to 2^53 are exact in a double; seq, epoch and time stay far below that.
-  const varint = (): number => {
-    let result = 0;
-    let multiplier = 1;
-    for (let i = 0; i < 10; i++) {
-      if (pos >= end) throw new BatchScanError("truncated varint");
-      const b = bytes[pos++]!;
-      result += (b & 0x7f) * multiplier;
-      if (b < 0x80) return result;
-      multiplier *= 128;
-    }
-    throw new BatchScanError("varint longer than 10 bytes");
-  };
-  const skip = (wireType: number): void => {
-    switch (wireType) {
-      case 0:
-        varint();
-        return;
-      case 1:
-        pos += 8;
-        break;
-      case 2: {
-        // Read the length before adding: `pos += varint()` would add to the stale pos.
-        const length = varint();
-        pos += length;
-        break;
-      }
-      case 5:
-        pos += 4;
-        break;
-      default:
-        throw new BatchScanError(`unsupported wire type ${wireType}`);
-    }
-    if (pos > end) throw new BatchScanError("field runs past the end");
-  };
   let seq = 0;
   let epoch = 0;
   let time = 0;
   let count = 0;
-  while (pos < end) {
-    const tag = varint();
+  while (c.pos < end) {
+    const tag = varint(c);
     const field = Math.floor(tag / 8);
     const wireType = tag & 7;
-    if (field === 2 && wireType === 0) seq = varint();
-    else if (field === 6 && wireType === 0) epoch = varint();
-    else if (field === 5 && wireType === 0) time = varint();
-    else if (field === 3 && wireType === 2) {
-      const length = varint();
-      const stop = pos + length;
+    if (field === PixelBatchField.SEQ && wireType === WireType.VARINT) seq = varint(c);
+    else if (field === PixelBatchField.EPOCH && wireType === WireType.VARINT) epoch = varint(c);
+    else if (field === PixelBatchField.TIME_UNIX_MS && wireType === WireType.VARINT) time = varint(c);
+    else if (field === PixelBatchField.PIXELS && wireType === WireType.LENGTH_DELIMITED) {
+      const length = varint(c);
+      const stop = c.pos + length;
       if (stop > end) throw new BatchScanError("pixel runs past the end");
       count++;
       if (!target) {
         // Header pass: count without decoding.
-        pos = stop;
+        c.pos = stop;
         continue;
       }
       let x = 0;
       let y = 0;
       let color = 0;
-      while (pos < stop) {
-        const t = varint();
-        if (t === 0x08) x = varint();
-        else if (t === 0x10) y = varint();
-        else if (t === 0x18) color = varint();
-        else skip(t & 7);
+      while (c.pos < stop) {
+        const t = varint(c);
+        if (t === PIXEL_X_TAG) x = varint(c);
+        else if (t === PIXEL_Y_TAG) y = varint(c);
+        else if (t === PIXEL_COLOR_TAG) color = varint(c);
+        else skip(c, t & 7);
       }
-      if (pos !== stop) throw new BatchScanError("pixel length mismatch");
+      if (c.pos !== stop) throw new BatchScanError("pixel length mismatch");
       if (x < target.width && y < target.height) {
         const i = (y * target.width + x) * 3;
         const px = target.pixels;
@@ -99,7 +67,23 @@ export function scanBatch(bytes: Uint8Array, target?: PaintTarget): BatchHeader 
         px[i + 1] = (color >>> 8) & 0xff;
         px[i + 2] = color & 0xff;
       }
-    } else skip(wireType);
+    } else skip(c, wireType);
   }
   return { seq: BigInt(seq), epoch: BigInt(epoch), timeUnixMs: BigInt(time), pixelCount: count };
+}
+
+/** One cursor for every scan: scans are synchronous, so it is never shared by two at once. */
+const cursor = new WireCursor();
+
+/** Reads a varint, exact up to 2^53 (seq, epoch and time stay far below that). */
+function varint(c: WireCursor): number {
+  const value = readVarint(c);
+  if (value < 0) throw new BatchScanError(c.pos >= c.bytes.length ? "truncated varint" : "varint longer than 10 bytes");
+  return value;
+}
+
+function skip(c: WireCursor, wireType: number): void {
+  if (!skipField(c, wireType)) {
+    throw new BatchScanError(wireType === 0 || wireType === 1 || wireType === 2 || wireType === 5 ? "field runs past the end" : `unsupported wire type ${wireType}`);
+  }
 }

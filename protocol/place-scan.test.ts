@@ -6,23 +6,38 @@ import { scanPlace } from "./place-scan.js";
 const encode = (clientSeq: number, pixels: { x: number; y: number; color: number }[]) =>
   toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "place", value: { clientSeq, pixels } } }));
 
+/** A Place frame written byte by byte: `pixels` are the raw bodies of its Pixel messages. */
+function rawPlace(clientSeq: number[], ...pixels: number[][]): Uint8Array {
+  const body = [...(clientSeq.length > 0 ? [0x08, ...clientSeq] : []), ...pixels.flatMap((p) => [0x12, p.length, ...p])];
+  return Uint8Array.from([0x12, body.length, ...body]);
+}
+
+/** The generic decoder's pixels, as plain objects. */
+function decodedPlace(bytes: Uint8Array) {
+  const frame = fromBinary(ClientFrameSchema, bytes).frame;
+  if (frame.case !== "place") throw new Error(`decoded ${frame.case}, not a place`);
+  return { clientSeq: frame.value.clientSeq, pixels: frame.value.pixels.map(({ x, y, color }) => ({ x, y, color })) };
+}
+
+/** x = 2^32 + 3 as a varint: the generic decoder truncates it to 3. */
+const X_ABOVE_UINT32 = [0x83, 0x80, 0x80, 0x80, 0x10];
+
 describe("scanPlace", () => {
   it("reads what the generic decoder reads, zero values included", () => {
     const pixels = [{ x: 0, y: 0, color: 0 }, { x: 49, y: 3, color: 0xffffff }, { x: 1023, y: 1000, color: 0x123456 }];
     for (const clientSeq of [0, 1, 4294967295]) {
       const bytes = encode(clientSeq, pixels);
-      const generic = fromBinary(ClientFrameSchema, bytes).frame;
-      expect(generic.case).toBe("place");
+      expect(decodedPlace(bytes)).toEqual({ clientSeq, pixels });
       expect(scanPlace(bytes, 1000)).toEqual({ clientSeq, pixels });
     }
   });
 
-  it("refuses an oversized Place before building its pixels", () => {
+  it("refuses an oversized Place as invalid, with its client_seq", () => {
     const bytes = encode(1, Array.from({ length: 11 }, (_, i) => ({ x: i, y: 0, color: 1 })));
-    expect(scanPlace(bytes, 10)).toEqual({ clientSeq: 1, tooMany: expect.stringMatching(/11 pixels; at most 10/) });
+    expect(scanPlace(bytes, 10)).toEqual({ clientSeq: 1, invalid: expect.stringMatching(/11 pixels; at most 10/) });
   });
 
-  it("reports truncation and leaves frames that are not a lone Place to the generic decoder", () => {
+  it("reports truncation, leaves Hello, SetName and Ping to the generic decoder, and merges repeated Places as it does", () => {
     const bytes = encode(1, [{ x: 1, y: 2, color: 3 }]);
     const cut = Uint8Array.from(bytes.subarray(0, bytes.length - 1));
     cut[1] = cut.length - 2;
@@ -30,6 +45,38 @@ describe("scanPlace", () => {
     expect(scanPlace(Uint8Array.from([0xff, 0xff]), 10)).toBeUndefined();
     const hello = toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId: "x" } } }));
     expect(scanPlace(hello, 10)).toBeUndefined();
-    expect(scanPlace(Buffer.concat([bytes, bytes]), 10)).toBeUndefined();
+    const twice = Buffer.concat([bytes, encode(2, [{ x: 4, y: 5, color: 6 }])]);
+    expect(scanPlace(twice, 10)).toEqual(decodedPlace(twice));
+    expect(scanPlace(twice, 10)).toEqual({ clientSeq: 2, pixels: [{ x: 1, y: 2, color: 3 }, { x: 4, y: 5, color: 6 }] });
+  });
+
+  it("rejects a field-number-0 tag inside a pixel, as the generic decoder does (issue 11: it was skipped, storing x=0)", () => {
+    // Pixel{x: 5, y: 2, color: 7} with x's tag 0x08 flipped to 0x00.
+    const bytes = rawPlace([1], [0x00, 0x05, 0x10, 0x02, 0x18, 0x07]);
+    expect(() => fromBinary(ClientFrameSchema, bytes)).toThrow(/field no 0/);
+    expect(scanPlace(bytes, 10)).toMatchObject({ malformed: expect.any(String) });
+  });
+
+  it("refuses x = 2^32 + 3 as invalid on every path instead of storing x = 3 (issue 11)", () => {
+    const lone = rawPlace([7], [0x08, ...X_ABOVE_UINT32, 0x10, 0x01]);
+    expect(decodedPlace(lone).pixels[0]!.x).toBe(3);
+    expect(scanPlace(lone, 10)).toEqual({ clientSeq: 7, invalid: "pixel 0 has a value above uint32" });
+    // The frames that used to take the generic decoder: a trailing unknown field, and a Hello before the Place.
+    const trailing = Buffer.concat([lone, Uint8Array.from([0x78, 0x01])]);
+    expect(decodedPlace(trailing).pixels[0]!.x).toBe(3);
+    expect(scanPlace(trailing, 10)).toEqual({ clientSeq: 7, invalid: "pixel 0 has a value above uint32" });
+    const afterHello = Buffer.concat([Uint8Array.from([0x0a, 0x00]), lone]);
+    expect(decodedPlace(afterHello).pixels[0]!.x).toBe(3);
+    expect(scanPlace(afterHello, 10)).toEqual({ clientSeq: 7, invalid: "pixel 0 has a value above uint32" });
+    // client_seq above uint32 cannot be echoed back, so the refusal carries 0.
+    expect(scanPlace(rawPlace(X_ABOVE_UINT32, [0x08, 0x01]), 10)).toEqual({ clientSeq: 0, invalid: "the Place's client_seq is above uint32" });
+    expect(scanPlace(Buffer.concat([Uint8Array.from([0x0a, 0x00]), rawPlace(X_ABOVE_UINT32, [0x08, 0x01])]), 10)).toEqual({ clientSeq: 0, invalid: "the Place's client_seq is above uint32" });
+  });
+
+  it("accepts overlong encodings of values that fit, as the generic decoder does", () => {
+    // x = 3 in 10 bytes, and y = 2^32 - 1 in 5.
+    const bytes = rawPlace([1], [0x08, 0x83, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x10, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    expect(scanPlace(bytes, 10)).toEqual({ clientSeq: 1, pixels: [{ x: 3, y: 4294967295, color: 0 }] });
+    expect(scanPlace(bytes, 10)).toEqual(decodedPlace(bytes));
   });
 });

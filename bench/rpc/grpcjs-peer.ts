@@ -11,7 +11,7 @@ import {
 } from "../../gen/pixel/v1/canvas_pb.js";
 import type { CanvasStore } from "../../services/canvas/canvas-store.js";
 import { MAX_PIXELS_PER_CALL, resolveCanvasId } from "../../services/shared/config.js";
-import { validateName, validatePixels } from "../../services/shared/pixel-validation.js";
+import { validateName, validatePixels } from "../../protocol/pixel-validation.js";
 
 /** What the reference peer needs: the canvas engineer's store and the canvas size. */
 export interface GrpcJsPeerOptions {

@@ -1,5 +1,5 @@
 import WebSocket from "ws";
-import { encodeClientFrame, helloFrame } from "../../web/src/protocol/frame-codec.js";
+import { encodeClientFrame, helloFrame } from "../../protocol/frame-codec.js";
 
 /** Clients that join and then never read: what a stalled browser tab looks like to a gateway. */
 export interface SlowReaders {

@@ -13,8 +13,12 @@
  * it starts a new epoch (and publishes an epoch marker, a PixelBatch without pixels) when:
  * - the canvas is missing or its pixel string has the wrong length (first use, or Redis lost it):
  *   the canvas is recreated white at seq 0;
- * - the stored seq is lower than the highest seq this service process saw in the same epoch
- *   (Redis came back from an older AOF/RDB): the pixels and seq are kept, history is dropped.
+ * - the stored seq is lower than the highest seq this service process saw in the same epoch, or
+ *   the stored epoch is older than the one it saw (Redis came back from an older AOF/RDB): the
+ *   pixels and seq are kept, history is dropped.
+ * A new epoch is `nextEpoch` of canvas-store.ts on Redis's clock: strictly greater than both the
+ * stored epoch and the highest this process saw, so an epoch started in the same millisecond as
+ * the one it replaces (or after Redis lost the canvas and its epoch) still orders after it.
  * Varints are built with division because seq and epoch (a ms timestamp) exceed 32 bits.
  */
 const PRELUDE = `
@@ -34,8 +38,8 @@ end
 local function prefix(seq, epoch)
   return '\\16' .. varint(seq) .. '\\48' .. varint(epoch)
 end
-local function new_epoch(old)
-  return math.max(now_ms(), (old or 0) + 1)
+local function new_epoch(stored, seen)
+  return math.max(now_ms(), math.max(stored or 0, seen or 0) + 1)
 end
 local function prepare(channel, width, height, seen_epoch, seen_seq, marker)
   local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'width', 'height')
@@ -45,8 +49,8 @@ local function prepare(channel, width, height, seen_epoch, seen_seq, marker)
   end
   local size = width * height * 3
   local fresh = epoch == nil or seq == nil or redis.call('STRLEN', KEYS[2]) ~= size
-  if fresh or (epoch == seen_epoch and seq < seen_seq) then
-    epoch = new_epoch(epoch)
+  if fresh or epoch < seen_epoch or (epoch == seen_epoch and seq < seen_seq) then
+    epoch = new_epoch(epoch, seen_epoch)
     if fresh then
       seq = 0
       redis.call('SET', KEYS[2], string.rep('\\255', size))
@@ -128,10 +132,11 @@ end
  * KEYS[4..] are the budget keys of the runs (all in the canvas's slot). ARGV: 1 channel, 2 width,
  * 3 height, 4 seen epoch, 5 seen seq, 6 history MAXLEN, 7 epoch-marker body, 8 batch body head
  * (PixelBatch fields before the pixels), 9 body tail (fields after them), 10 user budget rule and
- * 11 network budget rule (`encodeRuleArg`, empty = none), 12 run count, then per run 5 values:
+ * 11 network budget rule (`encodeRuleArg`, empty = none), 12 run count, then per run 6 values:
  * pixel count, KEYS index of its user budget (0 = unbudgeted), KEYS index of its network budget
  * (0 = none), its packed writes (spans of nearby pixels, see `packPixelWrites`: a run is one
- * SETRANGE, a sparse span one GETRANGE + one SETRANGE) and its encoded pixels.
+ * SETRANGE, a sparse span one GETRANGE + one SETRANGE), its encoded pixels and its encoded
+ * PixelBatch.authors entries (after the tail; refused runs leave out both).
  *
  * Returns {seq, epoch, retry_1, ..., retry_n}: per run 0 when stored, else ms until it would fit.
  * Accepted runs become one batch with one seq; when no run is accepted nothing is written and seq is
@@ -144,9 +149,9 @@ if not epoch then return redis.error_reply(seq) end
 local user_rule, ip_rule = parse_rule(ARGV[10]), parse_rule(ARGV[11])
 local runs = tonumber(ARGV[12])
 local now = now_ms()
-local reply, accepted, parts = { 0, epoch }, {}, { ARGV[8] }
+local reply, accepted, parts, authors = { 0, epoch }, {}, { ARGV[8] }, {}
 for r = 1, runs do
-  local at = 12 + (r - 1) * 5
+  local at = 12 + (r - 1) * 6
   local count, ui, ii = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
   local retry = 0
   if user_rule ~= nil and ui > 0 then
@@ -156,6 +161,7 @@ for r = 1, runs do
   if retry == 0 then
     accepted[#accepted + 1] = ARGV[at + 4]
     parts[#parts + 1] = ARGV[at + 5]
+    authors[#authors + 1] = ARGV[at + 6]
   end
 end
 if #accepted == 0 then
@@ -164,7 +170,7 @@ if #accepted == 0 then
 end
 parts[#parts + 1] = ARGV[9]
 seq = seq + 1
-local payload = prefix(seq, epoch) .. table.concat(parts)
+local payload = prefix(seq, epoch) .. table.concat(parts) .. table.concat(authors)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload)
 local key, byte, sub, call = KEYS[2], string.byte, string.sub, redis.call
 for _, packed in ipairs(accepted) do
@@ -213,12 +219,12 @@ return {epoch, seq}
 
 /**
  * Clears the canvas to white at the configured size, restarts seq at 0, drops history, starts a
- * new epoch and publishes the epoch marker. ARGV: channel, width, height, epoch-marker body.
- * Returns the new epoch.
+ * new epoch and publishes the epoch marker. ARGV: channel, width, height, epoch-marker body, seen
+ * epoch. Returns the new epoch.
  */
 export const RESET_CANVAS_LUA = `${PRELUDE}
 local width, height = tonumber(ARGV[2]), tonumber(ARGV[3])
-local epoch = new_epoch(tonumber(redis.call('HGET', KEYS[1], 'epoch')))
+local epoch = new_epoch(tonumber(redis.call('HGET', KEYS[1], 'epoch')), tonumber(ARGV[5]))
 redis.call('SET', KEYS[2], string.rep('\\255', width * height * 3))
 redis.call('DEL', KEYS[3])
 redis.call('HSET', KEYS[1], 'epoch', string.format('%d', epoch), 'seq', '0', 'width', width, 'height', height)

@@ -1,14 +1,28 @@
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
+import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig, MAX_PIXELS_PER_CALL, type Config } from "../shared/config.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
-import { createCanvasRoutes } from "./canvas-routes.js";
+import { parseAdminCredentials } from "../shared/security-config.js";
+import { adminAccess } from "./admin-access.js";
+import { createCanvasInterceptor } from "./canvas-interceptor.js";
+import { createCanvasRoutes, type CanvasRoutesDeps } from "./canvas-routes.js";
+import { rpcErrors } from "./canvas-metrics.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
 import { connectFailure } from "../../tests/support/connect-failure.js";
 
 const logger = pino({ level: "silent" });
+
+/**
+ * A client of the canvas routes with the interceptors the internal adapter gets, in memory: failures
+ * mapped, and admin RPCs guarded by the credentials in `env`.
+ */
+function routesClient(deps: CanvasRoutesDeps, env: Record<string, string> = {}): Client<typeof CanvasService> {
+  const admin = adminAccess({ credentials: parseAdminCredentials(env.ADMIN_TOKENS, env.ADMIN_TOKEN), overPublicApi: false, surface: "internal", logger: deps.logger });
+  return createClient(CanvasService, createRouterTransport(createCanvasRoutes(deps), { router: { interceptors: [createCanvasInterceptor(deps.logger), admin] } }));
+}
 
 describe("CanvasRoutes (embedded store, in-memory transport)", () => {
   let store: MemoryCanvasStore;
@@ -20,7 +34,7 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     config = loadConfig({ CANVAS_WIDTH: "8", CANVAS_HEIGHT: "4", CANVAS_IDS: "default,other", ...env });
     bus = new MemoryPixelBus();
     store = new MemoryCanvasStore({ width: 8, height: 4, bus, logger, historyLimit });
-    client = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store, bus, logger })));
+    client = routesClient({ config, store, bus, logger }, env);
   };
   beforeEach(() => setup({}));
   afterEach(async () => store.close());
@@ -82,10 +96,36 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
       }
     }
     const faulty = new FaultyStore({ width: 8, height: 4, bus, logger });
-    const faultyClient = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store: faulty, bus, logger })));
+    const faultyClient = routesClient({ config, store: faulty, bus, logger });
     const err = await connectFailure(faultyClient.getCanvas({}, { headers: { "x-request-id": "req-42" } }));
     expect(err.code).toBe(Code.Internal);
     expect(err.rawMessage).toBe("internal error (request id req-42)");
+    await faulty.close();
+  });
+
+  it("through the interceptor, logs a fault with method and request id and counts every failure by method and code, streams included", async () => {
+    class FaultyStore extends MemoryCanvasStore {
+      override async history(): Promise<never> {
+        throw new Error("secret detail of the fault");
+      }
+    }
+    const lines: Record<string, unknown>[] = [];
+    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)) });
+    const faulty = new FaultyStore({ width: 8, height: 4, bus, logger });
+    const faultyClient = routesClient({ config, store: faulty, bus, logger: pino({ level: "debug" }, sink) });
+    const count = async (method: string, code: string) => (await rpcErrors.get()).values.find((v) => v.labels.method === method && v.labels.code === code)?.value ?? 0;
+    const [internalBefore, notFoundBefore] = [await count("WatchCanvas", "internal"), await count("GetCanvas", "not_found")];
+
+    const err = await connectFailure((async () => {
+      for await (const _ of faultyClient.watchCanvas({ afterSeq: 1n }, { headers: { "x-request-id": "req-7" } })) break;
+    })());
+    expect(err.code).toBe(Code.Internal);
+    expect(err.rawMessage).toBe("internal error (request id req-7)");
+    expect(lines).toContainEqual(expect.objectContaining({ method: "WatchCanvas", requestId: "req-7", msg: "internal error" }));
+    expect(await count("WatchCanvas", "internal")).toBe(internalBefore + 1);
+
+    expect((await connectFailure(faultyClient.getCanvas({ canvasId: "nope" }))).code).toBe(Code.NotFound);
+    expect(await count("GetCanvas", "not_found")).toBe(notFoundBefore + 1);
     await faulty.close();
   });
 
@@ -96,13 +136,13 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     expect(err.rawMessage).toBe("the canvas storage is unavailable; retry shortly");
   });
 
-  it("answers Unimplemented for ResetCanvas when no ADMIN_TOKEN is configured", async () => {
+  it("answers Unimplemented for ResetCanvas when no admin credential is configured", async () => {
     const err = await connectFailure(client.resetCanvas({}));
     expect(err.code).toBe(Code.Unimplemented);
-    expect(err.rawMessage).toContain("set ADMIN_TOKEN");
+    expect(err.rawMessage).toContain("set ADMIN_TOKENS");
   });
 
-  it("resets only with the right bearer token, clearing the canvas into a new epoch", async () => {
+  it("resets only with the right bearer token (deprecated ADMIN_TOKEN), clearing the canvas into a new epoch", async () => {
     await store.close();
     setup({ ADMIN_TOKEN: "s3cret" });
     const { epoch } = await client.setPixels({ pixels: [{ x: 1, y: 1, color: 0 }] });

@@ -1,4 +1,3 @@
-import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
@@ -18,10 +17,11 @@ import {
 import { MAX_PIXELS_PER_CALL, resolveCanvasId, type Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
-import { validateName, validatePixels } from "../shared/pixel-validation.js";
-import { batchesStored, pixelsStored, rpcErrors, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
+import { validateName, validatePixels } from "../../protocol/pixel-validation.js";
 import { CALLER_ADDRESS } from "./caller-address.js";
-import { CanvasSizeMismatchError, PlacementTooLargeError, StoreUnavailableError, type CanvasStore } from "./canvas-store.js";
+import { failureCode, toConnectError } from "./canvas-interceptor.js";
+import { batchesStored, pixelsStored, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
+import type { CanvasStore } from "./canvas-store.js";
 import { codeLabel } from "./code-label.js";
 import { completionOrder } from "./completion-order.js";
 import { placementRuns } from "./placement-runs-of-request.js";
@@ -42,34 +42,21 @@ export interface CanvasRoutesDeps {
  */
 export const WRITE_STREAM_MAX_IN_FLIGHT = 64;
 
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
-}
-
 /**
- * The pixel.v1.CanvasService implementation. Every request is validated at the edge; store faults
- * become precise codes (Unavailable, FailedPrecondition) and anything unexpected is logged with its
- * cause and answered with a generic Internal error.
+ * The pixel.v1.CanvasService implementation. Every request is validated at the edge; failures are
+ * thrown as they are, and the adapter's interceptor (`createCanvasInterceptor`) maps store faults to
+ * precise codes (Unavailable, FailedPrecondition) and anything unexpected to a generic Internal error.
  *
- * ResetCanvas: without ADMIN_TOKEN configured it answers Unimplemented ("disabled in this
- * deployment", the gRPC meaning of that code); with a token, a request without the matching
- * `authorization: Bearer <token>` header gets PermissionDenied.
+ * ResetCanvas is an admin RPC: who may call it, and where, is checked (and audited) by the
+ * adminAccess interceptor the servers install (admin-access.ts).
  */
 export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
-  private readonly adminTokenHash: Buffer | undefined;
+  constructor(private readonly deps: CanvasRoutesDeps) {}
 
-  constructor(private readonly deps: CanvasRoutesDeps) {
-    this.adminTokenHash = deps.config.adminToken === undefined ? undefined : sha256(deps.config.adminToken);
-  }
-
-  async getCanvas(req: GetCanvasRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof GetCanvasResponseSchema>> {
-    try {
-      const canvasId = this.canvasId(req.canvasId);
-      const snap = await this.deps.store.getCanvas(canvasId);
-      return { canvasId, width: snap.width, height: snap.height, seq: BigInt(snap.seq), epoch: BigInt(snap.epoch), pixels: snap.pixels };
-    } catch (err) {
-      throw this.fail("GetCanvas", err, ctx);
-    }
+  async getCanvas(req: GetCanvasRequest): Promise<MessageInitShape<typeof GetCanvasResponseSchema>> {
+    const canvasId = this.canvasId(req.canvasId);
+    const snap = await this.deps.store.getCanvas(canvasId);
+    return { canvasId, width: snap.width, height: snap.height, seq: BigInt(snap.seq), epoch: BigInt(snap.epoch), pixels: snap.pixels };
   }
 
   async setPixels(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
@@ -91,20 +78,24 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     }
   }
 
+  /**
+   * One request of a write stream. Its failure answers only this request, so it never reaches the
+   * interceptor: it is mapped, logged and counted here, as the SetPixels it stands for.
+   */
   private async answer(req: WritePixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof WritePixelsResponseSchema>> {
     try {
       if (req.request === undefined) throw new ConnectError(`request ${req.id} has no SetPixels request`, Code.InvalidArgument);
       const stored = await this.storeBatch(req.request, ctx);
       return { id: req.id, result: { case: "stored", value: stored } };
     } catch (err) {
-      const error = ConnectError.from(err);
+      const error = toConnectError("SetPixels", err, ctx.requestHeader, this.deps.logger);
       return { id: req.id, result: { case: "error", value: { code: error.code, message: error.rawMessage } } };
     }
   }
 
   /**
    * Validates and stores one batch, each Author run checked against its placement budgets (see
-   * placementRuns); throws the ConnectError to answer with.
+   * placementRuns), timing it by result; throws the failure unmapped.
    */
   private async storeBatch(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
     const started = performance.now();
@@ -130,9 +121,8 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       const results = req.authors.length === 0 ? [] : stored.retryAfterMs.map((ms) => ({ stored: ms === 0, retryAfterMs: ms }));
       return { seq: BigInt(stored.seq), epoch: BigInt(stored.epoch), results };
     } catch (err) {
-      const failure = this.fail("SetPixels", err, ctx);
-      setPixelsDuration.observe({ result: codeLabel(failure.code) }, (performance.now() - started) / 1000);
-      throw failure;
+      setPixelsDuration.observe({ result: codeLabel(failureCode(err)) }, (performance.now() - started) / 1000);
+      throw err;
     }
   }
 
@@ -145,25 +135,16 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       for await (const batch of watchBatches({ store: this.deps.store, bus: this.deps.bus, canvasId, afterSeq, signal: ctx.signal })) {
         yield create(WatchCanvasResponseSchema, { batch });
       }
-    } catch (err) {
-      // A watch ended by the client, a deadline or the server's shutdown is not an error of ours.
-      if (ctx.signal.aborted) return;
-      throw this.fail("WatchCanvas", err, ctx);
     } finally {
       watchStreams.dec();
     }
   }
 
-  async resetCanvas(req: ResetCanvasRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ResetCanvasResponseSchema>> {
-    try {
-      this.authorizeAdmin(ctx);
-      const canvasId = this.canvasId(req.canvasId);
-      const { epoch } = await this.deps.store.reset(canvasId);
-      this.deps.logger.warn({ canvasId, epoch }, "canvas reset by an admin");
-      return { epoch: BigInt(epoch) };
-    } catch (err) {
-      throw this.fail("ResetCanvas", err, ctx);
-    }
+  async resetCanvas(req: ResetCanvasRequest): Promise<MessageInitShape<typeof ResetCanvasResponseSchema>> {
+    const canvasId = this.canvasId(req.canvasId);
+    const { epoch } = await this.deps.store.reset(canvasId);
+    this.deps.logger.warn({ canvasId, epoch }, "canvas reset by an admin");
+    return { epoch: BigInt(epoch) };
   }
 
   /** Resolves the default canvas and refuses canvases this deployment does not have. */
@@ -173,46 +154,6 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       throw new ConnectError(`canvas "${canvasId}" does not exist; this deployment has: ${this.deps.config.canvasIds.join(", ")}`, Code.NotFound);
     }
     return canvasId;
-  }
-
-  private authorizeAdmin(ctx: HandlerContext): void {
-    if (this.adminTokenHash === undefined) {
-      throw new ConnectError("ResetCanvas is disabled in this deployment: set ADMIN_TOKEN to enable it", Code.Unimplemented);
-    }
-    const header = ctx.requestHeader.get("authorization") ?? "";
-    const match = /^Bearer (.+)$/.exec(header);
-    // Compare digests in constant time, so the response time does not reveal the token.
-    if (!match || !timingSafeEqual(sha256(match[1]!), this.adminTokenHash)) {
-      throw new ConnectError("ResetCanvas needs the header authorization: Bearer <ADMIN_TOKEN>", Code.PermissionDenied);
-    }
-  }
-
-  /**
-   * Turns any failure into the ConnectError to send, logging faults with a request id (the
-   * caller's `x-request-id`, or a new one) that an Internal answer also quotes, and counts it.
-   */
-  private fail(method: string, err: unknown, ctx: HandlerContext): ConnectError {
-    let failure: ConnectError;
-    if (err instanceof ConnectError) {
-      failure = err;
-    } else {
-      const requestId = ctx.requestHeader.get("x-request-id") ?? randomUUID();
-      const log = this.deps.logger.child({ method, requestId });
-      if (err instanceof StoreUnavailableError) {
-        log.debug({ err: err.message }, "store unavailable");
-        failure = new ConnectError("the canvas storage is unavailable; retry shortly", Code.Unavailable);
-      } else if (err instanceof PlacementTooLargeError) {
-        failure = new ConnectError(err.message, Code.InvalidArgument);
-      } else if (err instanceof CanvasSizeMismatchError) {
-        log.error({ err: err.message }, "stored canvas size differs from the configuration");
-        failure = new ConnectError(err.message, Code.FailedPrecondition);
-      } else {
-        log.error({ err }, "internal error");
-        failure = new ConnectError(`internal error (request id ${requestId})`, Code.Internal);
-      }
-    }
-    rpcErrors.inc({ method, code: codeLabel(failure.code) });
-    return failure;
   }
 }
 

@@ -7,11 +7,16 @@ import type { Logger } from "../shared/logger.js";
 import { forwardedClientAddress } from "../shared/ip-key.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { SHUTDOWN_GRACE_MS, SHUTDOWN_SWEEP_MS } from "../shared/timing.js";
 import { CALLER_ADDRESS } from "./caller-address.js";
+import { createCanvasInterceptor } from "./canvas-interceptor.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import type { CanvasStore } from "./canvas-store.js";
 import { createHealthRoutes } from "./health-routes.js";
+import { adminAccess } from "./admin-access.js";
+import { closedCanvasIdentity, type CanvasIdentity } from "./canvas-identity.js";
+import { publicApiGuard } from "./public-api-guard.js";
+import { withUndecodableRequestsRefused } from "./undecodable-requests.js";
 
 /** Path prefix of the Connect API on HTTP/1.1, as the Ingress and the local entry route it. */
 export const API_PATH_PREFIX = "/api";
@@ -22,15 +27,14 @@ export const API_PATH_PREFIX = "/api";
  */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
-/** How often a draining HTTP/1.1 server closes connections that became idle. */
-const SHUTDOWN_SWEEP_MS = 50;
-
 /** What the canvas servers are built from; everything is injected. */
 export interface CanvasServerDeps {
   config: Config;
   store: CanvasStore;
   bus: PixelBus;
   logger: Logger;
+  /** Session keys and admin credentials; unset means no admin credential and no session verifies (public writes refused). */
+  identity?: CanvasIdentity;
 }
 
 /** A plain Node request handler, as `http.createServer` takes. */
@@ -67,10 +71,17 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   const isReady = () => !draining && deps.store.isReady();
   const canvasRoutes = createCanvasRoutes(deps);
   const healthRoutes = createHealthRoutes(isReady);
-  const routes = (router: ConnectRouter) => {
+  const routes = withUndecodableRequestsRefused((router: ConnectRouter) => {
     canvasRoutes(router);
     healthRoutes(router);
-  };
+  });
+  const { tokens, security } = deps.identity ?? closedCanvasIdentity();
+  const admin = { credentials: security.adminCredentials, overPublicApi: security.adminOverPublicApi, logger: deps.logger };
+  // The canvas interceptor is outermost, so refusals by the identity interceptors are counted and
+  // mapped like any other failure. Authors a request names (who placed what, and their network
+  // keys for the placement budgets) are honoured only on the internal h2c port, which only the
+  // gateways reach; on the public /api, publicApiGuard replaces them with the caller's session.
+  const failures = createCanvasInterceptor(deps.logger);
   const common = {
     routes,
     shutdownSignal: shutdownController.signal,
@@ -79,8 +90,12 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
       createContextValues().set(CALLER_ADDRESS, forwardedClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], deps.config.forwardedForHops) ?? ""),
   };
 
-  const grpcHandler = connectNodeAdapter(common);
-  const apiHandler = connectNodeAdapter({ ...common, requestPathPrefix: API_PATH_PREFIX });
+  const grpcHandler = connectNodeAdapter({ ...common, interceptors: [failures, adminAccess({ ...admin, surface: "internal" })] });
+  const apiHandler = connectNodeAdapter({
+    ...common,
+    requestPathPrefix: API_PATH_PREFIX,
+    interceptors: [failures, adminAccess({ ...admin, surface: "public" }), publicApiGuard({ tokens, sessions: security.sessions })],
+  });
 
   const grpcServer = createHttp2Server(grpcHandler);
   const sessions = new Set<Http2Session>();

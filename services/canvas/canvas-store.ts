@@ -1,4 +1,4 @@
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
 
 /**
  * How many batches of history each canvas keeps for WatchCanvas and resuming clients.
@@ -8,6 +8,38 @@ import type { PixelLike } from "../shared/pixel-validation.js";
  */
 export const HISTORY_MAX_BATCHES = 10_000;
 
+/**
+ * How far past its bound the embedded store lets history grow before trimming it back, so the
+ * array copy of a trim is amortised over this many writes (Redis's `MAXLEN ~` is its equivalent).
+ */
+export const HISTORY_TRIM_SLACK = 256;
+
+/** How many of the oldest retained batches to drop, once `retained` has outgrown `limit` by HISTORY_TRIM_SLACK. */
+export function historyExcess(retained: number, limit: number): number {
+  return retained > limit + HISTORY_TRIM_SLACK ? retained - limit : 0;
+}
+
+/**
+ * What `CanvasStore.history` answers for `afterSeq`, given the canvas's seq and the seq of the
+ * oldest retained batch (undefined when none is retained): "none" (nothing newer: an empty list),
+ * "snapshot" (the history does not reach back to afterSeq + 1, or afterSeq is ahead: undefined),
+ * or "replay" (the batches after afterSeq).
+ */
+export function historyWindow(afterSeq: number, seq: number, firstRetainedSeq: number | undefined): "none" | "snapshot" | "replay" {
+  if (afterSeq === seq) return "none";
+  if (afterSeq > seq || firstRetainedSeq === undefined || firstRetainedSeq > afterSeq + 1) return "snapshot";
+  return "replay";
+}
+
+/**
+ * The epoch that replaces `previous`: the wall clock in ms, but always strictly greater than
+ * `previous`, so two epochs started within one millisecond still differ and order. The Redis
+ * store's Lua (`new_epoch` in canvas-lua.ts) applies the same rule to Redis's clock.
+ */
+export function nextEpoch(previous = 0, now = Date.now()): number {
+  return Math.max(now, previous + 1);
+}
+
 /** A whole canvas at one seq. Seq and epoch are safe integers. */
 export interface CanvasSnapshot {
   canvasId: string;
@@ -15,7 +47,10 @@ export interface CanvasSnapshot {
   height: number;
   /** The seq of the last batch included in `pixels`. */
   seq: number;
-  /** Changes whenever history cannot be trusted (reset, data loss); a client holding another one must resnapshot. */
+  /**
+   * Changes whenever history cannot be trusted (reset, data loss), always to a greater value
+   * (`nextEpoch`); a client holding another one must resnapshot.
+   */
   epoch: number;
   /** Row-major, 3 bytes per pixel (R, G, B). */
   pixels: Uint8Array;
@@ -35,8 +70,10 @@ export interface PlacementRun {
   pixelCount: number;
   /** The person's budget key: a user id, or a caller's anonymous key. */
   userKey: string;
-  /** The network's budget key (an IPv4 address or IPv6 /64); empty means none. */
+  /** The network's budget key (an IPv4 address or IPv6 /64); empty means none. Never stored or published. */
   ipKey: string;
+  /** Who placed it, published in the batch's authors if the run is stored; absent for an anonymous caller. */
+  author?: { userId: string; name: string };
 }
 
 /** Where a batch landed, and which of its runs it holds. */
@@ -51,7 +88,7 @@ export interface StoredBatch extends StoredPosition {
 /**
  * Storage of every canvas. A write is atomic and gets the next seq; storage order, seq order and
  * publish order are the same. Implementations publish every stored batch as a binary
- * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms) on the canvas channel.
+ * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms, authors) on the canvas channel.
  *
  * Whenever the epoch changes (reset, or detected data loss) an implementation also publishes an
  * epoch marker: a PixelBatch without pixels carrying the new epoch, so consumers resnapshot.
@@ -63,8 +100,8 @@ export interface CanvasStore {
    * Stores already validated pixels as one batch; resolves only once the write is durable as
    * configured. With `runs` (pixel counts adding up to pixels.length) each run is first checked
    * against the canvas's placement budgets, atomically with the write, and refused runs are left
-   * out; without, all pixels are one unbudgeted run. Throws PlacementTooLargeError when a run could
-   * never fit its budget.
+   * out, pixels and authorship alike; without, all pixels are one unbudgeted run without authors.
+   * Throws PlacementTooLargeError when a run could never fit its budget.
    */
   setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch>;
   /**

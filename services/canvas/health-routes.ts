@@ -2,9 +2,7 @@ import type { ConnectRouter, HandlerContext } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
 import { Health, HealthCheckResponse_ServingStatus as Status, type HealthCheckRequest } from "../../gen/grpc/health/v1/health_pb.js";
-
-/** How often a Health.Watch stream re-reads readiness to report a change. */
-export const HEALTH_WATCH_POLL_MS = 500;
+import { HEALTH_WATCH_POLL_MS } from "../shared/timing.js";
 
 /**
  * The health name of liveness probes: SERVING for as long as the process answers, whatever

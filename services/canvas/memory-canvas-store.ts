@@ -1,10 +1,14 @@
 import type { Logger } from "../shared/logger.js";
 import type { MemoryPixelBus } from "../shared/pixel-bus.js";
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
+import { PERSIST_INTERVAL_MS } from "../shared/timing.js";
 import { canvasFilePath, readCanvasFile, writeCanvasFile } from "./canvas-file.js";
 import {
   CanvasSizeMismatchError,
   HISTORY_MAX_BATCHES,
+  historyExcess,
+  historyWindow,
+  nextEpoch,
   StoreUnavailableError,
   type CanvasSnapshot,
   type CanvasStore,
@@ -16,13 +20,6 @@ import { BudgetLedger } from "./budget-ledger.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
 import { resolveRuns } from "./placement-runs.js";
 import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels, prefixSeqEpoch } from "./pixel-batch-codec.js";
-
-/**
- * A changed canvas is saved at most this long after its first unsaved write. It is also the
- * window a crash (kill -9, power loss) can lose: acknowledged writes from the last
- * PERSIST_INTERVAL_MS. A graceful close saves everything first and loses nothing.
- */
-export const PERSIST_INTERVAL_MS = 200;
 
 /** What a MemoryCanvasStore needs. */
 export interface MemoryCanvasStoreOptions {
@@ -55,17 +52,13 @@ function whiteCanvas(width: number, height: number): Uint8Array {
   return new Uint8Array(width * height * 3).fill(0xff);
 }
 
-/** A fresh epoch that differs from `previous`: the wall clock in ms, as on Redis. */
-function nextEpoch(previous = 0): number {
-  return Math.max(Date.now(), previous + 1);
-}
-
 /**
  * The embedded canvas store of a single-process run. Writes are synchronous on one thread, so each
  * batch is atomic and sequenced; batches are published on the MemoryPixelBus in seq order.
  *
  * Durability: canvases are saved under `dataDir` (atomic temp file + rename), at most
- * PERSIST_INTERVAL_MS after a change and on close. A file saved while running is marked unclean;
+ * PERSIST_INTERVAL_MS after a change and on close (a crash, kill -9 or power loss, can lose the
+ * acknowledged writes of that window; a graceful close loses nothing). A file saved while running is marked unclean;
  * loading an unclean file (after a crash) starts a new epoch, because clients may have seen seqs
  * the file lacks. History is in memory only, so after any restart clients resume by snapshot.
  */
@@ -113,7 +106,8 @@ export class MemoryCanvasStore implements CanvasStore {
       }
     }
     state.seq += 1;
-    const body = Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now())]);
+    const storedAuthors = decided === undefined ? resolved.authors : resolved.authors.filter((_, i) => decided[i] === 0);
+    const body = Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now()), ...storedAuthors]);
     const payload = prefixSeqEpoch(body, state.seq, state.epoch);
     this.remember(state, payload);
     this.options.bus.publish(canvasId, payload);
@@ -123,11 +117,11 @@ export class MemoryCanvasStore implements CanvasStore {
 
   async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {
     const state = await this.load(canvasId);
-    if (afterSeq === state.seq) return [];
-    if (afterSeq > state.seq) return undefined;
-    const firstSeq = state.seq - state.history.length + 1;
-    if (state.history.length === 0 || firstSeq > afterSeq + 1) return undefined;
-    const start = afterSeq + 1 - firstSeq;
+    const firstSeq = state.history.length === 0 ? undefined : state.seq - state.history.length + 1;
+    const window = historyWindow(afterSeq, state.seq, firstSeq);
+    if (window === "none") return [];
+    if (window === "snapshot") return undefined;
+    const start = afterSeq + 1 - firstSeq!;
     return state.history.slice(start, start + limit);
   }
 
@@ -171,8 +165,8 @@ export class MemoryCanvasStore implements CanvasStore {
 
   private remember(state: CanvasState, payload: Uint8Array): void {
     state.history.push(payload);
-    // Trim in chunks so the array copy is amortised over many writes.
-    if (state.history.length > this.historyLimit + 256) state.history.splice(0, state.history.length - this.historyLimit);
+    const excess = historyExcess(state.history.length, this.historyLimit);
+    if (excess > 0) state.history.splice(0, excess);
   }
 
   private publishEpochMarker(canvasId: string, state: CanvasState): void {

@@ -1,4 +1,4 @@
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
 
 /**
  * Two written pixels at most this many pixels apart share one span. Within a span the Lua script

@@ -1,14 +1,15 @@
 import { Redis, ReplyError, type ChainableCommander } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { redisConnected } from "../shared/metrics.js";
-import type { PixelLike } from "../shared/pixel-validation.js";
+import type { PixelLike } from "../../protocol/pixel-validation.js";
 import { canvasKeys } from "../shared/redis-keys.js";
-import { REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
+import { REDIS_BASE_BACKOFF_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
 import { PREPARE_CANVAS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
 import {
   CanvasSizeMismatchError,
   HISTORY_MAX_BATCHES,
+  historyWindow,
   StoreUnavailableError,
   type CanvasSnapshot,
   type CanvasStore,
@@ -20,15 +21,6 @@ import { packPixelWrites } from "./pack-pixel-writes.js";
 import { encodeRuleArg } from "./placement-budget.js";
 import { resolveRuns } from "./placement-runs.js";
 import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
-
-/**
- * A command that gets no reply within this time fails with Unavailable. It bounds how long a
- * hung or overloaded Redis can hold a caller, well inside the gateway's per-attempt deadline.
- */
-export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
-
-/** First reconnection delay; it doubles per attempt up to REDIS_MAX_BACKOFF_MS. */
-const REDIS_BASE_BACKOFF_MS = 50;
 
 /** Redis replies that mean "not now" rather than "this request is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOSCRIPT)/;
@@ -161,7 +153,7 @@ export class RedisCanvasStore implements CanvasStore {
     const runArgs: (string | number | Uint8Array)[] = [];
     resolved.pixels.forEach((slice, i) => {
       const run = resolved.budgeted?.[i];
-      runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, this.width, this.height), encodePixels(slice));
+      runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, this.width, this.height), encodePixels(slice), resolved.authors[i]!);
     });
     const seen = this.seen.get(canvasId);
     const [seq, epoch, ...decided] = await this.run(() =>
@@ -189,10 +181,10 @@ export class RedisCanvasStore implements CanvasStore {
     );
     const [seqText, first, range] = unwrapMulti(results) as [string | null, [string, string[]][], [Buffer, Buffer[]][]];
     const seq = seqText === null ? 0 : Number(seqText);
-    if (afterSeq === seq) return [];
-    if (afterSeq > seq) return undefined;
     const firstSeq = first.length > 0 ? Number(first[0]![0].split("-")[0]) : undefined;
-    if (firstSeq === undefined || firstSeq > afterSeq + 1) return undefined;
+    const window = historyWindow(afterSeq, seq, firstSeq);
+    if (window === "none") return [];
+    if (window === "snapshot") return undefined;
     // Each entry holds one field, "b", with the published bytes.
     return range.map(([, fields]) => fields[1]!);
   }
@@ -200,7 +192,7 @@ export class RedisCanvasStore implements CanvasStore {
   async reset(canvasId: string): Promise<{ epoch: number }> {
     const keys = canvasKeys(canvasId);
     const epoch = await this.run(() =>
-      this.redis.resetCanvas(keys.meta, keys.pixels, keys.log, keys.channel, this.width, this.height, this.marker(canvasId)),
+      this.redis.resetCanvas(keys.meta, keys.pixels, keys.log, keys.channel, this.width, this.height, this.marker(canvasId), this.seen.get(canvasId)?.epoch ?? 0),
     );
     this.seen.set(canvasId, { epoch, seq: 0 });
     return { epoch };

@@ -71,8 +71,15 @@ export const deliveryFailures = new Counter({
   registers,
 });
 
-/** Sockets closed for abuse by the gateway's own policy, by reason (refused_frames). */
-export const abuseCloses = new Counter({ name: "pixel_gateway_abuse_closes_total", help: "Sockets closed for abuse, by reason.", labelNames: ["reason"] as const, registers });
+/**
+ * Why the gateway closed a socket by force (close frame, then terminated after a grace time):
+ * too many refused or malformed frames, or frames held back during a join (1008); a send queue
+ * over its cap or not draining while reads were paused, or a slow consumer that never caught up (4001).
+ */
+export type AbuseReason = "refused_frames" | "malformed_frames" | "deferred_frames" | "send_buffer_full" | "not_reading" | "slow_consumer";
+
+/** Sockets closed by force by the gateway's own policy, by AbuseReason. */
+export const abuseCloses = new Counter({ name: "pixel_gateway_abuse_closes_total", help: "Sockets closed by force, by reason.", labelNames: ["reason"] as const, registers });
 
 /** Pixels waiting in the write queues of all canvases. */
 export const writeQueuePixels = new Gauge({ name: "pixel_gateway_write_queue_pixels", help: "Pixels waiting for a SetPixels call.", registers });

@@ -1,13 +1,22 @@
 import {
+  FORCED_CLOSE_GRACE_MS,
   HEARTBEAT_INTERVAL_MS,
   HELLO_TIMEOUT_MS,
   PRESENCE_DEBOUNCE_MS, PRESENCE_INTERVAL_MS, PRESENCE_MIN_INTERVAL_MS,
   PRESENCE_TTL_MS,
   SLOW_CONSUMER_CHECK_MS,
   SLOW_CONSUMER_TIMEOUT_MS,
+  STALLED_SOCKET_CLOSE_MS,
   WRITE_ATTEMPT_TIMEOUT_MS,
   WRITE_DEADLINE_MS,
 } from "../shared/timing.js";
+
+/** Hellos a connection may send in a burst ... */
+export const HELLO_BURST = 5;
+/** ... and per second after it: each may cost a whole snapshot. */
+export const HELLOS_PER_SECOND = 0.5;
+/** Frames that may wait while a Hello is being served; more is abuse (1008). */
+export const MAX_DEFERRED_FRAMES = 64;
 
 /**
  * Every bound and interval of the gateway in one place. The shared ones come from
@@ -24,16 +33,23 @@ export interface GatewayTuning {
   presenceTtlMs: number;
   slowConsumerCheckMs: number;
   slowConsumerTimeoutMs: number;
-  /** Bytes buffered on a socket (beyond one snapshot) after which it stops getting batches. */
+  /**
+   * Queued bytes on a socket (beyond one snapshot) after which it stops getting batches. Queued
+   * bytes are what the transport accounts for the frames it has not yet passed to the kernel:
+   * each frame's bytes plus QUEUED_FRAME_OVERHEAD_BYTES (transport/ws-client-socket.ts).
+   */
   slowConsumerBytes: number;
-  /** A slow socket counts as drained, and is resynced, at or below this many buffered bytes. */
+  /** A slow socket counts as drained, and is resynced, at or below this many queued bytes. */
   slowConsumerDrainedBytes: number;
   /**
-   * Hard cap on a socket's buffered bytes (beyond two snapshots) for every frame, not only batches:
-   * a frame that would go over it closes the socket with 4001 instead of being buffered. Above
+   * Hard cap on a socket's queued bytes (beyond two snapshots) for every frame, not only batches:
+   * a frame that would go over it closes the socket with 4001 instead of being queued. Above
    * slowConsumerBytes, so a reader that is merely slow is skipped (and resynced) long before it.
+   * Midway between the two, the gateway stops reading the socket until it drains (session/outbox.ts).
    */
   sendBufferMaxBytes: number;
+  /** A socket whose reads were paused and whose queue did not drain within this long is closed with 4001. */
+  stalledSocketCloseMs: number;
   /** A socket closed for abuse or a full send buffer is cut off this long after the close frame. */
   forcedCloseGraceMs: number;
   /** Refused frames (INVALID_ARGUMENT, RATE_LIMITED, NOT_JOINED, ...) a socket may cause per window ... */
@@ -85,7 +101,8 @@ export const DEFAULT_TUNING: GatewayTuning = {
   slowConsumerBytes: 1024 * 1024,
   slowConsumerDrainedBytes: 64 * 1024,
   sendBufferMaxBytes: 4 * 1024 * 1024,
-  forcedCloseGraceMs: 1_000,
+  stalledSocketCloseMs: STALLED_SOCKET_CLOSE_MS,
+  forcedCloseGraceMs: FORCED_CLOSE_GRACE_MS,
   refusedFramesMax: 100,
   refusedFramesWindowMs: 10_000,
   writeDeadlineMs: WRITE_DEADLINE_MS,

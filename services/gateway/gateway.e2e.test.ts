@@ -6,7 +6,9 @@ import type { PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { startService, type ServiceProcess } from "../../tools/process/service-process.js";
+import { fetchSession, testSessionKeys } from "../../tools/process/session.js";
 import { Counter, Gauge, Histogram } from "prom-client";
+import { batchContinuity } from "../../protocol/batch-continuity.js";
 import { createCanvasClient, createCanvasTransport, type CanvasClient } from "./upstream/canvas-client.js";
 import * as gatewayMetrics from "./gateway-metrics.js";
 
@@ -32,8 +34,10 @@ class TestClient {
     ws.on("error", () => undefined);
   }
 
+  /** Opens /ws with a session got from the same gateway, as the web app arrives with one. */
   static async open(port: number): Promise<TestClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const { cookie } = await fetchSession(`http://127.0.0.1:${port}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { cookie } });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -97,7 +101,8 @@ class TestClient {
   private apply(batch: PixelBatch): void {
     this.batchSeqs.push(batch.seq);
     // A client applies strictly in order; anything else is a bug the test must see.
-    if (batch.seq !== this.seq + 1n) throw new Error(`out-of-order batch ${batch.seq} after ${this.seq}`);
+    const continuity = batchContinuity(this, batch);
+    if (continuity !== "apply") throw new Error(`${continuity} batch ${batch.seq} (epoch ${batch.epoch}) after ${this.seq} (epoch ${this.epoch})`);
     for (const p of batch.pixels) this.canvas.set([(p.color >> 16) & 0xff, (p.color >> 8) & 0xff, p.color & 0xff], (p.y * this.width + p.x) * 3);
     this.seq = batch.seq;
   }
@@ -119,12 +124,13 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
+    const SESSION_KEYS = testSessionKeys();
     const grpcPort = await freePort();
     const httpPort = await freePort();
     canvasProc = await startService(
       "e2e-gateway-canvas",
       "services/canvas/main.js",
-      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), INSTANCE_ID: "canvas-1" },
+      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), INSTANCE_ID: "canvas-1", SESSION_KEYS },
       `http://127.0.0.1:${httpPort}/readyz`,
     );
     for (const name of ["gw1", "gw2"]) {
@@ -134,7 +140,8 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
         await startService(
           `e2e-gateway-${name}`,
           "services/gateway/main.js",
-          { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: name, PIXELS_PER_SECOND: "10000", PIXEL_BURST: "10000" },
+          // gw2 lists an origin; gw1 allows only the page's own (and clients that send none).
+          { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: name, PIXELS_PER_SECOND: "10000", PIXEL_BURST: "10000", SESSION_KEYS, ...(name === "gw2" ? { ALLOWED_ORIGINS: "https://pixels.example" } : {}) },
           `http://127.0.0.1:${port}/readyz`,
         ),
       );
@@ -205,6 +212,28 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
     await waitFor("error", () => c.of("error").length === 1, 5000, 10);
     expect(c.of("error")[0]).toMatchObject({ code: ErrorCode.NOT_FOUND, message: expect.stringContaining("no-such-canvas") });
     expect(c.of("welcome")).toEqual([]);
+  });
+
+  it("refuses upgrades from other sites' origins with 403 under the gateway entry, with and without ALLOWED_ORIGINS", async () => {
+    const status = (port: number, origin: string | undefined) =>
+      new Promise<number>((resolve) => {
+        const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, origin === undefined ? {} : { origin });
+        ws.on("error", () => undefined);
+        ws.once("open", () => {
+          ws.terminate();
+          resolve(101);
+        });
+        ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+      });
+    const [gw1, gw2] = [gwPorts[0]!, gwPorts[1]!];
+    for (const origin of ["https://evil.example", "null", "https://pixels.example.evil.example", `http://127.0.0.1:${gw2}.evil.example`]) {
+      expect(await status(gw2, origin), origin).toBe(403);
+    }
+    expect(await status(gw2, "https://pixels.example")).toBe(101);
+    expect(await status(gw2, `http://127.0.0.1:${gw2}`)).toBe(101);
+    expect(await status(gw1, "https://pixels.example")).toBe(403);
+    expect(await status(gw1, `http://127.0.0.1:${gw1}`)).toBe(101);
+    expect(await status(gw1, undefined)).toBe(101);
   });
 
   it("closes a 1 MiB frame with 1009 and stays up", async () => {

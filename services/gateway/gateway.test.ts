@@ -5,7 +5,7 @@ import { ClientFrameSchema, CloseCode, ErrorCode, type ClientFrame } from "../..
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import type { Connection } from "./session/connection.js";
 import { FakeCanvasService } from "./test-support/fake-canvas.js";
-import { handleMessage, MAX_MALFORMED_FRAMES } from "./transport/frame-handler.js";
+import { MAX_MALFORMED_FRAMES } from "./session/abuse-guard.js";
 import type { Gateway } from "./gateway.js";
 import type { GatewayTuning } from "./gateway-tuning.js";
 import { batchSeqsOf, FakeSocket, startTestGateway } from "./test-support/test-helpers.js";
@@ -23,7 +23,8 @@ function setup(tuning: Partial<GatewayTuning> = {}, config: { pixelsPerSecond?: 
   const connect = () => {
     const socket = new FakeSocket();
     const conn = gateway.open(socket);
-    return { socket, conn, send: (frame: ClientFrame["frame"]) => handleMessage(conn, toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame })), true) };
+    conn.identity = { userId: "u_test", ipKey: "192.0.2.1" };
+    return { socket, conn, send: (frame: ClientFrame["frame"]) => conn.receive(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame })), true) };
   };
   return { bus, canvas, gateway, connect };
 }
@@ -32,7 +33,7 @@ const hello = (canvasId = "", lastSeq = 0n, lastEpoch = 0n, name = "ann"): Clien
 const place = (clientSeq: number, pixels: { x: number; y: number; color: number }[]): ClientFrame["frame"] => ({ case: "place", value: { clientSeq, pixels } as never });
 
 async function joined(c: { socket: FakeSocket; conn: Connection }) {
-  await vi.waitFor(() => expect(c.conn.state).toBe("live"));
+  await vi.waitFor(() => expect(c.conn.state.kind).toBe("live"));
 }
 
 describe("Gateway connections (no sockets)", () => {
@@ -81,13 +82,28 @@ describe("Gateway connections (no sockets)", () => {
   it("answers malformed input with MALFORMED_FRAME and closes with 1008 on repeated abuse", () => {
     const { connect } = setup();
     const a = connect();
-    handleMessage(a.conn, Buffer.from("not protobuf"), false);
-    handleMessage(a.conn, Buffer.from([0xff, 0xff, 0xff]), true);
-    handleMessage(a.conn, new Uint8Array(0), true);
+    a.conn.receive(Buffer.from("not protobuf"), false);
+    a.conn.receive(Buffer.from([0xff, 0xff, 0xff]), true);
+    a.conn.receive(new Uint8Array(0), true);
     expect(a.socket.errors().map((e) => e.code)).toEqual([ErrorCode.MALFORMED_FRAME, ErrorCode.MALFORMED_FRAME, ErrorCode.MALFORMED_FRAME]);
     expect(a.socket.closedWith).toBeUndefined();
-    for (let i = 3; i < MAX_MALFORMED_FRAMES; i++) handleMessage(a.conn, Buffer.from([0xff]), true);
+    for (let i = 3; i < MAX_MALFORMED_FRAMES; i++) a.conn.receive(Buffer.from([0xff]), true);
     expect(a.socket.closedWith?.code).toBe(CloseCode.POLICY_VIOLATION);
+  });
+
+  it("stores nothing a client sends after the frame that made the gateway close it: a valid Place right behind the 16th malformed frame is neither stored nor acked", async () => {
+    const { connect, canvas } = setup();
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    for (let i = 0; i < MAX_MALFORMED_FRAMES; i++) a.conn.receive(Buffer.from([0xff]), true);
+    expect(a.conn.state).toMatchObject({ kind: "closing", code: CloseCode.POLICY_VIOLATION });
+    a.send(place(7, [{ x: 0, y: 0, color: 1 }]));
+    a.send(hello());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(canvas.setPixelsCalls).toBe(0);
+    expect(a.socket.frames().filter((f) => f.case === "ack" || f.case === "welcome")).toHaveLength(1);
+    expect(a.socket.errors()).toHaveLength(MAX_MALFORMED_FRAMES);
   });
 
   it("refuses a Place before Hello, an out-of-range pixel, and an unknown canvas precisely", async () => {
@@ -117,9 +133,33 @@ describe("Gateway connections (no sockets)", () => {
     const bytes = toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: place(6, [{ x: 1, y: 1, color: 1 }]) }));
     const truncated = Uint8Array.from(bytes.subarray(0, bytes.length - 1));
     truncated[1] = truncated.length - 2;
-    handleMessage(a.conn, truncated, true);
+    a.conn.receive(truncated, true);
     expect(a.socket.errors()[1]).toMatchObject({ code: ErrorCode.MALFORMED_FRAME });
     expect(canvas.setPixelsCalls).toBe(0);
+  });
+
+  it("refuses the frames of issue 11: a field-0 tag in a pixel as malformed, x = 2^32 + 3 as INVALID_ARGUMENT on every path", async () => {
+    const { connect, canvas } = setup();
+    const a = connect();
+    a.send(hello());
+    await joined(a);
+    // Pixel{x: 5, y: 2, color: 7} with x's tag flipped to field 0: the scanner skipped it and stored x = 0.
+    a.conn.receive(Uint8Array.from([0x12, 0x0a, 0x08, 0x01, 0x12, 0x06, 0x00, 0x05, 0x10, 0x02, 0x18, 0x07]), true);
+    // Place{client_seq: 2, Pixel{x: 2^32 + 3, y: 1, color: 0xff}} alone, then with an unknown field after it
+    // (which took the generic decoder and stored x = 3).
+    const wide = [0x12, 0x0f, 0x08, 0x02, 0x12, 0x0b, 0x08, 0x83, 0x80, 0x80, 0x80, 0x10, 0x10, 0x01, 0x18, 0xff, 0x01];
+    a.conn.receive(Uint8Array.from(wide), true);
+    a.conn.receive(Uint8Array.from([...wide.slice(0, 3), 0x03, ...wide.slice(4), 0x78, 0x01]), true);
+    expect(a.socket.errors()).toMatchObject([
+      { code: ErrorCode.MALFORMED_FRAME },
+      { code: ErrorCode.INVALID_ARGUMENT, clientSeq: 2, message: "pixel 0 has a value above uint32" },
+      { code: ErrorCode.INVALID_ARGUMENT, clientSeq: 3, message: "pixel 0 has a value above uint32" },
+    ]);
+    a.send(place(4, [{ x: 7, y: 7, color: 0x0000ff }]));
+    await vi.waitFor(() => expect(a.socket.frames().some((f) => f.case === "ack")).toBe(true));
+    const stored = (await canvas.getCanvas("default")).pixels;
+    const painted = [...stored].flatMap((v, i) => (v !== 0 ? [i] : []));
+    expect(painted).toEqual([(7 * 8 + 7) * 3 + 2]);
   });
 
   it("rate-limits repeated Hellos, which each cost a snapshot", async () => {
@@ -127,7 +167,7 @@ describe("Gateway connections (no sockets)", () => {
     const a = connect();
     for (let i = 0; i < 6; i++) {
       a.send(hello());
-      await vi.waitFor(() => expect(a.conn.state).not.toBe("joining"));
+      await vi.waitFor(() => expect(a.conn.state.kind).not.toBe("joining"));
     }
     expect(a.socket.frames().filter((f) => f.case === "welcome")).toHaveLength(5);
     expect(a.socket.errors()).toMatchObject([{ code: ErrorCode.RATE_LIMITED }]);
@@ -199,15 +239,15 @@ describe("Gateway connections (no sockets)", () => {
     slow.send(hello());
     await joined(a);
     await joined(slow);
-    slow.socket.bufferedAmount = 10_000;
+    slow.socket.queuedBytes = 10_000;
     a.send(place(1, [{ x: 0, y: 0, color: 1 }]));
     await vi.waitFor(() => expect(batchSeqsOf(a.socket.frames())).toHaveLength(1));
-    await vi.waitFor(() => expect(slow.conn.state).toBe("behind"));
+    await vi.waitFor(() => expect(slow.conn.state.kind).toBe("behind"));
     a.send(place(2, [{ x: 1, y: 0, color: 2 }]));
     await vi.waitFor(() => expect(batchSeqsOf(a.socket.frames())).toHaveLength(2));
     expect(batchSeqsOf(slow.socket.frames())).toHaveLength(0);
-    slow.socket.bufferedAmount = 0;
-    await vi.waitFor(() => expect(slow.conn.state).toBe("live"));
+    slow.socket.queuedBytes = 0;
+    await vi.waitFor(() => expect(slow.conn.state.kind).toBe("live"));
     const welcomes = slow.socket.frames().filter((f) => f.case === "welcome");
     expect(welcomes).toHaveLength(2);
     expect(welcomes[1]).toMatchObject({ value: { seq: 2n, resumed: false } });
@@ -218,7 +258,7 @@ describe("Gateway connections (no sockets)", () => {
     const a = connect();
     a.send(hello());
     await joined(a);
-    a.socket.bufferedAmount = 10_000;
+    a.socket.queuedBytes = 10_000;
     a.send(place(1, [{ x: 0, y: 0, color: 1 }]));
     await vi.waitFor(() => expect(a.socket.closedWith?.code).toBe(CloseCode.SLOW_CONSUMER));
   });
@@ -272,14 +312,29 @@ describe("Gateway connections (no sockets)", () => {
   });
 
   it("on shutdown finishes in-flight writes, acks them, then closes with 1012", async () => {
-    const { connect, gateway } = setup();
+    const { connect, gateway, canvas } = setup();
     const a = connect();
     a.send(hello());
     await joined(a);
+    const release = canvas.holdWrites();
     a.send(place(1, [{ x: 0, y: 0, color: 1 }]));
     a.send(place(2, [{ x: 1, y: 0, color: 1 }]));
-    await gateway.shutdown(1000);
-    expect(a.socket.frames().filter((f) => f.case === "ack")).toHaveLength(2);
+    await vi.waitFor(() => expect(canvas.heldWrites).toBeGreaterThan(0));
+    const acks = () => a.socket.frames().filter((f) => f.case === "ack");
+    let drained = false;
+    const shutdown = gateway.shutdown(60_000).then(() => (drained = true));
+    // Draining began with the write held upstream: nothing is acked, and shutdown waits for it
+    // (the write cannot finish while held, so the wait below only has to outlast a short writeWaitMs).
+    expect(gateway.isDraining()).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(canvas.heldWrites).toBeGreaterThan(0);
+    expect(acks()).toHaveLength(0);
+    expect(drained).toBe(false);
+    expect(a.socket.closedWith).toBeUndefined();
+    release();
+    await shutdown;
+    // Acked while the socket was still open (a connection sends nothing once its socket closes), then closed.
+    expect(acks().map((f) => f.value)).toMatchObject([{ clientSeq: 1 }, { clientSeq: 2 }]);
     expect(a.socket.closedWith?.code).toBe(CloseCode.SERVICE_RESTART);
     expect(gateway.isReady()).toBe(false);
   });

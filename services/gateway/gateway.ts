@@ -5,14 +5,15 @@ import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import type { CanvasClient } from "./upstream/canvas-client.js";
 import type { RoomHooks } from "./room/canvas-room.js";
-import { Connection, type ClientSocket, type ConnectionContext } from "./session/connection.js";
+import { Connection } from "./session/connection.js";
+import type { ClientSocket } from "./session/client-socket.js";
+import type { ConnectionContext } from "./session/connection-context.js";
 import * as metrics from "./gateway-metrics.js";
 import { DEFAULT_TUNING, type GatewayTuning } from "./gateway-tuning.js";
 import { MAX_PRESENCE_NAMES, type PresenceStore } from "./presence/presence.js";
 import { RoomRegistry } from "./room/room-registry.js";
 import { presenceFrame } from "../../protocol/server-frames.js";
 import { WriteBatcher } from "./upstream/write-batcher.js";
-import type { ClientIdentity } from "./transport/client-identity.js";
 
 /** What the gateway logic needs; the socket transport lives in gateway-server.ts. */
 export interface GatewayDeps {
@@ -90,6 +91,7 @@ export class Gateway {
       pixelBurst: deps.config.pixelBurst,
       slowConsumerBytes: t.slowConsumerBytes,
       sendBufferMaxBytes: t.sendBufferMaxBytes,
+      stalledSocketCloseMs: t.stalledSocketCloseMs,
       forcedCloseGraceMs: t.forcedCloseGraceMs,
       refusedFramesMax: t.refusedFramesMax,
       refusedFramesWindowMs: t.refusedFramesWindowMs,
@@ -132,10 +134,10 @@ export class Gateway {
     return undefined;
   }
 
-  /** Wraps a newly accepted socket of the client `client` (whose budgets its Places are charged to). */
-  open(socket: ClientSocket, client?: ClientIdentity): Connection {
+  /** Wraps a newly accepted socket. */
+  open(socket: ClientSocket): Connection {
     const id = `${this.idPrefix}-${(this.nextId++).toString(36)}`;
-    const conn = new Connection(id, socket, this.context, client);
+    const conn = new Connection(id, socket, this.context);
     this.connections.add(conn);
     metrics.connectionsOpened.inc();
     metrics.connectionsGauge.set(this.connections.size);

@@ -7,6 +7,8 @@ import { createCanvasClient, createCanvasTransport, type CanvasWrites } from "./
 import { createGatewayServer } from "./transport/gateway-server.js";
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence/presence.js";
 import { DEFAULT_TUNING } from "./gateway-tuning.js";
+import { loadSecurityConfig } from "../shared/security-config.js";
+import { loadSessionKeys } from "../shared/session-keys.js";
 
 /** Reads an optional integer variable of the gateway alone, failing loudly when it is out of range. */
 function envInt(name: string, fallback: number, min: number, max: number): number {
@@ -19,13 +21,11 @@ function envInt(name: string, fallback: number, min: number, max: number): numbe
 
 /**
  * The standalone gateway process: /ws, /healthz, /readyz and /metrics on GATEWAY_PORT.
- * Gateway-only variables: ALLOWED_ORIGINS (comma-separated origins allowed to open /ws;
- * unset allows any), WRITE_MAX_IN_FLIGHT (SetPixels calls in flight per canvas, default 1),
+ * ALLOWED_ORIGINS (read by loadConfig) lists origins allowed to open /ws besides the page's own.
+ * Gateway-only variables: WRITE_MAX_IN_FLIGHT (SetPixels calls in flight per canvas, default 1),
  * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport, CANVAS_WRITES
  * (stream, the default: one WritePixels stream; or unary: a SetPixels call per batch),
- * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick; see gateway-tuning.ts),
- * and, for tests only, TRUST_TEST_USER_HEADER=true (the x-test-user header names the socket's user;
- * see transport/client-identity.ts).
+ * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick; see gateway-tuning.ts).
  */
 async function main(): Promise<void> {
   const log = createLogger("gateway");
@@ -35,9 +35,11 @@ async function main(): Promise<void> {
   let fanoutMicrosPerMember;
   let protocol: "connect" | "grpc";
   let writes: CanvasWrites;
-  let trustTestUserHeader;
+  let identity;
   try {
     config = loadConfig();
+    const security = loadSecurityConfig();
+    identity = { tokens: loadSessionKeys(config, security, "service"), security };
     writeMaxInFlight = envInt("WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
     fanoutTickMaxMs = envInt("FANOUT_TICK_MAX_MS", DEFAULT_TUNING.fanoutTickMaxMs, 0, 1_000);
     fanoutMicrosPerMember = envInt("FANOUT_US_PER_MEMBER", DEFAULT_TUNING.fanoutMicrosPerMember, 0, 10_000);
@@ -47,9 +49,6 @@ async function main(): Promise<void> {
     const w = process.env.CANVAS_WRITES || "stream";
     if (w !== "stream" && w !== "unary") throw new ConfigError(`CANVAS_WRITES=${w} must be stream or unary`);
     writes = w;
-    const t = process.env.TRUST_TEST_USER_HEADER || "false";
-    if (t !== "true" && t !== "false") throw new ConfigError(`TRUST_TEST_USER_HEADER=${t} must be true or false`);
-    trustTestUserHeader = t === "true";
   } catch (err) {
     if (err instanceof ConfigError) {
       log.fatal(err.message);
@@ -68,18 +67,15 @@ async function main(): Promise<void> {
     bus = new MemoryPixelBus();
     presence = new MemoryPresenceStore(config.instanceId, DEFAULT_TUNING.presenceTtlMs);
   }
-  const allowedOrigins = (process.env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   const gw = createGatewayServer({
     config,
     log,
     bus,
     presence,
-    allowedOrigins,
+    identity,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
     tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
-    trustTestUserHeader,
   });
-  if (trustTestUserHeader) log.warn("TRUST_TEST_USER_HEADER=true: any client can claim any user id with x-test-user; for tests only");
   gw.server.listen(config.gatewayPort, config.host, () => {
     log.info({ host: config.host, port: config.gatewayPort, canvasUrl: config.canvasUrl, instanceId: config.instanceId }, "gateway listening");
   });

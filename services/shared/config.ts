@@ -1,5 +1,8 @@
 /** Deployment configuration, read once from the environment and validated at the edge. */
 
+/** The protocol's limits, defined with the wire rules in protocol/ and re-exported for the services. */
+export { MAX_COLOR, MAX_NAME_LENGTH, MAX_PIXELS_PER_CALL, MAX_PIXELS_PER_PLACE } from "../../protocol/limits.js";
+
 /** Default ports; Kubernetes manifests and the cluster script are checked against these. */
 export const DEFAULT_PORTS = {
   /** Web entry: static app, /api and /ws (the one local URL). */
@@ -18,14 +21,6 @@ export const DEFAULT_CANVAS_ID = "default";
 export const DEFAULT_CANVAS_SIDE = 50;
 /** Largest configurable canvas side. */
 export const MAX_CANVAS_SIDE = 2048;
-/** The most pixels one SetPixels call may carry. */
-export const MAX_PIXELS_PER_CALL = 10_000;
-/** The most pixels one WebSocket Place may carry. */
-export const MAX_PIXELS_PER_PLACE = 1_000;
-/** Largest colour value (0xRRGGBB). */
-export const MAX_COLOR = 0xffffff;
-/** Longest display name, in characters. */
-export const MAX_NAME_LENGTH = 32;
 /** Largest WebSocket frame the gateway accepts; bigger closes with 1009. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** Canvas ids: lowercase letters, digits and dashes. */
@@ -49,8 +44,6 @@ export interface Config {
   canvasIds: string[];
   /** Embedded store's directory. */
   dataDir: string;
-  /** Admin token for ResetCanvas; unset disables it. */
-  adminToken: string | undefined;
   /** Sustained pixels per second one WebSocket connection may place. */
   pixelsPerSecond: number;
   /** Burst allowance of the per-connection pixel bucket. */
@@ -64,6 +57,11 @@ export interface Config {
   forwardedForHops: number;
   /** Name of this replica in logs, metrics and presence. */
   instanceId: string;
+  /**
+   * ALLOWED_ORIGINS: origins allowed to open /ws besides the page's own (`*` allows any); the
+   * gateway's rules are in services/gateway/transport/origin-policy.ts.
+   */
+  allowedOrigins: string[];
   logLevel: string;
 }
 
@@ -78,6 +76,22 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
     throw new ConfigError(`${name}=${raw} must be an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/** Parses ALLOWED_ORIGINS: comma-separated `scheme://host[:port]` origins, or `*`. */
+function origins(env: NodeJS.ProcessEnv): string[] {
+  const list = (env.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim().replace(/\/$/, "")).filter(Boolean);
+  for (const entry of list) {
+    if (entry === "*") continue;
+    let origin: string | undefined;
+    try {
+      origin = new URL(entry).origin;
+    } catch {
+      origin = undefined;
+    }
+    if (origin !== entry.toLowerCase() || !/^https?:/.test(entry)) throw new ConfigError(`ALLOWED_ORIGINS entry "${entry}" must be an origin like https://pixels.example.com (scheme, host, optional port) or *`);
+  }
+  return list.map((entry) => entry.toLowerCase());
 }
 
 /** Reads and validates the configuration from an environment. */
@@ -100,12 +114,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     canvasHeight: int(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE),
     canvasIds,
     dataDir: env.DATA_DIR || ".data",
-    adminToken: env.ADMIN_TOKEN || undefined,
     pixelsPerSecond: int(env, "PIXELS_PER_SECOND", 200, 1, 1_000_000),
     pixelBurst: int(env, "PIXEL_BURST", 1_000, 1, 10_000_000),
     maxConnections: int(env, "MAX_CONNECTIONS", 20_000, 1, 1_000_000),
     forwardedForHops: int(env, "FORWARDED_FOR_HOPS", 0, 0, 10),
     instanceId: env.INSTANCE_ID || env.HOSTNAME || `pid-${process.pid}`,
+    allowedOrigins: origins(env),
     logLevel: env.LOG_LEVEL || "info",
   };
 }

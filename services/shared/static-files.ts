@@ -14,19 +14,51 @@ const CONTENT_TYPES: Record<string, string> = {
   ".txt": "text/plain; charset=utf-8",
 };
 
+/**
+ * The Content-Security-Policy of the built app: its own scripts, styles and images, plus data:
+ * images (the inline favicon) and blob: ones (object URLs only the app's own script can mint);
+ * fetch and WebSocket to its own origin only ('self' covers ws:/wss: to the same host in CSP
+ * Level 3); nothing else loads, nothing frames it, no <base>, forms post only home. Preact sets
+ * `style` props through the CSSOM, which CSP leaves alone, so style-src needs no 'unsafe-inline'.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join("; ");
+
+/** Headers on every response of the static handler, errors included. */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  "content-security-policy": CONTENT_SECURITY_POLICY,
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "no-referrer",
+};
+
+/** Vite writes content-hashed files here, so a name never changes meaning and may be cached for good. */
+const HASHED_ASSETS_DIR = "assets";
+
 /** Where the built web app lives: WEB_DIST_DIR, or web/dist under the working directory. */
 export function webDistDir(env: NodeJS.ProcessEnv = process.env): string {
   return resolve(env.WEB_DIST_DIR || join("web", "dist"));
 }
 
 /**
- * Serves the built single-page app from `root`: hashed assets are cached for a
- * year, everything else revalidates, unknown paths fall back to index.html, and
- * paths escaping the root are refused.
+ * Serves the built single-page app from `root` with {@link SECURITY_HEADERS}: hashed assets are
+ * cached for a year, everything else (index.html above all, which names the current hashes)
+ * revalidates on every load, unknown paths fall back to index.html, and paths escaping the root
+ * are refused.
  */
 export function createStaticHandler(root: string): (req: IncomingMessage, res: ServerResponse) => void {
   const base = resolve(root);
+  const hashed = join(base, HASHED_ASSETS_DIR) + sep;
   return (req, res) => {
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     if (req.method !== "GET" && req.method !== "HEAD") {
       res.writeHead(405, { allow: "GET, HEAD" }).end();
       return;
@@ -50,12 +82,12 @@ export function createStaticHandler(root: string): (req: IncomingMessage, res: S
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
       return;
     }
-    const immutable = pathname.startsWith("/assets/");
+    // Decided by the file served, not the path asked for: /assets/<unknown> falls back to index.html.
+    const immutable = file.startsWith(hashed);
     res.writeHead(200, {
       "content-type": CONTENT_TYPES[extname(file)] ?? "application/octet-stream",
       "content-length": stat.size,
       "cache-control": immutable ? "public, max-age=31536000, immutable" : "no-cache",
-      "x-content-type-options": "nosniff",
     });
     if (req.method === "HEAD") res.end();
     else

@@ -24,3 +24,25 @@ export const SHUTDOWN_GRACE_MS = 10_000;
 export const SLOW_CONSUMER_CHECK_MS = 250;
 /** A slow consumer still behind after this long is closed with 4001. */
 export const SLOW_CONSUMER_TIMEOUT_MS = 10_000;
+/** A canvas-store Redis command that gets no reply within this time fails with Unavailable, well inside the gateway's per-attempt deadline. */
+export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
+/** First reconnection delay of the canvas store's Redis connection; it doubles per attempt up to REDIS_MAX_BACKOFF_MS. */
+export const REDIS_BASE_BACKOFF_MS = 50;
+/** The embedded store saves a changed canvas at most this long after its first unsaved write, so a crash loses at most this window. */
+export const PERSIST_INTERVAL_MS = 200;
+/** How often a draining canvas HTTP/1.1 server closes connections that became idle. */
+export const SHUTDOWN_SWEEP_MS = 50;
+/** How often a Health.Watch stream re-reads readiness to report a change. */
+export const HEALTH_WATCH_POLL_MS = 500;
+/**
+ * A socket closed for abuse (1008) or a slow consumer's timeout is terminated this long after its close
+ * frame: a client that reads answers within one round trip, a flooding one never does.
+ */
+export const FORCED_CLOSE_GRACE_MS = 500;
+/**
+ * A socket whose reads were paused because its send queue was not draining is closed with 4001, and
+ * terminated at once (its close frame would wait behind the queue), when it has not drained within this long.
+ */
+export const STALLED_SOCKET_CLOSE_MS = 500;
+/** On shutdown, how long the gateway waits for clients to answer its 1012 close frames before cutting them off. */
+export const CLOSE_HANDSHAKE_WAIT_MS = 1_000;

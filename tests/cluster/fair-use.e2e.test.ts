@@ -8,10 +8,12 @@ import { canvasKeys } from "../../services/shared/redis-keys.js";
 import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { startService, type ServiceProcess } from "../../tools/process/service-process.js";
+import { fetchSession, testSessionKeys, type ClientSession } from "../../tools/process/session.js";
 
 // Real processes (built with `npx tsc -p tsconfig.build.json`): redis-server, one canvas service, four
-// gateways. 100 sockets of ONE person (the test-only x-test-user header) spread over the four gateways
-// place as fast as they are let for a few seconds; together they get one person's budget.
+// gateways sharing one session key. 100 sockets of ONE person (one signed session, got with POST
+// /session from the first gateway and sent as its cookie on every upgrade) spread over the four
+// gateways place as fast as they are let for a few seconds; together they get one person's budget.
 
 const RATE = 100;
 const BURST = 200;
@@ -38,8 +40,8 @@ class Placer {
     ws.on("error", () => undefined);
   }
 
-  static async open(gateway: number, port: number, user: string): Promise<Placer> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { "x-test-user": user } });
+  static async open(gateway: number, port: number, session: ClientSession): Promise<Placer> {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { cookie: session.cookie } });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -98,16 +100,18 @@ describe("fair use across gateways", () => {
   let canvas: ServiceProcess | undefined;
   const gateways: ServiceProcess[] = [];
   const placers: Placer[] = [];
+  let session: ClientSession;
 
   beforeAll(async () => {
     redis = await startRedis();
+    const SESSION_KEYS = testSessionKeys();
     const grpcPort = await freePort();
     const httpPort = await freePort();
     canvas = await startService(
       "e2e-fair-use-canvas",
       "services/canvas/main.js",
       // Every socket is on 127.0.0.1: the per-network budget is off so the per-person one is what is measured.
-      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), CANVAS_BUDGETS: `default:rate=${RATE},burst=${BURST}`, IP_BUDGET_FACTOR: "0" },
+      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), CANVAS_BUDGETS: `default:rate=${RATE},burst=${BURST}`, IP_BUDGET_FACTOR: "0", SESSION_KEYS },
       `http://127.0.0.1:${httpPort}/readyz`,
     );
     const ports: number[] = [];
@@ -119,12 +123,13 @@ describe("fair use across gateways", () => {
           `e2e-fair-use-gw${g}`,
           "services/gateway/main.js",
           // The per-connection bucket is far above the person's budget, so only the shared budget limits.
-          { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: `gw${g}`, TRUST_TEST_USER_HEADER: "true", PIXELS_PER_SECOND: "100000", PIXEL_BURST: "100000" },
+          { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: `gw${g}`, SESSION_KEYS, PIXELS_PER_SECOND: "100000", PIXEL_BURST: "100000" },
           `http://127.0.0.1:${port}/readyz`,
         ),
       );
     }
-    for (let i = 0; i < SOCKETS; i++) placers.push(await Placer.open(i % GATEWAYS, ports[i % GATEWAYS]!, "one-person"));
+    session = await fetchSession(`http://127.0.0.1:${ports[0]!}`);
+    for (let i = 0; i < SOCKETS; i++) placers.push(await Placer.open(i % GATEWAYS, ports[i % GATEWAYS]!, session));
   }, 120_000);
 
   afterAll(async () => {
@@ -134,7 +139,7 @@ describe("fair use across gateways", () => {
     await redis?.stop();
   });
 
-  it("lets 100 sockets of one person on 4 gateways store together no more than one budget (burst + rate x time), and tells each refused Place how long to wait", async () => {
+  it("lets 100 sockets of one session on 4 gateways store together no more than one budget (burst + rate x time), tells each refused Place how long to wait, and publishes only stored runs as that user's", async () => {
     const started = performance.now();
     for (const p of placers) p.start();
     await new Promise((r) => setTimeout(r, PLACE_MS));
@@ -153,8 +158,12 @@ describe("fair use across gateways", () => {
     const admin = new Redis(redis.url);
     const entries = await admin.xrangeBuffer(canvasKeys("default").log, "-", "+");
     admin.disconnect();
-    const stored = entries.reduce((sum, [, fields]) => sum + fromBinary(PixelBatchSchema, fields[1]!).pixels.length, 0);
+    const batches = entries.map(([, fields]) => fromBinary(PixelBatchSchema, fields[1]!));
+    const stored = batches.reduce((sum, b) => sum + b.pixels.length, 0);
     expect(stored).toBe(acked);
+    // Every stored batch names the session's user for exactly its pixels (refused runs left out of
+    // authors too), and no network key is stored.
+    expect(batches.filter((b) => b.authors.some((a) => a.userId !== session.userId || a.ipKey !== "") || b.authors.reduce((n, a) => n + a.pixelCount, 0) !== b.pixels.length)).toEqual([]);
 
     // The sockets of every gateway were served from the one budget, and refused with a wait.
     expect(new Set(placers.filter((p) => p.acked > 0).map((p) => p.gateway)).size).toBe(GATEWAYS);

@@ -1,64 +1,32 @@
-import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { freePort, waitFor } from "../process/free-port.js";
+import { describe, expect, it } from "vitest";
 import { renderHaproxyConfig, type HaproxyLayout } from "./haproxy-config.js";
-import { fetchHaproxyStats } from "./haproxy-stats.js";
 
-const dir = mkdtempSync(join(tmpdir(), "haproxy-config-test-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function layout(): Promise<HaproxyLayout> {
-  return {
-    frontPort: await freePort(),
-    canvasGrpcPort: await freePort(),
-    statsPort: await freePort(),
-    web: [{ name: "web", port: await freePort() }],
-    canvasHttp: [{ name: "canvas-0", port: await freePort() }],
-    canvasGrpc: [{ name: "canvas-0", port: await freePort(), checkPort: 1 }],
-    gateways: [{ name: "gateway-0", port: await freePort() }, { name: "gateway-1", port: await freePort() }],
-    wsBalance: "leastconn",
-    maxConnections: 1000,
-  };
-}
+// Rendering only; haproxy itself checks and runs the config in haproxy-config.e2e.test.ts.
+const LAYOUT: HaproxyLayout = {
+  frontPort: 8000,
+  canvasGrpcPort: 8001,
+  statsPort: 8002,
+  web: [{ name: "web", port: 8010 }],
+  canvasHttp: [{ name: "canvas-0", port: 8020 }],
+  canvasGrpc: [{ name: "canvas-0", port: 8030, checkPort: 1 }],
+  gateways: [{ name: "gateway-0", port: 8040 }, { name: "gateway-1", port: 8041 }],
+  wsBalance: "leastconn",
+  maxConnections: 1000,
+};
 
 describe("renderHaproxyConfig", () => {
-  it("routes /ws to gateways, /api to canvas HTTP and the rest to web, and haproxy -c accepts it", async () => {
-    const text = renderHaproxyConfig(await layout());
+  it("routes /ws to gateways, /api to canvas HTTP and the rest to web, with health checks and a long tunnel timeout", () => {
+    const text = renderHaproxyConfig(LAYOUT);
     expect(text).toMatch(/use_backend gateways if is_ws/);
     expect(text).toMatch(/use_backend canvas_http if is_api/);
     expect(text).toMatch(/default_backend web/);
     expect(text).toMatch(/balance leastconn/);
     expect(text).toMatch(/timeout tunnel 1h/);
-    expect(text).toMatch(/server canvas-0 127\.0\.0\.1:\d+ check .* port 1/);
-    const file = join(dir, "check.cfg");
-    writeFileSync(file, text);
-    const check = spawnSync("haproxy", ["-c", "-f", file], { encoding: "utf8" });
-    expect(check.status, check.stdout + check.stderr).toBe(0);
+    expect(text).toMatch(/server canvas-0 127\.0\.0\.1:8030 check .* port 1/);
   });
 
-  it("leaves the canvas TCP balancer out when gateways talk to canvases directly", async () => {
-    const text = renderHaproxyConfig({ ...(await layout()), canvasGrpcPort: undefined });
-    expect(text).not.toMatch(/listen canvas_grpc/);
-  });
-
-  it("serves stats that parse into one row per server, DOWN when nothing listens", async () => {
-    const l = await layout();
-    const file = join(dir, "run.cfg");
-    writeFileSync(file, renderHaproxyConfig(l));
-    const child = spawn("haproxy", ["-f", file, "-db"], { stdio: "ignore" });
-    try {
-      const statsUrl = `http://127.0.0.1:${l.statsPort}/stats`;
-      await waitFor("haproxy stats", async () => (await fetch(statsUrl)).status === 200);
-      await waitFor("checks to fail", async () => (await fetchHaproxyStats(statsUrl)).filter((r) => r.backend === "gateways").every((r) => r.status.startsWith("DOWN")));
-      const rows = await fetchHaproxyStats(statsUrl);
-      expect(rows.filter((r) => r.backend === "gateways").map((r) => r.server)).toEqual(["gateway-0", "gateway-1"]);
-      expect(rows.find((r) => r.backend === "canvas_grpc")?.server).toBe("canvas-0");
-      expect(rows.every((r) => r.current === 0)).toBe(true);
-    } finally {
-      child.kill("SIGKILL");
-    }
+  it("leaves the canvas TCP balancer out when gateways talk to canvases directly", () => {
+    expect(renderHaproxyConfig(LAYOUT)).toMatch(/listen canvas_grpc/);
+    expect(renderHaproxyConfig({ ...LAYOUT, canvasGrpcPort: undefined })).not.toMatch(/listen canvas_grpc/);
   });
 });

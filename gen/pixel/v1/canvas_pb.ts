@@ -96,8 +96,10 @@ export type PixelBatch = Message<"pixel.v1.PixelBatch"> & {
   epoch: bigint;
 
   /**
-   * Who placed which pixels, as runs in the order of `pixels` (never with ip_key); empty when the
-   * request named no authors.
+   * Who placed which pixels, as runs over `pixels`: the first authors[0].pixel_count pixels are
+   * authors[0]'s, the next authors[1].pixel_count are authors[1]'s, and so on. Only runs actually
+   * stored appear here, and never with ip_key. Empty for epoch markers and for writes made without
+   * a session (cluster-internal tools).
    *
    * @generated from field: repeated pixel.v1.Author authors = 7;
    */
@@ -119,15 +121,15 @@ export const PixelBatchSchema: GenMessage<PixelBatch> = /*@__PURE__*/
  */
 export type Author = Message<"pixel.v1.Author"> & {
   /**
-   * The person's stable id (from their session); it keys their placement budget. Empty means the
-   * caller's anonymous key (see the canvas service README, "Fair use").
+   * The stable id from the person's signed session (for example "u_3q2..."), 1 to 64 characters;
+   * it keys their placement budget and is never shown to others as a name.
    *
    * @generated from field: string user_id = 1;
    */
   userId: string;
 
   /**
-   * The name shown to others; at most 32 characters.
+   * The display name they used, at most 32 characters; empty means anonymous.
    *
    * @generated from field: string name = 2;
    */
@@ -142,7 +144,8 @@ export type Author = Message<"pixel.v1.Author"> & {
 
   /**
    * The client's network key (an IPv4 address or an IPv6 /64) for the per-IP budget; set by a
-   * gateway, never stored or published. Empty means the caller's own address.
+   * gateway on the cluster-internal port, never stored or published. Empty means the caller's own
+   * address.
    *
    * @generated from field: string ip_key = 4;
    */
@@ -263,9 +266,11 @@ export type SetPixelsRequest = Message<"pixel.v1.SetPixelsRequest"> & {
   /**
    * The placements in this batch, as runs covering `pixels` in order; their pixel_counts must add up
    * to the number of pixels. Each run is checked against its author's placement budget on its own:
-   * refused runs are left out of the batch and answered in SetPixelsResponse.results. Empty means
-   * one run of all pixels by the caller's anonymous key, which is refused as a whole with
-   * RESOURCE_EXHAUSTED when over budget.
+   * refused runs are left out of the batch and answered in SetPixelsResponse.results. Only trusted
+   * callers (the gateways, over the cluster-internal port) may set it: on the public /api the
+   * service replaces it with one run of all pixels by the caller's own session. Empty (internal
+   * tools) means one run of all pixels by the caller's anonymous key, which is refused as a whole
+   * with RESOURCE_EXHAUSTED when over budget.
    *
    * @generated from field: repeated pixel.v1.Author authors = 4;
    */
@@ -585,7 +590,8 @@ export const CanvasService: GenService<{
     output: typeof WatchCanvasResponseSchema;
   },
   /**
-   * ResetCanvas clears a canvas and starts a new epoch; it is an admin operation that needs the admin token.
+   * ResetCanvas clears a canvas and starts a new epoch; it is an admin operation that needs a named admin
+   * token (ADMIN_TOKENS) and is refused on the public /api unless ADMIN_OVER_PUBLIC_API=true.
    *
    * @generated from rpc pixel.v1.CanvasService.ResetCanvas
    */

@@ -80,6 +80,23 @@ export function describeBudgetContract(name: string, factory: () => Promise<Budg
       expect([...snapshot.pixels.subarray(2 * CONTRACT_WIDTH * 3, 2 * CONTRACT_WIDTH * 3 + 12)]).toEqual(Array<number>(12).fill(0xff));
     });
 
+    it("publishes the authorship of the stored runs only (refused runs leave it too), never their network keys", async () => {
+      const store = await open();
+      const pixels = [...line(0, 0, 6, 0x11), ...line(1, 0, 6, 0x22), ...line(2, 0, 3, 0x33)];
+      const authored = (pixelCount: number, userId: string): PlacementRun => ({ ...run(pixelCount, userId, "198.51.100.7"), author: { userId, name: userId.toUpperCase() } });
+      // 10 tokens for "ann": her 6 fit, her next 6 do not; "bob" has his own budget.
+      const res = await store.setPixels("rate", pixels, "", [authored(6, "ann"), authored(6, "ann"), authored(3, "bob")]);
+      expect(res.retryAfterMs.map((ms) => ms === 0)).toEqual([true, false, true]);
+      const published = (await store.history("rate", 0, 100))!.at(-1)!;
+      const batch = fromBinary(PixelBatchSchema, published);
+      expect(batch.pixels.map((p) => p.color)).toEqual([...Array<number>(6).fill(0x11), ...Array<number>(3).fill(0x33)]);
+      expect(batch.authors.map(({ userId, name, pixelCount, ipKey }) => ({ userId, name, pixelCount, ipKey }))).toEqual([
+        { userId: "ann", name: "ANN", pixelCount: 6, ipKey: "" },
+        { userId: "bob", name: "BOB", pixelCount: 3, ipKey: "" },
+      ]);
+      expect(Buffer.from(published).includes("198.51.100.7")).toBe(false);
+    });
+
     it("writes nothing and keeps the seq when every run is refused", async () => {
       const store = await open();
       const first = await store.setPixels("fallback-a", line(0, 0, 10, 5), "", [run(10, "x")]);

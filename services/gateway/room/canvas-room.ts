@@ -1,5 +1,6 @@
 import type { Logger } from "../../shared/logger.js";
 import { BatchRing } from "./batch-ring.js";
+import { batchContinuity } from "../../../protocol/batch-continuity.js";
 import { scanBatch, type BatchHeader } from "../../../protocol/batch-scan.js";
 import type { CanvasSnapshot } from "../upstream/canvas-client.js";
 import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
@@ -133,17 +134,21 @@ export class CanvasRoom {
       this.buffer(batch, payload);
       return;
     }
-    if (batch.epoch !== this.epoch) {
-      this.buffer(batch, payload);
-      this.requestResync("epoch");
-      return;
-    }
-    if (batch.seq <= this.seq) return;
-    if (batch.seq !== this.seq + 1n) {
-      this.log.warn({ canvasId: this.canvasId, expected: String(this.seq + 1n), got: String(batch.seq) }, "seq gap; re-snapshotting");
-      this.buffer(batch, payload);
-      this.requestResync("gap");
-      return;
+    switch (batchContinuity(this, batch)) {
+      case "apply":
+        break;
+      case "duplicate":
+        return;
+      case "gap":
+        this.log.warn({ canvasId: this.canvasId, expected: String(this.seq + 1n), got: String(batch.seq) }, "seq gap; re-snapshotting");
+        this.buffer(batch, payload);
+        this.requestResync("gap");
+        return;
+      case "older-epoch":
+      case "newer-epoch":
+        this.buffer(batch, payload);
+        this.requestResync("epoch");
+        return;
     }
     const frame = this.apply(batch, payload);
     this.fanout.add({ seq: batch.seq, frame, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
@@ -261,8 +266,10 @@ export class CanvasRoom {
       return false;
     }
     for (const { batch, payload } of backlog) {
-      if (batch.epoch < this.epoch || (batch.epoch === this.epoch && batch.seq <= this.seq)) continue;
-      if (batch.epoch !== this.epoch || batch.seq !== this.seq + 1n) {
+      const continuity = batchContinuity(this, batch);
+      // What the snapshot already covers, or older history, is dropped; anything but seq + 1 re-snapshots.
+      if (continuity === "duplicate" || continuity === "older-epoch") continue;
+      if (continuity !== "apply") {
         this.state = "resyncing";
         return false;
       }

@@ -113,18 +113,28 @@ describe("RoomRegistry", () => {
   it("closes an empty room after the linger time, but not one rejoined meanwhile", async () => {
     const { registry, closed } = setup();
     const room = await registry.acquire("default");
-    const member = new RecordingMember();
-    room.join(member, "m", 0n, 0n);
-    room.leave(member);
-    registry.release(room);
-    await new Promise((r) => setTimeout(r, 10));
-    expect(await registry.acquire("default")).toBe(room);
-    room.join(member, "m", 0n, 0n);
-    await new Promise((r) => setTimeout(r, 60));
-    expect(closed).toEqual([]);
-    room.leave(member);
-    registry.release(room);
-    await vi.waitFor(() => expect(closed).toEqual(["default"]));
-    expect(room.disposed).toBe(true);
+    // The linger timer runs on a fake clock, so a loaded machine cannot stretch the gaps below.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const member = new RecordingMember();
+      room.join(member, "m", 0n, 0n);
+      room.leave(member);
+      registry.release(room);
+      await vi.advanceTimersByTimeAsync(options.lingerMs - 1);
+      expect(closed).toEqual([]);
+      expect(await registry.acquire("default")).toBe(room);
+      room.join(member, "m", 0n, 0n);
+      await vi.advanceTimersByTimeAsync(options.lingerMs * 10);
+      expect(closed).toEqual([]);
+      room.leave(member);
+      registry.release(room);
+      await vi.advanceTimersByTimeAsync(options.lingerMs - 1);
+      expect(closed).toEqual([]);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(closed).toEqual(["default"]);
+      expect(room.disposed).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,108 +1,53 @@
-import { CloseCode, ErrorCode, type Hello } from "../../../gen/pixel/v1/realtime_pb.js";
-import { CANVAS_ID_PATTERN, MAX_PIXELS_PER_PLACE, resolveCanvasId } from "../../shared/config.js";
+import { CloseCode, ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../../shared/logger.js";
-import { validateName, validatePixels, type PixelLike } from "../../shared/pixel-validation.js";
-import { Code, ConnectError } from "@connectrpc/connect";
 import type { CanvasRoom, RoomMember } from "../room/canvas-room.js";
 import * as metrics from "../gateway-metrics.js";
-import { TokenBucket } from "./rate-limiter.js";
-import type { RoomRegistry } from "../room/room-registry.js";
-import { ackFrame, batchFrameType, errorFrame, pongFrame } from "../../../protocol/server-frames.js";
-import type { WriteBatcher } from "../upstream/write-batcher.js";
-import type { ClientIdentity } from "../transport/client-identity.js";
-
-/** ws's WebSocket.OPEN. */
-const OPEN = 1;
-
-/** The slice of a ws WebSocket a connection uses; tests pass a fake. */
-export interface ClientSocket {
-  readonly readyState: number;
-  readonly bufferedAmount: number;
-  send(data: Uint8Array): void;
-  close(code: number, reason: string): void;
-  /** Destroys the socket without a close handshake. */
-  terminate(): void;
-}
-
-/** What every connection of a gateway shares. */
-export interface ConnectionContext {
-  log: Logger;
-  rooms: RoomRegistry;
-  batcherFor(canvasId: string): WriteBatcher;
-  pixelsPerSecond: number;
-  pixelBurst: number;
-  /** Bytes a socket may have buffered above its room's snapshot size before it counts as slow. */
-  slowConsumerBytes: number;
-  /** Hard cap on a socket's buffered bytes beyond two snapshots, for every frame (see gateway-tuning.ts). */
-  sendBufferMaxBytes: number;
-  /** A socket closed by force (abuse, full buffer) is terminated this long after its close frame. */
-  forcedCloseGraceMs: number;
-  /** Refused frames allowed per window before closing with 1008. */
-  refusedFramesMax: number;
-  refusedFramesWindowMs: number;
-  /** Starts watching a socket that fell behind. */
-  markSlow(connection: Connection): void;
-  /** The last Presence frame of a canvas, sent to a member right after its Welcome. */
-  presenceFrame(canvasId: string): Uint8Array | undefined;
-  /** A member joined or left: presence is re-published soon, so everyone sees the change. */
-  membersChanged(): void;
-  /** True while the gateway is shutting down: no new placements. */
-  draining(): boolean;
-  helloTimeoutMs: number;
-}
+import { MAX_DEFERRED_FRAMES } from "../gateway-tuning.js";
+import { errorFrame } from "../../../protocol/server-frames.js";
+import { SOCKET_OPEN, type ClientSocket } from "./client-socket.js";
+import { ClientRequests } from "./client-requests.js";
+import type { ConnectionContext } from "./connection-context.js";
+import { roomOf, type ConnectionState, type Joining } from "./connection-state.js";
+import { dispatchClientFrame } from "./frame-dispatch.js";
+import { Outbox } from "./outbox.js";
+import type { ConnectionIdentity } from "../transport/session-gate.js";
 
 /**
- * The states of one socket. `awaiting-hello`: connected, not joined. `joining`: a Hello
- * is being served; later frames wait. `live`: joined, receiving batches. `behind`:
- * joined but skipping batches until its send buffer drains, then resynced. `closed`.
- */
-export type ConnectionState = "awaiting-hello" | "joining" | "live" | "behind" | "closed";
-
-/** Hellos a connection may send in a burst, and per second after it: each may cost a whole snapshot. */
-const HELLO_BURST = 5;
-const HELLOS_PER_SECOND = 0.5;
-
-/** Frames that may wait while a Hello is being served; more is abuse. */
-const MAX_DEFERRED_FRAMES = 64;
-
-/**
- * One WebSocket client: its state machine, its rate limit, and what it says to its
- * room. It never touches ws directly beyond ClientSocket, so it is testable without sockets.
+ * One WebSocket client as a state machine (connection-state.ts): what it receives is served by
+ * its ClientRequests, what it sends goes through its Outbox, and it is a member of at most one
+ * room. It reads and writes only through ClientSocket, so it is testable without sockets.
  */
 export class Connection implements RoomMember {
-  state: ConnectionState = "awaiting-hello";
+  /** Display name for presence ("" for anonymous). */
   name = "";
-  /** Set by the heartbeat on pong, cleared on ping. */
-  alive = true;
-  /** When it fell behind (state `behind`). */
-  behindSince = 0;
-  room: CanvasRoom | undefined;
-  private readonly bucket: TokenBucket;
-  private readonly helloBucket = new TokenBucket(HELLOS_PER_SECOND, HELLO_BURST);
-  /** Made only when a frame arrives during a join, which most connections never see. */
-  private deferred: { data: Uint8Array; isBinary: boolean }[] | undefined;
-  private helloTimer: NodeJS.Timeout | undefined;
-  /** Malformed frames so far; see frame-handler.ts. */
-  malformedCount = 0;
-  /** Refused frames in the current window, and when that window began. */
-  private refusedCount = 0;
-  private refusedWindowStart = 0;
-
+  /**
+   * Who places through this socket, fixed for its life: set by the transport right after open from
+   * the upgrade request (see session-gate.ts). Without a user id it may watch but not place; with
+   * one, its Places are charged to that user's and its network's placement budgets.
+   */
+  identity: ConnectionIdentity = { userId: undefined, ipKey: "" };
+  private current: ConnectionState;
+  private readonly requests: ClientRequests;
+  private readonly outbox: Outbox;
   private childLog: Logger | undefined;
-  /** Whose placement budget this connection's Places are charged to: the user, else this connection alone. */
-  readonly userId: string;
-  readonly ipKey: string;
 
   constructor(
     readonly id: string,
     readonly socket: ClientSocket,
     private readonly ctx: ConnectionContext,
-    client: ClientIdentity = { userId: "", ipKey: "" },
   ) {
-    this.userId = client.userId || `conn:${id}`;
-    this.ipKey = client.ipKey;
-    this.bucket = new TokenBucket(ctx.pixelsPerSecond, ctx.pixelBurst);
-    this.armHelloTimer();
+    this.requests = new ClientRequests(this, ctx);
+    this.outbox = new Outbox(socket, ctx, (reason, queuedBytes) => {
+      this.log.info({ queuedBytes, reason }, "send buffer full or not draining; closing");
+      // The close frame waits behind a queue at its cap or not draining: no grace would let it arrive.
+      this.forceClose(CloseCode.SLOW_CONSUMER, "not reading fast enough: send buffer full; reconnect to resync", reason, 0);
+    });
+    this.current = { kind: "awaiting-hello", helloTimer: this.startHelloTimer() };
+  }
+
+  /** The current state, for the gateway's monitors and for tests. */
+  get state(): Readonly<ConnectionState> {
+    return this.current;
   }
 
   /** This connection's logger (every line carries its id); made on first use, since most connections never log. */
@@ -111,24 +56,39 @@ export class Connection implements RoomMember {
   }
 
   /**
-   * Sends any frame if the socket is open; `type` labels frames_out. A frame that would take
-   * the socket's buffer past the hard cap is not sent: the socket is closed with 4001, so a
-   * client that stops reading (and keeps writing) can never grow the gateway's memory.
+   * Serves one WebSocket message: held back while a Hello is served, ignored once the gateway
+   * decided to close, otherwise decoded and served. Never throws.
    */
+  receive(data: Uint8Array, isBinary: boolean): void {
+    const state = this.current;
+    switch (state.kind) {
+      case "closing":
+      case "closed":
+        // Served now, a Place would be stored but its Ack could no longer be sent.
+        return;
+      case "joining":
+        // Frames pipelined after a Hello are served once the Welcome is out, in order.
+        if (state.deferred.length >= MAX_DEFERRED_FRAMES) return this.forceClose(CloseCode.POLICY_VIOLATION, "too many frames before the Welcome", "deferred_frames");
+        state.deferred.push({ data, isBinary });
+        return;
+      case "awaiting-hello":
+      case "live":
+      case "behind":
+        return dispatchClientFrame(data, isBinary, this.requests);
+      default: {
+        const _exhaustive: never = state;
+        return _exhaustive;
+      }
+    }
+  }
+
+  /** Sends any frame if the socket is open, within the outbox's bounds; `type` labels frames_out. */
   sendFrame(frame: Uint8Array, type: string): void {
-    if (this.socket.readyState !== OPEN) {
+    if (!this.writable()) {
       metrics.notOpenSkips.inc();
       return;
     }
-    // Two snapshots: a live socket may still hold its first Welcome when a room reset sends another.
-    if (this.socket.bufferedAmount + frame.length > this.ctx.sendBufferMaxBytes + 2 * (this.room?.canvasBytes ?? 0)) {
-      metrics.sendBufferFullSkips.inc();
-      this.log.info({ bufferedAmount: this.socket.bufferedAmount, type }, "send buffer over the cap; closing");
-      this.forceClose(CloseCode.SLOW_CONSUMER, "not reading fast enough: send buffer full; reconnect to resync");
-      return;
-    }
-    this.socket.send(frame);
-    metrics.framesOut.labels(type).inc();
+    if (this.outbox.write(frame, roomOf(this.current)?.canvasBytes ?? 0)) metrics.framesOut.labels(type).inc();
   }
 
   /** Sends an Error frame and counts it. */
@@ -137,182 +97,82 @@ export class Connection implements RoomMember {
     this.sendFrame(errorFrame(code, message, clientSeq, retryAfterMs), "error");
   }
 
-  /**
-   * Refuses a client's frame (INVALID_ARGUMENT, RATE_LIMITED, NOT_JOINED, ...) with an Error and
-   * counts it: more than refusedFramesMax in one window is abuse, closed with 1008, because every
-   * refusal costs the gateway an Error frame however cheap the frame that caused it.
-   */
-  refuse(code: ErrorCode, message: string, clientSeq = 0, retryAfterMs = 0): void {
-    const now = Date.now();
-    if (now - this.refusedWindowStart >= this.ctx.refusedFramesWindowMs) {
-      this.refusedWindowStart = now;
-      this.refusedCount = 0;
-    }
-    if (++this.refusedCount > this.ctx.refusedFramesMax) {
-      metrics.abuseCloses.labels("refused_frames").inc();
-      this.forceClose(CloseCode.POLICY_VIOLATION, `more than ${this.ctx.refusedFramesMax} refused frames within ${this.ctx.refusedFramesWindowMs} ms`);
-      return;
-    }
-    this.sendError(code, message, clientSeq, retryAfterMs);
-  }
-
-  /** Closes the socket with a CloseCode and a reason (at most 123 bytes on the wire). */
+  /** Closes the socket with a CloseCode and a reason (at most 123 bytes on the wire); frames after it are ignored. */
   close(code: CloseCode, reason: string): void {
-    if (this.state === "closed") return;
-    this.socket.close(code, reason.slice(0, 120));
+    this.beginClose(code, reason, undefined);
   }
 
   /**
-   * Closes, then terminates after the grace time: a client that is flooding or not reading is
+   * Closes for abuse or a full send buffer, then terminates after `graceMs`: such a client is
    * unlikely to answer the close frame, and ws would otherwise hold its buffers for 30 s.
    */
-  forceClose(code: CloseCode, reason: string): void {
-    if (this.state === "closed" || this.socket.readyState !== OPEN) return;
-    this.close(code, reason);
-    setTimeout(() => {
-      if (this.state !== "closed") this.socket.terminate();
-    }, this.ctx.forcedCloseGraceMs).unref();
+  forceClose(code: CloseCode, reason: string, abuse: metrics.AbuseReason, graceMs = this.ctx.forcedCloseGraceMs): void {
+    if (!this.writable()) return;
+    metrics.abuseCloses.labels(abuse).inc();
+    const terminateTimer = setTimeout(() => this.socket.terminate(), graceMs);
+    terminateTimer.unref();
+    this.beginClose(code, reason, terminateTimer);
   }
 
-  /** A frame is being held back while a Hello is served; returns false when too many wait. */
-  defer(data: Uint8Array, isBinary: boolean): boolean {
-    this.deferred ??= [];
-    if (this.deferred.length >= MAX_DEFERRED_FRAMES) return false;
-    this.deferred.push({ data, isBinary });
+  /** A Hello passed its checks: leave the current room (if any) and hold frames until it is served. */
+  beginJoin(): Joining {
+    const joining: Joining = { kind: "joining", deferred: [] };
+    this.transition(joining);
+    return joining;
+  }
+
+  /** The room of a join loaded: live in it, unless the connection closed meanwhile (false). */
+  joined(joining: Joining, room: CanvasRoom): boolean {
+    if (this.current !== joining) return false;
+    this.transition({ kind: "live", room });
     return true;
   }
 
-  /** Takes the frames held back during a join, in arrival order. */
-  takeDeferred(): { data: Uint8Array; isBinary: boolean }[] {
-    const frames = this.deferred ?? [];
-    this.deferred = undefined;
-    return frames;
-  }
-
-  /** Serves a Hello: leaves the current room, joins the named one, sends the Welcome and what follows. */
-  async hello(hello: Hello): Promise<void> {
-    const canvasId = resolveCanvasId(hello.canvasId);
-    if (!CANVAS_ID_PATTERN.test(canvasId)) {
-      return this.refuse(ErrorCode.NOT_FOUND, `canvas "${canvasId.slice(0, 40)}" does not exist: ids match ${CANVAS_ID_PATTERN}`);
-    }
-    const nameProblem = validateName(hello.name);
-    if (nameProblem) return this.refuse(ErrorCode.INVALID_ARGUMENT, nameProblem);
-    if (!this.helloBucket.take(1)) {
-      return this.refuse(ErrorCode.RATE_LIMITED, `too many Hellos: at most ${HELLO_BURST} at once and one per ${1 / HELLOS_PER_SECOND} s after that`);
-    }
-    if (hello.lastSeq > 0n) metrics.reconnects.inc();
-    this.leaveRoom();
-    this.name = hello.name;
-    this.state = "joining";
-    clearTimeout(this.helloTimer);
-    this.helloTimer = undefined;
-    let room: CanvasRoom;
-    try {
-      room = await this.ctx.rooms.acquire(canvasId);
-    } catch (err) {
-      if (this.isClosed()) return;
-      this.state = "awaiting-hello";
-      this.armHelloTimer();
-      const error = ConnectError.from(err);
-      if (error.code === Code.NotFound) return this.sendError(ErrorCode.NOT_FOUND, `canvas "${canvasId}" does not exist`);
-      this.log.debug({ canvasId, code: Code[error.code] }, "cannot load canvas for Hello");
-      return this.sendError(ErrorCode.UNAVAILABLE, `canvas "${canvasId}" cannot be loaded right now; retry the Hello`);
-    }
-    if (this.isClosed()) {
-      this.ctx.rooms.release(room);
-      return;
-    }
-    this.room = room;
-    this.state = "live";
-    const joined = room.join(this, this.id, hello.lastSeq, hello.lastEpoch);
-    if (joined.welcome) this.sendFrame(joined.welcome, "welcome");
-    for (const frame of joined.replay) this.sendFrame(frame, batchFrameType(frame));
-    const presence = this.ctx.presenceFrame(canvasId);
-    if (presence) this.sendFrame(presence, "presence");
-    this.ctx.membersChanged();
-    this.log.debug({ canvasId, resumed: joined.resumed, lastSeq: String(hello.lastSeq), seq: String(room.seq) }, "joined");
-  }
-
-  /** Serves a Place: validate, rate-limit, queue; the Ack or Error follows from the batcher. */
-  place(clientSeq: number, pixels: PixelLike[]): void {
-    const room = this.room;
-    if (!room || (this.state !== "live" && this.state !== "behind")) {
-      return this.refuse(ErrorCode.NOT_JOINED, "send a Hello before placing pixels", clientSeq);
-    }
-    const problem = validatePixels(pixels, room.width, room.height, MAX_PIXELS_PER_PLACE);
-    if (problem) return this.refuse(ErrorCode.INVALID_ARGUMENT, problem, clientSeq);
-    if (this.ctx.draining()) return this.sendError(ErrorCode.UNAVAILABLE, "the gateway is restarting; reconnect and place again", clientSeq);
-    // Cheap flood protection per socket; the person's budget across every gateway is the canvas service's.
-    if (!this.bucket.take(pixels.length)) {
-      const wait = this.bucket.waitMs(pixels.length);
-      return this.refuse(ErrorCode.RATE_LIMITED, `placing ${pixels.length} pixels exceeds ${this.ctx.pixelsPerSecond} pixels/s (burst ${this.ctx.pixelBurst}) per connection; nothing was stored`, clientSeq, wait);
-    }
-    const accepted = this.ctx.batcherFor(room.canvasId).enqueue({
-      pixels,
-      clientSeq,
-      connectionId: this.id,
-      name: this.name,
-      userId: this.userId,
-      ipKey: this.ipKey,
-      settle: (result) => {
-        if (result.ok) {
-          metrics.pixelsPlaced.inc(pixels.length);
-          this.sendFrame(ackFrame(clientSeq, result.seq), "ack");
-        } else {
-          this.sendError(result.code, result.message, clientSeq, result.retryAfterMs);
-        }
-      },
-    });
-    if (!accepted) this.sendError(ErrorCode.OVERLOADED, "the gateway's write queue for this canvas is full; nothing was stored, retry shortly", clientSeq);
-  }
-
-  /** Serves a SetName; presence shows it from the next refresh. */
-  setName(name: string): void {
-    if (this.state !== "live" && this.state !== "behind") return this.refuse(ErrorCode.NOT_JOINED, "send a Hello before SetName");
-    const problem = validateName(name);
-    if (problem) return this.refuse(ErrorCode.INVALID_ARGUMENT, problem);
-    this.name = name;
-  }
-
-  /** Serves a Ping. */
-  ping(nonce: bigint): void {
-    this.sendFrame(pongFrame(nonce), "pong");
+  /** The room of a join could not be loaded: back to awaiting a Hello, unless closed meanwhile (false). */
+  joinFailed(joining: Joining): boolean {
+    if (this.current !== joining) return false;
+    this.transition({ kind: "awaiting-hello", helloTimer: this.startHelloTimer() });
+    return true;
   }
 
   sendBatch(frame: Buffer): boolean {
-    switch (this.state) {
+    const state = this.current;
+    switch (state.kind) {
       case "live":
-        if (this.socket.readyState !== OPEN) {
+        if (this.socket.readyState !== SOCKET_OPEN) {
           metrics.notOpenSkips.inc();
           return false;
         }
-        if (this.socket.bufferedAmount > this.slowBound()) {
+        if (this.socket.queuedBytes > this.slowBound(state.room)) {
           // Stop feeding it: the room moves on, this socket gets a fresh Welcome once drained.
-          this.state = "behind";
-          this.behindSince = Date.now();
           metrics.slowConsumerSkips.inc();
-          this.ctx.markSlow(this);
+          this.transition({ kind: "behind", room: state.room, since: Date.now() });
           return false;
         }
-        this.socket.send(frame);
-        return true;
+        return this.outbox.write(frame, state.room.canvasBytes);
       case "behind":
         metrics.slowConsumerSkips.inc();
         return false;
       case "awaiting-hello":
       case "joining":
+      case "closing":
       case "closed":
         return false;
+      default: {
+        const _exhaustive: never = state;
+        return _exhaustive;
+      }
     }
   }
 
   send(frame: Uint8Array): void {
-    if (this.state === "live") this.sendFrame(frame, "presence");
+    if (this.current.kind === "live") this.sendFrame(frame, "presence");
   }
 
   onRoomReset(): void {
     // A member that is behind gets its Welcome when it drains.
-    if (this.state === "live" && this.room) this.sendFrame(this.room.welcomeFor(this, this.id), "welcome");
+    const state = this.current;
+    if (state.kind === "live") this.sendFrame(state.room.welcomeFor(this, this.id), "welcome");
   }
 
   /**
@@ -320,17 +180,18 @@ export class Connection implements RoomMember {
    * connection (caught up and resynced, timed out and closed, or gone).
    */
   checkSlow(now: number, drainedBytes: number, timeoutMs: number): boolean {
-    if (this.state !== "behind" || !this.room) return true;
+    const state = this.current;
+    if (state.kind !== "behind") return true;
     // Drained must sit well below the slow bound, or a socket would flap between the two.
-    if (this.socket.bufferedAmount <= Math.min(drainedBytes, this.slowBound() / 2)) {
-      this.state = "live";
+    if (this.socket.queuedBytes <= Math.min(drainedBytes, this.slowBound(state.room) / 2)) {
+      this.transition({ kind: "live", room: state.room });
       metrics.resyncs.labels("slow_consumer").inc();
-      this.sendFrame(this.room.welcomeFor(this, this.id), "welcome");
+      this.sendFrame(state.room.welcomeFor(this, this.id), "welcome");
       return true;
     }
-    if (now - this.behindSince > timeoutMs) {
-      this.log.info({ bufferedAmount: this.socket.bufferedAmount }, "slow consumer did not catch up; closing");
-      this.forceClose(CloseCode.SLOW_CONSUMER, "too slow to keep up with the canvas; reconnect to resync");
+    if (now - state.since > timeoutMs) {
+      this.log.info({ queuedBytes: this.socket.queuedBytes }, "slow consumer did not catch up; closing");
+      this.forceClose(CloseCode.SLOW_CONSUMER, "too slow to keep up with the canvas; reconnect to resync", "slow_consumer");
       return true;
     }
     return false;
@@ -338,35 +199,70 @@ export class Connection implements RoomMember {
 
   /** The socket closed: leave the room and stop timers. */
   closed(): void {
-    this.state = "closed";
-    clearTimeout(this.helloTimer);
-    this.helloTimer = undefined;
-    this.deferred = undefined;
-    this.leaveRoom();
+    this.transition({ kind: "closed" });
   }
 
-  /** A method, not a field read, because the state changes across the awaits of hello(). */
-  private isClosed(): boolean {
-    return this.state === "closed";
+  /**
+   * The only way between states. Leaving a state undoes what only it held (its timer, its room);
+   * `closed` is final and `closing` leads only to `closed`, so nothing is served after a close.
+   */
+  private transition(next: ConnectionState): void {
+    const prev = this.current;
+    if (prev.kind === "closed" || (prev.kind === "closing" && next.kind !== "closed")) return;
+    this.current = next;
+    switch (prev.kind) {
+      case "awaiting-hello":
+        clearTimeout(prev.helloTimer);
+        break;
+      case "joining":
+        // Whoever began the join serves its deferred frames once it settled.
+        break;
+      case "live":
+      case "behind":
+        if (roomOf(next) !== prev.room) this.leaveRoom(prev.room);
+        break;
+      case "closing":
+        clearTimeout(prev.terminateTimer);
+        break;
+      default: {
+        const _exhaustive: never = prev;
+        return _exhaustive;
+      }
+    }
+    if (next.kind === "behind") this.ctx.markSlow(this);
   }
 
-  private slowBound(): number {
-    return this.ctx.slowConsumerBytes + (this.room?.canvasBytes ?? 0);
+  private beginClose(code: CloseCode, reason: string, terminateTimer: NodeJS.Timeout | undefined): void {
+    const kind = this.current.kind;
+    if (kind === "closing" || kind === "closed") {
+      clearTimeout(terminateTimer);
+      return;
+    }
+    this.socket.close(code, reason.slice(0, 120));
+    this.transition({ kind: "closing", code, terminateTimer });
   }
 
-  private leaveRoom(): void {
-    const room = this.room;
-    if (!room) return;
-    this.room = undefined;
+  /** True while frames may still go out: the gateway has not decided to close and the socket is open. */
+  private writable(): boolean {
+    const kind = this.current.kind;
+    return kind !== "closing" && kind !== "closed" && this.socket.readyState === SOCKET_OPEN;
+  }
+
+  private slowBound(room: CanvasRoom): number {
+    return this.ctx.slowConsumerBytes + room.canvasBytes;
+  }
+
+  private leaveRoom(room: CanvasRoom): void {
     if (room.leave(this)) this.ctx.rooms.release(room);
     this.ctx.membersChanged();
   }
 
-  private armHelloTimer(): void {
-    clearTimeout(this.helloTimer);
-    this.helloTimer = setTimeout(() => {
-      if (this.state === "awaiting-hello") this.close(CloseCode.HELLO_TIMEOUT, `no Hello within ${this.ctx.helloTimeoutMs} ms`);
+  private startHelloTimer(): NodeJS.Timeout {
+    const timer = setTimeout(() => {
+      // Leaving awaiting-hello clears this timer, so it fires only in that state.
+      this.close(CloseCode.HELLO_TIMEOUT, `no Hello within ${this.ctx.helloTimeoutMs} ms`);
     }, this.ctx.helloTimeoutMs);
-    this.helloTimer.unref();
+    timer.unref();
+    return timer;
   }
 }

@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
 import type { AuthorRun, CanvasClient, CanvasSnapshot, RunResult, StoredWrite } from "../upstream/canvas-client.js";
 
@@ -16,6 +16,9 @@ export class FakeCanvasService implements CanvasClient {
   /** When set, decides each AuthorRun of a SetPixels call (default: every run stored); refused runs are left out of the batch. */
   decideRun: ((run: AuthorRun) => RunResult) | undefined;
   setPixelsCalls = 0;
+  /** SetPixels calls waiting on {@link holdWrites}' gate right now: writes that are in flight. */
+  heldWrites = 0;
+  private gate: Promise<void> | undefined;
 
   constructor(
     private readonly bus: MemoryPixelBus,
@@ -32,8 +35,26 @@ export class FakeCanvasService implements CanvasClient {
     return { canvasId, width: this.width, height: this.height, seq: c.seq, epoch: c.epoch, pixels: c.pixels.slice() };
   }
 
+  /**
+   * Holds every SetPixels from now on before it stores anything, so a test can act while writes are
+   * in flight; the returned function lets them (and later ones) through.
+   */
+  holdWrites(): () => void {
+    let open!: () => void;
+    this.gate = new Promise<void>((resolve) => (open = resolve));
+    return () => {
+      this.gate = undefined;
+      open();
+    };
+  }
+
   async setPixels(canvasId: string, allPixels: PixelLike[], author: string, _timeoutMs?: number, authors: AuthorRun[] = []): Promise<StoredWrite> {
     this.setPixelsCalls++;
+    if (this.gate) {
+      this.heldWrites++;
+      await this.gate;
+      this.heldWrites--;
+    }
     if (this.failWith !== undefined) throw new ConnectError("injected failure", this.failWith);
     const c = this.canvases.get(canvasId);
     if (!c) throw new ConnectError(`canvas ${canvasId} not found`, Code.NotFound);
@@ -46,7 +67,9 @@ export class FakeCanvasService implements CanvasClient {
       c.pixels.set([(p.color >> 16) & 0xff, (p.color >> 8) & 0xff, p.color & 0xff], i);
     }
     c.seq++;
-    const batch = create(PixelBatchSchema, { canvasId, seq: c.seq, epoch: c.epoch, pixels, author, timeUnixMs: BigInt(Date.now()) });
+    // As the canvas service: only stored runs are published, and never with their network key.
+    const published = authors.filter((_, i) => results[i]!.stored).map(({ userId, name, pixelCount }) => ({ userId, name, pixelCount }));
+    const batch = create(PixelBatchSchema, { canvasId, seq: c.seq, epoch: c.epoch, pixels, author, authors: published, timeUnixMs: BigInt(Date.now()) });
     this.bus.publish(canvasId, toBinary(PixelBatchSchema, batch));
     return { seq: c.seq, epoch: c.epoch, results };
   }

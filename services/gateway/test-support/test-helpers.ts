@@ -6,7 +6,7 @@ import type { Logger } from "../../shared/logger.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
 import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
 import type { RoomMember } from "../room/canvas-room.js";
-import type { ClientSocket } from "../session/connection.js";
+import type { ClientSocket } from "../session/client-socket.js";
 import { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
 import { MemoryPresenceStore } from "../presence/presence.js";
@@ -72,19 +72,21 @@ export class RecordingMember implements RoomMember {
 }
 
 /**
- * A socket that records frames and close codes. bufferedAmount is settable to simulate a slow
+ * A socket that records frames and close codes. queuedBytes is settable to simulate a slow
  * reader; with `neverReads` every send adds to it, as for a client that stopped reading.
  */
 export class FakeSocket implements ClientSocket {
   readyState = 1;
-  bufferedAmount = 0;
+  queuedBytes = 0;
+  /** Set by pauseReading: the queue size reads resume at, and what to call if they never do. */
+  readsPaused: { resumeAtBytes: number; stalled: () => void } | undefined;
   sent: Uint8Array[] = [];
   closedWith: { code: number; reason: string } | undefined;
   terminated = false;
   constructor(private readonly neverReads = false) {}
   send(data: Uint8Array): void {
     this.sent.push(data);
-    if (this.neverReads) this.bufferedAmount += data.length;
+    if (this.neverReads) this.queuedBytes += data.length;
   }
   close(code: number, reason: string): void {
     this.closedWith ??= { code, reason };
@@ -93,6 +95,9 @@ export class FakeSocket implements ClientSocket {
   terminate(): void {
     this.terminated = true;
     this.readyState = 3;
+  }
+  pauseReading(resumeAtBytes: number, _withinMs: number, stalled: () => void): void {
+    this.readsPaused ??= { resumeAtBytes, stalled };
   }
   frames() {
     return decodeAll(this.sent);

@@ -9,11 +9,14 @@ import { handleProbe } from "../../shared/probe-routes.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
 import { createCanvasClient, createCanvasTransport, type CanvasClient } from "../upstream/canvas-client.js";
 import type { Connection } from "../session/connection.js";
-import { clientIdentity, type ClientIdentityOptions } from "./client-identity.js";
-import { handleMessage } from "./frame-handler.js";
+import { CLOSE_HANDSHAKE_WAIT_MS } from "../../shared/timing.js";
+import { originAllowed } from "./origin-policy.js";
+import { WsClientSocket } from "./ws-client-socket.js";
 import { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
 import type { PresenceStore } from "../presence/presence.js";
+import { createSessionIssuer } from "../../shared/session-issuer.js";
+import { SessionGate, openGatewayIdentity, type GatewayIdentity, type UpgradeIdentity } from "./session-gate.js";
 
 /** Everything a gateway needs; the caller owns (and closes) bus and presence. */
 export interface GatewayServerDeps {
@@ -23,11 +26,9 @@ export interface GatewayServerDeps {
   /** The canvas service: a client, a transport (e.g. an in-process router transport), or a base URL. Default: config.canvasUrl. */
   canvas?: CanvasClient | Transport | string;
   presence: PresenceStore;
-  /** Origins allowed to open /ws; unset or empty allows any (browsers on other origins included). */
-  allowedOrigins?: readonly string[];
   tuning?: Partial<GatewayTuning>;
-  /** TEST ONLY: take each socket's user id from the x-test-user header (see client-identity.ts). */
-  trustTestUserHeader?: boolean;
+  /** Session keys and limits; unset (unit tests) means sessions optional, no per-address cap. */
+  identity?: GatewayIdentity;
 }
 
 /** A gateway ready to be mounted or started. */
@@ -47,8 +48,13 @@ export interface GatewayServer {
   shutdown(writeWaitMs?: number): Promise<void>;
 }
 
-/** How long shutdown waits for clients to answer the 1012 close frames before cutting them off. */
-const CLOSE_HANDSHAKE_WAIT_MS = 1_000;
+/** One accepted socket as the transport sees it. */
+interface Peer {
+  conn: Connection;
+  socket: WsClientSocket;
+  /** Set on pong, cleared on ping: the heartbeat's own liveness of this socket. */
+  alive: boolean;
+}
 
 function isCanvasClient(value: unknown): value is CanvasClient {
   return typeof value === "object" && value !== null && "setPixels" in value && "getCanvas" in value;
@@ -60,8 +66,9 @@ function rejectUpgrade(socket: Duplex, status: number, text: string): void {
 
 /**
  * Builds the WebSocket gateway: `/ws` with binary protobuf frames, plus health,
- * readiness and metrics. The ws library is confined to this file; everything it
- * hears goes to Connection/Gateway.
+ * readiness and metrics. The ws library is confined to the transport; everything it
+ * hears goes to Connection/Gateway. Upgrades pass the Origin rules of origin-policy.ts with
+ * config.allowedOrigins, whichever entry point embeds the gateway.
  */
 export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const { config, log } = deps;
@@ -69,13 +76,15 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     ? deps.canvas
     : createCanvasClient(typeof deps.canvas === "object" ? deps.canvas : createCanvasTransport(deps.canvas ?? config.canvasUrl));
   const gateway = new Gateway({ config, log, bus: deps.bus, canvas, presence: deps.presence, tuning: deps.tuning });
-  const origins = new Set(deps.allowedOrigins ?? []);
+  const allowedOrigins = config.allowedOrigins;
   // maxPayload makes ws close an oversized frame with 1009 before buffering it.
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
-  const sockets = new Map<Connection, WebSocket>();
+  const peers = new Map<WebSocket, Peer>();
+  const identity = deps.identity ?? openGatewayIdentity();
+  const sessionGate = new SessionGate(identity.tokens, identity.security);
+  const sessionIssuer = createSessionIssuer(identity.tokens, identity.security, log);
 
-  const identity: ClientIdentityOptions = { trustTestUserHeader: deps.trustTestUserHeader ?? false, forwardedForHops: config.forwardedForHops };
-  wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
+  wss.on("connection", (ws: WebSocket, _req: IncomingMessage, who: UpgradeIdentity) => {
     ws.binaryType = "nodebuffer";
     const refusal = gateway.admission();
     if (refusal !== undefined) {
@@ -83,28 +92,37 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
       ws.close(refusal, refusal === CloseCode.SERVICE_RESTART ? "gateway restarting" : "gateway full; retry later");
       return;
     }
-    const conn = gateway.open(ws, clientIdentity(req, identity));
-    sockets.set(conn, ws);
+    const ipRefusal = sessionGate.admit(who);
+    if (ipRefusal !== undefined) {
+      ws.on("error", () => undefined);
+      ws.close(CloseCode.TRY_AGAIN_LATER, ipRefusal);
+      return;
+    }
+    const socket = new WsClientSocket(ws);
+    const conn = gateway.open(socket);
+    conn.identity = sessionGate.identityOf(who, conn.id);
+    const peer: Peer = { conn, socket, alive: true };
+    peers.set(ws, peer);
     // Without an 'error' listener an oversized or broken frame would crash the process.
     ws.on("error", (err) => conn.log.debug({ err: err.message }, "socket error"));
-    ws.on("message", (data: RawData, isBinary: boolean) => {
-      handleMessage(conn, toBytes(data), isBinary);
-    });
-    ws.on("pong", () => (conn.alive = true));
+    ws.on("message", (data: RawData, isBinary: boolean) => conn.receive(toBytes(data), isBinary));
+    ws.on("pong", () => (peer.alive = true));
     ws.on("close", (code: number) => {
-      sockets.delete(conn);
+      sessionGate.release(who);
+      peers.delete(ws);
+      socket.dispose();
       gateway.closed(conn, code);
     });
   });
 
   const heartbeat = setInterval(() => {
-    for (const [conn, ws] of sockets) {
-      if (!conn.alive) {
-        conn.log.info("no pong since the last ping; terminating");
+    for (const [ws, peer] of peers) {
+      if (!peer.alive) {
+        peer.conn.log.info("no pong since the last ping; terminating");
         ws.terminate();
         continue;
       }
-      conn.alive = false;
+      peer.alive = false;
       ws.ping();
     }
   }, gateway.tuning.heartbeatIntervalMs);
@@ -114,9 +132,8 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     socket.on("error", () => undefined);
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/ws") return rejectUpgrade(socket, 404, "Not Found");
-    const origin = req.headers.origin;
-    if (origins.size > 0 && (origin === undefined || !origins.has(origin))) return rejectUpgrade(socket, 403, "Forbidden");
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    if (!originAllowed(allowedOrigins, req.headers.origin, req.headers.host)) return rejectUpgrade(socket, 403, "Forbidden");
+    void sessionGate.identify(req).then((who) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req, who)));
   }
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
@@ -127,6 +144,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   }
 
   const server = createServer((req, res) => {
+    if (sessionIssuer.handle(req, res)) return;
     if (!handleRequest(req, res)) res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   });
   server.on("upgrade", handleUpgrade);
@@ -143,8 +161,8 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
       await gateway.shutdown(writeWaitMs);
       // A client that never answers the close frame must not hold the exit (ws waits 30 s for it).
       const deadline = Date.now() + CLOSE_HANDSHAKE_WAIT_MS;
-      while (sockets.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      for (const ws of sockets.values()) ws.terminate();
+      while (peers.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const ws of peers.keys()) ws.terminate();
       if (server.listening) {
         const closed = new Promise<void>((r) => server.close(() => r()));
         server.closeIdleConnections();

@@ -2,7 +2,7 @@ import { Code, ConnectError, createClient, type Transport } from "@connectrpc/co
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
 import { CanvasService } from "../../../gen/pixel/v1/canvas_pb.js";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import { CanvasWriteStream } from "./canvas-write-stream.js";
 
 /** How a CanvasClient sends writes: one WritePixels stream, or a unary SetPixels per batch. */

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { CanvasService, WritePixelsRequestSchema, type WritePixelsRequest, type WritePixelsResponse } from "../../../gen/pixel/v1/canvas_pb.js";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import type { AuthorRun, CanvasClient, StoredWrite } from "./canvas-client.js";
 
 interface Pending {

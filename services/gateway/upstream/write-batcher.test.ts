@@ -85,6 +85,22 @@ describe("WriteBatcher", () => {
     expect(results.get(3)).toEqual({ ok: true, seq: 8n });
   });
 
+  it("records who placed which pixels of a merged call as one run per Place, with its session's user id and network key", async () => {
+    const { canvas, place } = setup({ maxQueuedPixels: 100, maxPixelsPerCall: 100 });
+    place(1, px(1));
+    place(2, px(2), "c2", "bob");
+    place(3, px(3), "c2", "bob");
+    place(4, px(4));
+    expect(canvas.calls[0]!.authors).toEqual([{ userId: "user-c1", name: "ann", pixelCount: 1, ipKey: "10.0.0.1" }]);
+    canvas.calls[0]!.resolve(1n);
+    await tick();
+    expect(canvas.calls[1]!.authors).toEqual([
+      { userId: "user-c2", name: "bob", pixelCount: 2, ipKey: "10.0.0.1" },
+      { userId: "user-c2", name: "bob", pixelCount: 3, ipKey: "10.0.0.1" },
+      { userId: "user-c1", name: "ann", pixelCount: 4, ipKey: "10.0.0.1" },
+    ]);
+  });
+
   it("splits the next call at maxPixelsPerCall without splitting a Place", async () => {
     const { canvas, place } = setup({ maxQueuedPixels: 100 });
     place(1, px(1));

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import type { PixelLike } from "../../shared/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../../shared/logger.js";
 import { isRetryable, type CanvasClient } from "./canvas-client.js";
@@ -17,9 +17,9 @@ export interface QueuedPlace {
   /** Placements of one connection share its name as the batch author. */
   connectionId: string;
   name: string;
-  /** Whose placement budget it is charged to (the canvas service checks it per Place, across gateways). */
+  /** The placing session's stable user id: recorded in the stored batch, and whose placement budget it is charged to (the canvas service checks it per Place, across gateways). */
   userId: string;
-  /** The client's network key (ipKeyOf), for the per-network budget. */
+  /** The client's network key (IPv4 address or IPv6 /64), for the per-network budget. */
   ipKey: string;
   /** Called exactly once with the outcome. */
   settle(result: PlaceResult): void;

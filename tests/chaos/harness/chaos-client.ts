@@ -1,6 +1,6 @@
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
 import { CanvasClient, type ConnectionState } from "../../../web/src/protocol/canvas-client.js";
-import type { PixelLike } from "../../../web/src/protocol/frame-codec.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import { wsSocketFactory } from "../../../web/src/protocol/ws-socket.js";
 import type { AckLedger } from "./ack-ledger.js";
 import type { CanvasCopy } from "./divergence.js";

@@ -48,8 +48,17 @@ export function App() {
       }),
       client.on("pong", (e) => setRttMs(Math.round(e.rttMs))),
     ];
-    client.start();
+    // A session (the HttpOnly cookie) before the first WebSocket, which carries it: the page usually
+    // brought one; this renews an old one, and gets one where the page did not (vite dev). Without
+    // one (the address is over its cap) the canvas still shows, and placing reports why not.
+    let disposed = false;
+    void fetch("/session", { method: "POST", credentials: "same-origin" })
+      .catch(() => undefined)
+      .finally(() => {
+        if (!disposed) client.start();
+      });
     return () => {
+      disposed = true;
       for (const off of offs) off();
       client.close();
     };
@@ -76,7 +85,10 @@ export function App() {
       <main class="layout">
         <section class="board" aria-label="Canvas">
           <PixelCanvas client={client} sender={sender} color={color} state={state} onRefused={() => store.push("error", refusalText({ ok: false, reason: "not-live", state: client.state }))} />
-          <p class="hint">Click or drag to paint. Everyone here sees it live.</p>
+          <p class="hint">
+            Click or drag to paint; everyone sees it live. Zoom: wheel, pinch, <kbd>+</kbd> <kbd>-</kbd>. Pan: <kbd>Space</kbd>-drag, arrows, <kbd>H</kbd> hand
+            mode (<kbd>B</kbd> back to the brush). <kbd>0</kbd> shows it all.
+          </p>
         </section>
         <aside class="side">
           <ColorPicker color={color} onChange={setColor} />

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "preact/hooks";
-import { cleanName, MAX_NAME_CHARS } from "./name-storage.js";
+import { MAX_NAME_LENGTH } from "../../../protocol/limits.js";
+import { cleanName } from "./name-storage.js";
 
 /** Props of PeoplePanel. */
 export interface PeoplePanelProps {
@@ -34,7 +35,7 @@ export function PeoplePanel({ name, onRename, online, names, stale }: PeoplePane
         <input
           type="text"
           value={draft}
-          maxLength={MAX_NAME_CHARS}
+          maxLength={MAX_NAME_LENGTH}
           aria-label="Your name"
           data-testid="name-input"
           autocomplete="nickname"

@@ -1,10 +1,20 @@
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { CanvasClient } from "../protocol/canvas-client.js";
 import type { ConnectionState } from "../protocol/canvas-client-types.js";
-import { linePixels, type Point } from "../protocol/line-pixels.js";
-import type { Rect } from "../protocol/rect.js";
+import type { Point } from "../protocol/line-pixels.js";
+import { drawView } from "./draw-view.js";
 import { statusText } from "./messages.js";
+import { Minimap } from "./Minimap.js";
+import { clientPixelSource } from "./pixel-source.js";
+import { PixelSurface } from "./pixel-surface.js";
+import { PointerGestures, type PointerSample } from "./pointer-gestures.js";
 import type { StrokeSender } from "./stroke-sender.js";
+import { ViewController } from "./view-controller.js";
+import { MINIMAP_REFRESH_MS, PINCH_WHEEL_ZOOM_PER_PX, URL_WRITE_INTERVAL_MS, WHEEL_ZOOM_PER_PX } from "./view-constants.js";
+import { isTextEntry, shortcutFor, type CanvasMode } from "./view-shortcuts.js";
+import { parseViewParams, withViewParams } from "./view-url.js";
+import { ViewToolbar } from "./ViewToolbar.js";
+import { canvasOrigin, pixelAt, visibleRect } from "./viewport.js";
 
 /** Props of PixelCanvas. */
 export interface PixelCanvasProps {
@@ -16,146 +26,266 @@ export interface PixelCanvasProps {
   onRefused: () => void;
 }
 
-function union(a: Rect, b: Rect): Rect {
-  const x = Math.min(a.x, b.x);
-  const y = Math.min(a.y, b.y);
-  return { x, y, width: Math.max(a.x + a.width, b.x + b.width) - x, height: Math.max(a.y + a.height, b.y + b.height) - y };
+/** Wheel delta in pixels, whatever unit the browser reported it in. */
+function wheelPixels(e: WheelEvent, pageHeight: number): number {
+  if (e.deltaMode === WheelEvent.DOM_DELTA_LINE) return e.deltaY * 16;
+  if (e.deltaMode === WheelEvent.DOM_DELTA_PAGE) return e.deltaY * pageHeight;
+  return e.deltaY;
 }
 
 /**
- * The drawing surface: a canvas element of exactly width×height pixels, scaled up by CSS with
- * crisp edges, redrawn once per animation frame from the client's dirty regions. Mouse, pen and
- * touch all arrive as pointer events; a drag is interpolated so fast moves leave no holes.
+ * The drawing surface: a screen-sized canvas showing the part of the shared canvas in view, with
+ * zoom (wheel, pinch, keys), pan (hand mode, space-drag, middle button, arrows), a minimap, the
+ * hovered coordinate, and the view kept in the URL. Frames are drawn on requestAnimationFrame only
+ * when pixels, the view or the size changed, and copy only the visible pixels.
  */
 export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCanvasProps) {
-  const canvasRef = useRef<HTMLCanvasElement>(null);
-  const [size, setSize] = useState({ width: client.canvas.width, height: client.canvas.height });
+  const boxRef = useRef<HTMLDivElement>(null);
+  const screenRef = useRef<HTMLCanvasElement>(null);
+  const [mode, setMode] = useState<CanvasMode>("brush");
+  const [spaceHeld, setSpaceHeld] = useState(false);
+  const [gesture, setGesture] = useState<PointerGestures["kind"]>("idle");
   const [hover, setHover] = useState<Point | null>(null);
-  const stroke = useRef<{ pointerId: number; last: Point } | null>(null);
+  const [, setViewRevision] = useState(0);
+  const [minimapRevision, setMinimapRevision] = useState(0);
   const live = state === "live";
 
+  // The gesture host reads these when a pointer moves, long after the render that created it.
+  const latest = useRef({ color, mode, spaceHeld, onRefused });
+  latest.current = { color, mode, spaceHeld, onRefused };
+
+  const { source, surface, controller, gestures } = useMemo(() => {
+    const source = clientPixelSource(client);
+    const surface = new PixelSurface(source);
+    const controller = new ViewController(parseViewParams(location.search));
+    const gestures = new PointerGestures(controller, {
+      panning: () => latest.current.mode === "hand" || latest.current.spaceHeld,
+      paint: (points) => {
+        if (client.state !== "live") {
+          latest.current.onRefused();
+          return false;
+        }
+        sender.add(points, latest.current.color);
+        return true;
+      },
+    });
+    return { source, surface, controller, gestures };
+  }, [client, sender]);
+
+  // Rendering: pixel changes, view changes and resizes all just ask for one frame.
   useEffect(() => {
-    let image: ImageData | undefined;
-    let pending: Rect | "full" | undefined = "full";
+    const box = boxRef.current;
+    const el = screenRef.current;
+    const ctx = el?.getContext("2d", { alpha: true });
+    if (!box || !el || !ctx) return;
     let frame = 0;
+    let dpr = window.devicePixelRatio || 1;
+    let minimapTimer: ReturnType<typeof setTimeout> | undefined;
+    let urlTimer: ReturnType<typeof setTimeout> | undefined;
+
     const draw = (): void => {
       frame = 0;
-      const el = canvasRef.current;
-      const ctx = el?.getContext("2d");
-      const { width, height } = client.canvas;
-      if (!el || !ctx || width === 0) return;
-      if (!image || image.width !== width || image.height !== height) {
-        el.width = width;
-        el.height = height;
-        image = new ImageData(width, height);
-        pending = "full";
-        setSize({ width, height });
+      if (surface.sync() && minimapTimer === undefined) {
+        minimapTimer = setTimeout(() => {
+          minimapTimer = undefined;
+          setMinimapRevision((r) => r + 1);
+        }, MINIMAP_REFRESH_MS);
       }
-      if (pending === "full") {
-        client.canvas.renderRgba(image.data);
-        ctx.putImageData(image, 0, 0);
-      } else if (pending) {
-        client.canvas.renderRgba(image.data, pending);
-        ctx.putImageData(image, 0, 0, pending.x, pending.y, pending.width, pending.height);
-      }
-      pending = undefined;
+      if (!controller.ready) return;
+      const view = controller.current;
+      const screen = controller.screenSize;
+      const visible = visibleRect(view, screen, controller.canvasSize);
+      source.want(visible);
+      // The fitted view stays as plain as the canvas itself; the grid helps once zoomed in.
+      drawView(ctx, surface.image, view, screen, visible, dpr, !controller.isFitted);
+      const origin = canvasOrigin(view, screen);
+      el.dataset.originX = String(origin.x);
+      el.dataset.originY = String(origin.y);
+      el.dataset.zoom = String(view.zoom);
       el.dataset.seq = String(client.canvas.seq);
     };
-    const off = client.on("canvas", (change) => {
-      pending = change.full || pending === "full" ? "full" : pending ? union(pending, change.rect) : change.rect;
+    const request = (): void => {
       if (!frame) frame = requestAnimationFrame(draw);
-    });
-    frame = requestAnimationFrame(draw);
-    return () => {
-      off();
-      cancelAnimationFrame(frame);
     };
-  }, [client]);
+    const writeUrl = (): void => {
+      urlTimer = undefined;
+      const search = withViewParams(location.search, controller.isFitted ? undefined : controller.current);
+      if (search !== location.search) history.replaceState(history.state, "", `${location.pathname}${search}${location.hash}`);
+    };
+    const resize = (): void => {
+      dpr = window.devicePixelRatio || 1;
+      const width = box.clientWidth;
+      const height = box.clientHeight;
+      el.width = Math.max(1, Math.round(width * dpr));
+      el.height = Math.max(1, Math.round(height * dpr));
+      controller.setScreen({ width, height });
+      request();
+    };
 
-  const toPixel = (e: PointerEvent): Point | null => {
-    const el = canvasRef.current;
-    const { width, height } = client.canvas;
-    if (!el || width === 0) return null;
-    const r = el.getBoundingClientRect();
-    const x = Math.floor(((e.clientX - r.left) / r.width) * width);
-    const y = Math.floor(((e.clientY - r.top) / r.height) * height);
-    return { x: Math.min(width - 1, Math.max(0, x)), y: Math.min(height - 1, Math.max(0, y)) };
+    const offs = [
+      source.onChange((change) => {
+        surface.invalidate(change);
+        controller.setCanvas(source.size());
+        request();
+      }),
+      controller.subscribe(() => {
+        request();
+        setViewRevision((r) => r + 1);
+        urlTimer ??= setTimeout(writeUrl, URL_WRITE_INTERVAL_MS);
+      }),
+    ];
+    const observer = new ResizeObserver(resize);
+    observer.observe(box);
+    controller.setCanvas(source.size());
+    resize();
+    return () => {
+      for (const off of offs) off();
+      observer.disconnect();
+      cancelAnimationFrame(frame);
+      clearTimeout(minimapTimer);
+      if (urlTimer !== undefined) {
+        clearTimeout(urlTimer);
+        writeUrl();
+      }
+    };
+  }, [client, source, surface, controller]);
+
+  // Wheel zoom needs a non-passive listener to keep the page from scrolling.
+  useEffect(() => {
+    const el = screenRef.current;
+    if (!el) return;
+    const onWheel = (e: WheelEvent): void => {
+      e.preventDefault();
+      const r = el.getBoundingClientRect();
+      const rate = e.ctrlKey ? PINCH_WHEEL_ZOOM_PER_PX : WHEEL_ZOOM_PER_PX;
+      controller.zoom(Math.exp(-wheelPixels(e, r.height) * rate), { x: e.clientX - r.left, y: e.clientY - r.top });
+    };
+    el.addEventListener("wheel", onWheel, { passive: false });
+    return () => el.removeEventListener("wheel", onWheel);
+  }, [controller]);
+
+  // Keyboard shortcuts, and space held for a temporary hand.
+  useEffect(() => {
+    const onKeyDown = (e: KeyboardEvent): void => {
+      if (isTextEntry(e.target)) return;
+      if (e.key === " " && !e.ctrlKey && !e.metaKey && !e.altKey) {
+        // Also keeps a focused button from being pressed by the space bar.
+        e.preventDefault();
+        setSpaceHeld(true);
+        return;
+      }
+      const action = shortcutFor(e);
+      if (!action) return;
+      e.preventDefault();
+      switch (action.kind) {
+        case "zoom":
+          controller.zoom(action.factor);
+          return;
+        case "pan":
+          controller.pan(action.dx, action.dy);
+          return;
+        case "fit":
+          controller.fit();
+          return;
+        case "mode":
+          setMode(action.mode);
+          return;
+        default:
+          action satisfies never;
+      }
+    };
+    const onKeyUp = (e: KeyboardEvent): void => {
+      if (e.key !== " ") return;
+      if (!isTextEntry(e.target)) e.preventDefault();
+      setSpaceHeld(false);
+    };
+    const onBlur = (): void => setSpaceHeld(false);
+    window.addEventListener("keydown", onKeyDown);
+    window.addEventListener("keyup", onKeyUp);
+    window.addEventListener("blur", onBlur);
+    return () => {
+      window.removeEventListener("keydown", onKeyDown);
+      window.removeEventListener("keyup", onKeyUp);
+      window.removeEventListener("blur", onBlur);
+    };
+  }, [controller]);
+
+  const sample = (e: PointerEvent): PointerSample => {
+    const r = (screenRef.current ?? (e.currentTarget as HTMLElement)).getBoundingClientRect();
+    return { id: e.pointerId, x: e.clientX - r.left, y: e.clientY - r.top, button: e.button, touch: e.pointerType === "touch" };
   };
 
   const onPointerDown = (e: PointerEvent): void => {
-    if (e.button !== 0) return;
+    // preventDefault keeps focus where it was; leave a text field so the shortcuts work again.
     e.preventDefault();
-    const p = toPixel(e);
-    if (!p) return;
-    if (client.state !== "live") {
-      onRefused();
-      return;
-    }
-    (e.currentTarget as HTMLCanvasElement).setPointerCapture(e.pointerId);
-    stroke.current = { pointerId: e.pointerId, last: p };
-    sender.add([p], color);
+    if (isTextEntry(document.activeElement)) (document.activeElement as HTMLElement).blur();
+    if (gestures.down(sample(e))) (e.currentTarget as HTMLCanvasElement).setPointerCapture(e.pointerId);
+    setGesture(gestures.kind);
   };
 
   const onPointerMove = (e: PointerEvent): void => {
-    const p = toPixel(e);
-    if (e.pointerType !== "touch") setHover(p);
-    const s = stroke.current;
-    if (!s || s.pointerId !== e.pointerId || !p) return;
-    if (client.state !== "live") {
-      stroke.current = null;
-      onRefused();
-      return;
+    const s = sample(e);
+    if (e.pointerType !== "touch" && controller.ready) {
+      const p = pixelAt(controller.current, controller.screenSize, controller.canvasSize, s);
+      // Re-render only when the pointer reaches another pixel.
+      setHover((h) => (h && p && h.x === p.x && h.y === p.y ? h : p));
     }
     // Coalesced events carry the samples the browser merged into this one; using them keeps curves round.
-    const samples = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents() : [];
-    for (const sample of samples.length > 0 ? samples : [e]) {
-      const q = toPixel(sample);
-      if (!q || (q.x === s.last.x && q.y === s.last.y)) continue;
-      sender.add(linePixels(s.last, q).slice(1), color);
-      s.last = q;
-    }
+    const merged = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents().map(sample) : [];
+    gestures.move(s, merged);
   };
 
-  const endStroke = (e: PointerEvent): void => {
-    if (stroke.current?.pointerId === e.pointerId) stroke.current = null;
+  const endPointer = (e: PointerEvent): void => {
+    gestures.up(e.pointerId);
+    setGesture(gestures.kind);
   };
 
+  const { width, height } = controller.canvasSize;
+  const view = controller.current;
+  const origin = canvasOrigin(view, controller.screenSize);
+  const panning = gesture === "pan" || gesture === "pinch";
+  const cursor = panning ? "grabbing" : mode === "hand" || spaceHeld ? "grab" : "paint";
   const hex = `#${color.toString(16).padStart(6, "0")}`;
   return (
-    <div class={`canvas-frame${live ? "" : " offline"}`} style={{ aspectRatio: `${size.width || 1} / ${size.height || 1}` }}>
-      <canvas
-        ref={canvasRef}
-        class="pixel-canvas"
-        data-testid="pixel-canvas"
-        data-width={size.width}
-        data-height={size.height}
-        data-accepting={live ? "true" : "false"}
-        aria-label={`Shared pixel canvas, ${size.width} by ${size.height}`}
-        onPointerDown={onPointerDown}
-        onPointerMove={onPointerMove}
-        onPointerUp={endStroke}
-        onPointerCancel={endStroke}
-        onPointerLeave={() => setHover(null)}
-        onContextMenu={(e) => e.preventDefault()}
-      />
-      {hover && live && size.width > 0 && (
-        <div
-          class="hover-cell"
-          style={{
-            left: `${(hover.x / size.width) * 100}%`,
-            top: `${(hover.y / size.height) * 100}%`,
-            width: `${100 / size.width}%`,
-            height: `${100 / size.height}%`,
-            boxShadow: `0 0 0 2px ${hex}, 0 0 0 3px rgba(0,0,0,.6)`,
-          }}
+    <div class="canvas-view">
+      <ViewToolbar mode={mode} zoom={view.zoom} hover={hover} onMode={setMode} onZoom={(f) => controller.zoom(f)} onFit={() => controller.fit()} />
+      <div class={`canvas-frame cursor-${cursor}${live ? "" : " offline"}`} ref={boxRef}>
+        <canvas
+          ref={screenRef}
+          class="pixel-canvas"
+          data-testid="pixel-canvas"
+          data-width={width}
+          data-height={height}
+          data-accepting={live ? "true" : "false"}
+          data-mode={mode}
+          aria-label={`Shared pixel canvas, ${width} by ${height}`}
+          onPointerDown={onPointerDown}
+          onPointerMove={onPointerMove}
+          onPointerUp={endPointer}
+          onPointerCancel={endPointer}
+          onPointerLeave={() => setHover(null)}
+          onContextMenu={(e) => e.preventDefault()}
         />
-      )}
-      {!live && (
-        <div class="canvas-overlay" data-testid="canvas-overlay">
-          <span>{size.width === 0 ? "loading canvas…" : statusText(state)}</span>
-          {size.width > 0 && <small>drawing is paused until the connection is back</small>}
-        </div>
-      )}
+        {hover && live && cursor === "paint" && (
+          <div
+            class="hover-cell"
+            style={{
+              left: `${origin.x + hover.x * view.zoom}px`,
+              top: `${origin.y + hover.y * view.zoom}px`,
+              width: `${view.zoom}px`,
+              height: `${view.zoom}px`,
+              boxShadow: `0 0 0 2px ${hex}, 0 0 0 3px rgba(0,0,0,.6)`,
+            }}
+          />
+        )}
+        {width > 0 && <Minimap image={surface.image} controller={controller} revision={minimapRevision} />}
+        {!live && (
+          <div class="canvas-overlay" data-testid="canvas-overlay">
+            <span>{width === 0 ? "loading canvas…" : statusText(state)}</span>
+            {width > 0 && <small>drawing is paused until the connection is back</small>}
+          </div>
+        )}
+      </div>
     </div>
   );
 }

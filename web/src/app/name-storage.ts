@@ -1,6 +1,6 @@
+import { MAX_NAME_LENGTH } from "../../../protocol/limits.js";
+
 const NAME_KEY = "pixel-playground.name";
-/** Matches the gateway's MAX_NAME_LENGTH. */
-export const MAX_NAME_CHARS = 32;
 
 /** The display name kept in localStorage; a new visitor gets a random guest name, saved at once. */
 export function loadName(): string {
@@ -28,5 +28,5 @@ export function saveName(name: string): void {
 /** Trims a typed name, drops control characters and cuts it to the gateway's limit. */
 export function cleanName(raw: string): string {
   // eslint-disable-next-line no-control-regex
-  return [...raw.replace(/[\u0000-\u001f\u007f]/g, "").trim()].slice(0, MAX_NAME_CHARS).join("");
+  return [...raw.replace(/[\u0000-\u001f\u007f]/g, "").trim()].slice(0, MAX_NAME_LENGTH).join("");
 }

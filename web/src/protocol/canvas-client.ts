@@ -4,7 +4,9 @@ import { backoffDelayMs } from "./backoff.js";
 import { CanvasState } from "./canvas-state.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Emitter } from "./emitter.js";
-import { decodeServerFrame, encodeClientFrame, helloFrame, pingFrame, placeFrame, setNameFrame, type PixelLike } from "./frame-codec.js";
+import { decodeServerFrame, encodeClientFrame, helloFrame, pingFrame, placeFrame, setNameFrame } from "../../../protocol/frame-codec.js";
+import { UINT32_MAX } from "../../../protocol/limits.js";
+import { validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
 import type { CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
 import type { SocketHandle } from "./socket.js";
 import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, IMMEDIATE_RECONNECT_MIN_INTERVAL_MS } from "./timing.js";
@@ -108,14 +110,9 @@ export class CanvasClient {
       case "closed":
         return { ok: false, reason: "not-live", state: this.currentState };
     }
-    const { width, height } = this.canvas;
-    for (const p of pixels) {
-      const integral = Number.isInteger(p.x) && Number.isInteger(p.y) && Number.isInteger(p.color);
-      if (!integral || p.x < 0 || p.y < 0 || p.x >= width || p.y >= height || p.color < 0 || p.color > 0xffffff) {
-        return { ok: false, reason: "invalid", message: `pixel (x=${p.x}, y=${p.y}, color=${p.color}) is not on the ${width}x${height} canvas or not a 0xRRGGBB colour` };
-      }
-    }
-    if (pixels.length === 0) return { ok: false, reason: "invalid", message: "no pixels to place" };
+    // The gateway's own check; any number of pixels, since they are split into Places below.
+    const problem = validatePixels(pixels, this.canvas.width, this.canvas.height, Infinity);
+    if (problem) return { ok: false, reason: "invalid", message: problem };
     const chunk = Math.max(1, this.currentLimits.maxPixelsPerPlace);
     const placements: Array<{ clientSeq: number; pixels: number }> = [];
     for (let start = 0; start < pixels.length; start += chunk) {
@@ -133,7 +130,7 @@ export class CanvasClient {
   private takeClientSeq(): number {
     const seq = this.nextClientSeq;
     // client_seq is a uint32 and 0 means "no placement" in Error frames.
-    this.nextClientSeq = seq >= 0xffffffff ? 1 : seq + 1;
+    this.nextClientSeq = seq >= UINT32_MAX ? 1 : seq + 1;
     return seq;
   }
 

@@ -1,4 +1,5 @@
-import type { PixelLike } from "./frame-codec.js";
+import { batchContinuity } from "../../../protocol/batch-continuity.js";
+import { pixelProblem, type PixelLike } from "../../../protocol/pixel-validation.js";
 import { DirtyRegion, type Rect } from "./rect.js";
 
 /** The fields of a batch the canvas needs; a generated PixelBatch fits. */
@@ -83,15 +84,22 @@ export class CanvasState {
 
   /** Applies one batch if it is the next in seq order; see ApplyResult. */
   applyBatch(batch: BatchLike): ApplyResult {
-    if (batch.epoch !== this.epoch) {
-      return { kind: "gap", expectedSeq: this.seq + 1n, gotSeq: batch.seq, epochChanged: true };
+    switch (batchContinuity(this, batch)) {
+      case "apply":
+        break;
+      case "duplicate":
+        return { kind: "duplicate" };
+      case "gap":
+        return { kind: "gap", expectedSeq: this.seq + 1n, gotSeq: batch.seq, epochChanged: false };
+      case "older-epoch":
+      case "newer-epoch":
+        return { kind: "gap", expectedSeq: this.seq + 1n, gotSeq: batch.seq, epochChanged: true };
     }
-    if (batch.seq <= this.seq) return { kind: "duplicate" };
-    if (batch.seq !== this.seq + 1n) return { kind: "gap", expectedSeq: this.seq + 1n, gotSeq: batch.seq, epochChanged: false };
     const dirty = new DirtyRegion();
-    for (const p of batch.pixels) {
+    for (let index = 0; index < batch.pixels.length; index++) {
+      const p = batch.pixels[index]!;
       // A malformed pixel from the server must not wrap onto another row or write out of bounds.
-      if (p.x >= this.width || p.y >= this.height || p.color > 0xffffff) continue;
+      if (pixelProblem(p, index, this.width, this.height) !== undefined) continue;
       const i = (p.y * this.width + p.x) * 3;
       this.pixels[i] = (p.color >> 16) & 0xff;
       this.pixels[i + 1] = (p.color >> 8) & 0xff;

@@ -2,7 +2,9 @@
 export { CanvasClient, CLIENT_RESYNC_CLOSE } from "./canvas-client.js";
 export type { CanvasChange, CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
 export { CanvasState, type ApplyResult, type BatchLike, type SnapshotLike } from "./canvas-state.js";
-export { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame, helloFrame, pingFrame, placeFrame, setNameFrame, type DecodeResult, type PixelLike } from "./frame-codec.js";
+export { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame, helloFrame, pingFrame, placeFrame, setNameFrame, type DecodeResult, type DecodedClientFrame } from "../../../protocol/frame-codec.js";
+export { validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
+export { batchContinuity, type BatchContinuity, type SeqPosition } from "../../../protocol/batch-continuity.js";
 export { backoffDelayMs } from "./backoff.js";
 export { PixelPacer } from "./pixel-pacer.js";
 export { linePixels, type Point } from "./line-pixels.js";

@@ -1,5 +1,6 @@
-import type { ClientFrame, ServerFrame } from "../../../../gen/pixel/v1/realtime_pb.js";
-import { decodeClientFrame, encodeServerFrame } from "../frame-codec.js";
+import { create } from "@bufbuild/protobuf";
+import { ClientFrameSchema, type ClientFrame, type ServerFrame } from "../../../../gen/pixel/v1/realtime_pb.js";
+import { decodeClientFrame, encodeServerFrame } from "../../../../protocol/frame-codec.js";
 import type { SocketFactory, SocketHandlers } from "../socket.js";
 
 /** One socket opened through a FakeSocketServer; the test plays the gateway's side of it. */
@@ -45,8 +46,8 @@ export class FakeSocket {
   /** Records bytes the client sent. */
   receiveFromClient(bytes: Uint8Array): void {
     const decoded = decodeClientFrame(bytes);
-    if (!decoded.ok) throw new Error(decoded.error);
-    this.sent.push(decoded.frame);
+    if (!decoded.ok) throw new Error(decoded.message);
+    this.sent.push(create(ClientFrameSchema, { frame: decoded.frame }));
   }
 
   /** Records the client's close. */

@@ -3,10 +3,10 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { ClientFrameSchema, CloseCode, ErrorCode, type ClientFrame } from "../../../gen/pixel/v1/realtime_pb.js";
 import { MemoryPixelBus } from "../../shared/pixel-bus.js";
 import { FakeCanvasService } from "../test-support/fake-canvas.js";
-import { handleMessage } from "./frame-handler.js";
 import type { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
 import { FakeSocket, startTestGateway } from "../test-support/test-helpers.js";
+import { roomOf } from "./connection-state.js";
 
 const gateways: Gateway[] = [];
 afterEach(async () => {
@@ -22,7 +22,8 @@ function setup(tuning: Partial<GatewayTuning>, pixelsPerSecond = 1000) {
   const connectNonReader = () => {
     const socket = new FakeSocket(true);
     const conn = gateway.open(socket);
-    return { socket, conn, send: (bytes: Uint8Array) => handleMessage(conn, bytes, true) };
+    conn.identity = { userId: "u_test", ipKey: "192.0.2.1" };
+    return { socket, conn, send: (bytes: Uint8Array) => conn.receive(bytes, true) };
   };
   return { gateway, connectNonReader };
 }
@@ -42,12 +43,12 @@ describe("Connection limits against a client that floods and never reads", () =>
       sent++;
     }
     expect(c.socket.closedWith?.code).toBe(CloseCode.SLOW_CONSUMER);
-    expect(c.socket.bufferedAmount).toBeLessThanOrEqual(cap);
+    expect(c.socket.queuedBytes).toBeLessThanOrEqual(cap);
     expect(sent).toBeLessThan(2_000);
     // Frames after the close are not buffered either.
-    const buffered = c.socket.bufferedAmount;
+    const buffered = c.socket.queuedBytes;
     for (let i = 0; i < 100; i++) c.send(ping);
-    expect(c.socket.bufferedAmount).toBe(buffered);
+    expect(c.socket.queuedBytes).toBe(buffered);
     // A client that never reads never answers the close frame: it is cut off after the grace time.
     await vi.waitFor(() => expect(c.socket.terminated).toBe(true));
   });
@@ -72,7 +73,7 @@ describe("Connection limits against a client that floods and never reads", () =>
     const { connectNonReader } = setup({ refusedFramesMax: 5, refusedFramesWindowMs: 100 }, 1);
     const c = connectNonReader();
     c.send(encode({ case: "hello", value: { canvasId: "", name: "ann", lastSeq: 0n, lastEpoch: 0n } as never }));
-    await vi.waitFor(() => expect(c.conn.state).toBe("live"));
+    await vi.waitFor(() => expect(c.conn.state.kind).toBe("live"));
     const outOfRange = encode({ case: "place", value: { clientSeq: 2, pixels: [{ x: 99, y: 0, color: 1 }] } as never });
     for (let i = 0; i < 5; i++) c.send(outOfRange);
     expect(c.socket.closedWith).toBeUndefined();
@@ -96,11 +97,11 @@ describe("Connection limits against a client that floods and never reads", () =>
     const { connectNonReader } = setup({ sendBufferMaxBytes: cap, slowConsumerBytes: 1024 });
     const c = connectNonReader();
     c.send(encode({ case: "hello", value: { canvasId: "", name: "ann", lastSeq: 0n, lastEpoch: 0n } as never }));
-    await vi.waitFor(() => expect(c.conn.state).toBe("live"));
-    const room = c.conn.room!;
+    await vi.waitFor(() => expect(c.conn.state.kind).toBe("live"));
+    const room = roomOf(c.conn.state)!;
     const welcomes = () => c.socket.frames().filter((f) => f.case === "welcome").length;
     // Above the cap plus one snapshot, below the cap plus two.
-    c.socket.bufferedAmount = cap + Math.floor(room.canvasBytes / 2);
+    c.socket.queuedBytes = cap + Math.floor(room.canvasBytes / 2);
     room.requestResync("gap");
     await vi.waitFor(() => expect(welcomes()).toBe(2));
     expect(c.socket.closedWith).toBeUndefined();

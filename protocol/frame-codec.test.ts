@@ -1,20 +1,20 @@
-import { create } from "@bufbuild/protobuf";
+import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { PixelBatchSchema, PixelSchema } from "../../../gen/pixel/v1/canvas_pb.js";
-import { BatchesSchema, ErrorCode, ErrorSchema, ServerFrameSchema, WelcomeSchema } from "../../../gen/pixel/v1/realtime_pb.js";
+import { PixelBatchSchema, PixelSchema } from "../gen/pixel/v1/canvas_pb.js";
+import { BatchesSchema, ClientFrameSchema, ErrorCode, ErrorSchema, ServerFrameSchema, WelcomeSchema } from "../gen/pixel/v1/realtime_pb.js";
 import { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame, helloFrame, pingFrame, placeFrame, setNameFrame } from "./frame-codec.js";
 
 describe("frame codec", () => {
   it("round-trips every ClientFrame kind", () => {
     const hello = decodeClientFrame(encodeClientFrame(helloFrame("c1", "ann", 42n, 7n)));
-    expect(hello.ok && hello.frame.frame.case === "hello" && hello.frame.frame.value).toMatchObject({ canvasId: "c1", name: "ann", lastSeq: 42n, lastEpoch: 7n });
+    expect(hello.ok && hello.frame.case === "hello" && hello.frame.value).toMatchObject({ canvasId: "c1", name: "ann", lastSeq: 42n, lastEpoch: 7n });
     const place = decodeClientFrame(encodeClientFrame(placeFrame(9, [{ x: 1, y: 2, color: 0xff8800 }, { x: 49, y: 0, color: 0 }])));
-    expect(place.ok && place.frame.frame.case === "place" && place.frame.frame.value.clientSeq).toBe(9);
-    expect(place.ok && place.frame.frame.case === "place" && place.frame.frame.value.pixels.map((p) => [p.x, p.y, p.color])).toEqual([[1, 2, 0xff8800], [49, 0, 0]]);
+    expect(place.ok && place.frame.case === "place" && place.frame.value.clientSeq).toBe(9);
+    expect(place.ok && place.frame.case === "place" && place.frame.value.pixels.map((p) => [p.x, p.y, p.color])).toEqual([[1, 2, 0xff8800], [49, 0, 0]]);
     const name = decodeClientFrame(encodeClientFrame(setNameFrame("bob")));
-    expect(name.ok && name.frame.frame.case === "setName" && name.frame.frame.value.name).toBe("bob");
+    expect(name.ok && name.frame.case === "setName" && name.frame.value.name).toBe("bob");
     const ping = decodeClientFrame(encodeClientFrame(pingFrame(123n)));
-    expect(ping.ok && ping.frame.frame.case === "ping" && ping.frame.frame.value.nonce).toBe(123n);
+    expect(ping.ok && ping.frame.case === "ping" && ping.frame.value.nonce).toBe(123n);
   });
 
   it("round-trips ServerFrames, including a batch and an error", () => {
@@ -48,5 +48,13 @@ describe("frame codec", () => {
     expect(decodeServerFrame("hello")).toEqual({ ok: false, error: "text frame: the protocol is binary protobuf only" });
     expect(decodeServerFrame(new Uint8Array(0))).toEqual({ ok: false, error: "server frame of 0 bytes has no known frame set" });
     expect(decodeClientFrame(new Uint8Array([0x0a, 0x05, 0x01]))).toMatchObject({ ok: false });
+  });
+
+  it("decodes client frames and reports text, garbage and empty frames as malformed", () => {
+    const ok = decodeClientFrame(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "ping", value: { nonce: 5n } } })), true);
+    expect(ok).toMatchObject({ ok: true, frame: { case: "ping", value: { nonce: 5n } } });
+    expect(decodeClientFrame(new TextEncoder().encode("hello"), false)).toMatchObject({ ok: false, message: expect.stringContaining("text frames") });
+    expect(decodeClientFrame(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff]), true)).toMatchObject({ ok: false, message: expect.stringContaining("not a pixel.v1.ClientFrame") });
+    expect(decodeClientFrame(new Uint8Array(0), true)).toMatchObject({ ok: false, message: expect.stringContaining("sets none") });
   });
 });

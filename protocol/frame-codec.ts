@@ -1,5 +1,5 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { PixelSchema, type Pixel } from "../../../gen/pixel/v1/canvas_pb.js";
+import { PixelSchema, type Pixel } from "../gen/pixel/v1/canvas_pb.js";
 import {
   ClientFrameSchema,
   HelloSchema,
@@ -9,14 +9,9 @@ import {
   SetNameSchema,
   type ClientFrame,
   type ServerFrame,
-} from "../../../gen/pixel/v1/realtime_pb.js";
+} from "../gen/pixel/v1/realtime_pb.js";
+import type { PixelLike } from "./pixel-validation.js";
 
-/** A plain pixel: x, y and colour 0xRRGGBB. Generated Pixel messages fit too. */
-export interface PixelLike {
-  x: number;
-  y: number;
-  color: number;
-}
 
 /** The result of decoding bytes from the wire: a frame, or a typed failure that never throws. */
 export type DecodeResult<T> = { ok: true; frame: T } | { ok: false; error: string };
@@ -47,17 +42,25 @@ export function decodeServerFrame(data: Uint8Array | ArrayBuffer | string): Deco
   }
 }
 
-/** Decodes a ClientFrame; the counterpart used by fakes and tests that play the gateway. */
-export function decodeClientFrame(data: Uint8Array | ArrayBuffer | string): DecodeResult<ClientFrame> {
-  if (typeof data === "string") return { ok: false, error: "text frame: the protocol is binary protobuf only" };
-  const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+/** A decoded client frame (its set oneof case), or why it could not be decoded. */
+export type DecodedClientFrame =
+  | { ok: true; frame: Exclude<ClientFrame["frame"], { case: undefined }> }
+  | { ok: false; message: string };
+
+/**
+ * Parses one WebSocket message from a client at the edge (the gateway, and fakes that play it).
+ * Text frames, undecodable bytes and an empty oneof are all malformed; nothing here throws.
+ */
+export function decodeClientFrame(data: Uint8Array, isBinary = true): DecodedClientFrame {
+  if (!isBinary) return { ok: false, message: "text frames are not accepted: send one binary pixel.v1.ClientFrame per message" };
+  let decoded: ClientFrame;
   try {
-    const frame = fromBinary(ClientFrameSchema, bytes);
-    if (frame.frame.case === undefined) return { ok: false, error: `client frame of ${bytes.length} bytes has no known frame set` };
-    return { ok: true, frame };
+    decoded = fromBinary(ClientFrameSchema, data);
   } catch (err) {
-    return { ok: false, error: `undecodable client frame of ${bytes.length} bytes: ${err instanceof Error ? err.message : String(err)}` };
+    return { ok: false, message: `not a pixel.v1.ClientFrame: ${(err as Error).message}` };
   }
+  if (decoded.frame.case === undefined) return { ok: false, message: "the ClientFrame sets none of hello, place, set_name, ping" };
+  return { ok: true, frame: decoded.frame };
 }
 
 /** Builds a Hello frame. */

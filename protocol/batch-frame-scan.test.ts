@@ -1,10 +1,10 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
-import { PixelBatchSchema, PixelSchema } from "../../gen/pixel/v1/canvas_pb.js";
-import { ServerFrameSchema, AckSchema, BatchesSchema } from "../../gen/pixel/v1/realtime_pb.js";
-import { batchFrame as gatewayBatchFrame, coalescedFrame } from "../../protocol/server-frames.js";
-import { decodeServerFrame, encodeServerFrame } from "../../web/src/protocol/frame-codec.js";
-import { scanBatchFrame, scanBatchFrames } from "./batch-scanner.js";
+import { PixelBatchSchema, PixelSchema } from "../gen/pixel/v1/canvas_pb.js";
+import { ServerFrameSchema, AckSchema, BatchesSchema } from "../gen/pixel/v1/realtime_pb.js";
+import { batchFrame as gatewayBatchFrame, coalescedFrame } from "./server-frames.js";
+import { decodeServerFrame, encodeServerFrame } from "./frame-codec.js";
+import { scanBatchFrame, scanBatchFrames } from "./batch-frame-scan.js";
 
 function pixelBatch(seq: bigint, colors: number[]) {
   return create(PixelBatchSchema, {

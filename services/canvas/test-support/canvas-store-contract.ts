@@ -1,0 +1,158 @@
+import { fromBinary } from "@bufbuild/protobuf";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { PixelBatchSchema, type PixelBatch } from "../../../gen/pixel/v1/canvas_pb.js";
+import { waitFor } from "../../../tools/process/free-port.js";
+import type { PixelBus } from "../../shared/pixel-bus.js";
+import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasStore } from "../canvas-store.js";
+
+/** A store under test and the bus its batches are heard on. */
+export interface OpenedCanvasStore {
+  store: CanvasStore;
+  /** Where the store's published batches arrive (the bus WatchCanvas would use). */
+  bus: PixelBus;
+  /** Releases what the harness opened besides the store (a subscriber connection). */
+  dispose(): Promise<void>;
+}
+
+/** Sizes and bounds of a store under test. */
+export interface CanvasStoreShape {
+  width: number;
+  height: number;
+  historyLimit?: number;
+}
+
+/** How the contract reaches one implementation. */
+export interface CanvasStoreHarness {
+  /** Empties the backing storage (a fresh data directory, FLUSHALL), run before each case. */
+  clear(): Promise<void>;
+  /**
+   * Opens a store on the backing storage: stores opened within one case see the same canvases
+   * once the previous one is closed (same data directory, same Redis).
+   */
+  open(shape: CanvasStoreShape): Promise<OpenedCanvasStore>;
+}
+
+/** Collects the decoded batches a bus delivers for one canvas, once the subscription is active. */
+async function hear(bus: PixelBus, canvasId: string): Promise<PixelBatch[]> {
+  const heard: PixelBatch[] = [];
+  await bus.subscribe(canvasId, (payload) => heard.push(fromBinary(PixelBatchSchema, payload))).ready;
+  return heard;
+}
+
+/** Paints batches, in seq order, onto a white canvas. */
+function replay(batches: readonly PixelBatch[], width: number, height: number): Buffer {
+  const out = Buffer.alloc(width * height * 3, 0xff);
+  for (const b of [...batches].sort((a, z) => Number(a.seq - z.seq))) {
+    for (const p of b.pixels) out.writeUIntBE(p.color, (p.y * width + p.x) * 3, 3);
+  }
+  return out;
+}
+
+/**
+ * The rules every CanvasStore keeps (canvas-store.ts), as one suite that each implementation's
+ * test file runs with its own factory, so the memory and the Redis store pass the same cases.
+ */
+export function describeCanvasStoreContract(name: string, harness: CanvasStoreHarness): void {
+  describe(`${name} keeps the CanvasStore contract`, () => {
+    const opened: OpenedCanvasStore[] = [];
+    const open = async (shape: CanvasStoreShape = { width: 4, height: 3 }) => {
+      const o = await harness.open(shape);
+      opened.push(o);
+      await waitFor("store ready", () => o.store.isReady());
+      return o;
+    };
+    beforeEach(() => harness.clear());
+    afterEach(async () => {
+      for (const o of opened.splice(0)) {
+        await o.store.close();
+        await o.dispose();
+      }
+    });
+
+    it("creates a missing canvas white at seq 0, and keeps canvases apart", async () => {
+      const { store } = await open();
+      const fresh = await store.getCanvas("one");
+      expect([fresh.canvasId, fresh.width, fresh.height, fresh.seq]).toEqual(["one", 4, 3, 0]);
+      expect(fresh.pixels.every((b) => b === 0xff)).toBe(true);
+      await store.setPixels("two", [{ x: 1, y: 1, color: 0x123456 }], "a");
+      expect((await store.getCanvas("one")).seq).toBe(0);
+      expect((await store.getCanvas("two")).seq).toBe(1);
+    });
+
+    it("gives concurrent writes distinct seqs 1..N, publishes each once in seq order with seq and epoch, and the canvas equals their replay", async () => {
+      const { store, bus } = await open();
+      const { epoch } = await store.getCanvas("race");
+      const heard = await hear(bus, "race");
+      const results = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => store.setPixels("race", [{ x: i % 4, y: i % 3, color: i * 999 }, { x: (i + 1) % 4, y: 0, color: i }], `w${i}`)),
+      );
+      expect(results.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(new Set(results.map((r) => r.epoch))).toEqual(new Set([epoch]));
+      await waitFor("every batch published", () => heard.length >= 40, 5_000, 5);
+      expect(heard.map((b) => Number(b.seq))).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(heard.every((b) => b.epoch === BigInt(epoch) && b.canvasId === "race")).toBe(true);
+      expect(heard.map((b) => b.author).sort()).toEqual(Array.from({ length: 40 }, (_, i) => `w${i}`).sort());
+      const snap = await store.getCanvas("race");
+      expect(snap.seq).toBe(40);
+      expect(Buffer.from(snap.pixels).equals(replay(heard, 4, 3))).toBe(true);
+    });
+
+    it("serves bounded history: [] at the current seq, undefined for an after_seq older than it or ahead of the canvas", async () => {
+      const { store } = await open({ width: 4, height: 3, historyLimit: 5 });
+      for (let i = 0; i < 400; i++) await store.setPixels("hist", [{ x: 0, y: 0, color: i }], "");
+      expect(await store.history("hist", 400, 10)).toEqual([]);
+      expect(await store.history("hist", 1, 10)).toBeUndefined();
+      expect(await store.history("hist", 401, 10)).toBeUndefined();
+      const tail = await store.history("hist", 395, 3);
+      expect(tail!.map((b) => Number(fromBinary(PixelBatchSchema, b).seq))).toEqual([396, 397, 398]);
+      const end = await store.history("hist", 397, 10);
+      expect(end!.map((b) => Number(fromBinary(PixelBatchSchema, b).seq))).toEqual([398, 399, 400]);
+    });
+
+    it("reset clears to white at seq 0, drops history and publishes an epoch marker with a greater epoch", async () => {
+      const { store, bus } = await open();
+      const { epoch } = await store.setPixels("reset", [{ x: 0, y: 0, color: 0 }], "");
+      const heard = await hear(bus, "reset");
+      const reset = await store.reset("reset");
+      expect(reset.epoch).toBeGreaterThan(epoch);
+      const snap = await store.getCanvas("reset");
+      expect([snap.seq, snap.epoch]).toEqual([0, reset.epoch]);
+      expect(snap.pixels.every((b) => b === 0xff)).toBe(true);
+      expect(await store.history("reset", 0, 10)).toEqual([]);
+      await waitFor("the epoch marker", () => heard.length === 1, 5_000, 5);
+      expect(heard[0]).toMatchObject({ seq: 0n, epoch: BigInt(reset.epoch), canvasId: "reset" });
+      expect(heard[0]!.pixels).toHaveLength(0);
+    });
+
+    it("starts every new epoch strictly above the one it replaces, even several within one millisecond", async () => {
+      const { store } = await open();
+      let previous = (await store.getCanvas("epochs")).epoch;
+      for (let i = 0; i < 20; i++) {
+        const { epoch } = await store.reset("epochs");
+        expect(epoch).toBeGreaterThan(previous);
+        previous = epoch;
+      }
+    });
+
+    it("refuses to write into a stored canvas of another size until it is reset", async () => {
+      const small = await open({ width: 4, height: 3 });
+      await small.store.setPixels("sized", [{ x: 0, y: 0, color: 0 }], "");
+      await small.store.close();
+      const big = await open({ width: 8, height: 8 });
+      await expect(big.store.setPixels("sized", [{ x: 5, y: 5, color: 0 }], "")).rejects.toBeInstanceOf(CanvasSizeMismatchError);
+      await big.store.reset("sized");
+      expect((await big.store.setPixels("sized", [{ x: 5, y: 5, color: 0 }], "")).seq).toBe(1);
+      expect((await big.store.getCanvas("sized")).pixels.length).toBe(8 * 8 * 3);
+    });
+
+    it("is not ready after close, and every later call fails with StoreUnavailableError", async () => {
+      const { store } = await open();
+      await store.setPixels("closed", [{ x: 0, y: 0, color: 0 }], "");
+      await store.close();
+      expect(store.isReady()).toBe(false);
+      await expect(store.getCanvas("closed")).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.setPixels("closed", [{ x: 0, y: 0, color: 0 }], "")).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.reset("closed")).rejects.toBeInstanceOf(StoreUnavailableError);
+    });
+  });
+}
