@@ -187,17 +187,22 @@ describe("identity end to end (sessions, per-address caps, admin access)", () =>
   it("refuses ResetCanvas on the public /api even with a valid admin token; serves it on h2c to a named token and logs an audit line", async () => {
     const api = createClient(CanvasService, createConnectTransport({ baseUrl: apiUrl, httpVersion: "1.1" }));
     const auth = { headers: { authorization: `Bearer ${ADMIN_SECRET}` } };
-    expect((await connectFailure(api.resetCanvas({}, auth))).code).toBe(Code.PermissionDenied);
+    // The log is written asynchronously: take the offset first and wait for both audit lines.
     const logStart = statSync(canvasProc.logFile).size;
+    expect((await connectFailure(api.resetCanvas({}, auth))).code).toBe(Code.PermissionDenied);
     const internal = createClient(CanvasService, createGrpcTransport({ baseUrl: grpcUrl }));
     const { epoch } = await internal.resetCanvas({}, auth);
     expect(epoch).toBeGreaterThan(0n);
-    await waitFor("audit line", () => readFileSync(canvasProc.logFile, "utf8").slice(logStart).includes('"audit"'), 5_000, 20);
-    const audits = readFileSync(canvasProc.logFile, "utf8")
-      .slice(logStart)
-      .split("\n")
-      .filter((l) => l.includes('"audit"'))
-      .map((l) => (JSON.parse(l) as { audit: unknown }).audit);
-    expect(audits).toEqual([{ admin: "ops", action: "ResetCanvas", canvasId: "default", surface: "internal", result: "ok" }]);
+    const audits = () =>
+      readFileSync(canvasProc.logFile, "utf8")
+        .slice(logStart)
+        .split("\n")
+        .filter((l) => l.includes('"audit"'))
+        .map((l) => (JSON.parse(l) as { audit: unknown }).audit);
+    await waitFor("two audit lines", () => audits().length >= 2, 5_000, 20);
+    expect(audits()).toEqual([
+      { admin: null, action: "ResetCanvas", canvasId: "default", surface: "public", result: "refused_public_api" },
+      { admin: "ops", action: "ResetCanvas", canvasId: "default", surface: "internal", result: "ok" },
+    ]);
   });
 });
