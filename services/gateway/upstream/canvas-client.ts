@@ -20,11 +20,11 @@ export interface CanvasSnapshot {
 
 /** One placement of a SetPixels batch: the Author run the canvas service checks against that person's budgets. */
 export interface AuthorRun {
-  /** The person's user id (empty: the caller's anonymous key; the gateway always names someone). */
+  /** The placing session's user id (1 to 64 characters): it keys the person's budget and is published as the author. */
   userId: string;
   name: string;
   pixelCount: number;
-  /** The client's network key (ipKeyOf), for the per-network budget. */
+  /** The client's network key (ipKeyOf), for the per-network budget; never stored or published. */
   ipKey: string;
 }
 
