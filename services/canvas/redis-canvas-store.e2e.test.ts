@@ -8,7 +8,7 @@ import { waitFor } from "../../tools/process/free-port.js";
 import { CanvasService, PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig } from "../shared/config.js";
 import { MemoryPixelBus, RedisPixelBus } from "../shared/pixel-bus.js";
-import { canvasKeys } from "../shared/redis-keys.js";
+import { canvasKeys, tileKey } from "../shared/redis-keys.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import { StoreUnavailableError } from "./canvas-store.js";
 import { RedisCanvasStore } from "./redis-canvas-store.js";
@@ -156,7 +156,7 @@ describe("RedisCanvasStore against a real redis-server", () => {
     const config = loadConfig({ CANVAS_WIDTH: String(W), CANVAS_HEIGHT: String(H) });
     const client = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store, bus: new MemoryPixelBus(), logger })));
     await client.setPixels({ pixels: [{ x: 2, y: 2, color: 0x00ff00 }] });
-    const before = await admin.getBuffer(canvasKeys("default").pixels);
+    const before = await admin.getBuffer(tileKey("default", 0, 0));
     const seqBefore = await admin.hget(canvasKeys("default").meta, "seq");
     const bad = [
       [{ x: 0, y: 0, color: 1 }, { x: W, y: 0, color: 1 }],
@@ -170,7 +170,7 @@ describe("RedisCanvasStore against a real redis-server", () => {
       expect(err?.code).toBe(Code.InvalidArgument);
       if (pixels.length > 0 && pixels.length <= 2) expect(err?.rawMessage).toMatch(/^pixel \d+ \(x=\d+, y=\d+\)/);
     }
-    expect((await admin.getBuffer(canvasKeys("default").pixels))!.equals(before!)).toBe(true);
+    expect((await admin.getBuffer(tileKey("default", 0, 0)))!.equals(before!)).toBe(true);
     expect(await admin.hget(canvasKeys("default").meta, "seq")).toBe(seqBefore);
   });
 
@@ -186,7 +186,7 @@ describe("RedisCanvasStore against a real redis-server", () => {
     expect(afterRegression.seq).toBe(4);
     expect(await store.history("loss", 2, 10)).toBeUndefined();
     // The canvas vanished entirely.
-    await admin.del(canvasKeys("loss").meta, canvasKeys("loss").pixels);
+    await admin.del(canvasKeys("loss").meta, canvasKeys("loss").tiles, tileKey("loss", 0, 0));
     const afterWipe = await store.setPixels("loss", [{ x: 0, y: 0, color: 0 }], "");
     expect(afterWipe.seq).toBe(1);
     expect(afterWipe.epoch).toBeGreaterThan(afterRegression.epoch);

@@ -34,3 +34,7 @@ export const PERSIST_INTERVAL_MS = 200;
 export const SHUTDOWN_SWEEP_MS = 50;
 /** How often a Health.Watch stream re-reads readiness to report a change. */
 export const HEALTH_WATCH_POLL_MS = 500;
+/** An overview tile (level > 0) is rebuilt from changed tiles under it at most this often; it may lag the canvas by this much. */
+export const OVERVIEW_REFRESH_MS = 5_000;
+/** Browsers and CDNs may reuse a tile for this long (Cache-Control max-age, in seconds) before revalidating with its ETag, as r/place's 1 s. */
+export const TILE_MAX_AGE_S = 1;
