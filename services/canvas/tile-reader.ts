@@ -88,7 +88,12 @@ export class TileReader {
     if (cached && cached.epoch === versions.epoch && (cached.version === newest || (mayLag && this.now() - cached.builtAt < OVERVIEW_REFRESH_MS))) {
       return cached.overview;
     }
-    const overview = newest === 0 ? Promise.resolve<Overview>({ pixels: undefined, version: 0, png: undefined }) : this.build(canvasId, versions, level, tile);
+    if (newest === 0) {
+      // Nothing painted under it: free to answer, so nothing is cached (and a first paint shows at once).
+      this.overviews.delete(key);
+      return Promise.resolve({ pixels: undefined, version: 0, png: undefined });
+    }
+    const overview = this.build(canvasId, versions, level, tile);
     const entry = { epoch: versions.epoch, version: newest, builtAt: this.now(), overview };
     this.overviews.set(key, entry);
     // A failed build (store unavailable) is retried by the next request rather than cached.
