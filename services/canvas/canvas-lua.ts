@@ -119,9 +119,12 @@ local function store_pixels(packed, seq)
     local key = KEYS[2] .. ':' .. name
     local stop = i + 11 + ((l1 * 256 + l2) * 256 + l3) * 256 + l4
     i = i + 11
-    if call('HSET', KEYS[2], name, version) == 1 then
+    -- Checked on the key, not the version field, so a tile key lost on its own never becomes a
+    -- zero-padded (black, short) string under SETRANGE.
+    if call('EXISTS', key) == 0 then
       call('SET', key, string.rep('\\255', (s1 * 256 + s2) * 256 + s3))
     end
+    call('HSET', KEYS[2], name, version)
     while i < stop do
       local a, b, c, d, e, f, g = byte(packed, i, i + 6)
       local offset, span, count = a * 65536 + b * 256 + c, d * 256 + e, f * 256 + g

@@ -36,7 +36,7 @@ export interface RedisCanvasStoreOptions {
 
 type WriteReply = [number, number];
 type PrepareReply = [number, number];
-type ReadCanvasReply = [number, number, Buffer[], Buffer[]];
+type ReadCanvasReply = [number, number, Buffer[], (Buffer | null)[]];
 type ReadTileReply = [number, number, number, Buffer | null];
 type ReadTileVersionsReply = [number, number, string[]];
 type ScriptArg = string | number | Buffer | Uint8Array;
@@ -124,7 +124,9 @@ export class RedisCanvasStore implements CanvasStore {
       this.redis.readCanvasBuffer(keys.meta, keys.tiles, keys.log, ...this.prepareArgs(canvasId)),
     );
     this.remember(canvasId, epoch, seq);
-    const pixels = assembleTiles(this.width, this.height, names.map((name, i) => [name.toString(), tiles[i]!]));
+    // A tile whose key is missing reads as never painted, as GetTile reads it.
+    const painted = names.flatMap((name, i) => (tiles[i] ? [[name.toString(), tiles[i]] as const] : []));
+    const pixels = assembleTiles(this.width, this.height, painted);
     return { canvasId, width: this.width, height: this.height, seq, epoch, pixels };
   }
 

@@ -1,4 +1,4 @@
-import { levelCount, tileRect, parseTileName, type TileCoord } from "../shared/tile-grid.js";
+import { levelCount, parseTileName, tileRect, type TileCoord } from "../shared/tile-grid.js";
 import { OVERVIEW_REFRESH_MS } from "../shared/timing.js";
 import type { CanvasStore, TileVersions } from "./canvas-store.js";
 import { encodeTilePng, type TilePixels } from "./tile-codec.js";
@@ -46,8 +46,9 @@ interface OverviewEntry {
  * The requested tile is rebuilt at most every OVERVIEW_REFRESH_MS, so a busy canvas costs a bounded
  * rebuild rate however many viewers ask; the tiles under it are rebuilt exactly whenever their
  * versions moved, so two builds with the same version (the newest level-0 version read) always
- * have the same pixels, and an ETag of epoch and version is sound. On demand rather than on a timer, so canvases nobody zooms out of cost nothing; the
- * cache holds at most a third as many tiles as level 0 has, per canvas.
+ * have the same pixels, and an ETag of epoch and version is sound. On demand rather than on a
+ * timer, so canvases nobody zooms out of cost nothing; the cache holds at most a third as many
+ * tiles as level 0 has, per canvas.
  */
 export class TileReader {
   private readonly overviews = new Map<string, OverviewEntry>();
