@@ -8,6 +8,7 @@ import { CanvasService, TileEncoding } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig } from "../shared/config.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { TILE_SIZE } from "../shared/tile-grid.js";
+import { tileResponses } from "./canvas-metrics.js";
 import { createCanvasServer, type CanvasServer } from "./canvas-server.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
 import { decodeTilePng } from "./tile-codec.js";
@@ -65,13 +66,16 @@ describe("tiles over HTTP and GetTile", () => {
     expect(Buffer.from(first.pixels).equals(region(snap.pixels, W, 0, 0, TILE_SIZE, TILE_SIZE))).toBe(true);
   });
 
-  it("answers 304 to the current ETag, and a new ETag once a batch paints the tile but not when it paints another", async () => {
+  it("answers 304 to the current ETag (counted by level and status), and a new ETag once a batch paints the tile but not when it paints another", async () => {
     await start();
     await client.setPixels({ pixels: [{ x: 1, y: 1, color: 1 }] });
     const path = `${url}/api/tiles/default/0/0/0.png`;
+    const notModified = async () => (await tileResponses.get()).values.find((v) => v.labels.level === "0" && v.labels.status === "304")?.value ?? 0;
+    const before = await notModified();
     const etag = (await fetch(path)).headers.get("etag")!;
     const again = await fetch(path, { headers: { "if-none-match": etag } });
     expect([again.status, again.headers.get("etag"), (await again.arrayBuffer()).byteLength]).toEqual([304, etag, 0]);
+    expect(await notModified()).toBe(before + 1);
     await client.setPixels({ pixels: [{ x: TILE_SIZE + 1, y: 0, color: 2 }] });
     expect((await fetch(path, { headers: { "if-none-match": etag } })).status).toBe(304);
     await client.setPixels({ pixels: [{ x: 2, y: 2, color: 3 }] });

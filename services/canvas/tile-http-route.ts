@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { CANVAS_ID_PATTERN, resolveCanvasId, type Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import { TILE_MAX_AGE_S } from "../shared/timing.js";
+import { tileResponses } from "./canvas-metrics.js";
 import { StoreUnavailableError } from "./canvas-store.js";
 import type { TileReader } from "./tile-reader.js";
 
@@ -42,7 +43,10 @@ export function createTileHttpHandler(deps: { config: Config; tiles: TileReader;
       res.writeHead(404, { "content-type": "text/plain" }).end(`canvas "${canvasId}" does not exist\n`);
       return true;
     }
-    deps.tiles.read(canvasId!, Number(match[2]), { tx: Number(match[3]), ty: Number(match[4]) }).then(
+    const level = Number(match[2]);
+    // Levels past the canvas's are counted together, so a client cannot grow the label set.
+    res.once("finish", () => tileResponses.inc({ level: level < deps.tiles.levelCount ? String(level) : "none", status: String(res.statusCode) }));
+    deps.tiles.read(canvasId!, level, { tx: Number(match[3]), ty: Number(match[4]) }).then(
       (tile) => {
         if (tile === undefined) {
           res.writeHead(404, { "content-type": "text/plain" }).end(`tile ${match[2]}/${match[3]}/${match[4]} is outside the canvas (levels 0-${deps.tiles.levelCount - 1})\n`);
