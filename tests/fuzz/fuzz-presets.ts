@@ -16,7 +16,7 @@ export const SHORT_FORM: FuzzOptions = {
   side: 128,
   concurrency: 6,
   burst: 32,
-  flood: { socketsPerKind: 2, bytesPerSocket: 16 * 1024 * 1024, durationMs: 4_000 },
+  flood: { socketsPerKind: 4, bytesPerSocket: 32 * 1024 * 1024, durationMs: 4_000, holdMs: 4_000 },
   rssBudgetMiB: { gateway: 64, canvas: 64 },
 };
 
@@ -34,6 +34,6 @@ export function longForm(frames: number, seed: number): FuzzOptions {
     apiInputs: http,
     h2cInputs: http,
     concurrency: 8,
-    flood: { socketsPerKind: 8, bytesPerSocket: 128 * 1024 * 1024, durationMs: 8_000 },
+    flood: { socketsPerKind: 8, bytesPerSocket: 128 * 1024 * 1024, durationMs: 8_000, holdMs: 8_000 },
   };
 }

@@ -96,14 +96,20 @@ export class FuzzSocket {
   }
 
   /**
-   * Sends one input expecting `expect`, then its bracketing Ping. `bracket: false` sends it alone
-   * (for sequences a Ping would change, such as frames pipelined behind a Hello): only Places that
-   * expect an Ack may go unbracketed. A binary input may be split over `fragments` WebSocket frames.
+   * Sends one input expecting `expect`, then its bracketing Ping. `bracket: false` sends it alone,
+   * for sequences a Ping would change (frames pipelined behind a Hello, a frame right behind the
+   * one that provokes a close): a Place expecting an Ack waits for it by client_seq; any other
+   * unbracketed frame takes the in-order answers after the last bracketed one, so it must be the
+   * last in-order frame before the socket closes. A binary input may be split over `fragments`.
    */
   send(input: WsInput, expect: Expectation, options: { bracket?: boolean; fragments?: number } = {}): void {
     const { bracket = true, fragments = 1 } = options;
     if (expect.kind === "ack") this.acks.set(expect.clientSeq, { input, expect });
-    else if (!bracket) throw new Error(`only Places that expect an Ack may go unbracketed (${describeInput(input)})`);
+    else if (!bracket) {
+      // Judged at settle by the in-order answers that follow the last bracketed frame: so only
+      // the last such frame before a close may go unbracketed.
+      this.brackets.push({ input, expect, nonce: -1n, answers: [] });
+    }
     if (fragments <= 1 || input.bytes.length < fragments) {
       this.ws.send(input.bytes, { binary: input.isBinary });
     } else {

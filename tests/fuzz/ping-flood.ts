@@ -12,6 +12,8 @@ export interface FloodOptions {
   bytesPerSocket: number;
   /** And for at most this long. */
   durationMs: number;
+  /** Then they stay connected, still not reading, this long: the gateway works through what it received. */
+  holdMs: number;
 }
 
 /** About 64 KiB of frames, written in one call. */
@@ -22,7 +24,7 @@ function repeatToChunk(frame: Buffer): Buffer {
 /**
  * Clients that flood Pings and never read a byte: application Ping frames (answered by Pongs) and
  * WebSocket ping control frames (answered by pongs), so every answer piles up in the gateway.
- * Bounded in bytes and time; the sockets are destroyed at the end.
+ * Bounded in bytes and time; the sockets stay open, unread, for `holdMs` and are then destroyed.
  */
 export async function runPingFlood(options: FloodOptions, record: FuzzRecord): Promise<void> {
   const appPing = clientFrame(OPCODE.binary, toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "ping", value: { nonce: 0xffff_ffffn } } })));
@@ -37,5 +39,6 @@ export async function runPingFlood(options: FloodOptions, record: FuzzRecord): P
     record.count(record.sent, `flood.${kind}.frames`, Math.floor(written / frameBytes));
     record.count(record.sent, `flood.${kind}.KiB`, Math.round(written / 1024));
   }));
+  await new Promise((r) => setTimeout(r, options.holdMs));
   for (const { socket } of flooders) socket.destroy();
 }

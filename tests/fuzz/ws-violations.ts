@@ -32,7 +32,6 @@ export interface ViolationContext {
  */
 export async function runViolations(ctx: ViolationContext): Promise<void> {
   const { sinks } = ctx;
-  const top = Math.floor(ctx.layout.height / 2);
   const made = (label: string, bytes: Uint8Array, isBinary = true): WsInput => {
     const index = ctx.nextIndex();
     const input: WsInput = { index, kind: "boundary", label: `violation: ${label}`, bytes, isBinary, intendedSeq: undefined };
@@ -40,10 +39,14 @@ export async function runViolations(ctx: ViolationContext): Promise<void> {
     sinks.record.count(sinks.record.sent, "ws.violation");
     return input;
   };
+  // Each valid Place of a scenario paints its own pixel, counted from the bottom row up, so no later
+  // Place can paint over one that was stored without an Ack.
+  let placed = 0;
   const validPlace = (label: string) => {
     const index = ctx.nextIndex();
     const color = colourOf(index);
-    const bytes = placeFrame(index + 1, [{ x: index % ctx.layout.width, y: top + (index % (ctx.layout.height - top)), color }]);
+    const k = placed++;
+    const bytes = placeFrame(index + 1, [{ x: k % ctx.layout.width, y: ctx.layout.height - 1 - Math.floor(k / ctx.layout.width), color }]);
     const input: WsInput = { index, kind: "boundary", label: `violation: ${label}`, bytes, isBinary: true, intendedSeq: index + 1 };
     ctx.handMade.set(index, input);
     sinks.record.count(sinks.record.sent, "ws.violation");
@@ -78,7 +81,7 @@ export async function runViolations(ctx: ViolationContext): Promise<void> {
   {
     const s = await open("16 malformed frames, then a valid Place");
     await s.hello(ctx.canvasId);
-    for (let i = 0; i < 16; i++) send(s, made(`malformed ${i + 1} of 16`, Uint8Array.from([0xff, 0xff, 0xff, i])), true);
+    for (let i = 0; i < 16; i++) send(s, made(`malformed ${i + 1} of 16`, Uint8Array.from([0xff, 0xff, 0xff, i])), true, { bracket: i < 15 });
     send(s, validPlace("valid Place right behind the 16th malformed frame"), true, { bracket: false });
     await expectClose(s, CloseCode.POLICY_VIOLATION, "16 malformed frames");
   }
