@@ -1,6 +1,21 @@
 /** How many failures of one kind are kept word for word; the rest are only counted. */
 const KEPT_PER_KIND = 25;
 
+/** Distinct failure shapes counted; more are only counted in their check's total. */
+const MAX_SHAPES = 300;
+
+/** A failure message reduced to its shape: no numbers, bytes, coordinates or session names. */
+function shapeOf(message: string): string {
+  return message
+    .replace(/bytes( [0-9a-f]{2})+( … \(\d+ bytes\))?/g, "bytes …")
+    .replace(/body \d+ bytes:( [0-9a-f]{2})*( …)?/g, "body …")
+    .replace(/\(client_seq \d+: [^)]*\)/g, "(…)")
+    .replace(/\((mutated|proto mutated|json mutated)[^)]*\)/g, "($1)")
+    .replace(/@\d+/g, "")
+    .replace(/\d+/g, "N")
+    .slice(0, 300);
+}
+
 /** What the fuzz run asserts, one list of failures each. */
 export const CHECKS = ["health", "answers", "violations", "api5xx", "h2cInternal", "memory", "canvas"] as const;
 export type Check = (typeof CHECKS)[number];
@@ -14,6 +29,8 @@ export class FuzzRecord {
   readonly answers = new Map<string, number>();
   /** Inputs generated but not sent, with why. */
   readonly skipped = new Map<string, number>();
+  /** Failures by shape (the message without numbers, bytes and sessions), at most MAX_SHAPES of them. */
+  readonly shapes = new Map<string, number>();
 
   /**
    * Records a failure of `check`. The kept messages are the first ones of the most telling kind:
@@ -22,6 +39,8 @@ export class FuzzRecord {
   fail(check: Check, message: string, priority: 0 | 1 = 0): void {
     const entry = this.failures.get(check) ?? { count: 0, kept: [] };
     entry.count++;
+    const shape = `${check}: ${shapeOf(message)}`;
+    if (this.shapes.has(shape) || this.shapes.size < MAX_SHAPES) this.count(this.shapes, shape);
     if (entry.kept.length < KEPT_PER_KIND) entry.kept.push({ message, priority });
     else if (priority === 0) {
       const at = entry.kept.findIndex((k) => k.priority === 1);

@@ -38,6 +38,8 @@ export interface FuzzResult {
   sent: Record<string, number>;
   answers: Record<string, number>;
   skipped: Record<string, number>;
+  /** Failures by shape, most frequent first. */
+  failureShapes: Record<string, number>;
   rssMiB: { idle: Record<string, number>; peakByPhase: Record<string, Record<string, number>>; end: Record<string, number> };
   phasesMs: Record<string, number>;
   canvas: { seq: string; highestAck: number; mismatchedPixels: number };
@@ -122,6 +124,7 @@ export async function runFuzz(options: FuzzOptions, progress: (line: string) => 
       sent: Object.fromEntries(record.sent),
       answers: Object.fromEntries([...record.answers].sort()),
       skipped: Object.fromEntries(record.skipped),
+      failureShapes: Object.fromEntries([...record.shapes].sort((a, b) => b[1] - a[1])),
       rssMiB: { idle: toMiB(idle), peakByPhase, end },
       phasesMs,
       canvas: { seq: String(stored.seq), highestAck: canvas.highestAck, mismatchedPixels: mismatches.length },

@@ -217,6 +217,14 @@ export class FuzzSocket {
       case "error": {
         const { code, clientSeq, message } = frame.value;
         record.count(record.answers, `ws.error.${ErrorCode[code] ?? code}`);
+        const late = clientSeq !== 0 ? this.unanswered.get(clientSeq) : undefined;
+        if (late && late.expect.kind === "error") {
+          // A Place that had to be refused at once was accepted, then refused after all (by the write).
+          this.unanswered.delete(clientSeq);
+          this.sinks.outcomes[late.input.index] = OUTCOME.errorBase + code;
+          record.fail(this.check, `${this.name}: ${describeInput(late.input)} expected ${describeExpectation(late.expect)} but was accepted and only later refused with ${ErrorCode[code] ?? code}: ${message}`);
+          break;
+        }
         const placed = clientSeq !== 0 ? this.acks.get(clientSeq) : undefined;
         if (placed && (RETRYABLE.has(code) || !this.brackets.some((b) => b.input === placed.input))) {
           // An answer after the frame's bracket: a write that failed or was refused for load.
