@@ -17,7 +17,7 @@ export const SHORT_FORM: FuzzOptions = {
   side: 128,
   concurrency: 6,
   burst: 32,
-  flood: { socketsPerKind: 4, bytesPerSocket: 32 * 1024 * 1024, durationMs: 4_000, holdMs: 4_000 },
+  flood: { socketsPerKind: 4, bytesPerSocket: 64 * 1024 * 1024, durationMs: 6_000, holdMs: 4_000 },
   rssBudgetMiB: { gateway: 96, canvas: 128 },
 };
 

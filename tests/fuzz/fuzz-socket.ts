@@ -164,7 +164,7 @@ export class FuzzSocket {
       this.sinks.outcomes[w.input.index] = OUTCOME.noAnswer;
       if (!allowed) fail(`${describeInput(w.input)} expected ${describeExpectation(w.expect)} but ${why}`);
     }
-    for (const w of this.unanswered.values()) fail(`${describeInput(w.input)} expected ${describeExpectation(w.expect)} but got no answer at all`);
+    for (const w of this.unanswered.values()) fail(`${describeInput(w.input)} expected ${describeExpectation(w.expect)} but got no answer${this.closed ? ` before ${why}` : " at all"}`);
     if (this.helloWaiting && !allowed) fail(`the Hello expected a Welcome but ${why}`);
     this.brackets.length = 0;
     this.acks.clear();

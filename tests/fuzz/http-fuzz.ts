@@ -4,6 +4,8 @@ import { generateHttpInput, type HttpInput, type HttpTarget } from "./http-input
 
 /** How long one request may take before it counts as an open stream and is cancelled. */
 const REQUEST_TIMEOUT_MS = 3_000;
+/** HTTP 501, Connect's status for code unimplemented. */
+const HTTP_NOT_IMPLEMENTED = 501;
 /** HTTP 505, connect-node's answer to a bidirectional stream over HTTP/1.1. */
 const HTTP_VERSION_NOT_SUPPORTED = 505;
 /** gRPC status INTERNAL. */
@@ -32,8 +34,9 @@ interface Answer {
 
 /**
  * Sends `inputs` malformed requests and checks each answer: on /api no HTTP 5xx (but 505 for the
- * bidirectional WritePixels, which HTTP/1.1 cannot carry) and no Connect `internal` code; on h2c
- * no gRPC status 13 (INTERNAL), no Connect `internal` code and no HTTP 5xx.
+ * bidirectional WritePixels, which HTTP/1.1 cannot carry, and 501 with code unimplemented) and no
+ * Connect `internal` code; on h2c no gRPC status 13 (INTERNAL), no Connect `internal` code and no
+ * HTTP 5xx (but 501 unimplemented).
  */
 export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord): Promise<void> {
   let next = 0;
@@ -70,12 +73,15 @@ function judge(input: HttpInput, answer: Answer, record: FuzzRecord): void {
   if (answer.connectCode !== undefined) record.count(record.answers, `${key}.connect-code.${answer.connectCode}`);
   const got = `HTTP ${answer.status}${answer.grpcStatus !== undefined ? ` grpc-status ${answer.grpcStatus}` : ""}${answer.connectCode ? ` code ${answer.connectCode}` : ""}: ${answer.message.slice(0, 160)}`;
   if (input.target === "api") {
-    // HTTP/1.1 cannot carry a bidirectional stream: 505 is the precise answer for WritePixels there.
+    // HTTP/1.1 cannot carry a bidirectional stream: 505 is the precise answer for WritePixels there;
+    // 501 is Connect's status for Unimplemented, ResetCanvas's documented answer without ADMIN_TOKEN.
     const bidiOverHttp1 = answer.status === HTTP_VERSION_NOT_SUPPORTED && input.method.endsWith("/WritePixels");
-    if ((answer.status >= 500 && !bidiOverHttp1) || answer.connectCode === "internal") record.fail("api5xx", `${describe(input)} → ${got}`);
+    const unimplemented = answer.status === HTTP_NOT_IMPLEMENTED && answer.connectCode === "unimplemented";
+    if ((answer.status >= 500 && !bidiOverHttp1 && !unimplemented) || answer.connectCode === "internal") record.fail("api5xx", `${describe(input)} → ${got}`);
     return;
   }
-  if (answer.status >= 500 || answer.grpcStatus === GRPC_INTERNAL || answer.connectCode === "internal") record.fail("h2cInternal", `${describe(input)} → ${got}`);
+  const unimplemented = answer.status === HTTP_NOT_IMPLEMENTED && answer.connectCode === "unimplemented";
+  if ((answer.status >= 500 && !unimplemented) || answer.grpcStatus === GRPC_INTERNAL || answer.connectCode === "internal") record.fail("h2cInternal", `${describe(input)} → ${got}`);
 }
 
 /** An input in words: where it went, how, and its first bytes. */
