@@ -40,7 +40,8 @@ export interface FuzzResult {
   skipped: Record<string, number>;
   /** Failures by shape, most frequent first. */
   failureShapes: Record<string, number>;
-  rssMiB: { idle: Record<string, number>; peakByPhase: Record<string, Record<string, number>>; end: Record<string, number> };
+  /** The services' RSS; `fuzzer` is this process at the end (its memory is bounded: counters, one byte per input, one canvas). */
+  rssMiB: { idle: Record<string, number>; peakByPhase: Record<string, Record<string, number>>; end: Record<string, number>; fuzzer: number };
   phasesMs: Record<string, number>;
   canvas: { seq: string; highestAck: number; mismatchedPixels: number };
   durationMs: number;
@@ -125,7 +126,7 @@ export async function runFuzz(options: FuzzOptions, progress: (line: string) => 
       answers: Object.fromEntries([...record.answers].sort()),
       skipped: Object.fromEntries(record.skipped),
       failureShapes: Object.fromEntries([...record.shapes].sort((a, b) => b[1] - a[1])),
-      rssMiB: { idle: toMiB(idle), peakByPhase, end },
+      rssMiB: { idle: toMiB(idle), peakByPhase, end, fuzzer: Math.round(process.memoryUsage().rss / MIB) },
       phasesMs,
       canvas: { seq: String(stored.seq), highestAck: canvas.highestAck, mismatchedPixels: mismatches.length },
       durationMs: Date.now() - started,
@@ -170,7 +171,7 @@ export function formatSummary(r: FuzzResult): string {
     `sent: ${JSON.stringify(r.sent)}`,
     `answers: ${JSON.stringify(r.answers)}`,
     `skipped: ${JSON.stringify(r.skipped)}`,
-    `RSS MiB: idle ${JSON.stringify(r.rssMiB.idle)}, peak by phase ${JSON.stringify(r.rssMiB.peakByPhase)}, end ${JSON.stringify(r.rssMiB.end)}`,
+    `RSS MiB: idle ${JSON.stringify(r.rssMiB.idle)}, peak by phase ${JSON.stringify(r.rssMiB.peakByPhase)}, end ${JSON.stringify(r.rssMiB.end)}, fuzzer ${r.rssMiB.fuzzer}`,
     `canvas: seq ${r.canvas.seq}, highest Ack ${r.canvas.highestAck}, ${r.canvas.mismatchedPixels} pixel(s) differ`,
     `failures: ${JSON.stringify(r.failureCounts)}`,
   ];
