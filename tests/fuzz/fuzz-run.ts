@@ -1,7 +1,8 @@
 import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
 import { ExpectedCanvas, type PixelMismatch } from "./expected-canvas.js";
 import { CHECKS, describeOutcome, FuzzRecord, type Check } from "./fuzz-record.js";
-import { FuzzSocket, describeExpectation, type SocketSinks } from "./fuzz-socket.js";
+import { describeExpectation } from "./answer-text.js";
+import { FuzzSocket, type SocketSinks } from "./fuzz-socket.js";
 import { startFuzzSystem, WS_CANVAS, type FuzzSystem } from "./fuzz-system.js";
 import { runHttpFuzz } from "./http-fuzz.js";
 import { runPingFlood, type FloodOptions } from "./ping-flood.js";

@@ -3,6 +3,7 @@ import { WebSocket } from "ws";
 import { ClientFrameSchema, CloseCode, ErrorCode, ServerFrameSchema, type Welcome } from "../../gen/pixel/v1/realtime_pb.js";
 import type { ExpectedCanvas } from "./expected-canvas.js";
 import { OUTCOME, type FuzzRecord } from "./fuzz-record.js";
+import { closeName, describeExpectation } from "./answer-text.js";
 import { describeInput, type WsInput } from "./ws-input.js";
 import type { Expectation } from "./ws-oracle.js";
 
@@ -314,22 +315,5 @@ export class FuzzSocket {
       return;
     }
     this.sinks.record.fail(this.check, `${this.name}: Ack for client_seq ${clientSeq} (seq ${seq}) that no Place of this socket is waiting for`);
-  }
-}
-
-/** A close code with its CloseCode name when it has one. */
-export function closeName(code: number): string {
-  return CloseCode[code] ? `${code} ${CloseCode[code]}` : `${code} (not a documented CloseCode)`;
-}
-
-/** An expectation in words. */
-export function describeExpectation(e: Expectation): string {
-  switch (e.kind) {
-    case "ack": return `an Ack for client_seq ${e.clientSeq}`;
-    case "error": return `Error ${e.codes.map((c) => ErrorCode[c]).join(" or ")}${e.clientSeq === undefined ? "" : ` (client_seq ${e.clientSeq})`} because ${e.why}`;
-    case "pong": return `Pong ${e.nonce}`;
-    case "welcome": return "a Welcome";
-    case "silent": return "no answer";
-    case "skip": return `nothing (skipped: ${e.why})`;
   }
 }

@@ -56,7 +56,7 @@ export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord):
       try {
         answer = options.target === "api" ? await sendHttp1(options.baseUrl, input) : await sendH2(h2(), input);
       } catch (err) {
-        record.fail(options.target === "api" ? "api5xx" : "h2cInternal", `${describe(input)}: no HTTP answer (${(err as Error).message})`);
+        record.fail(options.target === "api" ? "api5xx" : "h2cInternal", `${describeRequest(input)}: no HTTP answer (${(err as Error).message})`);
         continue;
       }
       judge(input, answer, record);
@@ -77,15 +77,15 @@ function judge(input: HttpInput, answer: Answer, record: FuzzRecord): void {
     // 501 is Connect's status for Unimplemented, ResetCanvas's documented answer without ADMIN_TOKEN.
     const bidiOverHttp1 = answer.status === HTTP_VERSION_NOT_SUPPORTED && input.method.endsWith("/WritePixels");
     const unimplemented = answer.status === HTTP_NOT_IMPLEMENTED && answer.connectCode === "unimplemented";
-    if ((answer.status >= 500 && !bidiOverHttp1 && !unimplemented) || answer.connectCode === "internal") record.fail("api5xx", `${describe(input)} → ${got}`);
+    if ((answer.status >= 500 && !bidiOverHttp1 && !unimplemented) || answer.connectCode === "internal") record.fail("api5xx", `${describeRequest(input)} → ${got}`);
     return;
   }
   const unimplemented = answer.status === HTTP_NOT_IMPLEMENTED && answer.connectCode === "unimplemented";
-  if ((answer.status >= 500 && !unimplemented) || answer.grpcStatus === GRPC_INTERNAL || answer.connectCode === "internal") record.fail("h2cInternal", `${describe(input)} → ${got}`);
+  if ((answer.status >= 500 && !unimplemented) || answer.grpcStatus === GRPC_INTERNAL || answer.connectCode === "internal") record.fail("h2cInternal", `${describeRequest(input)} → ${got}`);
 }
 
 /** An input in words: where it went, how, and its first bytes. */
-export function describe(input: HttpInput): string {
+export function describeRequest(input: HttpInput): string {
   const head = Buffer.from(input.body.subarray(0, 40)).toString("hex").replace(/(..)/g, "$1 ").trim();
   const odd = Object.entries(input.headers).filter(([k]) => k !== "te" && k !== "connect-protocol-version").map(([k, v]) => `${k}: ${v}`).join(", ");
   return `${input.target} input #${input.index} (${input.label}) POST /${input.method} [${odd}] body ${input.body.length} bytes: ${head}${input.body.length > 40 ? " …" : ""}`;

@@ -74,7 +74,7 @@ export function generateHttpInput(seed: number, index: number, target: HttpTarge
     const n = rng.chance(0.1) ? rng.between(100, 4096) : rng.between(0, 64);
     body = rng.bytes(n);
     if (framed && rng.chance(0.5)) body = envelope(0, body);
-    label = `random ${n} bytes${framed ? "" : ""}`;
+    label = `random ${n} bytes`;
   } else if (roll < 75) {
     const bytes = Array.from(encoded);
     const names: string[] = [];

@@ -1,5 +1,6 @@
 import { CloseCode } from "../../gen/pixel/v1/realtime_pb.js";
-import { FuzzSocket, closeName, type SocketSinks } from "./fuzz-socket.js";
+import { closeName } from "./answer-text.js";
+import { FuzzSocket, type SocketSinks } from "./fuzz-socket.js";
 import { colourOf, type WsInput, type WsLayout } from "./ws-input.js";
 import { expectAnswer, type CanvasRules } from "./ws-oracle.js";
 import { lenField, placeFrame, varintField } from "./wire-writer.js";
