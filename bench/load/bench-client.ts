@@ -141,18 +141,6 @@ export function openClient(target: Target, url: string, index: number, steadyInd
     stats.decodedFrames++;
     const frame = decoded.frame.frame;
     switch (frame.case) {
-      case "batch":
-        for (const p of frame.value.pixels) visit(p.color);
-        stats.endFrame();
-        onSeq(Number(frame.value.seq));
-        break;
-      case "batches":
-        for (const batch of frame.value.batches) {
-          for (const p of batch.pixels) visit(p.color);
-          onSeq(Number(batch.seq));
-        }
-        stats.endFrame();
-        break;
       case "welcome":
         if (welcomed) stats.resyncs++;
         position.seq = frame.value.seq;
@@ -167,6 +155,9 @@ export function openClient(target: Target, url: string, index: number, steadyInd
       case "error":
         stats.error(ErrorCode[frame.value.code] ?? String(frame.value.code), frame.value.clientSeq !== 0 ? 1 : 0);
         break;
+      // Batch frames start with their tag byte and were scanned above.
+      case "batch":
+      case "batches":
       case "presence":
       case "pong":
       case undefined:
