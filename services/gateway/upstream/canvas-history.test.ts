@@ -6,14 +6,14 @@ import { readRecentBatches, type RecentBatchesRequest } from "./canvas-history.j
 
 /** A WatchCanvas that replays `stored` after after_seq, then stays open (the live phase) until cancelled. */
 function watching(stored: PixelBatch[]) {
-  const state = { cancelled: false, afterSeq: -1n };
+  const state = { signal: undefined as AbortSignal | undefined, afterSeq: -1n };
   const transport = createRouterTransport((router) =>
     router.service(CanvasService, {
       async *watchCanvas(req, ctx) {
         state.afterSeq = req.afterSeq;
+        state.signal = ctx.signal;
         for (const batch of stored) if (batch.seq > req.afterSeq) yield { batch };
         await new Promise<void>((resolve) => ctx.signal.addEventListener("abort", () => resolve(), { once: true }));
-        state.cancelled = true;
       },
     }),
   );
@@ -29,7 +29,7 @@ describe("readRecentBatches", () => {
     const { client, state } = watching([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((s) => batch(s)));
     expect(seqs(await readRecentBatches(client, request()))).toEqual([4n, 5n, 6n]);
     expect(state.afterSeq).toBe(3n);
-    await vi.waitFor(() => expect(state.cancelled).toBe(true));
+    await vi.waitFor(() => expect(state.signal?.aborted).toBe(true));
   });
 
   it("keeps only the newest batches within maxBytes", async () => {
