@@ -307,6 +307,7 @@ export class CanvasRoom {
       return;
     }
     headers.forEach((h, i) => this.ring.push(h.seq, batchFrame(history[i] as Uint8Array)));
+    this.log.info({ canvasId: this.canvasId, from: String(first.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
   }
 
   private buffer(batch: BatchHeader, payload: Uint8Array): void {

@@ -96,6 +96,16 @@ export class AckLedger {
     this.history.set(`${epoch}:${seq}`, { pixels });
   }
 
+  /** The seqs (in the given epoch, ascending) of the recorded stored batches that hold `p` in its colour. */
+  batchesHolding(p: LedgerPixel, epoch = 1n): bigint[] {
+    const seqs: bigint[] = [];
+    for (const [key, batch] of this.history) {
+      const [batchEpoch, seq] = key.split(":");
+      if (BigInt(batchEpoch as string) === epoch && batch.pixels.some((q) => q.x === p.x && q.y === p.y && q.color === p.color)) seqs.push(BigInt(seq as string));
+    }
+    return seqs.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
   /** Checks every acknowledged placement against the recorded history and `stored`, the final canvas. */
   check(stored: StoredCanvas): LedgerCheck {
     const result: LedgerCheck = { ackedPlacements: this.acked.length, ackedPixels: 0, verifiedPlacements: 0, lost: [], acksAheadOfStorage: 0, acksOutsideHistory: 0, acksFromOtherEpochs: 0, unexplainedPixels: 0 };
