@@ -4,6 +4,7 @@ import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
 import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
+import type { RecentBatchesRequest } from "../upstream/canvas-history.js";
 
 /**
  * An in-memory canvas service for gateway unit tests: it stores, sequences and
@@ -14,6 +15,10 @@ export class FakeCanvasService implements CanvasClient {
   /** When set, SetPixels rejects with this code. */
   failWith: Code | undefined;
   setPixelsCalls = 0;
+  /** When set, recentBatches rejects with this code (history gone, deadline...). */
+  historyFailsWith: Code | undefined;
+  /** Every batch published, per canvas, as the history stream would hold it. */
+  private readonly history = new Map<string, Uint8Array[]>();
   /** SetPixels calls waiting on {@link holdWrites}' gate right now: writes that are in flight. */
   heldWrites = 0;
   private gate: Promise<void> | undefined;
@@ -62,8 +67,18 @@ export class FakeCanvasService implements CanvasClient {
     }
     c.seq++;
     const batch = create(PixelBatchSchema, { canvasId, seq: c.seq, epoch: c.epoch, pixels, author, timeUnixMs: BigInt(Date.now()) });
-    this.bus.publish(canvasId, toBinary(PixelBatchSchema, batch));
+    const payload = toBinary(PixelBatchSchema, batch);
+    this.history.set(canvasId, [...(this.history.get(canvasId) ?? []), payload]);
+    this.bus.publish(canvasId, payload);
     return { seq: c.seq, epoch: c.epoch };
+  }
+
+  /** The stored batches (afterSeq, throughSeq], like WatchCanvas replaying the history stream (one epoch only). */
+  async recentBatches(req: RecentBatchesRequest): Promise<Uint8Array[]> {
+    if (this.historyFailsWith !== undefined) throw new ConnectError("injected history failure", this.historyFailsWith);
+    const all = this.history.get(req.canvasId) ?? [];
+    // Seq n is all[n - 1]: the fake never changes epoch.
+    return all.slice(Number(req.afterSeq), Number(req.throughSeq));
   }
 
   async isReachable(): Promise<boolean> {
