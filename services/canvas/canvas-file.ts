@@ -1,10 +1,26 @@
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
+import { parseTileName, TILE_SIZE, tileGridSize, tileName, tileRect } from "../../protocol/tile-grid.js";
+import { cutTile } from "./assemble-tiles.js";
+import { uniformColor } from "./tile-codec.js";
 
-/** File magic and format version of a saved canvas. */
+/** File magic and format versions of a saved canvas: 1 held the whole canvas, 2 holds painted tiles. */
 const MAGIC = "PXCV";
-const VERSION = 1;
-const HEADER_BYTES = 4 + 1 + 1 + 4 + 4 + 8 + 8;
+const VERSION = 2;
+const LEGACY_VERSION = 1;
+/** magic, version, clean, width, height, seq, epoch; then in version 2: tile size, tile count. */
+const V1_HEADER_BYTES = 4 + 1 + 1 + 4 + 4 + 8 + 8;
+const HEADER_BYTES = V1_HEADER_BYTES + 4 + 4;
+/** Before each tile's pixels: column, row (2 bytes each), version (8 bytes). */
+const TILE_HEADER_BYTES = 2 + 2 + 8;
+
+/** A painted level-0 tile as the embedded store keeps it. */
+export interface StoredTile {
+  /** The seq of the last batch that painted it. */
+  version: number;
+  /** Row-major RGB of the tile's clipped size. */
+  pixels: Uint8Array;
+}
 
 /** A canvas as saved on disk by the embedded store. */
 export interface CanvasFileData {
@@ -14,7 +30,10 @@ export interface CanvasFileData {
   epoch: number;
   /** True only when written by a graceful close, i.e. nothing acknowledged came after it. */
   clean: boolean;
-  pixels: Uint8Array;
+  /** Painted tiles by tile name ("tx:ty"); a tile never painted is absent. */
+  tiles: Map<string, StoredTile>;
+  /** Set when the file was in the format before tiles and was converted while reading. */
+  migratedFrom?: number;
 }
 
 /** Thrown when a canvas file exists but cannot be understood; the store refuses to overwrite it. */
@@ -27,7 +46,10 @@ export function canvasFilePath(dataDir: string, canvasId: string): string {
   return join(dataDir, `canvas-${canvasId}.bin`);
 }
 
-/** Reads a saved canvas; resolves undefined when there is no file yet. */
+/**
+ * Reads a saved canvas; resolves undefined when there is no file yet. A version 1 file (the whole
+ * canvas in one piece) is cut into tiles, each tile not all white at the file's seq.
+ */
 export async function readCanvasFile(path: string): Promise<CanvasFileData | undefined> {
   let bytes: Buffer;
   try {
@@ -36,22 +58,54 @@ export async function readCanvasFile(path: string): Promise<CanvasFileData | und
     if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
-  if (bytes.length < HEADER_BYTES || bytes.toString("latin1", 0, 4) !== MAGIC || bytes[4] !== VERSION) {
-    throw new CanvasFileError(`${path} is not a version ${VERSION} canvas file`);
+  if (bytes.length < V1_HEADER_BYTES || bytes.toString("latin1", 0, 4) !== MAGIC || (bytes[4] !== VERSION && bytes[4] !== LEGACY_VERSION)) {
+    throw new CanvasFileError(`${path} is not a version ${LEGACY_VERSION} or ${VERSION} canvas file`);
   }
-  const width = bytes.readUInt32BE(6);
-  const height = bytes.readUInt32BE(10);
-  if (bytes.length !== HEADER_BYTES + width * height * 3) {
-    throw new CanvasFileError(`${path} is truncated: ${bytes.length} bytes for a ${width}x${height} canvas`);
-  }
-  return {
+  const head = {
     clean: bytes[5] === 1,
-    width,
-    height,
+    width: bytes.readUInt32BE(6),
+    height: bytes.readUInt32BE(10),
     seq: Number(bytes.readBigUInt64BE(14)),
     epoch: Number(bytes.readBigUInt64BE(22)),
-    pixels: new Uint8Array(bytes.subarray(HEADER_BYTES)),
   };
+  if (bytes[4] === LEGACY_VERSION) return { ...head, tiles: readLegacyTiles(path, bytes, head.width, head.height, head.seq), migratedFrom: LEGACY_VERSION };
+  return { ...head, tiles: readTiles(path, bytes, head.width, head.height) };
+}
+
+function readLegacyTiles(path: string, bytes: Buffer, width: number, height: number, seq: number): Map<string, StoredTile> {
+  if (bytes.length !== V1_HEADER_BYTES + width * height * 3) {
+    throw new CanvasFileError(`${path} is truncated: ${bytes.length} bytes for a ${width}x${height} canvas`);
+  }
+  const canvas = bytes.subarray(V1_HEADER_BYTES);
+  const tiles = new Map<string, StoredTile>();
+  const { columns, rows } = tileGridSize(width, height);
+  for (let ty = 0; ty < rows; ty++) {
+    for (let tx = 0; tx < columns; tx++) {
+      const pixels = cutTile(canvas, width, tileRect(width, height, 0, { tx, ty })!);
+      const color = uniformColor(pixels);
+      if (color === undefined || color.some((c) => c !== 0xff)) tiles.set(tileName({ tx, ty }), { version: seq, pixels });
+    }
+  }
+  return tiles;
+}
+
+function readTiles(path: string, bytes: Buffer, width: number, height: number): Map<string, StoredTile> {
+  if (bytes.length < HEADER_BYTES) throw new CanvasFileError(`${path} is truncated: ${bytes.length} bytes`);
+  const tileSize = bytes.readUInt32BE(30);
+  if (tileSize !== TILE_SIZE) throw new CanvasFileError(`${path} has tiles of ${tileSize} pixels; this version uses ${TILE_SIZE}`);
+  const count = bytes.readUInt32BE(34);
+  const tiles = new Map<string, StoredTile>();
+  let o = HEADER_BYTES;
+  for (let i = 0; i < count; i++) {
+    const coord = o + TILE_HEADER_BYTES <= bytes.length ? { tx: bytes.readUInt16BE(o), ty: bytes.readUInt16BE(o + 2) } : undefined;
+    const rect = coord && tileRect(width, height, 0, coord);
+    const length = rect ? rect.width * rect.height * 3 : 0;
+    if (!rect || o + TILE_HEADER_BYTES + length > bytes.length) throw new CanvasFileError(`${path} is truncated or corrupt at tile ${i} of ${count}`);
+    tiles.set(tileName(coord!), { version: Number(bytes.readBigUInt64BE(o + 4)), pixels: new Uint8Array(bytes.subarray(o + TILE_HEADER_BYTES, o + TILE_HEADER_BYTES + length)) });
+    o += TILE_HEADER_BYTES + length;
+  }
+  if (o !== bytes.length) throw new CanvasFileError(`${path} has ${bytes.length - o} bytes after its last tile`);
+  return tiles;
 }
 
 /**
@@ -68,10 +122,21 @@ export async function writeCanvasFile(path: string, data: CanvasFileData): Promi
   header.writeUInt32BE(data.height, 10);
   header.writeBigUInt64BE(BigInt(data.seq), 14);
   header.writeBigUInt64BE(BigInt(data.epoch), 22);
+  header.writeUInt32BE(TILE_SIZE, 30);
+  header.writeUInt32BE(data.tiles.size, 34);
+  const parts: Uint8Array[] = [header];
+  for (const [name, tile] of data.tiles) {
+    const coord = parseTileName(name)!;
+    const tileHeader = Buffer.alloc(TILE_HEADER_BYTES);
+    tileHeader.writeUInt16BE(coord.tx, 0);
+    tileHeader.writeUInt16BE(coord.ty, 2);
+    tileHeader.writeBigUInt64BE(BigInt(tile.version), 4);
+    parts.push(tileHeader, tile.pixels);
+  }
   const temp = `${path}.${process.pid}.tmp`;
   const file = await open(temp, "w");
   try {
-    await file.writev([header, data.pixels]);
+    await file.writev(parts);
     await file.sync();
   } finally {
     await file.close();

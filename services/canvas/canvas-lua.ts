@@ -1,21 +1,28 @@
+import { TILE_SIZE } from "../../protocol/tile-grid.js";
+
 /**
  * Lua sources of the Redis canvas store. Every script takes the keys
- * KEYS[1] = meta hash (epoch, seq, width, height), KEYS[2] = packed RGB string,
- * KEYS[3] = history stream (the write script also its runs' budget keys), all from `canvasKeys`,
- * so one canvas stays in one cluster slot.
+ * KEYS[1] = meta hash (epoch, seq, width, height, tile), KEYS[2] = tile version hash (tile name
+ * "tx:ty" -> seq of the last batch that painted it), KEYS[3] = history stream (the write script
+ * also its runs' budget keys), all from `canvasKeys`. Each painted tile is a packed RGB string at
+ * KEYS[2] .. ':' .. tile name (`tileKey`): those keys are derived here rather than passed, since
+ * which tiles exist is only known inside the script; they share the canvas's hash tag, so one
+ * canvas stays in one cluster slot.
  *
- * Scripts run atomically, so a batch's pixels, its seq, its history entry and its publication
+ * Scripts run atomically, so a batch's pixels, tile versions, seq, history entry and publication
  * can never interleave with another batch: storage order = seq order = publish order.
  */
 
 /**
  * Shared helpers. `prepare` makes sure the canvas exists and that its history can be trusted;
  * it starts a new epoch (and publishes an epoch marker, a PixelBatch without pixels) when:
- * - the canvas is missing or its pixel string has the wrong length (first use, or Redis lost it):
- *   the canvas is recreated white at seq 0;
+ * - the canvas is missing (first use, or Redis lost it): the canvas is recreated white at seq 0,
+ *   dropping any tile left behind;
  * - the stored seq is lower than the highest seq this service process saw in the same epoch, or
  *   the stored epoch is older than the one it saw (Redis came back from an older AOF/RDB): the
  *   pixels and seq are kept, history is dropped.
+ * A canvas stored before tiles (meta without `tile`) is first cut into tiles by `migrate_legacy`,
+ * keeping its epoch, seq and pixels, so its clients notice nothing.
  * A new epoch is `nextEpoch` of canvas-store.ts on Redis's clock: strictly greater than both the
  * stored epoch and the highest this process saw, so an epoch started in the same millisecond as
  * the one it replaces (or after Redis lost the canvas and its epoch) still orders after it.
@@ -41,25 +48,108 @@ end
 local function new_epoch(stored, seen)
   return math.max(now_ms(), math.max(stored or 0, seen or 0) + 1)
 end
+local TILE = ${TILE_SIZE}
+local function clear_tiles()
+  for _, name in ipairs(redis.call('HKEYS', KEYS[2])) do
+    redis.call('DEL', KEYS[2] .. ':' .. name)
+  end
+  redis.call('DEL', KEYS[2])
+end
+-- The whole-canvas string of the store before tiles: KEYS[2] with 'pixels' for 'tiles'.
+local function legacy_key()
+  return string.sub(KEYS[2], 1, -6) .. 'pixels'
+end
+-- Cuts the pre-tiles string into tiles (only those not all white), each at version seq, and
+-- deletes it. False when there was no string of the right size to migrate.
+local function migrate_legacy(width, height, seq)
+  local all = redis.call('GET', legacy_key())
+  clear_tiles()
+  redis.call('DEL', legacy_key())
+  if not all or #all ~= width * height * 3 then return false end
+  local version = string.format('%d', seq)
+  for ty = 0, math.ceil(height / TILE) - 1 do
+    for tx = 0, math.ceil(width / TILE) - 1 do
+      local tw, th = math.min(TILE, width - tx * TILE), math.min(TILE, height - ty * TILE)
+      local rows = {}
+      for r = 0, th - 1 do
+        local o = ((ty * TILE + r) * width + tx * TILE) * 3
+        rows[r + 1] = string.sub(all, o + 1, o + tw * 3)
+      end
+      local bytes = table.concat(rows)
+      if bytes ~= string.rep('\\255', tw * th * 3) then
+        redis.call('SET', KEYS[2] .. ':' .. tx .. ':' .. ty, bytes)
+        redis.call('HSET', KEYS[2], tx .. ':' .. ty, version)
+      end
+    end
+  end
+  redis.call('HSET', KEYS[1], 'tile', TILE)
+  return true
+end
 local function prepare(channel, width, height, seen_epoch, seen_seq, marker)
-  local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'width', 'height')
+  local m = redis.call('HMGET', KEYS[1], 'epoch', 'seq', 'width', 'height', 'tile')
   local epoch, seq = tonumber(m[1]), tonumber(m[2])
   if epoch and (tonumber(m[3]) ~= width or tonumber(m[4]) ~= height) then
     return nil, 'SIZE_MISMATCH the stored canvas is ' .. tostring(m[3]) .. 'x' .. tostring(m[4])
   end
-  local size = width * height * 3
-  local fresh = epoch == nil or seq == nil or redis.call('STRLEN', KEYS[2]) ~= size
+  local fresh = epoch == nil or seq == nil
+  if not fresh and tonumber(m[5]) ~= TILE then
+    if m[5] then return nil, 'SIZE_MISMATCH the stored canvas has tiles of ' .. tostring(m[5]) .. ' pixels' end
+    fresh = not migrate_legacy(width, height, seq)
+  end
   if fresh or epoch < seen_epoch or (epoch == seen_epoch and seq < seen_seq) then
     epoch = new_epoch(epoch, seen_epoch)
     if fresh then
       seq = 0
-      redis.call('SET', KEYS[2], string.rep('\\255', size))
+      clear_tiles()
     end
     redis.call('DEL', KEYS[3])
-    redis.call('HSET', KEYS[1], 'epoch', string.format('%d', epoch), 'seq', string.format('%d', seq), 'width', width, 'height', height)
+    redis.call('HSET', KEYS[1], 'epoch', string.format('%d', epoch), 'seq', string.format('%d', seq), 'width', width, 'height', height, 'tile', TILE)
     redis.call('PUBLISH', channel, prefix(seq, epoch) .. marker)
   end
   return epoch, seq
+end
+-- Writes packed pixels (see packPixelWrites: per tile a group of spans) into their tiles, creating
+-- a tile white on its first paint, and sets every touched tile's version to seq.
+local function store_pixels(packed, seq)
+  local byte, sub, call = string.byte, string.sub, redis.call
+  local version = string.format('%d', seq)
+  local i, n = 1, #packed
+  while i <= n do
+    local t1, t2, t3, t4, s1, s2, s3, l1, l2, l3, l4 = byte(packed, i, i + 10)
+    local name = (t1 * 256 + t2) .. ':' .. (t3 * 256 + t4)
+    local key = KEYS[2] .. ':' .. name
+    local stop = i + 11 + ((l1 * 256 + l2) * 256 + l3) * 256 + l4
+    i = i + 11
+    -- Checked on the key, not the version field, so a tile key lost on its own never becomes a
+    -- zero-padded (black, short) string under SETRANGE.
+    if call('EXISTS', key) == 0 then
+      call('SET', key, string.rep('\\255', (s1 * 256 + s2) * 256 + s3))
+    end
+    call('HSET', KEYS[2], name, version)
+    while i < stop do
+      local a, b, c, d, e, f, g = byte(packed, i, i + 6)
+      local offset, span, count = a * 65536 + b * 256 + c, d * 256 + e, f * 256 + g
+      i = i + 7
+      if count == span then
+        call('SETRANGE', key, offset, sub(packed, i, i + count * 3 - 1))
+        i = i + count * 3
+      else
+        local current = call('GETRANGE', key, offset, offset + span * 3 - 1)
+        local parts, k, pos = {}, 0, 1
+        for _ = 1, count do
+          local h, l = byte(packed, i, i + 1)
+          local at = (h * 256 + l) * 3
+          parts[k + 1] = sub(current, pos, at)
+          parts[k + 2] = sub(packed, i + 2, i + 4)
+          k = k + 2
+          pos = at + 4
+          i = i + 5
+        end
+        parts[k + 1] = sub(current, pos)
+        call('SETRANGE', key, offset, table.concat(parts))
+      end
+    end
+  end
 end
 `;
 
@@ -134,14 +224,15 @@ end
  * (PixelBatch fields before the pixels), 9 body tail (fields after them), 10 user budget rule and
  * 11 network budget rule (`encodeRuleArg`, empty = none), 12 run count, then per run 6 values:
  * pixel count, KEYS index of its user budget (0 = unbudgeted), KEYS index of its network budget
- * (0 = none), its packed writes (spans of nearby pixels, see `packPixelWrites`: a run is one
- * SETRANGE, a sparse span one GETRANGE + one SETRANGE), its encoded pixels and its encoded
- * PixelBatch.authors entries (after the tail; refused runs leave out both).
+ * (0 = none), its packed writes (per tile, spans of nearby pixels, see `packPixelWrites` and
+ * `store_pixels`), its encoded pixels and its encoded PixelBatch.authors entries (after the
+ * tail; refused runs leave out both).
  *
  * Returns {seq, epoch, retry_1, ..., retry_n}: per run 0 when stored, else ms until it would fit.
  * Accepted runs become one batch with one seq; when no run is accepted nothing is written and seq is
  * the canvas's current one. XADD runs before any pixel is written, so if it fails nothing of the
- * batch is stored (budgets are charged last, for the same reason).
+ * batch is stored (budgets are charged last, for the same reason). Every tile an accepted run
+ * paints gets the batch's seq as its version.
  */
 export const WRITE_BATCH_LUA = `${PRELUDE}${BUDGET_LUA}
 local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[7])
@@ -172,32 +263,8 @@ parts[#parts + 1] = ARGV[9]
 seq = seq + 1
 local payload = prefix(seq, epoch) .. table.concat(parts) .. table.concat(authors)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload)
-local key, byte, sub, call = KEYS[2], string.byte, string.sub, redis.call
 for _, packed in ipairs(accepted) do
-  local i, n = 1, #packed
-  while i <= n do
-    local a, b, c, d, e, f, g = byte(packed, i, i + 6)
-    local offset, span, count = a * 65536 + b * 256 + c, d * 256 + e, f * 256 + g
-    i = i + 7
-    if count == span then
-      call('SETRANGE', key, offset, sub(packed, i, i + count * 3 - 1))
-      i = i + count * 3
-    else
-      local current = call('GETRANGE', key, offset, offset + span * 3 - 1)
-      local pieces, k, pos = {}, 0, 1
-      for _ = 1, count do
-        local h, l = byte(packed, i, i + 1)
-        local at = (h * 256 + l) * 3
-        pieces[k + 1] = sub(current, pos, at)
-        pieces[k + 2] = sub(packed, i + 2, i + 4)
-        k = k + 2
-        pos = at + 4
-        i = i + 5
-      end
-      pieces[k + 1] = sub(current, pos)
-      call('SETRANGE', key, offset, table.concat(pieces))
-    end
-  end
+  store_pixels(packed, seq)
 end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 store_budgets()
@@ -209,7 +276,7 @@ return reply
 /**
  * Makes sure the canvas exists and is trustworthy (see `prepare`) without writing pixels.
  * ARGV: channel, width, height, seen epoch, seen seq, epoch-marker body. Returns {epoch, seq}.
- * GetCanvas runs it in the same MULTI as the GET of the pixels, so the snapshot is consistent.
+ * The post-reconnect check runs it alone.
  */
 export const PREPARE_CANVAS_LUA = `${PRELUDE}
 local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])
@@ -225,9 +292,47 @@ return {epoch, seq}
 export const RESET_CANVAS_LUA = `${PRELUDE}
 local width, height = tonumber(ARGV[2]), tonumber(ARGV[3])
 local epoch = new_epoch(tonumber(redis.call('HGET', KEYS[1], 'epoch')), tonumber(ARGV[5]))
-redis.call('SET', KEYS[2], string.rep('\\255', width * height * 3))
-redis.call('DEL', KEYS[3])
-redis.call('HSET', KEYS[1], 'epoch', string.format('%d', epoch), 'seq', '0', 'width', width, 'height', height)
+clear_tiles()
+redis.call('DEL', KEYS[3], legacy_key())
+redis.call('HSET', KEYS[1], 'epoch', string.format('%d', epoch), 'seq', '0', 'width', width, 'height', height, 'tile', TILE)
 redis.call('PUBLISH', ARGV[1], prefix(0, epoch) .. ARGV[4])
 return epoch
+`;
+
+/**
+ * Reads a whole canvas: prepares it (see `prepare`), then every painted tile. ARGV: channel,
+ * width, height, seen epoch, seen seq, epoch-marker body. Returns {epoch, seq, tile names, tile
+ * bytes}; in one script, so the snapshot is consistent at seq.
+ */
+export const READ_CANVAS_LUA = `${PRELUDE}
+local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])
+if not epoch then return redis.error_reply(seq) end
+local names = redis.call('HKEYS', KEYS[2])
+local tiles = {}
+for k, name in ipairs(names) do
+  tiles[k] = redis.call('GET', KEYS[2] .. ':' .. name)
+end
+return {epoch, seq, names, tiles}
+`;
+
+/**
+ * Reads one tile: prepares the canvas, then the tile's bytes and version. ARGV: channel, width,
+ * height, seen epoch, seen seq, epoch-marker body, tile name. Returns {epoch, seq, version (0 when
+ * never painted), bytes or nil}, consistent at seq.
+ */
+export const READ_TILE_LUA = `${PRELUDE}
+local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])
+if not epoch then return redis.error_reply(seq) end
+local version = redis.call('HGET', KEYS[2], ARGV[7])
+return {epoch, seq, tonumber(version) or 0, redis.call('GET', KEYS[2] .. ':' .. ARGV[7])}
+`;
+
+/**
+ * Reads every painted tile's version: prepares the canvas, then the tile hash. ARGV as for
+ * PREPARE_CANVAS_LUA. Returns {epoch, seq, {name, version, ...}}, consistent at seq.
+ */
+export const READ_TILE_VERSIONS_LUA = `${PRELUDE}
+local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6])
+if not epoch then return redis.error_reply(seq) end
+return {epoch, seq, redis.call('HGETALL', KEYS[2])}
 `;

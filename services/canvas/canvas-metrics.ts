@@ -44,3 +44,11 @@ export const writeStreams = new Gauge({
   help: "Open WritePixels streams (one per gateway process, normally).",
   registers: [metricsRegistry],
 });
+
+/** Tile images answered over HTTP, by level and status (200, 304, 404, 503, ...): 304s show revalidations a cache saved. */
+export const tileResponses = new Counter({
+  name: "pixel_canvas_tile_responses_total",
+  help: "Tile images answered over HTTP, by level and status.",
+  labelNames: ["level", "status"] as const,
+  registers: [metricsRegistry],
+});

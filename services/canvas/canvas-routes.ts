@@ -5,6 +5,9 @@ import {
   WatchCanvasResponseSchema,
   type GetCanvasRequest,
   type GetCanvasResponseSchema,
+  type GetTileRequest,
+  type GetTileResponseSchema,
+  TileEncoding,
   type ResetCanvasRequest,
   type ResetCanvasResponseSchema,
   type SetPixelsRequest,
@@ -14,10 +17,11 @@ import {
   type WritePixelsRequest,
   type WritePixelsResponseSchema,
 } from "../../gen/pixel/v1/canvas_pb.js";
-import { MAX_PIXELS_PER_CALL, resolveCanvasId, type Config } from "../shared/config.js";
+import { MAX_PIXELS_PER_CALL, MAX_SNAPSHOT_PIXELS, resolveCanvasId, type Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { validateName, validatePixels } from "../../protocol/pixel-validation.js";
+import { TILE_SIZE } from "../../protocol/tile-grid.js";
 import { CALLER_ADDRESS } from "./caller-address.js";
 import { failureCode, toConnectError } from "./canvas-interceptor.js";
 import { batchesStored, pixelsStored, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
@@ -25,6 +29,7 @@ import type { CanvasStore } from "./canvas-store.js";
 import { codeLabel } from "./code-label.js";
 import { completionOrder } from "./completion-order.js";
 import { placementRuns } from "./placement-runs-of-request.js";
+import { TileReader } from "./tile-reader.js";
 import { watchBatches } from "./watch-batches.js";
 
 /** What the canvas service needs; all injected so tests and the local entry can supply their own. */
@@ -34,6 +39,8 @@ export interface CanvasRoutesDeps {
   /** Where WatchCanvas hears live batches: the bus the store publishes on. */
   bus: PixelBus;
   logger: Logger;
+  /** Where GetTile reads tiles; the server shares one with the HTTP tile route. Defaults to a new reader on `store`. */
+  tiles?: TileReader;
 }
 
 /**
@@ -51,12 +58,53 @@ export const WRITE_STREAM_MAX_IN_FLIGHT = 64;
  * adminAccess interceptor the servers install (admin-access.ts).
  */
 export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
-  constructor(private readonly deps: CanvasRoutesDeps) {}
+  private readonly tiles: TileReader;
 
+  constructor(private readonly deps: CanvasRoutesDeps) {
+    this.tiles = deps.tiles ?? new TileReader(deps.store, deps.config.canvasWidth, deps.config.canvasHeight);
+  }
+
+  /** Refuses canvases above MAX_SNAPSHOT_PIXELS (FailedPrecondition: only a smaller configuration helps), pointing at tiles. */
   async getCanvas(req: GetCanvasRequest): Promise<MessageInitShape<typeof GetCanvasResponseSchema>> {
     const canvasId = this.canvasId(req.canvasId);
+    const { canvasWidth, canvasHeight } = this.deps.config;
+    if (canvasWidth * canvasHeight > MAX_SNAPSHOT_PIXELS) {
+      throw new ConnectError(
+        `canvas "${canvasId}" is ${canvasWidth}x${canvasHeight}, more than GetCanvas returns whole (${MAX_SNAPSHOT_PIXELS} pixels): read it by tile with GetTile or GET /api/tiles/${canvasId}/<level>/<tx>/<ty>.png`,
+        Code.FailedPrecondition,
+      );
+    }
     const snap = await this.deps.store.getCanvas(canvasId);
     return { canvasId, width: snap.width, height: snap.height, seq: BigInt(snap.seq), epoch: BigInt(snap.epoch), pixels: snap.pixels };
+  }
+
+  /** One tile, PNG-encoded; a level or tile outside the canvas is OutOfRange. */
+  async getTile(req: GetTileRequest): Promise<MessageInitShape<typeof GetTileResponseSchema>> {
+    const canvasId = this.canvasId(req.canvasId);
+    const tile = await this.tiles.read(canvasId, req.level, { tx: req.tx, ty: req.ty });
+    if (tile === undefined) {
+      throw new ConnectError(
+        `tile ${req.level}/${req.tx}/${req.ty} is outside canvas "${canvasId}" (${this.tiles.width}x${this.tiles.height}, levels 0-${this.tiles.levelCount - 1}, tiles of ${TILE_SIZE})`,
+        Code.OutOfRange,
+      );
+    }
+    return {
+      canvasId,
+      level: tile.level,
+      tx: tile.tx,
+      ty: tile.ty,
+      width: tile.width,
+      height: tile.height,
+      encoding: TileEncoding.PNG,
+      data: tile.png,
+      seq: BigInt(tile.seq),
+      epoch: BigInt(tile.epoch),
+      version: BigInt(tile.version),
+      tileSize: TILE_SIZE,
+      canvasWidth: tile.canvasWidth,
+      canvasHeight: tile.canvasHeight,
+      levelCount: tile.levelCount,
+    };
   }
 
   async setPixels(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {

@@ -16,6 +16,8 @@ import { createHealthRoutes } from "./health-routes.js";
 import { adminAccess } from "./admin-access.js";
 import { closedCanvasIdentity, type CanvasIdentity } from "./canvas-identity.js";
 import { publicApiGuard } from "./public-api-guard.js";
+import { createTileHttpHandler } from "./tile-http-route.js";
+import { TileReader } from "./tile-reader.js";
 import { withUndecodableRequestsRefused } from "./undecodable-requests.js";
 
 /** Path prefix of the Connect API on HTTP/1.1, as the Ingress and the local entry route it. */
@@ -44,11 +46,11 @@ export type NodeRequestHandler = (req: IncomingMessage, res: ServerResponse) => 
 export interface CanvasServer {
   /** gRPC, gRPC-Web and Connect over HTTP/2 cleartext (CANVAS_GRPC_PORT). */
   grpcServer: Http2Server;
-  /** Connect over HTTP/1.1 under /api, plus /healthz, /readyz and /metrics (CANVAS_HTTP_PORT). */
+  /** Connect over HTTP/1.1 and tiles under /api, plus /healthz, /readyz and /metrics (CANVAS_HTTP_PORT). */
   httpServer: Server;
   /**
-   * Connect over HTTP/1.1 for paths under /api/ (e.g. /api/pixel.v1.CanvasService/GetCanvas), for a
-   * process that mounts the API in its own server; other paths get 404.
+   * Connect over HTTP/1.1 for paths under /api/ (e.g. /api/pixel.v1.CanvasService/GetCanvas) and
+   * tile images under /api/tiles/, for a process that mounts the API in its own server; other paths get 404.
    */
   apiHandler: NodeRequestHandler;
   /** True while the store is ready and the server is not draining. */
@@ -69,7 +71,9 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   const shutdownController = new AbortController();
   let draining = false;
   const isReady = () => !draining && deps.store.isReady();
-  const canvasRoutes = createCanvasRoutes(deps);
+  const tiles = new TileReader(deps.store, deps.config.canvasWidth, deps.config.canvasHeight);
+  const canvasRoutes = createCanvasRoutes({ ...deps, tiles });
+  const tileHandler = createTileHttpHandler({ config: deps.config, tiles, logger: deps.logger });
   const healthRoutes = createHealthRoutes(isReady);
   const routes = withUndecodableRequestsRefused((router: ConnectRouter) => {
     canvasRoutes(router);
@@ -91,11 +95,14 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   };
 
   const grpcHandler = connectNodeAdapter({ ...common, interceptors: [failures, adminAccess({ ...admin, surface: "internal" })] });
-  const apiHandler = connectNodeAdapter({
+  const connectApiHandler = connectNodeAdapter({
     ...common,
     requestPathPrefix: API_PATH_PREFIX,
     interceptors: [failures, adminAccess({ ...admin, surface: "public" }), publicApiGuard({ tokens, sessions: security.sessions })],
   });
+  const apiHandler: NodeRequestHandler = (req, res) => {
+    if (!tileHandler(req, res)) connectApiHandler(req, res);
+  };
 
   const grpcServer = createHttp2Server(grpcHandler);
   const sessions = new Set<Http2Session>();

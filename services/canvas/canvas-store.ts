@@ -1,4 +1,5 @@
 import type { PixelLike } from "../../protocol/pixel-validation.js";
+import type { TileCoord } from "../../protocol/tile-grid.js";
 
 /**
  * How many batches of history each canvas keeps for WatchCanvas and resuming clients.
@@ -56,6 +57,27 @@ export interface CanvasSnapshot {
   pixels: Uint8Array;
 }
 
+/** One level-0 tile at one seq, read atomically with its version and the canvas's seq. */
+export interface TileSnapshot {
+  width: number;
+  height: number;
+  /** The canvas seq the tile is consistent at. */
+  seq: number;
+  epoch: number;
+  /** The seq of the last batch that painted the tile in this epoch; 0 if none did. */
+  version: number;
+  /** Row-major RGB of the tile (its clipped size), or undefined when it was never painted (all white). */
+  pixels: Uint8Array | undefined;
+}
+
+/** The versions of every painted tile of a canvas, read atomically with its seq. */
+export interface TileVersions {
+  seq: number;
+  epoch: number;
+  /** Tile name ("tx:ty", tile-grid.ts `tileName`) -> version; a tile never painted is absent. */
+  versions: Map<string, number>;
+}
+
 /** Where a stored batch landed. */
 export interface StoredPosition {
   seq: number;
@@ -86,16 +108,29 @@ export interface StoredBatch extends StoredPosition {
 }
 
 /**
- * Storage of every canvas. A write is atomic and gets the next seq; storage order, seq order and
- * publish order are the same. Implementations publish every stored batch as a binary
+ * Storage of every canvas, tile by tile (tile-grid.ts): a tile costs nothing until a batch paints
+ * it, and each painted tile carries a version, the seq of the last batch that painted it. A write
+ * is atomic (its budget charges, all its tiles, their versions, the seq, history and publication)
+ * and gets the next seq; storage order, seq order and publish order are the same.
+ * Implementations publish every stored batch as a binary
  * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms, authors) on the canvas channel.
  *
  * Whenever the epoch changes (reset, or detected data loss) an implementation also publishes an
  * epoch marker: a PixelBatch without pixels carrying the new epoch, so consumers resnapshot.
  */
 export interface CanvasStore {
-  /** Reads a consistent snapshot; creates the canvas (every pixel white, seq 0, new epoch) if it does not exist. */
+  /**
+   * Reads a consistent snapshot; creates the canvas (every pixel white, seq 0, new epoch) if it does
+   * not exist. It is assembled from the canvas's tiles, so callers bound the canvas size.
+   */
   getCanvas(canvasId: string): Promise<CanvasSnapshot>;
+  /**
+   * Reads one level-0 tile with its version and the canvas's seq, atomically; creates the canvas as
+   * getCanvas does. A tile outside the canvas throws RangeError.
+   */
+  getTile(canvasId: string, tile: TileCoord): Promise<TileSnapshot>;
+  /** Reads the version of every painted tile with the canvas's seq, atomically; creates the canvas as getCanvas does. */
+  tileVersions(canvasId: string): Promise<TileVersions>;
   /**
    * Stores already validated pixels as one batch; resolves only once the write is durable as
    * configured. With `runs` (pixel counts adding up to pixels.length) each run is first checked

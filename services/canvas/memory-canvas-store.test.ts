@@ -1,10 +1,11 @@
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { waitFor } from "../../tools/process/free-port.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
+import { TILE_SIZE } from "../../protocol/tile-grid.js";
 import { PERSIST_INTERVAL_MS } from "../shared/timing.js";
 import { canvasFilePath, readCanvasFile } from "./canvas-file.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
@@ -72,6 +73,42 @@ describe("MemoryCanvasStore", () => {
       expect([...snap.pixels.subarray(0, 3)]).toEqual([1, 2, 3]);
       await second.close();
       await first.close();
+    });
+
+    it("reads a version 1 file (the whole canvas) as tiles with its seq, epoch and pixels, and saves it back as painted tiles only", async () => {
+      const width = TILE_SIZE + 44;
+      const height = TILE_SIZE + 4;
+      const pixels = Buffer.alloc(width * height * 3, 0xff);
+      pixels.writeUIntBE(0x112233, (3 * width + 5) * 3, 3);
+      pixels.writeUIntBE(0x445566, (height * width - 1) * 3, 3);
+      const header = Buffer.alloc(30);
+      header.write("PXCV", 0, "latin1");
+      header[4] = 1;
+      header[5] = 1;
+      header.writeUInt32BE(width, 6);
+      header.writeUInt32BE(height, 10);
+      header.writeBigUInt64BE(9n, 14);
+      header.writeBigUInt64BE(1_700_000_000_000n, 22);
+      mkdirSync(dataDir!, { recursive: true });
+      const path = canvasFilePath(dataDir!, "default");
+      writeFileSync(path, Buffer.concat([header, pixels]));
+      const store = new MemoryCanvasStore({ width, height, bus: new MemoryPixelBus(), logger, dataDir });
+      const snap = await store.getCanvas("default");
+      expect([snap.seq, snap.epoch]).toEqual([9, 1_700_000_000_000]);
+      expect(Buffer.from(snap.pixels).equals(pixels)).toBe(true);
+      expect([...(await store.tileVersions("default")).versions].sort()).toEqual([["0:0", 9], ["1:1", 9]]);
+      await store.close();
+      const saved = await readCanvasFile(path);
+      expect(saved?.migratedFrom).toBeUndefined();
+      expect([...saved!.tiles.keys()].sort()).toEqual(["0:0", "1:1"]);
+    });
+
+    it("saves an 8192x8192 canvas with one corner painted as a file of that one tile", async () => {
+      const store = new MemoryCanvasStore({ width: 8192, height: 8192, bus: new MemoryPixelBus(), logger, dataDir });
+      await store.setPixels("default", [{ x: 8191, y: 0, color: 0 }], "");
+      await store.close();
+      const tileBytes = TILE_SIZE * TILE_SIZE * 3;
+      expect(statSync(canvasFilePath(dataDir!, "default")).size).toBe(38 + 12 + tileBytes);
     });
   });
 });

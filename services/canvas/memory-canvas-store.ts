@@ -1,8 +1,10 @@
 import type { Logger } from "../shared/logger.js";
 import type { MemoryPixelBus } from "../shared/pixel-bus.js";
 import type { PixelLike } from "../../protocol/pixel-validation.js";
+import { TILE_SIZE, tileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { PERSIST_INTERVAL_MS } from "../shared/timing.js";
-import { canvasFilePath, readCanvasFile, writeCanvasFile } from "./canvas-file.js";
+import { assembleTiles } from "./assemble-tiles.js";
+import { canvasFilePath, readCanvasFile, writeCanvasFile, type StoredTile } from "./canvas-file.js";
 import {
   CanvasSizeMismatchError,
   HISTORY_MAX_BATCHES,
@@ -14,12 +16,15 @@ import {
   type CanvasStore,
   type PlacementRun,
   type StoredBatch,
+  type TileSnapshot,
+  type TileVersions,
 } from "./canvas-store.js";
 import { canvasKeys } from "../shared/redis-keys.js";
 import { BudgetLedger } from "./budget-ledger.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
 import { resolveRuns } from "./placement-runs.js";
 import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels, prefixSeqEpoch } from "./pixel-batch-codec.js";
+import { backgroundTile } from "./tile-codec.js";
 
 /** What a MemoryCanvasStore needs. */
 export interface MemoryCanvasStoreOptions {
@@ -40,7 +45,8 @@ interface CanvasState {
   height: number;
   seq: number;
   epoch: number;
-  pixels: Uint8Array;
+  /** Painted level-0 tiles by tile name ("tx:ty"); a tile never painted has no entry and costs nothing. */
+  tiles: Map<string, StoredTile>;
   /** Published bytes of the most recent batches; their seqs are contiguous and end at `seq`. */
   history: Uint8Array[];
   saveTimer: NodeJS.Timeout | undefined;
@@ -48,13 +54,10 @@ interface CanvasState {
   saving: Promise<void>;
 }
 
-function whiteCanvas(width: number, height: number): Uint8Array {
-  return new Uint8Array(width * height * 3).fill(0xff);
-}
-
 /**
- * The embedded canvas store of a single-process run. Writes are synchronous on one thread, so each
- * batch is atomic and sequenced; batches are published on the MemoryPixelBus in seq order.
+ * The embedded canvas store of a single-process run, tile by tile as the Redis store (a sparse map
+ * of painted tiles, each with its version). Writes are synchronous on one thread, so each batch is
+ * atomic and sequenced; batches are published on the MemoryPixelBus in seq order.
  *
  * Durability: canvases are saved under `dataDir` (atomic temp file + rename), at most
  * PERSIST_INTERVAL_MS after a change and on close (a crash, kill -9 or power loss, can lose the
@@ -79,7 +82,21 @@ export class MemoryCanvasStore implements CanvasStore {
 
   async getCanvas(canvasId: string): Promise<CanvasSnapshot> {
     const state = await this.load(canvasId);
-    return { canvasId, width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, pixels: state.pixels.slice() };
+    const pixels = assembleTiles(state.width, state.height, [...state.tiles].map(([name, tile]) => [name, tile.pixels] as const));
+    return { canvasId, width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, pixels };
+  }
+
+  async getTile(canvasId: string, tile: TileCoord): Promise<TileSnapshot> {
+    const state = await this.load(canvasId);
+    const rect = tileRect(state.width, state.height, 0, tile);
+    if (rect === undefined) throw new RangeError(`tile ${tileName(tile)} is outside the ${state.width}x${state.height} canvas`);
+    const stored = state.tiles.get(tileName(tile));
+    return { width: rect.width, height: rect.height, seq: state.seq, epoch: state.epoch, version: stored?.version ?? 0, pixels: stored?.pixels.slice() };
+  }
+
+  async tileVersions(canvasId: string): Promise<TileVersions> {
+    const state = await this.load(canvasId);
+    return { seq: state.seq, epoch: state.epoch, versions: new Map([...state.tiles].map(([name, tile]) => [name, tile.version])) };
   }
 
   async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch> {
@@ -97,15 +114,25 @@ export class MemoryCanvasStore implements CanvasStore {
     const retryAfterMs = decided ?? new Array<number>(resolved.runCount).fill(0);
     const stored = decided === undefined ? resolved.pixels : resolved.pixels.filter((_, i) => decided[i] === 0);
     if (stored.length === 0) return { seq: state.seq, epoch: state.epoch, retryAfterMs };
+    state.seq += 1;
     for (const slice of stored) {
       for (const p of slice) {
-        const o = (p.y * width + p.x) * 3;
-        state.pixels[o] = (p.color >>> 16) & 0xff;
-        state.pixels[o + 1] = (p.color >>> 8) & 0xff;
-        state.pixels[o + 2] = p.color & 0xff;
+        const tx = Math.floor(p.x / TILE_SIZE);
+        const ty = Math.floor(p.y / TILE_SIZE);
+        const name = tileName({ tx, ty });
+        let tile = state.tiles.get(name);
+        if (!tile) {
+          const rect = tileRect(width, height, 0, { tx, ty })!;
+          tile = { version: state.seq, pixels: backgroundTile(rect.width, rect.height) };
+          state.tiles.set(name, tile);
+        }
+        tile.version = state.seq;
+        const o = ((p.y - ty * TILE_SIZE) * Math.min(TILE_SIZE, width - tx * TILE_SIZE) + p.x - tx * TILE_SIZE) * 3;
+        tile.pixels[o] = (p.color >>> 16) & 0xff;
+        tile.pixels[o + 1] = (p.color >>> 8) & 0xff;
+        tile.pixels[o + 2] = p.color & 0xff;
       }
     }
-    state.seq += 1;
     const storedAuthors = decided === undefined ? resolved.authors : resolved.authors.filter((_, i) => decided[i] === 0);
     const body = Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now()), ...storedAuthors]);
     const payload = prefixSeqEpoch(body, state.seq, state.epoch);
@@ -130,7 +157,7 @@ export class MemoryCanvasStore implements CanvasStore {
     this.assertOpen();
     state.width = this.options.width;
     state.height = this.options.height;
-    state.pixels = whiteCanvas(state.width, state.height);
+    state.tiles = new Map();
     state.seq = 0;
     state.epoch = nextEpoch(state.epoch);
     state.history = [];
@@ -195,10 +222,13 @@ export class MemoryCanvasStore implements CanvasStore {
     const { dataDir, width, height, logger } = this.options;
     const saved = dataDir === undefined ? undefined : await readCanvasFile(canvasFilePath(dataDir, canvasId));
     const base = { history: [], saveTimer: undefined, saving: Promise.resolve() };
-    if (!saved) return { ...base, width, height, seq: 0, epoch: nextEpoch(), pixels: whiteCanvas(width, height) };
+    if (!saved) return { ...base, width, height, seq: 0, epoch: nextEpoch(), tiles: new Map() };
     const epoch = saved.clean ? saved.epoch : nextEpoch(saved.epoch);
     if (!saved.clean) logger.warn({ canvasId, seq: saved.seq }, "canvas file was not saved by a clean shutdown; started a new epoch");
-    return { ...base, width: saved.width, height: saved.height, seq: saved.seq, epoch, pixels: saved.pixels };
+    if (saved.migratedFrom !== undefined) {
+      logger.info({ canvasId, from: saved.migratedFrom, tiles: saved.tiles.size }, "canvas file is in an older format; cut it into tiles (saved in the new format on the next save)");
+    }
+    return { ...base, width: saved.width, height: saved.height, seq: saved.seq, epoch, tiles: saved.tiles };
   }
 
   private scheduleSave(canvasId: string, state: CanvasState): void {
@@ -213,7 +243,8 @@ export class MemoryCanvasStore implements CanvasStore {
     const { dataDir, logger } = this.options;
     if (dataDir === undefined) return Promise.resolve();
     // Copy now: the write is asynchronous and later batches must not tear the saved image.
-    const data = { width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, clean, pixels: state.pixels.slice() };
+    const tiles = new Map([...state.tiles].map(([name, tile]) => [name, { version: tile.version, pixels: tile.pixels.slice() }]));
+    const data = { width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, clean, tiles };
     state.saving = state.saving.then(() =>
       writeCanvasFile(canvasFilePath(dataDir, canvasId), data).catch((err: Error) => {
         logger.error({ canvasId, err: err.message }, "saving the canvas failed; will retry on the next write");

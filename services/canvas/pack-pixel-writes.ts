@@ -1,22 +1,31 @@
 import type { PixelLike } from "../../protocol/pixel-validation.js";
+import { TILE_SIZE, tileGridSize } from "../../protocol/tile-grid.js";
 
 /**
- * Two written pixels at most this many pixels apart share one span. Within a span the Lua script
- * reads the gap bytes back and rewrites them unchanged, which costs far less than another
- * redis.call, but is pure overhead for pixels far apart.
+ * Two written pixels at most this many pixels apart (in their tile's rows) share one span. Within
+ * a span the Lua script reads the gap bytes back and rewrites them unchanged, which costs far less
+ * than another redis.call, but is pure overhead for pixels far apart.
  */
 export const SPAN_MAX_GAP_PIXELS = 32;
 
 /** Longest span (its length and pixel count are 2-byte fields). */
 const SPAN_MAX_PIXELS = 0xffff;
 
-/** Size of a span header: byte offset (3), span length in pixels (2), written pixel count (2). */
+/** Size of a tile group header: column (2), row (2), the tile's byte length (3), the group's byte length (4). */
+export const TILE_HEADER_BYTES = 11;
+
+/** Size of a span header: byte offset into the tile (3), span length in pixels (2), written pixel count (2). */
 const SPAN_HEADER_BYTES = 7;
 
+const TILE_PIXELS = TILE_SIZE * TILE_SIZE;
+
 /**
- * Packs a batch for the Lua write script as spans of nearby pixels, in one binary argument.
- * Each span is a header (byte offset into the packed RGB string, 3 bytes big-endian since
- * 2048 x 2048 x 3 < 2^24; its length in pixels, 2 bytes; how many of them are written, 2 bytes) and:
+ * Packs a batch for the Lua write script, in one binary argument: one group per level-0 tile the
+ * batch paints (in row-major tile order), each a header (tile column and row, 2 bytes each; the
+ * tile's length in bytes, 3 bytes, so the script can create it white on first paint; the length of
+ * the group's spans in bytes, 4 bytes) followed by spans of nearby pixels of that tile. A span is a
+ * header (byte offset into the tile's packed RGB string, 3 bytes; its length in pixels, 2 bytes;
+ * how many of them are written, 2 bytes, all big-endian) and:
  * - when every pixel of the span is written (a run, e.g. a stroke or a lone pixel): R, G, B per pixel,
  *   which the script stores with one SETRANGE;
  * - otherwise, per written pixel, its index within the span (2 bytes) and R, G, B: the script reads
@@ -25,15 +34,42 @@ const SPAN_HEADER_BYTES = 7;
  * thus cost two Redis calls per span instead of one per pixel.
  */
 export function packPixelWrites(pixels: readonly PixelLike[], width: number, height: number): Buffer {
+  const { columns } = tileGridSize(width, height);
+  // Keyed by tile index * TILE_PIXELS + index within the tile: sorting groups by tile, then row-major.
   const colors = new Map<number, number>();
   for (const p of pixels) {
     if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
-    colors.set(p.y * width + p.x, p.color);
+    const tx = Math.floor(p.x / TILE_SIZE);
+    const ty = Math.floor(p.y / TILE_SIZE);
+    const tileWidth = Math.min(TILE_SIZE, width - tx * TILE_SIZE);
+    colors.set((ty * columns + tx) * TILE_PIXELS + (p.y - ty * TILE_SIZE) * tileWidth + (p.x - tx * TILE_SIZE), p.color);
   }
-  const indexes = [...colors.keys()].sort((a, b) => a - b);
-  // Worst case every pixel is its own span: a header and 3 colour bytes.
-  const out = Buffer.allocUnsafe(indexes.length * (SPAN_HEADER_BYTES + 3));
+  const keys = [...colors.keys()].sort((a, b) => a - b);
+  // Worst case every pixel is its own span in its own tile.
+  const out = Buffer.allocUnsafe(keys.length * (TILE_HEADER_BYTES + SPAN_HEADER_BYTES + 3));
   let o = 0;
+  let start = 0;
+  while (start < keys.length) {
+    const tileIndex = Math.floor(keys[start]! / TILE_PIXELS);
+    let end = start + 1;
+    while (end < keys.length && Math.floor(keys[end]! / TILE_PIXELS) === tileIndex) end++;
+    const tx = tileIndex % columns;
+    const ty = Math.floor(tileIndex / columns);
+    const tileBytes = Math.min(TILE_SIZE, width - tx * TILE_SIZE) * Math.min(TILE_SIZE, height - ty * TILE_SIZE) * 3;
+    o = out.writeUInt16BE(tx, o);
+    o = out.writeUInt16BE(ty, o);
+    o = out.writeUIntBE(tileBytes, o, 3);
+    const lengthAt = o;
+    o += 4;
+    o = packSpans(keys.slice(start, end).map((k) => k - tileIndex * TILE_PIXELS), (i) => colors.get(tileIndex * TILE_PIXELS + i)!, out, o);
+    out.writeUInt32BE(o - lengthAt - 4, lengthAt);
+    start = end;
+  }
+  return out.subarray(0, o);
+}
+
+/** Writes the spans of one tile's sorted pixel indexes at `o`; returns the offset after them. */
+function packSpans(indexes: readonly number[], colorOf: (index: number) => number, out: Buffer, o: number): number {
   let start = 0;
   while (start < indexes.length) {
     const first = indexes[start]!;
@@ -41,22 +77,16 @@ export function packPixelWrites(pixels: readonly PixelLike[], width: number, hei
     while (end < indexes.length && indexes[end]! - indexes[end - 1]! <= SPAN_MAX_GAP_PIXELS + 1 && indexes[end]! - first < SPAN_MAX_PIXELS) end++;
     const spanPixels = indexes[end - 1]! - first + 1;
     const count = end - start;
-    const offset = first * 3;
-    out[o++] = offset >>> 16;
-    out[o++] = (offset >>> 8) & 0xff;
-    out[o++] = offset & 0xff;
+    o = out.writeUIntBE(first * 3, o, 3);
     o = out.writeUInt16BE(spanPixels, o);
     o = out.writeUInt16BE(count, o);
     const dense = count === spanPixels;
     for (let i = start; i < end; i++) {
       const index = indexes[i]!;
       if (!dense) o = out.writeUInt16BE(index - first, o);
-      const color = colors.get(index)!;
-      out[o++] = (color >>> 16) & 0xff;
-      out[o++] = (color >>> 8) & 0xff;
-      out[o++] = color & 0xff;
+      o = out.writeUIntBE(colorOf(index), o, 3);
     }
     start = end;
   }
-  return out.subarray(0, o);
+  return o;
 }

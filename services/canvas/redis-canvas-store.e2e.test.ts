@@ -8,7 +8,7 @@ import { waitFor } from "../../tools/process/free-port.js";
 import { CanvasService, PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig } from "../shared/config.js";
 import { MemoryPixelBus, RedisPixelBus } from "../shared/pixel-bus.js";
-import { canvasKeys } from "../shared/redis-keys.js";
+import { canvasKeys, tileKey } from "../shared/redis-keys.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import { StoreUnavailableError } from "./canvas-store.js";
 import { RedisCanvasStore } from "./redis-canvas-store.js";
@@ -25,6 +25,11 @@ function replay(batches: readonly { seq: bigint; pixels: readonly { x: number; y
     for (const p of b.pixels) out.writeUIntBE(p.color, (p.y * width + p.x) * 3, 3);
   }
   return out;
+}
+
+/** Redis's used_memory in bytes. */
+async function usedMemory(redis: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info("memory"))![1]);
 }
 
 /** Collects the binary PixelBatches published on a canvas's channel. */
@@ -156,7 +161,7 @@ describe("RedisCanvasStore against a real redis-server", () => {
     const config = loadConfig({ CANVAS_WIDTH: String(W), CANVAS_HEIGHT: String(H) });
     const client = createClient(CanvasService, createRouterTransport(createCanvasRoutes({ config, store, bus: new MemoryPixelBus(), logger })));
     await client.setPixels({ pixels: [{ x: 2, y: 2, color: 0x00ff00 }] });
-    const before = await admin.getBuffer(canvasKeys("default").pixels);
+    const before = await admin.getBuffer(tileKey("default", 0, 0));
     const seqBefore = await admin.hget(canvasKeys("default").meta, "seq");
     const bad = [
       [{ x: 0, y: 0, color: 1 }, { x: W, y: 0, color: 1 }],
@@ -170,7 +175,7 @@ describe("RedisCanvasStore against a real redis-server", () => {
       expect(err?.code).toBe(Code.InvalidArgument);
       if (pixels.length > 0 && pixels.length <= 2) expect(err?.rawMessage).toMatch(/^pixel \d+ \(x=\d+, y=\d+\)/);
     }
-    expect((await admin.getBuffer(canvasKeys("default").pixels))!.equals(before!)).toBe(true);
+    expect((await admin.getBuffer(tileKey("default", 0, 0)))!.equals(before!)).toBe(true);
     expect(await admin.hget(canvasKeys("default").meta, "seq")).toBe(seqBefore);
   });
 
@@ -186,7 +191,7 @@ describe("RedisCanvasStore against a real redis-server", () => {
     expect(afterRegression.seq).toBe(4);
     expect(await store.history("loss", 2, 10)).toBeUndefined();
     // The canvas vanished entirely.
-    await admin.del(canvasKeys("loss").meta, canvasKeys("loss").pixels);
+    await admin.del(canvasKeys("loss").meta, canvasKeys("loss").tiles, tileKey("loss", 0, 0));
     const afterWipe = await store.setPixels("loss", [{ x: 0, y: 0, color: 0 }], "");
     expect(afterWipe.seq).toBe(1);
     expect(afterWipe.epoch).toBeGreaterThan(afterRegression.epoch);
@@ -195,6 +200,44 @@ describe("RedisCanvasStore against a real redis-server", () => {
     const afterOlderEpoch = await store.setPixels("loss", [{ x: 1, y: 0, color: 0 }], "");
     expect(afterOlderEpoch.epoch).toBeGreaterThan(afterWipe.epoch);
     expect(afterOlderEpoch.seq).toBe(2);
+  });
+
+  it("keeps an 8192x8192 canvas as its painted tiles only: four keys and one tile's memory for a painted corner", async () => {
+    const store = open(8192, 8192);
+    await ready(store);
+    const keysOf = async () => (await admin.keys("canvas:{mem8k}:*")).sort();
+    await store.tileVersions("mem8k");
+    const usedBefore = await usedMemory(admin);
+    await store.setPixels("mem8k", [{ x: 8191, y: 8191, color: 0x0a0b0c }], "");
+    const keys = canvasKeys("mem8k");
+    expect(await keysOf()).toEqual([keys.log, keys.meta, keys.tiles, tileKey("mem8k", 31, 31)].sort());
+    const tileBytes = Number(await admin.call("MEMORY", "USAGE", tileKey("mem8k", 31, 31)));
+    expect(tileBytes).toBeGreaterThanOrEqual(256 * 256 * 3);
+    // 192 KiB of pixels plus the string header fall in jemalloc's 224 KiB size class.
+    expect(tileBytes).toBeLessThanOrEqual(230 * 1024);
+    // The whole canvas would be 192 MiB; one painted tile is about 224 KiB.
+    expect((await usedMemory(admin)) - usedBefore).toBeLessThan(1024 * 1024);
+    await store.setPixels("mem8k", [{ x: 0, y: 0, color: 0 }, { x: 1, y: 0, color: 0 }], "");
+    expect(await keysOf()).toHaveLength(5);
+  });
+
+  it("cuts a canvas stored before tiles into tiles on first use, keeping its epoch, seq and pixels", async () => {
+    const width = 300;
+    const height = 260;
+    const legacy = Buffer.alloc(width * height * 3, 0xff);
+    const painted = [{ x: 3, y: 4, color: 0x112233 }, { x: 299, y: 259, color: 0x445566 }, { x: 100, y: 200, color: 0x778899 }];
+    for (const p of painted) legacy.writeUIntBE(p.color, (p.y * width + p.x) * 3, 3);
+    const keys = canvasKeys("legacy");
+    await admin.hset(keys.meta, "epoch", "1700000000000", "seq", "7", "width", String(width), "height", String(height));
+    await admin.set(keys.legacyPixels, legacy);
+    const store = open(width, height);
+    await ready(store);
+    const snap = await store.getCanvas("legacy");
+    expect([snap.epoch, snap.seq]).toEqual([1_700_000_000_000, 7]);
+    expect(Buffer.from(snap.pixels).equals(legacy)).toBe(true);
+    expect([...(await store.tileVersions("legacy")).versions].sort()).toEqual([["0:0", 7], ["1:1", 7]]);
+    expect(await admin.exists(keys.legacyPixels)).toBe(0);
+    expect((await store.setPixels("legacy", [{ x: 0, y: 0, color: 0 }], "")).seq).toBe(8);
   });
 
   it("fails fast with StoreUnavailableError while Redis is down, recovers by itself, and keeps every acknowledged pixel", async () => {

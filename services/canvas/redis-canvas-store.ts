@@ -1,11 +1,12 @@
-import { Redis, ReplyError, type ChainableCommander } from "ioredis";
+import { Redis, ReplyError } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { redisConnected } from "../shared/metrics.js";
 import type { PixelLike } from "../../protocol/pixel-validation.js";
 import { canvasKeys } from "../shared/redis-keys.js";
+import { tileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { REDIS_BASE_BACKOFF_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
-import { PREPARE_CANVAS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
+import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
 import {
   CanvasSizeMismatchError,
   HISTORY_MAX_BATCHES,
@@ -16,7 +17,10 @@ import {
   type PlacementRun,
   type StoredBatch,
   type StoredPosition,
+  type TileSnapshot,
+  type TileVersions,
 } from "./canvas-store.js";
+import { assembleTiles } from "./assemble-tiles.js";
 import { packPixelWrites } from "./pack-pixel-writes.js";
 import { encodeRuleArg } from "./placement-budget.js";
 import { resolveRuns } from "./placement-runs.js";
@@ -40,22 +44,25 @@ export interface RedisCanvasStoreOptions {
 /** seq, epoch, then per run 0 (stored) or the ms to wait. */
 type WriteReply = [number, number, ...number[]];
 type PrepareReply = [number, number];
+type ReadCanvasReply = [number, number, Buffer[], (Buffer | null)[]];
+type ReadTileReply = [number, number, number, Buffer | null];
+type ReadTileVersionsReply = [number, number, string[]];
+type ScriptArg = string | number | Buffer | Uint8Array;
 
 interface CanvasCommands {
   /** Takes the number of keys first: 3 canvas keys plus the batch's budget keys. */
-  writeBatch(numKeys: number, ...keysAndArgs: (string | number | Buffer | Uint8Array)[]): Promise<WriteReply>;
-  prepareCanvas(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): Promise<PrepareReply>;
-  resetCanvas(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): Promise<number>;
+  writeBatch(numKeys: number, ...keysAndArgs: ScriptArg[]): Promise<WriteReply>;
+  prepareCanvas(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<PrepareReply>;
+  resetCanvas(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<number>;
+  readCanvasBuffer(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadCanvasReply>;
+  readTileBuffer(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadTileReply>;
+  readTileVersions(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadTileVersionsReply>;
 }
 
-/** A MULTI that also knows the prepare script. */
-type CanvasMulti = ChainableCommander & {
-  prepareCanvas(meta: string, pixels: string, log: string, ...args: (string | number | Buffer | Uint8Array)[]): CanvasMulti;
-};
-
 /**
- * The canvas store on Redis. Each canvas is a packed RGB string, a meta hash, a bounded history
- * stream and a Pub/Sub channel (see services/shared/redis-keys.ts); every write is one Lua script.
+ * The canvas store on Redis. Each canvas is a meta hash, a hash of tile versions, one packed RGB
+ * string per painted tile, a bounded history stream and a Pub/Sub channel (see
+ * services/shared/redis-keys.ts); every write, and every read that must be consistent, is one Lua script.
  *
  * Resilience choices, on one command connection:
  * - `enableOfflineQueue: false`: while Redis is down a call fails at once with Unavailable
@@ -103,6 +110,9 @@ export class RedisCanvasStore implements CanvasStore {
     redis.defineCommand("writeBatch", { lua: WRITE_BATCH_LUA });
     redis.defineCommand("prepareCanvas", { numberOfKeys: 3, lua: PREPARE_CANVAS_LUA });
     redis.defineCommand("resetCanvas", { numberOfKeys: 3, lua: RESET_CANVAS_LUA });
+    redis.defineCommand("readCanvas", { numberOfKeys: 3, lua: READ_CANVAS_LUA });
+    redis.defineCommand("readTile", { numberOfKeys: 3, lua: READ_TILE_LUA });
+    redis.defineCommand("readTileVersions", { numberOfKeys: 3, lua: READ_TILE_VERSIONS_LUA });
     this.redis = redis as Redis & CanvasCommands;
     redisConnected.set({ role: "store" }, 0);
     redis.on("ready", () => {
@@ -121,17 +131,34 @@ export class RedisCanvasStore implements CanvasStore {
 
   async getCanvas(canvasId: string): Promise<CanvasSnapshot> {
     const keys = canvasKeys(canvasId);
-    const seen = this.seen.get(canvasId);
-    const results = await this.run(() =>
-      (this.redis.multi() as CanvasMulti)
-        .prepareCanvas(keys.meta, keys.pixels, keys.log, keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.marker(canvasId))
-        .getBuffer(keys.pixels)
-        .exec(),
+    const [epoch, seq, names, tiles] = await this.run(() =>
+      this.redis.readCanvasBuffer(keys.meta, keys.tiles, keys.log, ...this.prepareArgs(canvasId)),
     );
-    const [prepared, pixels] = unwrapMulti(results);
-    const [epoch, seq] = prepared as PrepareReply;
     this.remember(canvasId, epoch, seq);
-    return { canvasId, width: this.width, height: this.height, seq, epoch, pixels: pixels as Buffer };
+    // A tile whose key is missing reads as never painted, as GetTile reads it.
+    const painted = names.flatMap((name, i) => (tiles[i] ? [[name.toString(), tiles[i]] as const] : []));
+    const pixels = assembleTiles(this.width, this.height, painted);
+    return { canvasId, width: this.width, height: this.height, seq, epoch, pixels };
+  }
+
+  async getTile(canvasId: string, tile: TileCoord): Promise<TileSnapshot> {
+    const rect = tileRect(this.width, this.height, 0, tile);
+    if (rect === undefined) throw new RangeError(`tile ${tileName(tile)} is outside the ${this.width}x${this.height} canvas`);
+    const keys = canvasKeys(canvasId);
+    const [epoch, seq, version, pixels] = await this.run(() =>
+      this.redis.readTileBuffer(keys.meta, keys.tiles, keys.log, ...this.prepareArgs(canvasId), tileName(tile)),
+    );
+    this.remember(canvasId, epoch, seq);
+    return { width: rect.width, height: rect.height, seq, epoch, version, pixels: pixels ?? undefined };
+  }
+
+  async tileVersions(canvasId: string): Promise<TileVersions> {
+    const keys = canvasKeys(canvasId);
+    const [epoch, seq, flat] = await this.run(() => this.redis.readTileVersions(keys.meta, keys.tiles, keys.log, ...this.prepareArgs(canvasId)));
+    this.remember(canvasId, epoch, seq);
+    const versions = new Map<string, number>();
+    for (let i = 0; i + 1 < flat.length; i += 2) versions.set(flat[i]!, Number(flat[i + 1]));
+    return { seq, epoch, versions };
   }
 
   async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch> {
@@ -158,7 +185,7 @@ export class RedisCanvasStore implements CanvasStore {
     const seen = this.seen.get(canvasId);
     const [seq, epoch, ...decided] = await this.run(() =>
       this.redis.writeBatch(
-        3 + budgetKeys.length, keys.meta, keys.pixels, keys.log, ...budgetKeys,
+        3 + budgetKeys.length, keys.meta, keys.tiles, keys.log, ...budgetKeys,
         keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
         encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
         encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
@@ -192,7 +219,7 @@ export class RedisCanvasStore implements CanvasStore {
   async reset(canvasId: string): Promise<{ epoch: number }> {
     const keys = canvasKeys(canvasId);
     const epoch = await this.run(() =>
-      this.redis.resetCanvas(keys.meta, keys.pixels, keys.log, keys.channel, this.width, this.height, this.marker(canvasId), this.seen.get(canvasId)?.epoch ?? 0),
+      this.redis.resetCanvas(keys.meta, keys.tiles, keys.log, keys.channel, this.width, this.height, this.marker(canvasId), this.seen.get(canvasId)?.epoch ?? 0),
     );
     this.seen.set(canvasId, { epoch, seq: 0 });
     return { epoch };
@@ -204,6 +231,12 @@ export class RedisCanvasStore implements CanvasStore {
     // Every write was acknowledged by Redis before its caller was; nothing is buffered here.
     await this.redis.quit().catch(() => this.redis.disconnect());
     redisConnected.set({ role: "store" }, 0);
+  }
+
+  /** The ARGV every script that prepares a canvas starts with: channel, size, the highest (epoch, seq) seen, marker body. */
+  private prepareArgs(canvasId: string): ScriptArg[] {
+    const seen = this.seen.get(canvasId);
+    return [canvasKeys(canvasId).channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.marker(canvasId)];
   }
 
   /** The body of an epoch marker: a PixelBatch with only canvas_id and time (the script adds seq and epoch). */
@@ -233,10 +266,7 @@ export class RedisCanvasStore implements CanvasStore {
 
   private async getCanvasMeta(canvasId: string): Promise<StoredPosition> {
     const keys = canvasKeys(canvasId);
-    const seen = this.seen.get(canvasId);
-    const [epoch, seq] = await this.run(() =>
-      this.redis.prepareCanvas(keys.meta, keys.pixels, keys.log, keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.marker(canvasId)),
-    );
+    const [epoch, seq] = await this.run(() => this.redis.prepareCanvas(keys.meta, keys.tiles, keys.log, ...this.prepareArgs(canvasId)));
     this.remember(canvasId, epoch, seq);
     return { epoch, seq };
   }

@@ -19,8 +19,14 @@ export const DEFAULT_PORTS = {
 export const DEFAULT_CANVAS_ID = "default";
 /** Default canvas side, the size of the design being replaced. */
 export const DEFAULT_CANVAS_SIDE = 50;
-/** Largest configurable canvas side. */
-export const MAX_CANVAS_SIDE = 2048;
+/** Largest configurable canvas side; canvases are stored and served by tile (tile-grid.ts). */
+export const MAX_CANVAS_SIDE = 8192;
+/**
+ * Largest canvas (in pixels) GetCanvas returns whole: 2048 x 2048 is a 12 MiB response, while
+ * 8192 x 8192 would be 192 MiB. Bigger canvases are read by tile (GetTile, /api/tiles/...); the
+ * WebSocket gateway snapshots rooms with GetCanvas, so it serves canvases up to this size.
+ */
+export const MAX_SNAPSHOT_PIXELS = 2048 * 2048;
 /** Largest WebSocket frame the gateway accepts; bigger closes with 1009. */
 export const MAX_FRAME_BYTES = 64 * 1024;
 /** Canvas ids: lowercase letters, digits and dashes. */

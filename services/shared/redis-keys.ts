@@ -3,8 +3,14 @@
  * canvas's keys in one slot, so the Lua write script stays valid on Redis Cluster.
  */
 export interface CanvasKeys {
-  /** Packed RGB string, row-major, 3 bytes per pixel. */
-  pixels: string;
+  /**
+   * Hash: tile name ("tx:ty", see tile-grid.ts) -> seq of the last batch that painted the tile.
+   * A field exists exactly for the tiles ever painted in this epoch, each stored under
+   * `tileKey` as a packed RGB string (row-major, 3 bytes per pixel, created white on first paint).
+   */
+  tiles: string;
+  /** The packed RGB string of the whole canvas before tiles; read once to migrate it, then deleted. */
+  legacyPixels: string;
   /** Hash: seq, epoch, width, height. */
   meta: string;
   /** Stream of recent batches (bounded history), entry id `<seq>-0`. */
@@ -24,11 +30,20 @@ export interface CanvasKeys {
 export function canvasKeys(canvasId: string): CanvasKeys {
   const tag = `{${canvasId}}`;
   return {
-    pixels: `canvas:${tag}:pixels`,
+    tiles: `canvas:${tag}:tiles`,
+    legacyPixels: `canvas:${tag}:pixels`,
     meta: `canvas:${tag}:meta`,
     log: `canvas:${tag}:log`,
     channel: `canvas:${tag}:batches`,
     presence: `canvas:${tag}:presence`,
     budget: `canvas:${tag}:budget:`,
   };
+}
+
+/**
+ * The key of one level-0 tile: the tile hash's name, ":" and the tile name, so the Lua scripts
+ * derive it from KEYS and the tile stays in its canvas's slot.
+ */
+export function tileKey(canvasId: string, tx: number, ty: number): string {
+  return `${canvasKeys(canvasId).tiles}:${tx}:${ty}`;
 }

@@ -46,3 +46,7 @@ export const FORCED_CLOSE_GRACE_MS = 500;
 export const STALLED_SOCKET_CLOSE_MS = 500;
 /** On shutdown, how long the gateway waits for clients to answer its 1012 close frames before cutting them off. */
 export const CLOSE_HANDSHAKE_WAIT_MS = 1_000;
+/** An overview tile (level > 0) is rebuilt from changed tiles under it at most this often; it may lag the canvas by this much. */
+export const OVERVIEW_REFRESH_MS = 5_000;
+/** Browsers and CDNs may reuse a tile for this long (Cache-Control max-age, in seconds) before revalidating with its ETag, as r/place's 1 s. */
+export const TILE_MAX_AGE_S = 1;

@@ -2,15 +2,15 @@
 // @generated from file pixel/v1/canvas.proto (package pixel.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file pixel/v1/canvas.proto.
  */
 export const file_pixel_v1_canvas: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKlAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQSIQoHYXV0aG9ycxgHIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJMCgZBdXRob3ISDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3BpeGVsX2NvdW50GAMgASgNEg4KBmlwX2tleRgEIAEoCSIlChBHZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSJxChFHZXRDYW52YXNSZXNwb25zZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0SCwoDc2VxGAMgASgEEg4KBnBpeGVscxgEIAEoDBIRCgljYW52YXNfaWQYBSABKAkSDQoFZXBvY2gYBiABKAQieQoQU2V0UGl4ZWxzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSHwoGcGl4ZWxzGAIgAygLMg8ucGl4ZWwudjEuUGl4ZWwSDgoGYXV0aG9yGAMgASgJEiEKB2F1dGhvcnMYBCADKAsyEC5waXhlbC52MS5BdXRob3IiWwoRU2V0UGl4ZWxzUmVzcG9uc2USCwoDc2VxGAEgASgEEg0KBWVwb2NoGAIgASgEEioKB3Jlc3VsdHMYAyADKAsyGS5waXhlbC52MS5QbGFjZW1lbnRSZXN1bHQiOQoPUGxhY2VtZW50UmVzdWx0Eg4KBnN0b3JlZBgBIAEoCBIWCg5yZXRyeV9hZnRlcl9tcxgCIAEoDSJNChJXcml0ZVBpeGVsc1JlcXVlc3QSCgoCaWQYASABKAQSKwoHcmVxdWVzdBgCIAEoCzIaLnBpeGVsLnYxLlNldFBpeGVsc1JlcXVlc3QigQEKE1dyaXRlUGl4ZWxzUmVzcG9uc2USCgoCaWQYASABKAQSLQoGc3RvcmVkGAIgASgLMhsucGl4ZWwudjEuU2V0UGl4ZWxzUmVzcG9uc2VIABIlCgVlcnJvchgDIAEoCzIULnBpeGVsLnYxLldyaXRlRXJyb3JIAEIICgZyZXN1bHQiKwoKV3JpdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiOgoSV2F0Y2hDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQiOgoTV2F0Y2hDYW52YXNSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULnBpeGVsLnYxLlBpeGVsQmF0Y2giJwoSUmVzZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSIkChNSZXNldENhbnZhc1Jlc3BvbnNlEg0KBWVwb2NoGAEgASgEMoUDCg1DYW52YXNTZXJ2aWNlEkQKCUdldENhbnZhcxIaLnBpeGVsLnYxLkdldENhbnZhc1JlcXVlc3QaGy5waXhlbC52MS5HZXRDYW52YXNSZXNwb25zZRJECglTZXRQaXhlbHMSGi5waXhlbC52MS5TZXRQaXhlbHNSZXF1ZXN0GhsucGl4ZWwudjEuU2V0UGl4ZWxzUmVzcG9uc2USTgoLV3JpdGVQaXhlbHMSHC5waXhlbC52MS5Xcml0ZVBpeGVsc1JlcXVlc3QaHS5waXhlbC52MS5Xcml0ZVBpeGVsc1Jlc3BvbnNlKAEwARJMCgtXYXRjaENhbnZhcxIcLnBpeGVsLnYxLldhdGNoQ2FudmFzUmVxdWVzdBodLnBpeGVsLnYxLldhdGNoQ2FudmFzUmVzcG9uc2UwARJKCgtSZXNldENhbnZhcxIcLnBpeGVsLnYxLlJlc2V0Q2FudmFzUmVxdWVzdBodLnBpeGVsLnYxLlJlc2V0Q2FudmFzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKlAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQSIQoHYXV0aG9ycxgHIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJMCgZBdXRob3ISDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3BpeGVsX2NvdW50GAMgASgNEg4KBmlwX2tleRgEIAEoCSIlChBHZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSJxChFHZXRDYW52YXNSZXNwb25zZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0SCwoDc2VxGAMgASgEEg4KBnBpeGVscxgEIAEoDBIRCgljYW52YXNfaWQYBSABKAkSDQoFZXBvY2gYBiABKAQiSgoOR2V0VGlsZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEg0KBWxldmVsGAIgASgNEgoKAnR4GAMgASgNEgoKAnR5GAQgASgNIqQCCg9HZXRUaWxlUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEg0KBWxldmVsGAIgASgNEgoKAnR4GAMgASgNEgoKAnR5GAQgASgNEg0KBXdpZHRoGAUgASgNEg4KBmhlaWdodBgGIAEoDRIoCghlbmNvZGluZxgHIAEoDjIWLnBpeGVsLnYxLlRpbGVFbmNvZGluZxIMCgRkYXRhGAggASgMEgsKA3NlcRgJIAEoBBINCgVlcG9jaBgKIAEoBBIPCgd2ZXJzaW9uGAsgASgEEhEKCXRpbGVfc2l6ZRgMIAEoDRIUCgxjYW52YXNfd2lkdGgYDSABKA0SFQoNY2FudmFzX2hlaWdodBgOIAEoDRITCgtsZXZlbF9jb3VudBgPIAEoDSJ5ChBTZXRQaXhlbHNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIfCgZwaXhlbHMYAiADKAsyDy5waXhlbC52MS5QaXhlbBIOCgZhdXRob3IYAyABKAkSIQoHYXV0aG9ycxgEIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJbChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQSKgoHcmVzdWx0cxgDIAMoCzIZLnBpeGVsLnYxLlBsYWNlbWVudFJlc3VsdCI5Cg9QbGFjZW1lbnRSZXN1bHQSDgoGc3RvcmVkGAEgASgIEhYKDnJldHJ5X2FmdGVyX21zGAIgASgNIk0KEldyaXRlUGl4ZWxzUmVxdWVzdBIKCgJpZBgBIAEoBBIrCgdyZXF1ZXN0GAIgASgLMhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdCKBAQoTV3JpdGVQaXhlbHNSZXNwb25zZRIKCgJpZBgBIAEoBBItCgZzdG9yZWQYAiABKAsyGy5waXhlbC52MS5TZXRQaXhlbHNSZXNwb25zZUgAEiUKBWVycm9yGAMgASgLMhQucGl4ZWwudjEuV3JpdGVFcnJvckgAQggKBnJlc3VsdCIrCgpXcml0ZUVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCSI6ChJXYXRjaENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI6ChNXYXRjaENhbnZhc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQucGl4ZWwudjEuUGl4ZWxCYXRjaCInChJSZXNldENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJIiQKE1Jlc2V0Q2FudmFzUmVzcG9uc2USDQoFZXBvY2gYASABKAQqRAoMVGlsZUVuY29kaW5nEh0KGVRJTEVfRU5DT0RJTkdfVU5TUEVDSUZJRUQQABIVChFUSUxFX0VOQ09ESU5HX1BORxABMsUDCg1DYW52YXNTZXJ2aWNlEkQKCUdldENhbnZhcxIaLnBpeGVsLnYxLkdldENhbnZhc1JlcXVlc3QaGy5waXhlbC52MS5HZXRDYW52YXNSZXNwb25zZRI+CgdHZXRUaWxlEhgucGl4ZWwudjEuR2V0VGlsZVJlcXVlc3QaGS5waXhlbC52MS5HZXRUaWxlUmVzcG9uc2USRAoJU2V0UGl4ZWxzEhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdBobLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlEk4KC1dyaXRlUGl4ZWxzEhwucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXF1ZXN0Gh0ucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXNwb25zZSgBMAESTAoLV2F0Y2hDYW52YXMSHC5waXhlbC52MS5XYXRjaENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5XYXRjaENhbnZhc1Jlc3BvbnNlMAESSgoLUmVzZXRDYW52YXMSHC5waXhlbC52MS5SZXNldENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5SZXNldENhbnZhc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Pixel is one cell of a canvas and the colour to paint it.
@@ -237,6 +237,172 @@ export const GetCanvasResponseSchema: GenMessage<GetCanvasResponse> = /*@__PURE_
   messageDesc(file_pixel_v1_canvas, 4);
 
 /**
+ * GetTileRequest names one tile: its canvas, level and column/row in that level's tile grid.
+ *
+ * @generated from message pixel.v1.GetTileRequest
+ */
+export type GetTileRequest = Message<"pixel.v1.GetTileRequest"> & {
+  /**
+   * Empty means the default canvas.
+   *
+   * @generated from field: string canvas_id = 1;
+   */
+  canvasId: string;
+
+  /**
+   * 0 is full resolution; level k shows the canvas at 1/2^k of its size, up to the level whose
+   * one tile holds the whole canvas (GetTileResponse.level_count - 1).
+   *
+   * @generated from field: uint32 level = 2;
+   */
+  level: number;
+
+  /**
+   * Tile column in the level's grid, from 0 at the left edge.
+   *
+   * @generated from field: uint32 tx = 3;
+   */
+  tx: number;
+
+  /**
+   * Tile row in the level's grid, from 0 at the top edge.
+   *
+   * @generated from field: uint32 ty = 4;
+   */
+  ty: number;
+};
+
+/**
+ * Describes the message pixel.v1.GetTileRequest.
+ * Use `create(GetTileRequestSchema)` to create a new message.
+ */
+export const GetTileRequestSchema: GenMessage<GetTileRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 5);
+
+/**
+ * GetTileResponse is one tile, encoded, with the stamps a cache needs.
+ *
+ * @generated from message pixel.v1.GetTileResponse
+ */
+export type GetTileResponse = Message<"pixel.v1.GetTileResponse"> & {
+  /**
+   * The canvas id actually read (the default canvas's name for an empty request).
+   *
+   * @generated from field: string canvas_id = 1;
+   */
+  canvasId: string;
+
+  /**
+   * The level, column and row of the tile, as requested.
+   *
+   * @generated from field: uint32 level = 2;
+   */
+  level: number;
+
+  /**
+   * Tile column.
+   *
+   * @generated from field: uint32 tx = 3;
+   */
+  tx: number;
+
+  /**
+   * Tile row.
+   *
+   * @generated from field: uint32 ty = 4;
+   */
+  ty: number;
+
+  /**
+   * Width of this tile in pixels: tile_size, or less in the last column.
+   *
+   * @generated from field: uint32 width = 5;
+   */
+  width: number;
+
+  /**
+   * Height of this tile in pixels: tile_size, or less in the last row.
+   *
+   * @generated from field: uint32 height = 6;
+   */
+  height: number;
+
+  /**
+   * How data is encoded.
+   *
+   * @generated from field: pixel.v1.TileEncoding encoding = 7;
+   */
+  encoding: TileEncoding;
+
+  /**
+   * The encoded tile.
+   *
+   * @generated from field: bytes data = 8;
+   */
+  data: Uint8Array;
+
+  /**
+   * Level 0: the canvas seq the tile is consistent at (it includes every batch up to this seq and
+   * none after). Levels above 0 are overviews, rebuilt from changed tiles at most every 5 s: the
+   * seq at which the versions of the tiles under it were read; the overview may lag it by that interval.
+   *
+   * @generated from field: uint64 seq = 9;
+   */
+  seq: bigint;
+
+  /**
+   * The canvas epoch; a client holding another epoch must drop its copy.
+   *
+   * @generated from field: uint64 epoch = 10;
+   */
+  epoch: bigint;
+
+  /**
+   * The seq of the last batch that changed this tile (for levels above 0: the newest of the
+   * level-0 tiles it was built from); 0 for a tile never painted in this epoch. With epoch it
+   * identifies the tile's content.
+   *
+   * @generated from field: uint64 version = 11;
+   */
+  version: bigint;
+
+  /**
+   * Side of a full tile in pixels, the same at every level.
+   *
+   * @generated from field: uint32 tile_size = 12;
+   */
+  tileSize: number;
+
+  /**
+   * Width of the whole canvas in pixels at level 0.
+   *
+   * @generated from field: uint32 canvas_width = 13;
+   */
+  canvasWidth: number;
+
+  /**
+   * Height of the whole canvas in pixels at level 0.
+   *
+   * @generated from field: uint32 canvas_height = 14;
+   */
+  canvasHeight: number;
+
+  /**
+   * How many levels the canvas has; the last one is a single tile.
+   *
+   * @generated from field: uint32 level_count = 15;
+   */
+  levelCount: number;
+};
+
+/**
+ * Describes the message pixel.v1.GetTileResponse.
+ * Use `create(GetTileResponseSchema)` to create a new message.
+ */
+export const GetTileResponseSchema: GenMessage<GetTileResponse> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 6);
+
+/**
  * SetPixelsRequest is one batch to store.
  *
  * @generated from message pixel.v1.SetPixelsRequest
@@ -282,7 +448,7 @@ export type SetPixelsRequest = Message<"pixel.v1.SetPixelsRequest"> & {
  * Use `create(SetPixelsRequestSchema)` to create a new message.
  */
 export const SetPixelsRequestSchema: GenMessage<SetPixelsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 5);
+  messageDesc(file_pixel_v1_canvas, 7);
 
 /**
  * SetPixelsResponse reports where the batch landed in the canvas history.
@@ -317,7 +483,7 @@ export type SetPixelsResponse = Message<"pixel.v1.SetPixelsResponse"> & {
  * Use `create(SetPixelsResponseSchema)` to create a new message.
  */
 export const SetPixelsResponseSchema: GenMessage<SetPixelsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 6);
+  messageDesc(file_pixel_v1_canvas, 8);
 
 /**
  * PlacementResult says whether one Author run of a SetPixelsRequest was stored.
@@ -346,7 +512,7 @@ export type PlacementResult = Message<"pixel.v1.PlacementResult"> & {
  * Use `create(PlacementResultSchema)` to create a new message.
  */
 export const PlacementResultSchema: GenMessage<PlacementResult> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 7);
+  messageDesc(file_pixel_v1_canvas, 9);
 
 /**
  * WatchCanvasRequest says which canvas to follow and from where.
@@ -375,7 +541,7 @@ export type WritePixelsRequest = Message<"pixel.v1.WritePixelsRequest"> & {
  * Use `create(WritePixelsRequestSchema)` to create a new message.
  */
 export const WritePixelsRequestSchema: GenMessage<WritePixelsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 8);
+  messageDesc(file_pixel_v1_canvas, 10);
 
 /**
  * WritePixelsResponse answers the WritePixelsRequest with the same id.
@@ -419,7 +585,7 @@ export type WritePixelsResponse = Message<"pixel.v1.WritePixelsResponse"> & {
  * Use `create(WritePixelsResponseSchema)` to create a new message.
  */
 export const WritePixelsResponseSchema: GenMessage<WritePixelsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 9);
+  messageDesc(file_pixel_v1_canvas, 11);
 
 /**
  * WriteError is the status a unary SetPixels would have failed with.
@@ -447,7 +613,7 @@ export type WriteError = Message<"pixel.v1.WriteError"> & {
  * Use `create(WriteErrorSchema)` to create a new message.
  */
 export const WriteErrorSchema: GenMessage<WriteError> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 10);
+  messageDesc(file_pixel_v1_canvas, 12);
 
 /**
  * @generated from message pixel.v1.WatchCanvasRequest
@@ -473,7 +639,7 @@ export type WatchCanvasRequest = Message<"pixel.v1.WatchCanvasRequest"> & {
  * Use `create(WatchCanvasRequestSchema)` to create a new message.
  */
 export const WatchCanvasRequestSchema: GenMessage<WatchCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 11);
+  messageDesc(file_pixel_v1_canvas, 13);
 
 /**
  * WatchCanvasResponse carries one batch of a watched canvas.
@@ -494,7 +660,7 @@ export type WatchCanvasResponse = Message<"pixel.v1.WatchCanvasResponse"> & {
  * Use `create(WatchCanvasResponseSchema)` to create a new message.
  */
 export const WatchCanvasResponseSchema: GenMessage<WatchCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 12);
+  messageDesc(file_pixel_v1_canvas, 14);
 
 /**
  * ResetCanvasRequest names the canvas to clear.
@@ -515,7 +681,7 @@ export type ResetCanvasRequest = Message<"pixel.v1.ResetCanvasRequest"> & {
  * Use `create(ResetCanvasRequestSchema)` to create a new message.
  */
 export const ResetCanvasRequestSchema: GenMessage<ResetCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 13);
+  messageDesc(file_pixel_v1_canvas, 15);
 
 /**
  * ResetCanvasResponse reports the canvas's new epoch.
@@ -536,7 +702,34 @@ export type ResetCanvasResponse = Message<"pixel.v1.ResetCanvasResponse"> & {
  * Use `create(ResetCanvasResponseSchema)` to create a new message.
  */
 export const ResetCanvasResponseSchema: GenMessage<ResetCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 14);
+  messageDesc(file_pixel_v1_canvas, 16);
+
+/**
+ * TileEncoding says how GetTileResponse.data encodes the tile's pixels.
+ *
+ * @generated from enum pixel.v1.TileEncoding
+ */
+export enum TileEncoding {
+  /**
+   * Never sent.
+   *
+   * @generated from enum value: TILE_ENCODING_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A PNG image of width x height pixels (8-bit RGB, or 1-bit indexed for a tile of one colour).
+   *
+   * @generated from enum value: TILE_ENCODING_PNG = 1;
+   */
+  PNG = 1,
+}
+
+/**
+ * Describes the enum pixel.v1.TileEncoding.
+ */
+export const TileEncodingSchema: GenEnum<TileEncoding> = /*@__PURE__*/
+  enumDesc(file_pixel_v1_canvas, 0);
 
 /**
  * CanvasService owns every shared canvas: it stores pixels, assigns each
@@ -546,7 +739,8 @@ export const ResetCanvasResponseSchema: GenMessage<ResetCanvasResponse> = /*@__P
  */
 export const CanvasService: GenService<{
   /**
-   * GetCanvas returns a consistent snapshot of a whole canvas at one seq.
+   * GetCanvas returns a consistent snapshot of a whole canvas at one seq; canvases of more than
+   * 2048 x 2048 pixels are refused with FAILED_PRECONDITION: read them by tile with GetTile.
    *
    * @generated from rpc pixel.v1.CanvasService.GetCanvas
    */
@@ -554,6 +748,17 @@ export const CanvasService: GenService<{
     methodKind: "unary";
     input: typeof GetCanvasRequestSchema;
     output: typeof GetCanvasResponseSchema;
+  },
+  /**
+   * GetTile returns one square tile of a canvas, encoded, stamped with the seq it is consistent at;
+   * level 0 is full resolution, each higher level halves it (a downsampled overview).
+   *
+   * @generated from rpc pixel.v1.CanvasService.GetTile
+   */
+  getTile: {
+    methodKind: "unary";
+    input: typeof GetTileRequestSchema;
+    output: typeof GetTileResponseSchema;
   },
   /**
    * SetPixels stores a batch atomically, assigns it the next seq and publishes it; a rejected batch writes nothing.

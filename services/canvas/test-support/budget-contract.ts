@@ -106,6 +106,20 @@ export function describeBudgetContract(name: string, factory: () => Promise<Budg
       expect((await storedBatches(store, "fallback-a")).map((b) => b.seq)).toEqual([first.seq]);
     });
 
+    it("stores accepted runs into their tile with the batch's seq as its version; a refused run paints no pixel and bumps no version", async () => {
+      const store = await open();
+      const first = await store.setPixels("fallback-t", line(0, 0, 10, 7), "", [run(10, "t")]);
+      expect(first.retryAfterMs).toEqual([0]);
+      const refused = await store.setPixels("fallback-t", line(1, 0, 3, 8), "", [run(3, "t")]);
+      expect(refused.retryAfterMs[0]).toBeGreaterThan(0);
+      const { seq, versions } = await store.tileVersions("fallback-t");
+      expect({ seq, versions: [...versions] }).toEqual({ seq: first.seq, versions: [["0:0", first.seq]] });
+      const tile = await store.getTile("fallback-t", { tx: 0, ty: 0 });
+      expect([...tile.pixels!.subarray(0, 3)]).toEqual([0, 0, 7]);
+      // Row 1 (the refused run) is still white.
+      expect([...tile.pixels!.subarray(CONTRACT_WIDTH * 3, CONTRACT_WIDTH * 3 + 9)]).toEqual(Array<number>(9).fill(0xff));
+    });
+
     it("answers a rate refusal with the exact wait after which the same run fits", async () => {
       const store = await open();
       await store.setPixels("fallback-b", line(0, 0, 10, 1), "", [run(10, "w")]);

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PixelBatchSchema, type PixelBatch } from "../../../gen/pixel/v1/canvas_pb.js";
 import { waitFor } from "../../../tools/process/free-port.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
+import { TILE_SIZE, tileName } from "../../../protocol/tile-grid.js";
 import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasStore } from "../canvas-store.js";
 
 /** A store under test and the bus its batches are heard on. */
@@ -145,6 +146,95 @@ export function describeCanvasStoreContract(name: string, harness: CanvasStoreHa
       expect((await big.store.getCanvas("sized")).pixels.length).toBe(8 * 8 * 3);
     });
 
+    it("stores a batch spanning several tiles atomically: every snapshot and tile read shows all of a batch or none of it", async () => {
+      const width = TILE_SIZE * 2 + 40;
+      const height = TILE_SIZE + 20;
+      const { store } = await open({ width, height });
+      // Each batch paints one pixel in four tiles with its own colour; a torn batch would mix colours.
+      const spots = [[0, 0], [TILE_SIZE + 1, 3], [width - 1, 0], [5, height - 1]] as const;
+      const colorOfSeq = new Map<number, number>([[0, 0xffffff]]);
+      const snapshots: Promise<{ seq: number; seen: number[] }>[] = [];
+      const writes = Array.from({ length: 30 }, (_, i) => {
+        const color = 0x010101 * (i + 1);
+        snapshots.push(
+          store.getCanvas("atomic").then((snap) => ({ seq: snap.seq, seen: spots.map(([x, y]) => Buffer.from(snap.pixels).readUIntBE((y * width + x) * 3, 3)) })),
+          store.getTile("atomic", { tx: 1, ty: 0 }).then((tile) => ({ seq: tile.seq, seen: [tile.pixels === undefined ? 0xffffff : Buffer.from(tile.pixels).readUIntBE((3 * TILE_SIZE + 1) * 3, 3)] })),
+        );
+        return store.setPixels("atomic", spots.map(([x, y]) => ({ x, y, color })), "").then(({ seq }) => void colorOfSeq.set(seq, color));
+      });
+      await Promise.all(writes);
+      const read = await Promise.all(snapshots);
+      expect(read).toHaveLength(60);
+      // Every read shows exactly the colour of the batch at the seq it is stamped with.
+      expect(read.filter(({ seq, seen }) => seen.some((c) => c !== colorOfSeq.get(seq)))).toEqual([]);
+      const versions = await store.tileVersions("atomic");
+      expect(versions.seq).toBe(30);
+      expect([...versions.versions].sort()).toEqual([["0:0", 30], ["0:1", 30], ["1:0", 30], ["2:0", 30]]);
+    });
+
+    it("bumps exactly the tiles a batch paints to its seq, and every tile's version is the last seq in history that painted it", async () => {
+      const width = TILE_SIZE * 3;
+      const height = TILE_SIZE * 2;
+      const { store } = await open({ width, height });
+      const batches: { seq: number; tiles: Set<string> }[] = [];
+      for (let i = 0; i < 25; i++) {
+        const pixels = Array.from({ length: 1 + (i % 3) }, (_, k) => ({ x: (i * 97 + k * 211) % width, y: (i * 53 + k * 131) % height, color: i }));
+        const before = await store.tileVersions("versions");
+        const { seq } = await store.setPixels("versions", pixels, "");
+        const tiles = new Set(pixels.map((p) => tileName({ tx: Math.floor(p.x / TILE_SIZE), ty: Math.floor(p.y / TILE_SIZE) })));
+        const after = await store.tileVersions("versions");
+        const bumped = [...after.versions].filter(([name, v]) => before.versions.get(name) !== v).map(([name]) => name);
+        expect(bumped.sort()).toEqual([...tiles].sort());
+        expect([...tiles].every((name) => after.versions.get(name) === seq)).toBe(true);
+        batches.push({ seq, tiles });
+      }
+      const history = (await store.history("versions", 0, 100))!.map((b) => fromBinary(PixelBatchSchema, b));
+      expect(history.map((b) => Number(b.seq))).toEqual(batches.map((b) => b.seq));
+      const expected = new Map<string, number>();
+      for (const b of history) for (const p of b.pixels) expected.set(tileName({ tx: Math.floor(p.x / TILE_SIZE), ty: Math.floor(p.y / TILE_SIZE) }), Number(b.seq));
+      const { seq, versions } = await store.tileVersions("versions");
+      expect(seq).toBe(25);
+      expect(versions).toEqual(expected);
+      for (const [name, version] of expected) {
+        const [tx, ty] = name.split(":").map(Number) as [number, number];
+        expect((await store.getTile("versions", { tx, ty })).version).toBe(version);
+      }
+    });
+
+    it("serves a tile with its clipped size, its pixels as GetCanvas has them, and nothing stored for a tile never painted", async () => {
+      const width = TILE_SIZE + 30;
+      const height = TILE_SIZE + 2;
+      const { store } = await open({ width, height });
+      const { seq, epoch } = await store.setPixels("tiles", [{ x: TILE_SIZE + 29, y: TILE_SIZE + 1, color: 0xabcdef }, { x: TILE_SIZE, y: TILE_SIZE, color: 0x123456 }], "");
+      const tile = await store.getTile("tiles", { tx: 1, ty: 1 });
+      expect([tile.width, tile.height, tile.seq, tile.epoch, tile.version]).toEqual([30, 2, seq, epoch, seq]);
+      const whole = Buffer.from((await store.getCanvas("tiles")).pixels);
+      const region = Buffer.concat([0, 1].map((r) => whole.subarray(((TILE_SIZE + r) * width + TILE_SIZE) * 3, ((TILE_SIZE + r) * width + width) * 3)));
+      expect(Buffer.from(tile.pixels!).equals(region)).toBe(true);
+      expect(Buffer.from(tile.pixels!).readUIntBE((30 * 2 - 1) * 3, 3)).toBe(0xabcdef);
+      const blank = await store.getTile("tiles", { tx: 0, ty: 1 });
+      expect([blank.width, blank.height, blank.version, blank.pixels, blank.seq]).toEqual([TILE_SIZE, 2, 0, undefined, seq]);
+      expect([...(await store.tileVersions("tiles")).versions.keys()]).toEqual(["1:1"]);
+      await expect(store.getTile("tiles", { tx: 2, ty: 0 })).rejects.toBeInstanceOf(RangeError);
+    });
+
+    it("keeps an 8192x8192 canvas as only the tiles painted: one corner painted is one tile", async () => {
+      const { store } = await open({ width: 8192, height: 8192 });
+      const { seq } = await store.setPixels("huge", [{ x: 8191, y: 8191, color: 0x0a0b0c }, { x: 8190, y: 8191, color: 0x0d0e0f }], "");
+      expect([...(await store.tileVersions("huge")).versions]).toEqual([["31:31", seq]]);
+      const corner = await store.getTile("huge", { tx: 31, ty: 31 });
+      expect([...corner.pixels!.subarray(-6)]).toEqual([0x0d, 0x0e, 0x0f, 0x0a, 0x0b, 0x0c]);
+      expect((await store.getTile("huge", { tx: 0, ty: 0 })).pixels).toBeUndefined();
+    });
+
+    it("reset drops every tile and its version", async () => {
+      const { store } = await open({ width: TILE_SIZE * 2, height: 4 });
+      await store.setPixels("reset-tiles", [{ x: 0, y: 0, color: 0 }, { x: TILE_SIZE, y: 3, color: 0 }], "");
+      await store.reset("reset-tiles");
+      expect((await store.tileVersions("reset-tiles")).versions.size).toBe(0);
+      expect((await store.getTile("reset-tiles", { tx: 1, ty: 0 })).pixels).toBeUndefined();
+    });
+
     it("is not ready after close, and every later call fails with StoreUnavailableError", async () => {
       const { store } = await open();
       await store.setPixels("closed", [{ x: 0, y: 0, color: 0 }], "");
@@ -153,6 +243,8 @@ export function describeCanvasStoreContract(name: string, harness: CanvasStoreHa
       await expect(store.getCanvas("closed")).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.setPixels("closed", [{ x: 0, y: 0, color: 0 }], "")).rejects.toBeInstanceOf(StoreUnavailableError);
       await expect(store.reset("closed")).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.getTile("closed", { tx: 0, ty: 0 })).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.tileVersions("closed")).rejects.toBeInstanceOf(StoreUnavailableError);
     });
   });
 }

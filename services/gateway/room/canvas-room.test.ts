@@ -2,7 +2,7 @@ import { fromBinary } from "@bufbuild/protobuf";
 import { describe, expect, it, vi } from "vitest";
 import { ServerFrameSchema } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { CanvasSnapshot } from "../upstream/canvas-client.js";
-import { CanvasRoom, type RoomHooks, type RoomOptions } from "./canvas-room.js";
+import { CanvasRoom, type RoomHooks, type RoomOptions, type RoomSnapshot } from "./canvas-room.js";
 import { ManualTickClock } from "../test-support/manual-tick-clock.js";
 import { batchFrame } from "../../../protocol/server-frames.js";
 import { blankSnapshot, publishedBatch, quietLog, RecordingMember } from "../test-support/test-helpers.js";
@@ -18,7 +18,7 @@ const options: RoomOptions = {
   fanoutTickMaxMs: 20,
 };
 
-function makeRoom(snapshots: (CanvasSnapshot | Error)[]) {
+function makeRoom(snapshots: (RoomSnapshot | Error)[]) {
   const resyncs: string[] = [];
   const fanouts: { pixels: number; sockets: number }[] = [];
   const frames: { batches: number; sockets: number }[] = [];
@@ -126,6 +126,32 @@ describe("CanvasRoom", () => {
     expect(welcomeOf(tooOld.welcome)).toMatchObject({ resumed: false, seq: 6n });
     expect(room.join(new RecordingMember(), "x", 5n, 2n).resumed).toBe(false);
     expect(room.join(new RecordingMember(), "y", 7n, 1n).resumed).toBe(false);
+  });
+
+  it("seeds the ring from the snapshot's history, so a client from another gateway resumes at once", async () => {
+    const history = [7n, 8n, 9n, 10n].map((s) => publishedBatch(s, [{ x: 1, y: 0, color: Number(s) }]));
+    const { room } = makeRoom([{ ...blankSnapshot(2, 2, 10n), history }]);
+    room.onBatch(publishedBatch(11n, [{ x: 0, y: 1, color: 11 }]));
+    await room.load();
+    // The ring holds 4 batches (8..11 after the backlog's 11): last_seq 7..11 resume.
+    const resumed = room.join(new RecordingMember(), "r", 7n, 1n);
+    expect(resumed.resumed).toBe(true);
+    expect(resumed.replay.map(seqsIn)).toEqual([[8n, 9n, 10n, 11n]]);
+    expect(room.join(new RecordingMember(), "o", 6n, 1n).resumed).toBe(false);
+  });
+
+  it("ignores history that does not end at the snapshot's seq, skips a seq, or is of another epoch", async () => {
+    const cases: Uint8Array[][] = [
+      [8n, 9n].map((s) => publishedBatch(s, [])),
+      [8n, 10n].map((s) => publishedBatch(s, [])),
+      [9n, 10n].map((s) => publishedBatch(s, [], 2n)),
+    ];
+    for (const history of cases) {
+      const { room } = makeRoom([{ ...blankSnapshot(2, 2, 10n), history }]);
+      await room.load();
+      expect(room.live).toBe(true);
+      expect(room.join(new RecordingMember(), "m", 9n, 1n).resumed).toBe(false);
+    }
   });
 
   it("re-snapshots on a seq gap, applies what followed, and resets every member", async () => {

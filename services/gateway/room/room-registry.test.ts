@@ -91,6 +91,25 @@ describe("RoomRegistry", () => {
     registry.closeAll();
   });
 
+  it("seeds a new room's resume ring with the stored batches before its snapshot, and starts unseeded when history fails", async () => {
+    const { canvas, registry } = setup();
+    for (let i = 0; i < 20; i++) await canvas.setPixels("default", [{ x: i % 4, y: 0, color: i }], "");
+    const room = await registry.acquire("default");
+    expect(room.seq).toBe(20n);
+    // ringMaxBatches is 16: batches 5..20 are held, so last_seq 4..19 resume.
+    expect(room.join(new RecordingMember(), "a", 4n, 1n)).toMatchObject({ resumed: true });
+    expect(room.join(new RecordingMember(), "b", 3n, 1n)).toMatchObject({ resumed: false });
+    registry.closeAll();
+
+    const failing = setup();
+    for (let i = 0; i < 3; i++) await failing.canvas.setPixels("default", [{ x: 0, y: 0, color: i }], "");
+    failing.canvas.historyFailsWith = Code.OutOfRange;
+    const unseeded = await failing.registry.acquire("default");
+    expect(unseeded.seq).toBe(3n);
+    expect(unseeded.join(new RecordingMember(), "c", 2n, 1n)).toMatchObject({ resumed: false });
+    failing.registry.closeAll();
+  });
+
   it("answers UNAVAILABLE when the bus does not confirm the subscription in time, and closes the room", async () => {
     const { bus, registry, closed } = setup();
     bus.autoConfirm = false;

@@ -4,6 +4,7 @@ import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
 import type { AuthorRun, CanvasClient, CanvasSnapshot, RunResult, StoredWrite } from "../upstream/canvas-client.js";
+import type { RecentBatchesRequest } from "../upstream/canvas-history.js";
 
 /**
  * An in-memory canvas service for gateway unit tests: it stores, sequences and
@@ -16,6 +17,10 @@ export class FakeCanvasService implements CanvasClient {
   /** When set, decides each AuthorRun of a SetPixels call (default: every run stored); refused runs are left out of the batch. */
   decideRun: ((run: AuthorRun) => RunResult) | undefined;
   setPixelsCalls = 0;
+  /** When set, recentBatches rejects with this code (history gone, deadline...). */
+  historyFailsWith: Code | undefined;
+  /** Every batch published, per canvas, as the history stream would hold it. */
+  private readonly history = new Map<string, Uint8Array[]>();
   /** SetPixels calls waiting on {@link holdWrites}' gate right now: writes that are in flight. */
   heldWrites = 0;
   private gate: Promise<void> | undefined;
@@ -70,8 +75,18 @@ export class FakeCanvasService implements CanvasClient {
     // As the canvas service: only stored runs are published, and never with their network key.
     const published = authors.filter((_, i) => results[i]!.stored).map(({ userId, name, pixelCount }) => ({ userId, name, pixelCount }));
     const batch = create(PixelBatchSchema, { canvasId, seq: c.seq, epoch: c.epoch, pixels, author, authors: published, timeUnixMs: BigInt(Date.now()) });
-    this.bus.publish(canvasId, toBinary(PixelBatchSchema, batch));
+    const payload = toBinary(PixelBatchSchema, batch);
+    this.history.set(canvasId, [...(this.history.get(canvasId) ?? []), payload]);
+    this.bus.publish(canvasId, payload);
     return { seq: c.seq, epoch: c.epoch, results };
+  }
+
+  /** The stored batches (afterSeq, throughSeq], like WatchCanvas replaying the history stream (one epoch only). */
+  async recentBatches(req: RecentBatchesRequest): Promise<Uint8Array[]> {
+    if (this.historyFailsWith !== undefined) throw new ConnectError("injected history failure", this.historyFailsWith);
+    const all = this.history.get(req.canvasId) ?? [];
+    // Seq n is all[n - 1]: the fake never changes epoch.
+    return all.slice(Number(req.afterSeq), Number(req.throughSeq));
   }
 
   async isReachable(): Promise<boolean> {

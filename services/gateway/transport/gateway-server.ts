@@ -78,7 +78,9 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const gateway = new Gateway({ config, log, bus: deps.bus, canvas, presence: deps.presence, tuning: deps.tuning });
   const allowedOrigins = config.allowedOrigins;
   // maxPayload makes ws close an oversized frame with 1009 before buffering it.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+  // skipUTF8Validation: text frames are never read (each gets MALFORMED_FRAME), so an invalid UTF-8 one
+  // must get that answer too instead of ws's undocumented close 1007.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, skipUTF8Validation: true });
   const peers = new Map<WebSocket, Peer>();
   const identity = deps.identity ?? openGatewayIdentity();
   const sessionGate = new SessionGate(identity.tokens, identity.security);

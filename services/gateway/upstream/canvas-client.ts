@@ -3,6 +3,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
 import { CanvasService } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../../protocol/pixel-validation.js";
+import { readRecentBatches, type RecentBatchesRequest } from "./canvas-history.js";
 import { CanvasWriteStream } from "./canvas-write-stream.js";
 
 /** How a CanvasClient sends writes: one WritePixels stream, or a unary SetPixels per batch. */
@@ -51,6 +52,8 @@ export interface CanvasClient {
    * and, per AuthorRun, whether the run's budgets let it in (refused runs are not in the batch).
    */
   setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number, authors?: AuthorRun[]): Promise<StoredWrite>;
+  /** The stored batches (afterSeq, throughSeq] of one epoch, encoded as on the bus, oldest first; see readRecentBatches. Absent: rooms seed no history. */
+  recentBatches?(req: RecentBatchesRequest): Promise<Uint8Array[]>;
   /** True when the service answers its health check (or answers at all, if it has none). */
   isReachable(timeoutMs: number): Promise<boolean>;
   /** Closes the write stream, so nothing holds the process or a peer's shutdown; calls still waiting fail with Canceled. */
@@ -92,6 +95,7 @@ export function createCanvasClient(transport: Transport, writes: CanvasWrites = 
       const res = await canvas.getCanvas({ canvasId }, { timeoutMs });
       return { canvasId: res.canvasId || canvasId, width: res.width, height: res.height, seq: res.seq, epoch: res.epoch, pixels: res.pixels };
     },
+    recentBatches: (req) => readRecentBatches(canvas, req),
     setPixels: stream ? (canvasId, pixels, author, timeoutMs, authors) => stream.setPixels(canvasId, pixels, author, timeoutMs, authors) : unary,
     close() {
       stream?.close();

@@ -1,0 +1,134 @@
+import { levelCount, parseTileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
+import { OVERVIEW_REFRESH_MS } from "../shared/timing.js";
+import type { CanvasStore, TileVersions } from "./canvas-store.js";
+import { encodeTilePng, type TilePixels } from "./tile-codec.js";
+import { downsampleTile, type ChildTile } from "./tile-downsample.js";
+
+/** One tile of one level, PNG-encoded, with the stamps GetTile and the HTTP route send. */
+export interface EncodedTile {
+  level: number;
+  tx: number;
+  ty: number;
+  width: number;
+  height: number;
+  png: Uint8Array;
+  /** See GetTileResponse.seq: level 0 is consistent at it; overviews were built from versions read at it. */
+  seq: number;
+  epoch: number;
+  /** See GetTileResponse.version. */
+  version: number;
+  canvasWidth: number;
+  canvasHeight: number;
+  levelCount: number;
+}
+
+/** A built overview tile: its pixels and the newest version of the level-0 tiles it was built from. */
+interface Overview {
+  pixels: TilePixels;
+  version: number;
+  png: Uint8Array | undefined;
+}
+
+interface OverviewEntry {
+  epoch: number;
+  /** The newest level-0 version under the tile when it was built. */
+  version: number;
+  builtAt: number;
+  overview: Promise<Overview>;
+}
+
+/**
+ * Reads tiles of one canvas size for GetTile and the HTTP tile route. Level 0 is read from the
+ * store (bytes, version and seq in one atomic read) and encoded on each call; a CDN in front
+ * absorbs repeats. Overviews (level > 0) are built on demand from the four tiles below, each level
+ * halving the one below (`downsampleTile`), and cached with the newest level-0 version under them:
+ * one atomic read of every tile's version tells which overviews changed, and only those are rebuilt.
+ * The requested tile is rebuilt at most every OVERVIEW_REFRESH_MS, so a busy canvas costs a bounded
+ * rebuild rate however many viewers ask; the tiles under it are rebuilt exactly whenever their
+ * versions moved, so two builds with the same version (the newest level-0 version read) always
+ * have the same pixels, and an ETag of epoch and version is sound. On demand rather than on a
+ * timer, so canvases nobody zooms out of cost nothing; the cache holds at most a third as many
+ * tiles as level 0 has, per canvas.
+ */
+export class TileReader {
+  private readonly overviews = new Map<string, OverviewEntry>();
+  readonly levelCount: number;
+
+  constructor(
+    private readonly store: CanvasStore,
+    readonly width: number,
+    readonly height: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.levelCount = levelCount(width, height);
+  }
+
+  /** The tile, or undefined when the level or tile is outside the canvas. */
+  async read(canvasId: string, level: number, tile: TileCoord): Promise<EncodedTile | undefined> {
+    const rect = tileRect(this.width, this.height, level, tile);
+    if (rect === undefined) return undefined;
+    const common = { level, tx: tile.tx, ty: tile.ty, width: rect.width, height: rect.height, canvasWidth: this.width, canvasHeight: this.height, levelCount: this.levelCount };
+    if (level === 0) {
+      const snap = await this.store.getTile(canvasId, tile);
+      return { ...common, png: encodeTilePng(snap.pixels, rect.width, rect.height), seq: snap.seq, epoch: snap.epoch, version: snap.version };
+    }
+    const versions = await this.store.tileVersions(canvasId);
+    const built = await this.overview(canvasId, versions, level, tile, true);
+    built.png ??= encodeTilePng(built.pixels, rect.width, rect.height);
+    return { ...common, png: built.png, seq: versions.seq, epoch: versions.epoch, version: built.version };
+  }
+
+  /**
+   * The overview tile, from the cache when it is current (or, when `mayLag`, younger than
+   * OVERVIEW_REFRESH_MS), else rebuilt.
+   */
+  private overview(canvasId: string, versions: TileVersions, level: number, tile: TileCoord, mayLag: boolean): Promise<Overview> {
+    const key = `${canvasId}/${level}/${tile.tx}/${tile.ty}`;
+    const newest = newestVersionUnder(versions.versions, level, tile);
+    const cached = this.overviews.get(key);
+    if (cached && cached.epoch === versions.epoch && (cached.version === newest || (mayLag && this.now() - cached.builtAt < OVERVIEW_REFRESH_MS))) {
+      return cached.overview;
+    }
+    if (newest === 0) {
+      // Nothing painted under it: free to answer, so nothing is cached (and a first paint shows at once).
+      this.overviews.delete(key);
+      return Promise.resolve({ pixels: undefined, version: 0, png: undefined });
+    }
+    const overview = this.build(canvasId, versions, level, tile);
+    const entry = { epoch: versions.epoch, version: newest, builtAt: this.now(), overview };
+    this.overviews.set(key, entry);
+    // A failed build (store unavailable) is retried by the next request rather than cached.
+    overview.catch(() => {
+      if (this.overviews.get(key) === entry) this.overviews.delete(key);
+    });
+    return overview;
+  }
+
+  private async build(canvasId: string, versions: TileVersions, level: number, tile: TileCoord): Promise<Overview> {
+    const rect = tileRect(this.width, this.height, level, tile)!;
+    const children: Promise<ChildTile & { version: number }>[] = [];
+    for (const dy of [0, 1] as const) {
+      for (const dx of [0, 1] as const) {
+        const child = { tx: tile.tx * 2 + dx, ty: tile.ty * 2 + dy };
+        const childRect = tileRect(this.width, this.height, level - 1, child);
+        if (childRect === undefined) continue;
+        const read: Promise<{ pixels: TilePixels; version: number }> =
+          level === 1 ? this.store.getTile(canvasId, child) : this.overview(canvasId, versions, level - 1, child, false);
+        children.push(read.then(({ pixels, version }) => ({ dx, dy, width: childRect.width, height: childRect.height, pixels, version })));
+      }
+    }
+    const read = await Promise.all(children);
+    return { pixels: downsampleTile(rect.width, rect.height, read), version: Math.max(0, ...read.map((c) => c.version)), png: undefined };
+  }
+}
+
+/** The newest version among the level-0 tiles under a tile of `level` (0 when none was painted). */
+function newestVersionUnder(versions: ReadonlyMap<string, number>, level: number, tile: TileCoord): number {
+  const span = 2 ** level;
+  let newest = 0;
+  for (const [name, version] of versions) {
+    const coord = parseTileName(name);
+    if (coord && Math.floor(coord.tx / span) === tile.tx && Math.floor(coord.ty / span) === tile.ty && version > newest) newest = version;
+  }
+  return newest;
+}

@@ -1,0 +1,184 @@
+import { connect as http2Connect, constants, type ClientHttp2Session, type IncomingHttpHeaders } from "node:http2";
+import type { FuzzRecord } from "./fuzz-record.js";
+import { generateHttpInput, type HttpInput, type HttpTarget } from "./http-input.js";
+
+/** How long one request may take before it counts as an open stream and is cancelled. */
+const REQUEST_TIMEOUT_MS = 3_000;
+/** HTTP 501, Connect's status for code unimplemented. */
+const HTTP_NOT_IMPLEMENTED = 501;
+/** HTTP 505, connect-node's answer to a bidirectional stream over HTTP/1.1. */
+const HTTP_VERSION_NOT_SUPPORTED = 505;
+/** gRPC status INTERNAL. */
+const GRPC_INTERNAL = 13;
+
+/** How one HTTP fuzz phase runs. */
+export interface HttpFuzzOptions {
+  seed: number;
+  target: HttpTarget;
+  inputs: number;
+  concurrency: number;
+  /** The canvas service's HTTP/1.1 base URL (/api) or h2c base URL. */
+  baseUrl: string;
+}
+
+/** What came back for one request. */
+interface Answer {
+  status: number;
+  /** grpc-status from headers, trailers or a gRPC-Web trailer frame. */
+  grpcStatus: number | undefined;
+  /** The Connect error code of a unary error body or a stream's end message. */
+  connectCode: string | undefined;
+  message: string;
+  timedOut: boolean;
+}
+
+/**
+ * Sends `inputs` malformed requests and checks each answer: on /api no HTTP 5xx (but 505 for the
+ * bidirectional WritePixels, which HTTP/1.1 cannot carry, and 501 with code unimplemented) and no
+ * Connect `internal` code; on h2c no gRPC status 13 (INTERNAL), no Connect `internal` code and no
+ * HTTP 5xx (but 501 unimplemented).
+ */
+export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord): Promise<void> {
+  let next = 0;
+  let session: ClientHttp2Session | undefined;
+  const h2 = () => {
+    if (!session || session.destroyed || session.closed) {
+      session = http2Connect(options.baseUrl);
+      session.on("error", () => undefined);
+    }
+    return session;
+  };
+  const worker = async () => {
+    while (next < options.inputs) {
+      const input = generateHttpInput(options.seed, next++, options.target);
+      record.count(record.sent, `${options.target}.${input.protocol}`);
+      let answer: Answer;
+      try {
+        answer = options.target === "api" ? await sendHttp1(options.baseUrl, input) : await sendH2(h2(), input);
+      } catch (err) {
+        record.fail(options.target === "api" ? "api5xx" : "h2cInternal", `${describeRequest(input)}: no HTTP answer (${(err as Error).message})`);
+        continue;
+      }
+      judge(input, answer, record);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  session?.close();
+}
+
+function judge(input: HttpInput, answer: Answer, record: FuzzRecord): void {
+  const key = `${input.target}.${input.protocol}`;
+  record.count(record.answers, `${key}.http.${answer.timedOut ? "open-after-timeout" : answer.status}`);
+  if (answer.grpcStatus !== undefined) record.count(record.answers, `${key}.grpc-status.${answer.grpcStatus}`);
+  if (answer.connectCode !== undefined) record.count(record.answers, `${key}.connect-code.${answer.connectCode}`);
+  const got = `HTTP ${answer.status}${answer.grpcStatus !== undefined ? ` grpc-status ${answer.grpcStatus}` : ""}${answer.connectCode ? ` code ${answer.connectCode}` : ""}: ${answer.message.slice(0, 160)}`;
+  if (input.target === "api") {
+    // HTTP/1.1 cannot carry a bidirectional stream: 505 is the precise answer for WritePixels there;
+    // 501 is Connect's status for Unimplemented, ResetCanvas's documented answer without ADMIN_TOKEN.
+    const bidiOverHttp1 = answer.status === HTTP_VERSION_NOT_SUPPORTED && input.method.endsWith("/WritePixels");
+    const unimplemented = answer.status === HTTP_NOT_IMPLEMENTED && answer.connectCode === "unimplemented";
+    if ((answer.status >= 500 && !bidiOverHttp1 && !unimplemented) || answer.connectCode === "internal") record.fail("api5xx", `${describeRequest(input)} → ${got}`);
+    return;
+  }
+  const unimplemented = answer.status === HTTP_NOT_IMPLEMENTED && answer.connectCode === "unimplemented";
+  if ((answer.status >= 500 && !unimplemented) || answer.grpcStatus === GRPC_INTERNAL || answer.connectCode === "internal") record.fail("h2cInternal", `${describeRequest(input)} → ${got}`);
+}
+
+/** An input in words: where it went, how, and its first bytes. */
+export function describeRequest(input: HttpInput): string {
+  const head = Buffer.from(input.body.subarray(0, 40)).toString("hex").replace(/(..)/g, "$1 ").trim();
+  const odd = Object.entries(input.headers).filter(([k]) => k !== "te" && k !== "connect-protocol-version").map(([k, v]) => `${k}: ${v}`).join(", ");
+  return `${input.target} input #${input.index} (${input.label}) POST /${input.method} [${odd}] body ${input.body.length} bytes: ${head}${input.body.length > 40 ? " …" : ""}`;
+}
+
+async function sendHttp1(baseUrl: string, input: HttpInput): Promise<Answer> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+  try {
+    const res = await fetch(`${baseUrl}/api/${input.method}`, { method: "POST", headers: input.headers, body: input.body, signal: abort.signal });
+    let body: Uint8Array;
+    try {
+      body = new Uint8Array(await res.arrayBuffer());
+    } catch {
+      return { status: res.status, grpcStatus: undefined, connectCode: undefined, message: "stream still open", timedOut: true };
+    }
+    return { status: res.status, grpcStatus: undefined, ...connectError(res.headers.get("content-type") ?? "", body), timedOut: false };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sendH2(session: ClientHttp2Session, input: HttpInput): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request({ [constants.HTTP2_HEADER_METHOD]: "POST", [constants.HTTP2_HEADER_PATH]: `/${input.method}`, ...input.headers });
+    let headers: IncomingHttpHeaders = {};
+    let trailers: IncomingHttpHeaders = {};
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = (timedOut: boolean) => {
+      clearTimeout(timer);
+      const body = new Uint8Array(Buffer.concat(chunks));
+      const status = Number(headers[":status"] ?? 0);
+      const raw = trailers["grpc-status"] ?? headers["grpc-status"] ?? grpcWebTrailer(input, body);
+      const grpcStatus = raw === undefined ? undefined : Number(raw);
+      const message = String(trailers["grpc-message"] ?? headers["grpc-message"] ?? "");
+      const connect = input.protocol.startsWith("connect") ? connectError(String(headers["content-type"] ?? ""), body) : { connectCode: undefined, message };
+      resolve({ status, grpcStatus, ...connect, message: connect.message || message, timedOut });
+    };
+    const timer = setTimeout(() => {
+      stream.close(constants.NGHTTP2_CANCEL);
+      finish(true);
+    }, REQUEST_TIMEOUT_MS);
+    stream.on("response", (h) => (headers = h));
+    stream.on("trailers", (t) => (trailers = t));
+    stream.on("data", (chunk: Buffer) => {
+      // Keep only the start of a big answer: enough to find an error or a trailer frame.
+      if (size < 64 * 1024) chunks.push(chunk);
+      size += chunk.length;
+    });
+    stream.on("end", () => finish(false));
+    stream.on("error", (err) => {
+      clearTimeout(timer);
+      if (headers[":status"]) finish(false);
+      else reject(err);
+    });
+    stream.end(input.body);
+  });
+}
+
+/** grpc-status from a gRPC-Web body's trailer frame (flag 0x80), if there is one. */
+function grpcWebTrailer(input: HttpInput, body: Uint8Array): string | undefined {
+  if (input.protocol !== "grpc-web") return undefined;
+  let pos = 0;
+  while (pos + 5 <= body.length) {
+    const flags = body[pos] as number;
+    const len = new DataView(body.buffer, body.byteOffset + pos + 1, 4).getUint32(0);
+    if (flags & 0x80) return /grpc-status:\s*(\d+)/i.exec(Buffer.from(body.subarray(pos + 5, pos + 5 + len)).toString("latin1"))?.[1];
+    pos += 5 + len;
+  }
+  return undefined;
+}
+
+/** The Connect error in a unary JSON error body or a stream's end-of-stream message. */
+function connectError(contentType: string, body: Uint8Array): { connectCode: string | undefined; message: string } {
+  let text: string | undefined;
+  if (contentType.startsWith("application/connect+")) {
+    let pos = 0;
+    while (pos + 5 <= body.length) {
+      const flags = body[pos] as number;
+      const len = new DataView(body.buffer, body.byteOffset + pos + 1, 4).getUint32(0);
+      if (flags & 0x02) text = Buffer.from(body.subarray(pos + 5, pos + 5 + len)).toString("utf8");
+      pos += 5 + len;
+    }
+  } else if (contentType.startsWith("application/json")) {
+    text = Buffer.from(body).toString("utf8");
+  }
+  if (text === undefined) return { connectCode: undefined, message: "" };
+  try {
+    const parsed = JSON.parse(text) as { code?: unknown; message?: unknown; error?: { code?: unknown; message?: unknown } };
+    const error = parsed.error ?? parsed;
+    return { connectCode: typeof error.code === "string" ? error.code : undefined, message: typeof error.message === "string" ? error.message : "" };
+  } catch {
+    return { connectCode: undefined, message: text.slice(0, 160) };
+  }
+}
