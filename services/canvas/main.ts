@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { CANVAS_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasServer } from "./canvas-server.js";
 import { loadCanvasSettings } from "./canvas-settings.js";
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   // The store is flushed inside the grace period, after the servers drained.
   drainOnSignal(
     logger,
-    () => server.shutdown(SHUTDOWN_GRACE_MS * 0.7).then(() => store.close()).then(() => bus.close()),
+    () => server.shutdown(CANVAS_DRAIN_MS).then(() => store.close()).then(() => bus.close()),
     1,
   );
 }

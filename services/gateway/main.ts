@@ -1,7 +1,7 @@
 import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { GATEWAY_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasClient, createCanvasTransport, type CanvasWrites } from "./upstream/canvas-client.js";
 import { createGatewayServer } from "./transport/gateway-server.js";
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
 
   drainOnSignal(
     log,
-    () => gw.shutdown(Math.min(DEFAULT_TUNING.writeDeadlineMs, SHUTDOWN_GRACE_MS / 2)).then(() => Promise.all([presence.close(), bus.close()])),
+    () => gw.shutdown(GATEWAY_DRAIN_MS).then(() => Promise.all([presence.close(), bus.close()])),
     0,
   );
 }

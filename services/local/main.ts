@@ -9,7 +9,7 @@ import { ConfigError, loadConfig, type Config } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/logger.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import { createStaticHandler, webDistDir } from "../shared/static-files.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { EMBEDDED_STAGE_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { loadSecurityConfig } from "../shared/security-config.js";
 import { loadSessionKeys } from "../shared/session-keys.js";
@@ -66,11 +66,11 @@ async function main(log: Logger, config: Config): Promise<void> {
   drainOnSignal(
     log,
     async () => {
-      const sockets = gateway.shutdown(SHUTDOWN_GRACE_MS / 3);
+      const sockets = gateway.shutdown(EMBEDDED_STAGE_DRAIN_MS);
       web.closeIdleConnections();
       await sockets;
       await new Promise<void>((r) => web.close(() => r()));
-      await canvas.shutdown(SHUTDOWN_GRACE_MS / 3);
+      await canvas.shutdown(EMBEDDED_STAGE_DRAIN_MS);
       await Promise.all([presence.close(), store.close()]);
       await bus.close();
     },

@@ -127,7 +127,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
       peer.alive = false;
       ws.ping();
     }
-  }, gateway.tuning.heartbeatIntervalMs);
+  }, gateway.tuning.socketPingIntervalMs);
   heartbeat.unref();
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {

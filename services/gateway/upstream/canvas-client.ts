@@ -3,6 +3,7 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
 import { CanvasService } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../../protocol/pixel-validation.js";
+import { CANVAS_PING_INTERVAL_MS, CANVAS_PING_TIMEOUT_MS } from "../../shared/timing.js";
 import { readRecentBatches, type RecentBatchesRequest } from "./canvas-history.js";
 import { CanvasWriteStream } from "./canvas-write-stream.js";
 
@@ -64,8 +65,6 @@ export interface CanvasClient {
  * HTTP/2 keepalive of the gateway's session to the canvas service: the WritePixels stream stays
  * open between writes, so a peer that vanished without closing the connection must be noticed.
  */
-const CANVAS_PING_INTERVAL_MS = 10_000;
-const CANVAS_PING_TIMEOUT_MS = 5_000;
 
 /**
  * The one transport a gateway process uses for the canvas service: Connect's binary
