@@ -4,6 +4,18 @@ import { generateHttpInput, type HttpInput, type HttpTarget } from "./http-input
 
 /** How long one request may take before it counts as an open stream and is cancelled. */
 const REQUEST_TIMEOUT_MS = 3_000;
+/**
+ * How long the one retry of an /api request that got no HTTP answer in time may take. The retry
+ * tells a request that was only slow while the fuzzer loaded the service from one that hangs.
+ */
+const RETRY_TIMEOUT_MS = 10_000;
+/**
+ * How often a batch is painted on every canvas the inputs can watch, while a phase runs. A watch
+ * that parsed streams until its canvas changes, and connect-node sends a stream's headers with its
+ * first message: the pulse makes every live watch answer (headers and a batch) within the timeout,
+ * so "no answer" still means a hang.
+ */
+const WATCH_PULSE_MS = 500;
 /** HTTP 501, Connect's status for code unimplemented. */
 const HTTP_NOT_IMPLEMENTED = 501;
 /** HTTP 505, connect-node's answer to a bidirectional stream over HTTP/1.1. */
@@ -19,6 +31,8 @@ export interface HttpFuzzOptions {
   concurrency: number;
   /** The canvas service's HTTP/1.1 base URL (/api) or h2c base URL. */
   baseUrl: string;
+  /** Paints one batch on every canvas an input can watch (see WATCH_PULSE_MS). */
+  pulse: () => Promise<void>;
 }
 
 /** What came back for one request. */
@@ -36,7 +50,8 @@ interface Answer {
  * Sends `inputs` malformed requests and checks each answer: on /api no HTTP 5xx (but 505 for the
  * bidirectional WritePixels, which HTTP/1.1 cannot carry, and 501 with code unimplemented) and no
  * Connect `internal` code; on h2c no gRPC status 13 (INTERNAL), no Connect `internal` code and no
- * HTTP 5xx (but 501 unimplemented).
+ * HTTP 5xx (but 501 unimplemented). An /api request without an HTTP answer in time is retried once
+ * on its own: it fails the check only if the retry gets no answer either.
  */
 export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord): Promise<void> {
   let next = 0;
@@ -54,7 +69,7 @@ export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord):
       record.count(record.sent, `${options.target}.${input.protocol}`);
       let answer: Answer;
       try {
-        answer = options.target === "api" ? await sendHttp1(options.baseUrl, input) : await sendH2(h2(), input);
+        answer = options.target === "api" ? await sendHttp1WithRetry(options.baseUrl, input, record) : await sendH2(h2(), input);
       } catch (err) {
         record.fail(options.target === "api" ? "api5xx" : "h2cInternal", `${describeRequest(input)}: no HTTP answer (${(err as Error).message})`);
         continue;
@@ -62,8 +77,30 @@ export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord):
       judge(input, answer, record);
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  session?.close();
+  let pulsing = true;
+  const pulses = (async () => {
+    while (pulsing) {
+      await options.pulse().catch(() => record.count(record.answers, `${options.target}.pulse-failed`));
+      await new Promise((r) => setTimeout(r, WATCH_PULSE_MS));
+    }
+  })();
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+  } finally {
+    pulsing = false;
+    await pulses;
+    session?.close();
+  }
+}
+
+/** An /api request; without an HTTP answer in time, the same bytes once more, with a longer timeout. */
+async function sendHttp1WithRetry(baseUrl: string, input: HttpInput, record: FuzzRecord): Promise<Answer> {
+  try {
+    return await sendHttp1(baseUrl, input, REQUEST_TIMEOUT_MS);
+  } catch {
+    record.count(record.answers, `${input.target}.${input.protocol}.retried-without-answer`);
+    return await sendHttp1(baseUrl, input, RETRY_TIMEOUT_MS);
+  }
 }
 
 function judge(input: HttpInput, answer: Answer, record: FuzzRecord): void {
@@ -91,9 +128,9 @@ export function describeRequest(input: HttpInput): string {
   return `${input.target} input #${input.index} (${input.label}) POST /${input.method} [${odd}] body ${input.body.length} bytes: ${head}${input.body.length > 40 ? " …" : ""}`;
 }
 
-async function sendHttp1(baseUrl: string, input: HttpInput): Promise<Answer> {
+async function sendHttp1(baseUrl: string, input: HttpInput, timeoutMs: number): Promise<Answer> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     const res = await fetch(`${baseUrl}/api/${input.method}`, { method: "POST", headers: input.headers, body: input.body, signal: abort.signal });
     let body: Uint8Array;
