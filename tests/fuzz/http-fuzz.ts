@@ -51,7 +51,7 @@ interface Answer {
  * bidirectional WritePixels, which HTTP/1.1 cannot carry, and 501 with code unimplemented) and no
  * Connect `internal` code; on h2c no gRPC status 13 (INTERNAL), no Connect `internal` code and no
  * HTTP 5xx (but 501 unimplemented). An /api request without an HTTP answer in time is retried once
- * on its own: it fails the check only if the retry gets no answer either.
+ * with a longer timeout: it fails the check only if the retry gets no answer either.
  */
 export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord): Promise<void> {
   let next = 0;
@@ -63,13 +63,22 @@ export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord):
     }
     return session;
   };
+  // Node's client keeps counting the unsent rest of an upload it cancelled against the session's
+  // 10 MiB `maxSessionMemory`, and refuses new streams with ENHANCE_YOUR_CALM once it is used up:
+  // after such a cancel the session is closed (its open streams finish) and the next request opens
+  // a fresh one, so the fuzzer's own bookkeeping cannot fail later inputs.
+  const retire = (stalled: ClientHttp2Session) => {
+    record.count(record.answers, `${options.target}.session-closed-after-cancelled-upload`);
+    stalled.close();
+    if (session === stalled) session = undefined;
+  };
   const worker = async () => {
     while (next < options.inputs) {
       const input = generateHttpInput(options.seed, next++, options.target);
       record.count(record.sent, `${options.target}.${input.protocol}`);
       let answer: Answer;
       try {
-        answer = options.target === "api" ? await sendHttp1WithRetry(options.baseUrl, input, record) : await sendH2(h2(), input);
+        answer = options.target === "api" ? await sendHttp1WithRetry(options.baseUrl, input, record) : await sendH2(h2(), input, retire);
       } catch (err) {
         record.fail(options.target === "api" ? "api5xx" : "h2cInternal", `${describeRequest(input)}: no HTTP answer (${(err as Error).message})`);
         continue;
@@ -145,26 +154,35 @@ async function sendHttp1(baseUrl: string, input: HttpInput, timeoutMs: number): 
   }
 }
 
-function sendH2(session: ClientHttp2Session, input: HttpInput): Promise<Answer> {
+/**
+ * One h2c request. The answer is read when the response ends, but the promise settles only when the
+ * stream has closed, upload included: a worker then never has more than one upload in flight, and
+ * the session never holds more unsent bodies than there are workers (Node's client counts them
+ * against its 10 MiB `maxSessionMemory`, and refuses new streams with ENHANCE_YOUR_CALM beyond).
+ */
+function sendH2(session: ClientHttp2Session, input: HttpInput, onCancelledUpload: (session: ClientHttp2Session) => void): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ [constants.HTTP2_HEADER_METHOD]: "POST", [constants.HTTP2_HEADER_PATH]: `/${input.method}`, ...input.headers });
     let headers: IncomingHttpHeaders = {};
     let trailers: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = (timedOut: boolean) => {
-      clearTimeout(timer);
+    let answer: Answer | undefined;
+    const read = (timedOut: boolean) => {
       const body = new Uint8Array(Buffer.concat(chunks));
       const status = Number(headers[":status"] ?? 0);
       const raw = trailers["grpc-status"] ?? headers["grpc-status"] ?? grpcWebTrailer(input, body);
       const grpcStatus = raw === undefined ? undefined : Number(raw);
       const message = String(trailers["grpc-message"] ?? headers["grpc-message"] ?? "");
       const connect = input.protocol.startsWith("connect") ? connectError(String(headers["content-type"] ?? ""), body) : { connectCode: undefined, message };
-      resolve({ status, grpcStatus, ...connect, message: connect.message || message, timedOut });
+      answer ??= { status, grpcStatus, ...connect, message: connect.message || message, timedOut };
     };
+    // Also bounds the upload after an early answer: one the server never lets finish is cancelled.
     const timer = setTimeout(() => {
+      const uploadUnfinished = !stream.writableFinished;
       stream.close(constants.NGHTTP2_CANCEL);
-      finish(true);
+      if (uploadUnfinished) onCancelledUpload(session);
+      read(true);
     }, REQUEST_TIMEOUT_MS);
     stream.on("response", (h) => (headers = h));
     stream.on("trailers", (t) => (trailers = t));
@@ -173,11 +191,16 @@ function sendH2(session: ClientHttp2Session, input: HttpInput): Promise<Answer> 
       if (size < 64 * 1024) chunks.push(chunk);
       size += chunk.length;
     });
-    stream.on("end", () => finish(false));
+    stream.on("end", () => read(false));
     stream.on("error", (err) => {
+      if (headers[":status"]) read(false);
+      else if (!answer) reject(err);
+    });
+    stream.on("close", () => {
       clearTimeout(timer);
-      if (headers[":status"]) finish(false);
-      else reject(err);
+      if (!answer && headers[":status"]) read(false);
+      if (answer) resolve(answer);
+      else reject(new Error(`stream closed without an answer (code ${stream.rstCode})`));
     });
     stream.end(input.body);
   });
