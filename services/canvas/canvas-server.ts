@@ -19,6 +19,7 @@ import { publicApiGuard } from "./public-api-guard.js";
 import { createTileHttpHandler } from "./tile-http-route.js";
 import { TileReader } from "./tile-reader.js";
 import { withUndecodableRequestsRefused } from "./undecodable-requests.js";
+import { drainUnreadRequestAfterResponse } from "./unread-request-drain.js";
 
 /** Path prefix of the Connect API on HTTP/1.1, as the Ingress and the local entry route it. */
 export const API_PATH_PREFIX = "/api";
@@ -104,7 +105,7 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
     if (!tileHandler(req, res)) connectApiHandler(req, res);
   };
 
-  const grpcServer = createHttp2Server(grpcHandler);
+  const grpcServer = createHttp2Server(drainUnreadRequestAfterResponse(grpcHandler));
   const sessions = new Set<Http2Session>();
   grpcServer.on("session", (session) => {
     sessions.add(session);

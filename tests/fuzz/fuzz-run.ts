@@ -3,7 +3,7 @@ import { ExpectedCanvas, type PixelMismatch } from "./expected-canvas.js";
 import { CHECKS, describeOutcome, FuzzRecord, type Check } from "./fuzz-record.js";
 import { describeExpectation } from "./answer-text.js";
 import { FuzzSocket, type SocketSinks } from "./fuzz-socket.js";
-import { startFuzzSystem, WS_CANVAS, type FuzzSystem } from "./fuzz-system.js";
+import { API_CANVAS, DEFAULT_CANVAS, startFuzzSystem, WS_CANVAS, type FuzzSystem } from "./fuzz-system.js";
 import { runHttpFuzz } from "./http-fuzz.js";
 import { runPingFlood, type FloodOptions } from "./ping-flood.js";
 import { RssWatch } from "./process-memory.js";
@@ -104,8 +104,12 @@ export async function runFuzz(options: FuzzOptions, progress: (line: string) => 
       gateway: system.ws, canvasId: WS_CANVAS, layout, rules,
     }, sinks));
     await phase("ws-violations", () => runViolations({ gateway: system.ws, canvasId: WS_CANVAS, layout, rules, sinks, handMade, nextIndex: () => nextIndex++ }));
-    await phase("api-fuzz", () => runHttpFuzz({ seed: options.seed, target: "api", inputs: options.apiInputs, concurrency: options.concurrency, baseUrl: system.canvasHttpUrl }, record));
-    await phase("h2c-fuzz", () => runHttpFuzz({ seed: options.seed, target: "h2c", inputs: options.h2cInputs, concurrency: options.concurrency, baseUrl: system.canvasGrpcUrl }, record));
+    // Inputs watch the default canvas (an empty or unknown canvas_id) or API_CANVAS, never WS_CANVAS.
+    const pulse = async () => {
+      for (const canvasId of [DEFAULT_CANVAS, API_CANVAS]) await system.canvas.setPixels({ canvasId, pixels: [{ x: 0, y: 0, color: 1 }], author: "fuzz-pulse" });
+    };
+    await phase("api-fuzz", () => runHttpFuzz({ seed: options.seed, target: "api", inputs: options.apiInputs, concurrency: options.concurrency, baseUrl: system.canvasHttpUrl, pulse }, record));
+    await phase("h2c-fuzz", () => runHttpFuzz({ seed: options.seed, target: "h2c", inputs: options.h2cInputs, concurrency: options.concurrency, baseUrl: system.canvasGrpcUrl, pulse }, record));
     await phase("ping-flood", () => runPingFlood({ ...options.flood, port: system.gatewayPort }, record));
 
     const stored = await system.canvas.getCanvas({ canvasId: WS_CANVAS });

@@ -12,6 +12,8 @@ import type { WsEndpoint } from "./fuzz-socket.js";
 
 /** The canvas the /ws fuzzing paints, one the /api and h2c fuzzing never names. */
 export const WS_CANVAS = "ws";
+/** The canvas an empty canvas_id names, which /api and h2c inputs of the wrong shape reach. */
+export const DEFAULT_CANVAS = "default";
 /** The canvas the /api and h2c inputs are built around. */
 export const API_CANVAS = "api";
 
@@ -50,7 +52,7 @@ export async function startFuzzSystem(side: number, name: string): Promise<FuzzS
     const canvasGrpcUrl = `http://127.0.0.1:${grpcPort}`;
     const canvasProc = await startService(`${name}-canvas`, "services/canvas/main.js", {
       HOST: "127.0.0.1", REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort),
-      CANVAS_WIDTH: String(side), CANVAS_HEIGHT: String(side), CANVAS_IDS: `default,${WS_CANVAS},${API_CANVAS}`, INSTANCE_ID: `${name}-canvas`, LOG_LEVEL: "warn",
+      CANVAS_WIDTH: String(side), CANVAS_HEIGHT: String(side), CANVAS_IDS: `${DEFAULT_CANVAS},${WS_CANVAS},${API_CANVAS}`, INSTANCE_ID: `${name}-canvas`, LOG_LEVEL: "warn",
       SESSION_KEYS: sessionKeys, ...budget,
     }, `${canvasHttpUrl}/readyz`);
     started.push(canvasProc);

@@ -4,6 +4,18 @@ import { generateHttpInput, type HttpInput, type HttpTarget } from "./http-input
 
 /** How long one request may take before it counts as an open stream and is cancelled. */
 const REQUEST_TIMEOUT_MS = 3_000;
+/**
+ * How long the one retry of an /api request that got no HTTP answer in time may take. The retry
+ * tells a request that was only slow while the fuzzer loaded the service from one that hangs.
+ */
+const RETRY_TIMEOUT_MS = 10_000;
+/**
+ * How often a batch is painted on every canvas the inputs can watch, while a phase runs. A watch
+ * that parsed streams until its canvas changes, and connect-node sends a stream's headers with its
+ * first message: the pulse makes every live watch answer (headers and a batch) within the timeout,
+ * so "no answer" still means a hang.
+ */
+const WATCH_PULSE_MS = 500;
 /** HTTP 501, Connect's status for code unimplemented. */
 const HTTP_NOT_IMPLEMENTED = 501;
 /** HTTP 505, connect-node's answer to a bidirectional stream over HTTP/1.1. */
@@ -19,6 +31,8 @@ export interface HttpFuzzOptions {
   concurrency: number;
   /** The canvas service's HTTP/1.1 base URL (/api) or h2c base URL. */
   baseUrl: string;
+  /** Paints one batch on every canvas an input can watch (see WATCH_PULSE_MS). */
+  pulse: () => Promise<void>;
 }
 
 /** What came back for one request. */
@@ -36,7 +50,8 @@ interface Answer {
  * Sends `inputs` malformed requests and checks each answer: on /api no HTTP 5xx (but 505 for the
  * bidirectional WritePixels, which HTTP/1.1 cannot carry, and 501 with code unimplemented) and no
  * Connect `internal` code; on h2c no gRPC status 13 (INTERNAL), no Connect `internal` code and no
- * HTTP 5xx (but 501 unimplemented).
+ * HTTP 5xx (but 501 unimplemented). An /api request without an HTTP answer in time is retried once
+ * with a longer timeout: it fails the check only if the retry gets no answer either.
  */
 export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord): Promise<void> {
   let next = 0;
@@ -48,13 +63,22 @@ export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord):
     }
     return session;
   };
+  // Node's client keeps counting the unsent rest of an upload it cancelled against the session's
+  // 10 MiB `maxSessionMemory`, and refuses new streams with ENHANCE_YOUR_CALM once it is used up:
+  // after such a cancel the session is closed (its open streams finish) and the next request opens
+  // a fresh one, so the fuzzer's own bookkeeping cannot fail later inputs.
+  const retire = (stalled: ClientHttp2Session) => {
+    record.count(record.answers, `${options.target}.session-closed-after-cancelled-upload`);
+    stalled.close();
+    if (session === stalled) session = undefined;
+  };
   const worker = async () => {
     while (next < options.inputs) {
       const input = generateHttpInput(options.seed, next++, options.target);
       record.count(record.sent, `${options.target}.${input.protocol}`);
       let answer: Answer;
       try {
-        answer = options.target === "api" ? await sendHttp1(options.baseUrl, input) : await sendH2(h2(), input);
+        answer = options.target === "api" ? await sendHttp1WithRetry(options.baseUrl, input, record) : await sendH2(h2(), input, retire);
       } catch (err) {
         record.fail(options.target === "api" ? "api5xx" : "h2cInternal", `${describeRequest(input)}: no HTTP answer (${(err as Error).message})`);
         continue;
@@ -62,8 +86,30 @@ export async function runHttpFuzz(options: HttpFuzzOptions, record: FuzzRecord):
       judge(input, answer, record);
     }
   };
-  await Promise.all(Array.from({ length: options.concurrency }, worker));
-  session?.close();
+  let pulsing = true;
+  const pulses = (async () => {
+    while (pulsing) {
+      await options.pulse().catch(() => record.count(record.answers, `${options.target}.pulse-failed`));
+      await new Promise((r) => setTimeout(r, WATCH_PULSE_MS));
+    }
+  })();
+  try {
+    await Promise.all(Array.from({ length: options.concurrency }, worker));
+  } finally {
+    pulsing = false;
+    await pulses;
+    session?.close();
+  }
+}
+
+/** An /api request; without an HTTP answer in time, the same bytes once more, with a longer timeout. */
+async function sendHttp1WithRetry(baseUrl: string, input: HttpInput, record: FuzzRecord): Promise<Answer> {
+  try {
+    return await sendHttp1(baseUrl, input, REQUEST_TIMEOUT_MS);
+  } catch {
+    record.count(record.answers, `${input.target}.${input.protocol}.retried-without-answer`);
+    return await sendHttp1(baseUrl, input, RETRY_TIMEOUT_MS);
+  }
 }
 
 function judge(input: HttpInput, answer: Answer, record: FuzzRecord): void {
@@ -91,9 +137,9 @@ export function describeRequest(input: HttpInput): string {
   return `${input.target} input #${input.index} (${input.label}) POST /${input.method} [${odd}] body ${input.body.length} bytes: ${head}${input.body.length > 40 ? " …" : ""}`;
 }
 
-async function sendHttp1(baseUrl: string, input: HttpInput): Promise<Answer> {
+async function sendHttp1(baseUrl: string, input: HttpInput, timeoutMs: number): Promise<Answer> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), REQUEST_TIMEOUT_MS);
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
     const res = await fetch(`${baseUrl}/api/${input.method}`, { method: "POST", headers: input.headers, body: input.body, signal: abort.signal });
     let body: Uint8Array;
@@ -108,26 +154,35 @@ async function sendHttp1(baseUrl: string, input: HttpInput): Promise<Answer> {
   }
 }
 
-function sendH2(session: ClientHttp2Session, input: HttpInput): Promise<Answer> {
+/**
+ * One h2c request. The answer is read when the response ends, but the promise settles only when the
+ * stream has closed, upload included: a worker then never has more than one upload in flight, and
+ * the session never holds more unsent bodies than there are workers (Node's client counts them
+ * against its 10 MiB `maxSessionMemory`, and refuses new streams with ENHANCE_YOUR_CALM beyond).
+ */
+function sendH2(session: ClientHttp2Session, input: HttpInput, onCancelledUpload: (session: ClientHttp2Session) => void): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const stream = session.request({ [constants.HTTP2_HEADER_METHOD]: "POST", [constants.HTTP2_HEADER_PATH]: `/${input.method}`, ...input.headers });
     let headers: IncomingHttpHeaders = {};
     let trailers: IncomingHttpHeaders = {};
     const chunks: Buffer[] = [];
     let size = 0;
-    const finish = (timedOut: boolean) => {
-      clearTimeout(timer);
+    let answer: Answer | undefined;
+    const read = (timedOut: boolean) => {
       const body = new Uint8Array(Buffer.concat(chunks));
       const status = Number(headers[":status"] ?? 0);
       const raw = trailers["grpc-status"] ?? headers["grpc-status"] ?? grpcWebTrailer(input, body);
       const grpcStatus = raw === undefined ? undefined : Number(raw);
       const message = String(trailers["grpc-message"] ?? headers["grpc-message"] ?? "");
       const connect = input.protocol.startsWith("connect") ? connectError(String(headers["content-type"] ?? ""), body) : { connectCode: undefined, message };
-      resolve({ status, grpcStatus, ...connect, message: connect.message || message, timedOut });
+      answer ??= { status, grpcStatus, ...connect, message: connect.message || message, timedOut };
     };
+    // Also bounds the upload after an early answer: one the server never lets finish is cancelled.
     const timer = setTimeout(() => {
+      const uploadUnfinished = !stream.writableFinished;
       stream.close(constants.NGHTTP2_CANCEL);
-      finish(true);
+      if (uploadUnfinished) onCancelledUpload(session);
+      read(true);
     }, REQUEST_TIMEOUT_MS);
     stream.on("response", (h) => (headers = h));
     stream.on("trailers", (t) => (trailers = t));
@@ -136,11 +191,16 @@ function sendH2(session: ClientHttp2Session, input: HttpInput): Promise<Answer> 
       if (size < 64 * 1024) chunks.push(chunk);
       size += chunk.length;
     });
-    stream.on("end", () => finish(false));
+    stream.on("end", () => read(false));
     stream.on("error", (err) => {
+      if (headers[":status"]) read(false);
+      else if (!answer) reject(err);
+    });
+    stream.on("close", () => {
       clearTimeout(timer);
-      if (headers[":status"]) finish(false);
-      else reject(err);
+      if (!answer && headers[":status"]) read(false);
+      if (answer) resolve(answer);
+      else reject(new Error(`stream closed without an answer (code ${stream.rstCode})`));
     });
     stream.end(input.body);
   });
