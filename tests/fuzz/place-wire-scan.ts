@@ -43,7 +43,9 @@ export function findUint32Overflow(bytes: Uint8Array): Uint32Overflow {
       const t = read(end);
       if (t === undefined) return;
       const field = t >> 3n;
-      if ((t & 7n) !== 0n) {
+      // The generated decoder reads a known uint32 field as a varint whatever its wire type says.
+      const known = field >= 1n && field <= 3n;
+      if (!known && (t & 7n) !== 0n) {
         if (!skip(t & 7n, end)) return;
         continue;
       }
@@ -70,7 +72,8 @@ export function findUint32Overflow(bytes: Uint8Array): Uint32Overflow {
         const stop = Math.min(end, pos + Number(n));
         pixel(stop, index++);
         pos = stop;
-      } else if (wireType === 0n) {
+      } else if (wireType === 0n || field === 1n) {
+        // client_seq (field 1) is read as a varint whatever its wire type, as the generated decoder does.
         const v = read(end);
         if (v === undefined) return;
         if (v > UINT32_MAX) {
