@@ -151,6 +151,7 @@ describe("fair use across gateways", () => {
     // Budget charges happen inside [started, now]; the bucket never goes below zero, so the bound is
     // exact up to Redis's whole-millisecond clock: one Place of slack covers that rounding.
     const bound = BURST + RATE * elapsedS + PIXELS_PER_PLACE;
+    console.log(`100 sockets of one session on 4 gateways: ${acked} pixels stored in ${elapsedS.toFixed(2)} s; bound burst + rate x time + one Place = ${bound.toFixed(0)}`);
     expect(acked).toBeGreaterThanOrEqual(BURST);
     expect(acked).toBeLessThanOrEqual(bound);
 
