@@ -48,7 +48,7 @@ class TestClient {
 
   async hello(lastSeq = 0n, lastEpoch = 0n, name = "tester"): Promise<FrameValue<"welcome">> {
     const before = this.of("welcome").length;
-    this.send({ case: "hello", value: { canvasId: "", name, lastSeq, lastEpoch } as never });
+    this.send({ case: "hello", value: { canvasId: "", name, lastSeq, lastEpoch, protocol: 2 } as never });
     await waitFor("welcome", () => this.of("welcome").length > before, 10_000, 10);
     return this.of("welcome")[before]!;
   }
@@ -204,7 +204,7 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
 
   it("answers a Hello for an unknown canvas with NOT_FOUND", async () => {
     const c = await connect(gwPorts[0]!);
-    c.send({ case: "hello", value: { canvasId: "no-such-canvas", name: "", lastSeq: 0n, lastEpoch: 0n } as never });
+    c.send({ case: "hello", value: { canvasId: "no-such-canvas", name: "", lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never });
     await waitFor("error", () => c.of("error").length === 1, 5000, 10);
     expect(c.of("error")[0]).toMatchObject({ code: ErrorCode.NOT_FOUND, message: expect.stringContaining("no-such-canvas") });
     expect(c.of("welcome")).toEqual([]);

@@ -103,7 +103,7 @@ describe("RoomRegistry", () => {
     const { bus, registry, resyncs } = setup();
     const room = await registry.acquire("default");
     const member = new RecordingMember();
-    room.join(member, "m", 0n, 0n);
+    room.join(member, "m");
     bus.reconnected();
     await vi.waitFor(() => expect(member.resets).toBe(1));
     expect(resyncs).toEqual(["bus_reconnect"]);
@@ -117,13 +117,13 @@ describe("RoomRegistry", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
       const member = new RecordingMember();
-      room.join(member, "m", 0n, 0n);
+      room.join(member, "m");
       room.leave(member);
       registry.release(room);
       await vi.advanceTimersByTimeAsync(options.lingerMs - 1);
       expect(closed).toEqual([]);
       expect(await registry.acquire("default")).toBe(room);
-      room.join(member, "m", 0n, 0n);
+      room.join(member, "m");
       await vi.advanceTimersByTimeAsync(options.lingerMs * 10);
       expect(closed).toEqual([]);
       room.leave(member);

@@ -8,7 +8,7 @@ import { CanvasRoom, type RoomHooks, type RoomOptions } from "./canvas-room.js";
 export interface RoomRegistryOptions extends RoomOptions {
   /** An empty room stays subscribed this long so reconnecting clients can still resume from its ring. */
   lingerMs: number;
-  /** Deadline of each GetCanvas, and of the bus confirming a room's subscription. */
+  /** Deadline of each head read (GetTile of tile 0), and of the bus confirming a room's subscription. */
   snapshotTimeoutMs: number;
 }
 
@@ -22,7 +22,7 @@ interface Entry {
 /**
  * The rooms of this gateway, one per canvas with joined (or recently joined)
  * connections. The first acquire subscribes on the bus, waits until the bus confirmed
- * the subscription, and only then seeds the room with GetCanvas: every batch stored
+ * the subscription, and only then seeds the room with its head (GetTile): every batch stored
  * after the snapshot is then delivered, so the join is race-free by construction.
  */
 export class RoomRegistry {
@@ -31,7 +31,7 @@ export class RoomRegistry {
 
   constructor(
     private readonly bus: PixelBus,
-    private readonly canvas: Pick<CanvasClient, "getCanvas">,
+    private readonly canvas: Pick<CanvasClient, "getHead">,
     private readonly options: RoomRegistryOptions,
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
@@ -45,7 +45,7 @@ export class RoomRegistry {
     });
   }
 
-  /** The room of a canvas, seeded and ready to join; rejects with the GetCanvas error (NotFound for an unknown canvas). */
+  /** The room of a canvas, seeded and ready to join; rejects with the head read's error (NotFound for an unknown canvas). */
   async acquire(canvasId: string): Promise<CanvasRoom> {
     const existing = this.rooms.get(canvasId);
     if (existing) {
@@ -54,7 +54,7 @@ export class RoomRegistry {
       await existing.ready;
       return existing.room;
     }
-    const room = new CanvasRoom(canvasId, () => this.canvas.getCanvas(canvasId, this.options.snapshotTimeoutMs), this.options, this.hooks, this.log);
+    const room = new CanvasRoom(canvasId, () => this.canvas.getHead(canvasId, this.options.snapshotTimeoutMs), this.options, this.hooks, this.log);
     const subscription = this.bus.subscribe(canvasId, (payload) => room.onBatch(payload));
     const ready = this.confirmed(canvasId, subscription.ready).then(() => room.load());
     const entry: Entry = { room, ready, unsubscribe: subscription.unsubscribe };

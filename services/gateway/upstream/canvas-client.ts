@@ -18,10 +18,24 @@ export interface CanvasSnapshot {
   pixels: Uint8Array;
 }
 
+/** Where a canvas stands, without its pixels: what a gateway room needs to follow its batches. */
+export interface CanvasHead {
+  canvasId: string;
+  width: number;
+  height: number;
+  seq: bigint;
+  epoch: bigint;
+}
+
 /** What the gateway needs from the canvas service; tests substitute a fake. */
 export interface CanvasClient {
   /** Reads a whole canvas; rejects with ConnectError (NotFound for an unknown canvas). */
   getCanvas(canvasId: string, timeoutMs: number): Promise<CanvasSnapshot>;
+  /**
+   * Reads a canvas's size, seq and epoch (from its first level-0 tile, a sub-millisecond read at
+   * any canvas size); rejects with ConnectError (NotFound for an unknown canvas).
+   */
+  getHead(canvasId: string, timeoutMs: number): Promise<CanvasHead>;
   /** Stores one batch (over the process's WritePixels stream); resolves with the seq it was assigned. */
   setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }>;
   /** True when the service answers its health check (or answers at all, if it has none). */
@@ -64,6 +78,10 @@ export function createCanvasClient(transport: Transport, writes: CanvasWrites = 
     async getCanvas(canvasId, timeoutMs) {
       const res = await canvas.getCanvas({ canvasId }, { timeoutMs });
       return { canvasId: res.canvasId || canvasId, width: res.width, height: res.height, seq: res.seq, epoch: res.epoch, pixels: res.pixels };
+    },
+    async getHead(canvasId, timeoutMs) {
+      const res = await canvas.getTile({ canvasId, level: 0, tx: 0, ty: 0 }, { timeoutMs });
+      return { canvasId: res.canvasId || canvasId, width: res.canvasWidth, height: res.canvasHeight, seq: res.seq, epoch: res.epoch };
     },
     setPixels: stream ? (canvasId, pixels, author, timeoutMs) => stream.setPixels(canvasId, pixels, author, timeoutMs) : unary,
     close() {
