@@ -54,8 +54,10 @@ export class ChaosClient {
   /** The connection id of the current Welcome. */
   connectionId = "";
 
-  constructor(readonly name: string, url: string, private readonly ledger: AckLedger) {
-    this.client = new CanvasClient({ url, socketFactory: wsSocketFactory, name });
+  /** `tileBaseUrl` serves /api/tiles/ (default: the socket URL's host, as through haproxy). */
+  constructor(readonly name: string, url: string, private readonly ledger: AckLedger, tileBaseUrl?: string) {
+    // The chaos canvases are small: every client watches all of their tiles, so it sees every batch.
+    this.client = new CanvasClient({ url, socketFactory: wsSocketFactory, name, watchAll: true, ...(tileBaseUrl === undefined ? {} : { tileBaseUrl }) });
     const c = this.client;
     c.on("welcome", (w) => {
       this.connectionId = w.connectionId;
@@ -151,18 +153,27 @@ export class ChaosClient {
     return [...this.placements.values()].map((p) => ({ sentMs: p.sentMs, outcome: p.outcome, settledMs: p.settledMs }));
   }
 
+  /** Whether every watched tile is loaded (none is being read). */
+  tilesLoaded(): boolean {
+    const tiles = this.client.canvas.tiles;
+    return tiles.size > 0 && tiles.loadedCount === tiles.size;
+  }
+
   /** The canonical canvas (no optimistic overlay), for byte comparison. */
   copy(): CanvasCopy {
     const s = this.client.canvas;
-    return { name: this.name, seq: s.seq, epoch: s.epoch, width: s.width, height: s.height, pixels: s.pixels };
+    return { name: this.name, seq: s.seq, epoch: s.epoch, width: s.width, height: s.height, pixels: s.canonicalRgb() };
   }
 }
 
-/** Starts `count` clients on the URLs given (client i uses urls[i % urls.length]) and waits until all are live. */
-export async function startClients(count: number, urls: string[], ledger: AckLedger, timeoutMs = 20_000, prefix = "client"): Promise<ChaosClient[]> {
-  const clients = Array.from({ length: count }, (_, i) => new ChaosClient(`${prefix}-${i}`, urls[i % urls.length] as string, ledger));
+/**
+ * Starts `count` clients on the URLs given (client i uses urls[i % urls.length]), reading tiles from
+ * `tileBaseUrl` (default: each socket URL's host), and waits until all are live with their tiles loaded.
+ */
+export async function startClients(count: number, urls: string[], ledger: AckLedger, timeoutMs = 20_000, prefix = "client", tileBaseUrl?: string): Promise<ChaosClient[]> {
+  const clients = Array.from({ length: count }, (_, i) => new ChaosClient(`${prefix}-${i}`, urls[i % urls.length] as string, ledger, tileBaseUrl));
   for (const c of clients) c.start();
-  await waitUntil("every client live", () => clients.every((c) => c.state === "live"), timeoutMs);
+  await waitUntil("every client live with its tiles", () => clients.every((c) => c.state === "live" && c.tilesLoaded()), timeoutMs);
   return clients;
 }
 
