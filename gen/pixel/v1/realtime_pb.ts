@@ -96,14 +96,15 @@ export type Hello = Message<"pixel.v1.Hello"> & {
   name: string;
 
   /**
-   * The last seq this client applied; 0 for a fresh join.
+   * The last seq this client applied; 0 for a fresh join. Protocol 2: only marks a reconnect (for
+   * metrics); resuming is Watch.after_seq, which names the tiles it concerns.
    *
    * @generated from field: uint64 last_seq = 3;
    */
   lastSeq: bigint;
 
   /**
-   * The epoch last_seq belongs to; a different epoch forces a full snapshot.
+   * The epoch last_seq belongs to.
    *
    * @generated from field: uint64 last_epoch = 4;
    */
@@ -277,7 +278,7 @@ export type ServerFrame = Message<"pixel.v1.ServerFrame"> & {
    */
   frame: {
     /**
-     * The answer to Hello: a snapshot, or the point a resumed stream continues from.
+     * The answer to Hello: where the canvas stands (protocol 2: no pixels).
      *
      * @generated from field: pixel.v1.Welcome welcome = 1;
      */
@@ -410,7 +411,9 @@ export const BatchesSchema: GenMessage<Batches> = /*@__PURE__*/
   messageDesc(file_pixel_v1_realtime, 9);
 
 /**
- * Welcome starts (or restarts) a client's view of a canvas; batches with seq > Welcome.seq follow.
+ * Welcome starts (or restarts) a client's view of a canvas at seq. In protocol 2 it carries no
+ * pixels and no batch follows until a Watch; a Welcome on a joined socket means the gateway
+ * restarted its stream (the client re-reads its watched tiles at Welcome.seq or later).
  *
  * @generated from message pixel.v1.Welcome
  */
@@ -459,7 +462,8 @@ export type Welcome = Message<"pixel.v1.Welcome"> & {
   epoch: bigint;
 
   /**
-   * True when the client's own copy at Hello.last_seq stays valid and only the missed batches follow.
+   * Protocol 1 only: the client's copy at Hello.last_seq stayed valid. Always false in protocol 2
+   * (see Watching.replayed).
    *
    * @generated from field: bool resumed = 7;
    */

@@ -16,7 +16,7 @@ export interface Outage {
   endMs: number | undefined;
   /** Why it left live. */
   reason: string;
-  /** Whether the next Welcome resumed the stream (true) or sent a snapshot (false). */
+  /** Whether the next Watch resumed the stream from the gateway's ring (true) or re-read the tiles (false). */
   resumed: boolean | undefined;
 }
 
@@ -43,7 +43,7 @@ export class ChaosClient {
   readonly appliedSeqs = new Set<string>();
   /** Pixels applied from batches. */
   pixelsApplied = 0;
-  /** (seq, epoch) of every snapshot Welcome, i.e. stretches the client got as a snapshot, not as batches. */
+  /** (seq, epoch) of every tile re-read (Watching without replay, Welcome on a live socket): stretches the client got from tiles, not as batches. */
   readonly snapshots: Array<{ seq: bigint; epoch: bigint; atMs: number }> = [];
   /** Errors by code name. */
   readonly errors = new Map<string, number>();
@@ -62,9 +62,14 @@ export class ChaosClient {
     c.on("welcome", (w) => {
       this.connectionId = w.connectionId;
       if (this.firstSeq === undefined) this.firstSeq = w.seq;
-      if (!w.resumed) this.snapshots.push({ seq: w.seq, epoch: w.epoch, atMs: Date.now() });
+      // A Welcome on a live socket restarts its stream: the client re-reads its tiles at that seq.
+      if (c.state === "live") this.snapshots.push({ seq: w.seq, epoch: w.epoch, atMs: Date.now() });
+    });
+    c.on("watching", (w) => {
+      // Tiles read at Watching.seq cover what came before it, unless the gateway replayed it.
+      if (!w.replayed) this.snapshots.push({ seq: w.seq, epoch: w.epoch, atMs: Date.now() });
       const open = this.outages[this.outages.length - 1];
-      if (open && open.endMs === undefined) open.resumed = w.resumed;
+      if (open && open.endMs !== undefined && open.resumed === undefined) open.resumed = w.replayed;
     });
     c.on("state", ({ state, previous, reason }) => this.onState(state, previous, reason));
     c.on("batch", ({ batch }) => {

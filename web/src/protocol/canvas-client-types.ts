@@ -37,6 +37,8 @@ export interface CanvasClientEvents {
   batch: { batch: PixelBatch; receivedAtMs: number };
   /** A Welcome was accepted. */
   welcome: Welcome;
+  /** A Watch took effect at `seq`; `replayed`: the batches missed since the resume point came first, so kept tiles were not re-read. */
+  watching: { seq: bigint; epoch: bigint; replayed: boolean };
   /** A Pong arrived; `rttMs` is the round trip of its Ping. */
   pong: { rttMs: number };
   /** The server sent something the client could not use (undecodable frame, bad snapshot). */

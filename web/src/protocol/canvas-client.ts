@@ -180,8 +180,10 @@ export class CanvasClient {
       onOpen: () => {
         if (!current()) return;
         this.lastReceivedAt = this.clock.now();
-        // The resume point goes in the first Watch, which names the tiles it concerns.
-        this.send(encodeClientFrame(helloFrame(this.canvasId, this.name, 0n, 0n)));
+        // last_seq only tells the gateway this is a reconnect; the resume point goes in the first
+        // Watch, which names the tiles it concerns.
+        const kept = this.canvas.tiles.size > 0;
+        this.send(encodeClientFrame(helloFrame(this.canvasId, this.name, kept ? this.canvas.seq : 0n, kept ? this.canvas.epoch : 0n)));
         this.scheduleHeartbeat();
       },
       onMessage: (data) => {
@@ -381,6 +383,7 @@ export class CanvasClient {
     if (sent.resume && !watching.replayed) this.canvas.restart(watching.seq);
     // Each tile read reports its own region when it lands.
     this.canvas.watching(sent.tiles, watching.seq, watching.epoch);
+    this.events.emit("watching", { seq: watching.seq, epoch: watching.epoch, replayed: sent.resume && watching.replayed });
   }
 
   private handleBatch(batch: PixelBatch): void {
