@@ -190,12 +190,8 @@ export class TileCopies {
     const delay = Math.min(TILE_RETRY_MAX_MS, TILE_RETRY_BASE_MS * 2 ** entry.failures++);
     const generation = entry.generation;
     entry.retryTimer = this.clock.setTimeout(() => {
-      if (generation === entry.generation && this.entries.get(tileKey(entry.coord, this.columns)) === entry) {
-        // Batches buffered so far stay: the next read is at least as new as this one asked for.
-        const buffered = entry.buffered;
-        this.read(entry, entry.minRead);
-        entry.buffered = buffered;
-      }
+      // Batches buffered so far stay: the next read is at least as new as this one asked for.
+      if (generation === entry.generation && this.entries.get(tileKey(entry.coord, this.columns)) === entry) this.read(entry, entry.minRead);
     }, delay);
   }
 }
