@@ -29,8 +29,10 @@ describe("TileCopies", () => {
 
   it("reads a tile again when a batch of a newer epoch touches it, then applies what is newer than the read", async () => {
     const { route, copies } = setup();
+    route.seq = 5n;
     copies.watch([{ tx: 0, ty: 0 }], { seq: 5n, epoch: 1n });
     await settleReads();
+    expect(copies.loadedCount).toBe(1);
     // The store is in epoch 2 at seq 1, holding that batch.
     route.epoch = 2n;
     route.seq = 1n;
