@@ -36,8 +36,16 @@ describe("the web app on a 2048×2048 canvas drawn from tiles", () => {
     const elsewhere = await openLivePage(browser, `${system.url}?x=1800.5&y=1700.5&zoom=16`, contexts);
     expect(await placer.locator(CANVAS).getAttribute("data-width")).toBe(String(SIDE));
 
-    // Wheel up over canvas point ~(300, 300): the placer zooms in there.
+    // Fitted, a 2048 canvas is under half a screen pixel per pixel: the page draws level-1 overview
+    // tiles (white where nothing is painted), not the grey of level-0 tiles it does not watch.
     const fitted = await drawnView(placer);
+    expect(fitted.zoom).toBeLessThan(0.5);
+    expect(await placer.locator(CANVAS).getAttribute("data-level")).toBe("1");
+    const middle = await pixelCentre(placer, { x: SIDE / 2, y: SIDE / 2 });
+    await waitFor("the overview is drawn", async () => (await screenColorAt(placer, middle)) === 0xffffff, 10_000);
+    await placer.screenshot({ path: join(ARTIFACTS, "tiled-placer-overview.png") });
+
+    // Wheel up over canvas point ~(300, 300): the placer zooms in there, onto level-0 tiles.
     const cursor = { x: fitted.left + fitted.originX + 300 * fitted.zoom, y: fitted.top + fitted.originY + 300 * fitted.zoom };
     await placer.mouse.move(cursor.x, cursor.y);
     for (let turn = 1; turn <= 3; turn++) {
@@ -46,6 +54,7 @@ describe("the web app on a 2048×2048 canvas drawn from tiles", () => {
       await waitFor(`wheel turn ${turn} zoomed in`, async () => (await drawnView(placer)).zoom > before * 2);
     }
     expect((await drawnView(placer)).zoom).toBeGreaterThanOrEqual(4);
+    expect(await placer.locator(CANVAS).getAttribute("data-level")).toBe("0");
     const under = await canvasPointAt(placer, cursor);
     const target = { x: Math.floor(under.x), y: Math.floor(under.y) };
     await placer.click('[data-testid="swatch-e63946"]');

@@ -67,6 +67,11 @@ export class CanvasClient {
   /** The canvas id the gateway named in its Welcome (the default canvas's name for an empty id). */
   private joinedCanvasId = "";
 
+  /** The canvas joined, as the gateway named it ("" before the first Welcome): the path of its tiles. */
+  get canvasName(): string {
+    return this.joinedCanvasId;
+  }
+
   /**
    * Watches the level-0 tiles under `rect` (canvas pixels) from now on, after WATCH_DEBOUNCE_MS of
    * rest so a pan sends one Watch; tiles that leave the view are dropped. Beyond the most tiles one
