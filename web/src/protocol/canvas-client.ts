@@ -5,10 +5,9 @@ import { CanvasState } from "./canvas-state.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Emitter } from "./emitter.js";
 import { decodeServerFrame, encodeClientFrame, helloFrame, pingFrame, placeFrame, setNameFrame, watchFrame } from "../../../protocol/frame-codec.js";
-import type { TileCoord } from "../../../protocol/tile-grid.js";
-import { tilesToWatch } from "../../../protocol/tile-watch.js";
-import { httpTileReader } from "./http-tile-reader.js";
+import { httpBaseOf, httpTileReader } from "./http-tile-reader.js";
 import type { Rect } from "./rect.js";
+import { WatchPlan } from "./watch-plan.js";
 import { UINT32_MAX } from "../../../protocol/limits.js";
 import { validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
 import type { CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
@@ -38,12 +37,7 @@ export class CanvasClient {
   private lastReceivedAt = 0;
   private reconnectTimer: unknown;
   private watchTimer: unknown;
-  /** The tiles the user's view needs (everything with watchAll), once the canvas size is known. */
-  private wanted: Rect | "all" | undefined;
-  /** The tile set last sent in a Watch on this socket. */
-  private watched: TileCoord[] | undefined;
-  /** Watch sets sent and not answered yet, oldest first: Watching answers them in order. */
-  private readonly watchesInFlight: Array<{ tiles: TileCoord[]; resume: boolean }> = [];
+  private readonly watches: WatchPlan;
   private connectTimer: unknown;
   private heartbeatTimer: unknown;
   private nextClientSeq = 1;
@@ -59,7 +53,7 @@ export class CanvasClient {
     this.random = options.random ?? Math.random;
     this.name = options.name ?? "";
     this.canvasId = options.canvasId ?? "";
-    this.wanted = options.watchAll ? "all" : undefined;
+    this.watches = new WatchPlan(options.watchAll ?? false);
     const reader = options.tileReader ?? httpTileReader(options.tileBaseUrl ?? httpBaseOf(options.url), () => this.joinedCanvasId);
     this.canvas = new CanvasState(reader, this.clock, (rect) => this.events.emit("canvas", { full: false, rect }));
   }
@@ -78,10 +72,8 @@ export class CanvasClient {
    * Watch may name, nothing is watched.
    */
   watchRegion(rect: Rect): void {
-    const before = this.wantedTiles();
-    this.wanted = { ...rect };
     // Frames redraw for every batch: only a view that needs other tiles restarts the wait.
-    if (sameTiles(before, this.wantedTiles())) return;
+    if (!this.watches.want(rect, this.canvas.width, this.canvas.height)) return;
     this.clock.clearTimeout(this.watchTimer);
     this.watchTimer = this.clock.setTimeout(() => this.sendWatchIfChanged(), WATCH_DEBOUNCE_MS);
   }
@@ -214,8 +206,7 @@ export class CanvasClient {
     const socket = this.socket;
     this.socket = undefined;
     this.joined = false;
-    this.watched = undefined;
-    this.watchesInFlight.length = 0;
+    this.watches.reset();
     socket?.close(closeCode, reason.slice(0, 120));
     // Their fate is unknown; a resumed stream or the next snapshot shows them if they were stored.
     const dropped = this.canvas.rollbackUnacknowledged();
@@ -344,7 +335,7 @@ export class CanvasClient {
       this.canvas.restart(welcome.seq);
     } else {
       // A new socket: name the tiles, asking for a replay from where the kept tiles stand.
-      this.watched = undefined;
+      this.watches.reset();
       this.sendWatch(kept && this.canvas.tiles.size > 0);
     }
     this.clock.clearTimeout(this.connectTimer);
@@ -357,29 +348,19 @@ export class CanvasClient {
     this.setState("live", `joined at seq ${welcome.seq}`);
   }
 
-  /** The tiles the wanted region needs now (none before the canvas size is known). */
-  private wantedTiles(): TileCoord[] {
-    const { width, height } = this.canvas;
-    if (this.wanted === undefined || width === 0) return [];
-    const rect = this.wanted === "all" ? { x: 0, y: 0, width, height } : this.wanted;
-    return tilesToWatch(width, height, rect) ?? [];
-  }
-
   private sendWatchIfChanged(): void {
-    if (!this.joined) return;
-    if (this.watched === undefined || !sameTiles(this.watched, this.wantedTiles())) this.sendWatch(false);
+    if (this.joined && this.watches.changed(this.canvas.width, this.canvas.height)) this.sendWatch(false);
   }
 
   /** Sends the wanted tiles as a Watch; `resume` asks for a replay after the stream's seq. */
   private sendWatch(resume: boolean): void {
-    const tiles = this.wantedTiles();
-    this.watched = tiles;
-    this.watchesInFlight.push({ tiles, resume });
+    const tiles = this.watches.tiles(this.canvas.width, this.canvas.height);
+    this.watches.sent({ tiles, resume });
     this.send(encodeClientFrame(watchFrame(tiles, resume ? this.canvas.seq : 0n, resume ? this.canvas.epoch : 0n)));
   }
 
   private handleWatching(watching: Watching): void {
-    const sent = this.watchesInFlight.shift();
+    const sent = this.watches.answered();
     if (!sent) {
       this.events.emit("protocolError", { message: `Watching at seq ${watching.seq} answers no Watch` });
       return;
@@ -404,15 +385,4 @@ export class CanvasClient {
         return;
     }
   }
-}
-
-function sameTiles(a: readonly TileCoord[], b: readonly TileCoord[]): boolean {
-  return a.length === b.length && a.every((t, i) => t.tx === b[i]!.tx && t.ty === b[i]!.ty);
-}
-
-/** The http(s) origin of a ws(s) URL: where the page's /api (and so the tiles) are served. */
-function httpBaseOf(wsUrl: string): string {
-  const url = new URL(wsUrl);
-  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
-  return url.origin;
 }

@@ -26,3 +26,10 @@ export function decodeTileRgb(png: Uint8Array): Uint8Array {
   if (image.channels !== 3 || image.depth !== 8) throw new Error(`unexpected tile PNG: ${image.channels} channels of ${image.depth} bits`);
   return image.data instanceof Uint8Array ? image.data : Uint8Array.from(image.data);
 }
+
+/** The http(s) origin of a ws(s) URL: where the page's /api (and so the tiles) are served. */
+export function httpBaseOf(wsUrl: string): string {
+  const url = new URL(wsUrl);
+  url.protocol = url.protocol === "wss:" ? "https:" : "http:";
+  return url.origin;
+}
