@@ -80,28 +80,63 @@ describe("benchmark harness against the legacy peer", () => {
 });
 
 describe("benchmark harness against ours", () => {
-  it("seed-stress runs on our cluster with the app's frame code: every pixel delivered, acked, no seq gaps", async () => {
-    const r = await bench(["seed-stress", "--target", "ours", "--duration", "3", "--clients", "6", "--rate", "60", "--churn", "2", "--churn-lifetime-ms", "1000"]);
+  it("outsider method: every reader decodes every frame, every delivery is timed, losses are counted per reader", async () => {
+    const r = await bench(["seed-stress", "--target", "ours", "--method", "outsider", "--duration", "3", "--clients", "6", "--rate", "60", "--churn", "2", "--churn-lifetime-ms", "1000"]);
     const p = r.phases[0]!;
+    expect(r.parameters.method).toBe("outsider");
     expect(p.sent).toBeGreaterThan(100);
+    expect(p.readers).toBe(6);
+    expect(p.frames).toBeGreaterThan(0);
+    expect(p.decodedFrames).toBe(p.frames);
+    // Every steady reader's deliveries, the writer's own echo included, plus the churning clients'.
+    expect(p.latency.count).toBeGreaterThanOrEqual(p.received);
+    expect(p.received + p.lost).toBe(p.expectedPerReader * p.readers);
+    expect(Number.isFinite(p.latency.p99Ms) && p.latency.p99Ms > 0).toBe(true);
     expect(p.lost).toBe(0);
     expect(p.seqGaps).toBe(0);
     expect(p.ackLatency.count).toBe(p.sent);
     expect(p.processes.filter((u) => u.role.startsWith("gateway-"))).toHaveLength(2);
+    expect(p.processes.filter((u) => u.role.startsWith("canvas-"))).toHaveLength(1);
+  });
+
+  it("scanner method: batches are scanned in place, only other clients' deliveries are timed, losses are counted per reader", async () => {
+    const r = await bench(["seed-stress", "--target", "ours", "--method", "scanner", "--duration", "3", "--clients", "6", "--rate", "60", "--churn", "0"]);
+    const p = r.phases[0]!;
+    expect(r.parameters.method).toBe("scanner");
+    expect(p.sent).toBeGreaterThan(100);
+    expect(p.decodedFrames).toBeLessThan(p.frames);
+    expect(p.received + p.lost).toBe(p.expectedPerReader * p.readers);
+    expect(p.latency.count).toBeLessThan(p.received);
+    expect(Number.isFinite(p.latency.p99Ms) && p.latency.p99Ms > 0).toBe(true);
+    expect(p.lost).toBe(0);
     expect(p.processes.filter((u) => u.role.startsWith("canvas-"))).toHaveLength(2);
+  });
+
+  it("knee under both methods: outsider bisects, scanner climbs a ladder", async () => {
+    const common = ["knee", "--target", "ours", "--clients", "4", "--start-rate", "20", "--max-rate", "60", "--step-seconds", "1", "--p99-limit-ms", "600000", "--max-send-lag-ms", "600000"];
+    const outsider = await bench([...common, "--method", "outsider", "--factor", "2"]);
+    expect(outsider.phases.map((p) => p.targetPixelsPerSecond)).toEqual([20, 40]);
+    expect(outsider.phases.every((p) => p.decodedFrames === p.frames)).toBe(true);
+    const scanner = await bench([...common, "--method", "scanner"]);
+    expect(scanner.phases.map((p) => p.targetPixelsPerSecond)).toEqual([20, 30, 45]);
+    expect(scanner.headline.kneePixelsPerSecond).toBeGreaterThan(0);
   });
 
   it("compare runs legacy then ours and writes medians, ratios and an overlaid chart", async () => {
     const before = new Set(readdirSync(out));
-    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "compare", "seed-stress", "--rounds", "1", "--duration", "2", "--clients", "4", "--rate", "40", "--churn", "0", "--warmup-seconds", "0", "--out", out], { cwd: ROOT, timeout: 90_000 });
+    // --allow-dirty: the tests run on uncommitted trees too; compare refuses a dirty tree without it.
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "compare", "seed-stress", "--rounds", "1", "--allow-dirty", "--duration", "2", "--clients", "4", "--rate", "40", "--churn", "0", "--warmup-seconds", "0", "--out", out], { cwd: ROOT, timeout: 90_000 });
     const added = readdirSync(out).filter((f) => !before.has(f));
-    const json = added.find((f) => f.startsWith("compare-seed-stress") && f.endsWith(".json"))!;
+    const json = added.find((f) => f.startsWith("compare-seed-stress-outsider") && f.endsWith(".json"))!;
     expect(added).toContain(json.replace(/json$/, "md"));
     expect(added).toContain(json.replace(/json$/, "svg"));
     const c = JSON.parse(readFileSync(join(out, json), "utf8")) as CompareResult;
     expect(c.runs.map((x) => x.target)).toEqual(["legacy", "ours"]);
     expect(c.medians.map((m) => m.figure)).toEqual(["p50Ms", "p99Ms", "p999Ms", "pixelsLost"]);
-    for (const m of c.medians) expect(Number.isFinite(m.ours) && Number.isFinite(m.legacy)).toBe(true);
+    for (const m of c.medians) {
+      expect(Number.isFinite(m.ours) && Number.isFinite(m.legacy)).toBe(true);
+      expect(m.oursSpread).toEqual([m.ours, m.ours]);
+    }
   });
 
   it("frame-cost times building one flush in all four designs and counts their frames", async () => {

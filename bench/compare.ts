@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseFlags } from "./flags.js";
+import { parseFlags, UsageError } from "./flags.js";
 import type { BenchResult } from "./report/bench-result.js";
 import { renderCdfSvg, type CdfSeries } from "./report/cdf-svg.js";
 import { round } from "./proc-stats.js";
@@ -14,15 +14,33 @@ const COMPARED: Record<string, Array<{ key: string; better: "lower" | "higher" }
   knee: [{ key: "kneePixelsPerSecond", better: "higher" }],
 };
 
+/** The scenarios compare knows, in the order the performance table lists them. */
+export const COMPARED_SCENARIOS = Object.keys(COMPARED);
+
 /** A side-by-side run: both targets, alternating, `rounds` times, in one session. */
 export interface CompareResult {
   scenario: string;
+  /** outsider or scanner (bench/README.md, "Two methods"). */
+  method: string;
   run: RunInfo;
   rounds: number;
   /** Result files of every run, in the order they ran. */
   runs: Array<{ target: string; round: number; json: string; headline: BenchResult["headline"] }>;
-  /** Per compared figure: the median of each target and legacy/ours (or ours/legacy for higher-is-better). */
-  medians: Array<{ figure: string; ours: number; legacy: number; advantage: number | null; better: string }>;
+  /** Per compared figure: the median and spread (min, max over rounds) of each target, and legacy/ours (or ours/legacy for higher-is-better) of the medians. */
+  medians: Array<{ figure: string; ours: number; legacy: number; oursSpread: [number, number]; legacySpread: [number, number]; advantage: number | null; better: string }>;
+}
+
+/** Removes compare's own flags from a scenario command line. */
+function takeFlag(argv: string[], name: string, hasValue: boolean): { value: string | undefined; rest: string[] } {
+  const at = argv.indexOf(`--${name}`);
+  if (at < 0) return { value: undefined, rest: argv };
+  return { value: hasValue ? argv[at + 1] : "true", rest: [...argv.slice(0, at), ...argv.slice(at + (hasValue ? 2 : 1))] };
+}
+
+/** The method a scenario command line asks for (outsider unless --method says otherwise). */
+function methodOf(argv: string[]): string {
+  const at = argv.indexOf("--method");
+  return at >= 0 ? argv[at + 1] ?? "" : "outsider";
 }
 
 function median(values: number[]): number {
@@ -36,19 +54,25 @@ function median(values: number[]): number {
  * legacy and ours alternately, so both see the same machine conditions, and reports medians and
  * the ratio (how many times better ours is) with an overlaid latency chart.
  */
-export async function runCompare(argv: string[], runScenario: (argv: string[]) => Promise<{ json: string; result: BenchResult }>, log: (m: string) => void): Promise<CompareResult> {
+export async function runCompare(argv: string[], runScenario: (argv: string[]) => Promise<{ json: string; result: BenchResult }>, log: (m: string) => void): Promise<{ result: CompareResult; json: string; md: string }> {
   const [scenario, ...rest] = argv;
-  if (!scenario || !(scenario in COMPARED)) throw new Error(`compare needs a scenario: ${Object.keys(COMPARED).join(", ")}`);
-  const roundsAt = rest.indexOf("--rounds");
-  const { rounds } = parseFlags(roundsAt >= 0 ? rest.slice(roundsAt, roundsAt + 2) : [], { rounds: 3 });
-  const flags = roundsAt >= 0 ? [...rest.slice(0, roundsAt), ...rest.slice(roundsAt + 2)] : rest;
+  if (!scenario || !(scenario in COMPARED)) throw new UsageError(`compare needs a scenario: ${COMPARED_SCENARIOS.join(", ")}`);
+  const roundsFlag = takeFlag(rest, "rounds", true);
+  const dirtyFlag = takeFlag(roundsFlag.rest, "allow-dirty", false);
+  const flags = dirtyFlag.rest;
+  const { rounds } = parseFlags(roundsFlag.value === undefined ? [] : ["--rounds", roundsFlag.value], { rounds: 3 });
   const outAt = flags.indexOf("--out");
   const out = outAt >= 0 ? flags[outAt + 1]! : "bench/results";
   const run = await collectRunInfo(["compare", ...argv]);
+  // A quoted figure must be reproducible from the commit it names: refuse before spending the time.
+  if (run.git.dirty && dirtyFlag.value === undefined) {
+    throw new UsageError(`the working tree has uncommitted changes, so no commit would reproduce these figures: commit first, or pass --allow-dirty for a run nobody quotes`);
+  }
   const runs: CompareResult["runs"] = [];
   const results: BenchResult[] = [];
   for (let r = 1; r <= rounds; r++) {
-    for (const target of ["legacy", "ours"]) {
+    // Alternate which target goes first, so neither always runs on the machine the other just warmed.
+    for (const target of r % 2 === 1 ? ["legacy", "ours"] : ["ours", "legacy"]) {
       log(`compare ${scenario}: round ${r}/${rounds}, ${target}`);
       const { json, result } = await runScenario([scenario, ...flags, "--target", target]);
       runs.push({ target, round: r, json, headline: result.headline });
@@ -57,31 +81,32 @@ export async function runCompare(argv: string[], runScenario: (argv: string[]) =
   }
   const medians: CompareResult["medians"] = [];
   for (const { key, better } of COMPARED[scenario]!) {
-    const of = (t: string) => median(runs.filter((x) => x.target === t).map((x) => Number(x.headline[key])));
-    const ours = of("ours");
-    const legacy = of("legacy");
+    const values = (t: string) => runs.filter((x) => x.target === t).map((x) => Number(x.headline[key]));
+    const spread = (t: string): [number, number] => [round(Math.min(...values(t)), 3), round(Math.max(...values(t)), 3)];
+    const ours = median(values("ours"));
+    const legacy = median(values("legacy"));
     const advantage = better === "lower" ? (ours > 0 ? legacy / ours : null) : legacy > 0 ? ours / legacy : null;
-    medians.push({ figure: key, ours: round(ours, 3), legacy: round(legacy, 3), advantage: advantage === null ? null : round(advantage, 2), better });
+    medians.push({ figure: key, ours: round(ours, 3), legacy: round(legacy, 3), oursSpread: spread("ours"), legacySpread: spread("legacy"), advantage: advantage === null ? null : round(advantage, 2), better });
   }
-  const result: CompareResult = { scenario, run, rounds, runs, medians };
+  const method = methodOf(flags);
+  const result: CompareResult = { scenario, method, run, rounds, runs, medians };
   mkdirSync(out, { recursive: true });
-  const base = join(out, `compare-${scenario}-${run.startedAt.replace(/[:.]/g, "-")}`);
+  const base = join(out, `compare-${scenario}-${method}-${run.startedAt.replace(/[:.]/g, "-")}`);
   writeFileSync(`${base}.json`, JSON.stringify(result, null, 2) + "\n");
   const series: CdfSeries[] = results.map((res, i) => {
     // The knee's most telling curve is its highest step that held; other scenarios have one phase.
-    const held = res.phases.filter((p) => p.sentPixelsPerSecond <= Number(res.headline.kneePixelsPerSecond ?? Infinity));
-    const phase = (held.length > 0 ? held : res.phases).at(-1)!;
+    const phase = res.phases.find((p) => p.sentPixelsPerSecond === res.headline.kneePixelsPerSecond) ?? res.phases.at(-1)!;
     return { label: `${res.target} r${runs[i]!.round} ${phase.name} p99 ${phase.latency.p99Ms}`, points: phase.cdf };
   });
   const svgName = `${base.split("/").at(-1)}.svg`;
-  writeFileSync(`${base}.svg`, renderCdfSvg(`${scenario}: legacy vs ours, ${rounds} round(s)`, series));
+  writeFileSync(`${base}.svg`, renderCdfSvg(`${scenario}: legacy vs ours, ${method} method, ${rounds} round(s)`, series));
   const lines = [
-    `# compare ${scenario}: legacy vs ours`, "",
+    `# compare ${scenario}: legacy vs ours (${method} method)`, "",
     `- command: \`${run.command}\``,
     `- started: ${run.startedAt}; git ${run.git.commit.slice(0, 12)}${run.git.dirty ? " (dirty)" : ""}; Node ${run.node}; ${run.machine.cores} cores; load average at start ${run.machine.loadAverage.join(", ")}`,
-    `- ${rounds} round(s), targets alternating (legacy then ours) so both share the machine's conditions`, "",
-    "| figure | legacy (median) | ours (median) | ours better by |", "|---|---|---|---|",
-    ...medians.map((m) => `| ${m.figure} (${m.better} is better) | ${m.legacy} | ${m.ours} | ${m.advantage === null ? "–" : `${m.advantage}×`} |`),
+    `- ${rounds} round(s), targets alternating (legacy first in odd rounds, ours first in even ones) so both share the machine's conditions`, "",
+    "| figure | legacy median (min–max) | ours median (min–max) | ours better by |", "|---|---|---|---|",
+    ...medians.map((m) => `| ${m.figure} (${m.better} is better) | ${m.legacy} (${m.legacySpread.join("–")}) | ${m.ours} (${m.oursSpread.join("–")}) | ${m.advantage === null ? "–" : `${m.advantage}×`} |`),
     "", `![latency CDFs](${svgName})`, "", "## Runs", "",
     "| round | target | " + COMPARED[scenario]!.map((c) => c.key).join(" | ") + " | result |",
     "|---|---|" + COMPARED[scenario]!.map(() => "---").join("|") + "|---|",
@@ -90,5 +115,5 @@ export async function runCompare(argv: string[], runScenario: (argv: string[]) =
   ];
   writeFileSync(`${base}.md`, lines.join("\n"));
   log(`wrote ${base}.md`);
-  return result;
+  return { result, json: `${base}.json`, md: `${base}.md` };
 }

@@ -8,14 +8,14 @@ import { join, relative, resolve } from "node:path";
 import { parseFlags, UsageError, type FlagDefaults } from "./flags.js";
 import { summarizeProfileFile } from "./profile-summary.js";
 import { LoadPool } from "./load/load-pool.js";
-import type { Target } from "./load/bench-client.js";
+import type { Method, Target } from "./load/bench-client.js";
 import type { BenchResult } from "./report/bench-result.js";
 import { writeResults } from "./report/write-results.js";
 import { collectRunInfo } from "./run-info.js";
 import { connections } from "./scenarios/connections.js";
 import { fanout } from "./scenarios/fanout.js";
 import { knee } from "./scenarios/knee.js";
-import { COMMON_DEFAULTS, type CommonFlags, type Scenario, type ScenarioContext } from "./scenarios/scenario.js";
+import { COMMON_DEFAULTS, METHOD_DEFAULTS, type CommonFlags, type Scenario, type ScenarioContext } from "./scenarios/scenario.js";
 import { seedStress } from "./scenarios/seed-stress.js";
 import { startTarget } from "./targets.js";
 
@@ -28,7 +28,7 @@ function log(message: string): void {
 function usage(): string {
   const lines = ["Usage: npm run bench -- <scenario> [--flags]", "", "Scenarios:"];
   for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
-  lines.push("  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js", "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)", "  compare <scenario> [--rounds N]   legacy and ours alternately, medians and ratios", "", "Flags (defaults of seed-stress; each scenario overrides some):");
+  lines.push("  table        every compared scenario under both methods, ≥ 3 alternating rounds: the README's performance table (about 70 min)", "  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js", "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)", "  compare <scenario> [--rounds N]   legacy and ours alternately, medians and ratios", "", "Flags (defaults of seed-stress; each scenario overrides some):");
   for (const [k, v] of Object.entries({ ...COMMON_DEFAULTS, ...seedStress.defaults })) lines.push(`  --${k} ${JSON.stringify(v)}`);
   return lines.join("\n");
 }
@@ -48,7 +48,11 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
   const [name, ...rest] = argv;
   const scenario = SCENARIOS.find((s) => s.name === name);
   if (!scenario) throw new UsageError(`unknown scenario "${name ?? ""}"\n\n${usage()}`);
-  const flags = parseFlags(rest, { ...COMMON_DEFAULTS, ...scenario.defaults }) as FlagDefaults & CommonFlags;
+  const { method } = parseFlags(rest, { ...COMMON_DEFAULTS, ...scenario.defaults });
+  if (method !== "outsider" && method !== "scanner") throw new UsageError(`--method must be outsider or scanner, got "${method}"`);
+  const flags = parseFlags(rest, { ...COMMON_DEFAULTS, ...scenario.defaults, ...METHOD_DEFAULTS[method], ...scenario.methodDefaults?.[method] } as FlagDefaults) as FlagDefaults & CommonFlags;
+  if (flags.entry !== "direct" && flags.entry !== "haproxy") throw new UsageError(`--entry must be direct or haproxy`);
+  if (flags.entry === "haproxy" && flags.target === "legacy") throw new UsageError(`--entry haproxy needs --target ours: the legacy peer has no balancer`);
   if (flags.target !== "ours" && flags.target !== "legacy") throw new UsageError(`--target must be ours or legacy, got "${flags.target}"`);
   if (flags["canvas-routing"] !== "direct" && flags["canvas-routing"] !== "balancer") throw new UsageError(`--canvas-routing must be direct or balancer`);
   if (!["always", "everysec", "no"].includes(flags.appendfsync)) throw new UsageError(`--appendfsync must be always, everysec or no`);
@@ -66,11 +70,12 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
     env: { ...scenario.serverEnv?.(flags), ...parseEnvList(flags["server-env"]) },
     profileDir,
     canvasRouting: flags["canvas-routing"] as "direct" | "balancer",
+    entry: flags.entry as "direct" | "haproxy",
   });
   let pool: LoadPool | undefined;
   let result: BenchResult | undefined;
   try {
-    pool = await LoadPool.start(target, Math.max(1, Math.round(flags.workers)), { fullDecode: flags["full-decode"] }, flags.width, flags.height);
+    pool = await LoadPool.start(target, Math.max(1, Math.round(flags.workers)), { method: method as Method }, flags.width, flags.height);
     const processes = [...system.processes, { role: "load-generator", pid: process.pid }];
     const ctx: ScenarioContext<FlagDefaults> = { flags, system, pool, processes, log };
     const outcome = await scenario.run(ctx);
@@ -110,7 +115,12 @@ async function main(): Promise<void> {
   if (argv[0] === "compare") {
     const { runCompare } = await import("./compare.js");
     const r = await runCompare(argv.slice(1), runScenario, log);
-    process.stdout.write(`${JSON.stringify(r.medians)}\n`);
+    process.stdout.write(`${JSON.stringify(r.result.medians)}\nwrote ${r.json}\nwrote ${r.md}\n`);
+    return;
+  }
+  if (argv[0] === "table") {
+    const { runTable } = await import("./table.js");
+    process.stdout.write(`wrote ${await runTable(argv.slice(1), runScenario, log)}\n`);
     return;
   }
   if (argv[0] === "frame-cost") {

@@ -1,4 +1,4 @@
-import { summarizeMicros, type HdrHistogram, type LatencySummary } from "./hdr-histogram.js";
+import { summarizeMicros, type LatencyHistogram, type LatencySummary } from "./latency-histogram.js";
 import { now } from "./load/clock.js";
 import type { LoadPool } from "./load/load-pool.js";
 import { Control } from "./load/shared-state.js";
@@ -54,6 +54,9 @@ export interface PhaseResult {
   /** Every pixel delivery (all readers, churn included) per second of the window. */
   pixelDeliveriesPerSecond: number;
   framesPerSecond: number;
+  /** Frames the readers received, and how many of them they decoded in full (all, with the outsider method). */
+  frames: number;
+  decodedFrames: number;
   bytesPerSecond: number;
   seqGaps: number;
   seqDuplicates: number;
@@ -74,7 +77,7 @@ export interface PhaseResult {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function thinCdf(h: HdrHistogram, maxPoints = 400): Array<[number, number]> {
+function thinCdf(h: LatencyHistogram, maxPoints = 400): Array<[number, number]> {
   const all = h.cdf();
   if (all.length <= maxPoints) return all.map(([us, f]) => [us / 1000, f]);
   const step = all.length / maxPoints;
@@ -142,6 +145,8 @@ export async function runPhase(pool: LoadPool, o: PhaseOptions): Promise<PhaseRe
     ackLatency: summarizeMicros(report.ackLatency),
     pixelDeliveriesPerSecond: round(report.pixels / windowSeconds, 0),
     framesPerSecond: round(report.frames / windowSeconds, 0),
+    frames: report.frames,
+    decodedFrames: report.decodedFrames,
     bytesPerSecond: round(report.bytes / windowSeconds, 0),
     seqGaps: report.seqGaps,
     seqDuplicates: report.seqDuplicates,

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Every committed benchmark result, in one session: each comparison alternates the legacy
-# peer and ours so both see the same (shared, noisy) machine. Build first: npm run build:services
+# Every committed benchmark result, in one session, from a clean tree at the commit being
+# reported: the performance table (each comparison alternates the legacy peer and ours, both
+# methods, 3 rounds; about 70 minutes), then the RPC and frame-cost benchmarks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+npm run build:services
 bench() { node dist/bench/main.js "$@"; }
-bench compare seed-stress --rounds 3
-bench compare knee --rounds 3 --workers 1 --step-seconds 6 --retries 0 --warmup-seconds 4
-bench compare fanout --rounds 1
-bench compare connections --rounds 1
+bench table --rounds 3
 bench rpc
 bench frame-cost

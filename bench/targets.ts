@@ -8,7 +8,7 @@ import { startBenchRedis, type BenchRedisOptions } from "./redis-process.js";
 /** A running system under test, either ours or the legacy peer, on its own Redis. */
 export interface RunningTarget {
   target: Target;
-  /** ws:// URL of every gateway, connected to directly (no balancer, for both targets). */
+  /** ws:// URLs clients spread over round robin: every gateway directly, or (ours, --entry haproxy) the one balancer front. */
   gatewayUrls: string[];
   /** Every server process including Redis, for CPU and RSS. */
   processes: WatchedProcess[];
@@ -30,6 +30,8 @@ export interface TargetOptions {
   env: Record<string, string>;
   /** How our gateways reach the canvas replicas: direct (like a Kubernetes Service, no proxy hop) or through haproxy. */
   canvasRouting: "direct" | "balancer";
+  /** How clients reach our gateways: directly, or through the cluster's haproxy /ws front. */
+  entry: "direct" | "haproxy";
   /** When set, every server process writes a V8 CPU profile into this directory on exit. */
   profileDir?: string;
 }
@@ -69,7 +71,9 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
       web: false,
       redisUrl: redis.url,
       canvasRouting: o.canvasRouting,
-      env: { CANVAS_WIDTH: String(o.width), CANVAS_HEIGHT: String(o.height), LOG_LEVEL: "warn", ...o.env, ...profileEnv(o.profileDir) },
+      // Every load client connects from 127.0.0.1: a per-network placement budget would make all of
+      // them one network, so it is off (IP_BUDGET_FACTOR=0); each connection keeps its own per-person budget.
+      env: { CANVAS_WIDTH: String(o.width), CANVAS_HEIGHT: String(o.height), LOG_LEVEL: "warn", IP_BUDGET_FACTOR: "0", ...o.env, ...profileEnv(o.profileDir) },
     });
     const processes: WatchedProcess[] = [redisProc];
     for (const c of cluster.canvases) if (c.pid) processes.push({ role: c.id, pid: c.pid });
@@ -77,7 +81,7 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
     if (cluster.haproxy.pid) processes.push({ role: "haproxy", pid: cluster.haproxy.pid });
     return {
       target,
-      gatewayUrls: cluster.gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
+      gatewayUrls: o.entry === "haproxy" ? [cluster.wsUrl] : cluster.gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
       processes,
       redisUrl: redis.url,
       metrics: [

@@ -55,18 +55,26 @@ export function kubectlPath(): string {
 
 /** The password the test trees use in place of the operator's secret. */
 export const TEST_REDIS_PASSWORD = "throwaway-test-password";
+/** The session key ring the test trees use (a fixed, throwaway 32-byte key). */
+export const TEST_SESSION_KEYS = `test:${Buffer.alloc(32, 7).toString("base64")}`;
+/** The admin credentials the test trees use: `ops` with the SHA-256 of "throwaway-admin-token". */
+export const TEST_ADMIN_TOKENS = "ops:ed95c26799a7162037c6de4ba96ebecd06eccbf8a085d5b92a0c27f2b2b7a174";
 
 /**
- * Copies k8s/ to a temporary directory with a throwaway Redis password file (the real one is
- * gitignored, created by the operator, and never copied), so the kustomizations render in a
- * fresh clone. Returns the copy's path and a function that deletes it.
+ * Copies k8s/ to a temporary directory with throwaway secret files (Redis password, session keys,
+ * admin credentials; the real ones are gitignored, created by the operator, and never copied), so
+ * the kustomizations render in a fresh clone. Returns the copy's path and a function that deletes it.
  */
 export function prepareRenderTree(options: { withPassword: boolean } = { withPassword: true }): { dir: string; cleanup: () => void } {
   const root = mkdtempSync(join(tmpdir(), "pixel-k8s-"));
   const dir = join(root, "k8s");
-  const secret = join(K8S_DIR, "base", "secrets", "redis.env");
-  cpSync(K8S_DIR, dir, { recursive: true, filter: (src) => !src.endsWith(".ts") && src !== secret });
-  if (options.withPassword) writeFileSync(join(dir, "base", "secrets", "redis.env"), `password=${TEST_REDIS_PASSWORD}\n`);
+  const secrets = join(K8S_DIR, "base", "secrets");
+  cpSync(K8S_DIR, dir, { recursive: true, filter: (src) => !src.endsWith(".ts") && !(dirname(src) === secrets && src.endsWith(".env")) });
+  if (options.withPassword) {
+    writeFileSync(join(dir, "base", "secrets", "redis.env"), `password=${TEST_REDIS_PASSWORD}\n`);
+    writeFileSync(join(dir, "base", "secrets", "sessions.env"), `SESSION_KEYS=${TEST_SESSION_KEYS}\n`);
+    writeFileSync(join(dir, "base", "secrets", "admin.env"), `ADMIN_TOKENS=${TEST_ADMIN_TOKENS}\n`);
+  }
   return { dir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 
@@ -74,7 +82,14 @@ export function prepareRenderTree(options: { withPassword: boolean } = { withPas
 export function renderWithKubectl(dir: string): K8sObject[] {
   const result = spawnSync(kubectlPath(), ["kustomize", dir], { encoding: "utf8", maxBuffer: 32 * 1024 * 1024 });
   if (result.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${result.stderr}`);
-  return parseYamlStream(result.stdout, dir);
+  const objects = parseYamlStream(result.stdout, dir);
+  // kubectl wraps base64 Secret data longer than 76 characters in a literal block; the API server's
+  // base64 decoder skips those line breaks, so drop them here as it would.
+  for (const obj of objects) {
+    const data = obj.kind === "Secret" ? (obj as { data?: Record<string, string> }).data : undefined;
+    for (const key of Object.keys(data ?? {})) data![key] = data![key]!.replace(/\s+/g, "");
+  }
+  return objects;
 }
 
 /** Renders the way operators do, with `kubectl kustomize`; throws when kubectl is missing. */

@@ -110,7 +110,7 @@ describe("kustomize renders", () => {
     it(`${target} renders with kubectl kustomize, validates, and equals the resolver's output`, () => {
       const objects = renderWithKubectl(join(tree.dir, target));
       for (const o of objects) validateObject(o);
-      const generated = ["pixel-config", "redis-config", "redis-auth"];
+      const generated = ["pixel-config", "redis-config", "redis-auth", "pixel-sessions", "pixel-admin"];
       expect(withoutHash(objects, generated)).toEqual(withoutHash(renderWithResolver(join(tree.dir, target)), generated));
     });
   }
@@ -137,12 +137,18 @@ describe("kustomize renders", () => {
     }
   });
 
-  it("never commits the password file, ignores it in git, and ships an example of its format", () => {
-    const committed = spawnSync("git", ["ls-files", "--error-unmatch", "k8s/base/secrets/redis.env"], { cwd: join(K8S_DIR, "..") });
-    expect(committed.status).not.toBe(0);
-    const ignored = spawnSync("git", ["check-ignore", "-q", "k8s/base/secrets/redis.env"], { cwd: join(K8S_DIR, "..") });
-    expect(ignored.status).toBe(0);
-    const example = readFileSync(join(K8S_DIR, "base", "secrets", "redis.env.example"), "utf8");
-    expect(example).toMatch(/^password=\S+$/m);
+  it("never commits the secret files (Redis password, session keys, admin credentials), ignores them in git, and ships an example of each", () => {
+    const files: [string, RegExp][] = [
+      ["redis.env", /^password=\S+$/m],
+      ["sessions.env", /^SESSION_KEYS=\S+:\S+$/m],
+      ["admin.env", /^ADMIN_TOKENS=\S+:\S+$/m],
+    ];
+    for (const [file, format] of files) {
+      const committed = spawnSync("git", ["ls-files", "--error-unmatch", `k8s/base/secrets/${file}`], { cwd: join(K8S_DIR, "..") });
+      expect(committed.status, file).not.toBe(0);
+      const ignored = spawnSync("git", ["check-ignore", "-q", `k8s/base/secrets/${file}`], { cwd: join(K8S_DIR, "..") });
+      expect(ignored.status, file).toBe(0);
+      expect(readFileSync(join(K8S_DIR, "base", "secrets", `${file}.example`), "utf8")).toMatch(format);
+    }
   });
 });

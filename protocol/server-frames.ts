@@ -105,8 +105,8 @@ export function ackFrame(clientSeq: number, seq: bigint): Uint8Array {
 }
 
 /** Encodes `ServerFrame{error}`. */
-export function errorFrame(code: ErrorCode, message: string, clientSeq = 0): Uint8Array {
-  return toBinary(ServerFrameSchema, create(ServerFrameSchema, { frame: { case: "error", value: { code, message, clientSeq } } }));
+export function errorFrame(code: ErrorCode, message: string, clientSeq = 0, retryAfterMs = 0): Uint8Array {
+  return toBinary(ServerFrameSchema, create(ServerFrameSchema, { frame: { case: "error", value: { code, message, clientSeq, retryAfterMs } } }));
 }
 
 /** Encodes `ServerFrame{watching}`. */

@@ -29,7 +29,10 @@ export const PlaceField = { CLIENT_SEQ: 1, PIXELS: 2 } as const;
 export const PixelField = { X: 1, Y: 2, COLOR: 3 } as const;
 
 /** pixel.v1.PixelBatch field numbers. */
-export const PixelBatchField = { CANVAS_ID: 1, SEQ: 2, PIXELS: 3, AUTHOR: 4, TIME_UNIX_MS: 5, EPOCH: 6 } as const;
+export const PixelBatchField = { CANVAS_ID: 1, SEQ: 2, PIXELS: 3, AUTHOR: 4, TIME_UNIX_MS: 5, EPOCH: 6, AUTHORS: 7 } as const;
+
+/** pixel.v1.Author field numbers. */
+export const AuthorField = { USER_ID: 1, NAME: 2, PIXEL_COUNT: 3, IP_KEY: 4 } as const;
 
 /** pixel.v1.ServerFrame field numbers (the `frame` oneof). */
 export const ServerFrameField = { WELCOME: 1, BATCH: 2, ACK: 3, ERROR: 4, PRESENCE: 5, PONG: 6, BATCHES: 7, WATCHING: 8 } as const;
@@ -55,6 +58,12 @@ export const BATCH_PIXEL_TAG = fieldTag(PixelBatchField.PIXELS, WireType.LENGTH_
 export const BATCH_AUTHOR_TAG = fieldTag(PixelBatchField.AUTHOR, WireType.LENGTH_DELIMITED);
 export const BATCH_TIME_TAG = fieldTag(PixelBatchField.TIME_UNIX_MS, WireType.VARINT);
 export const BATCH_EPOCH_TAG = fieldTag(PixelBatchField.EPOCH, WireType.VARINT);
+export const BATCH_AUTHORS_TAG = fieldTag(PixelBatchField.AUTHORS, WireType.LENGTH_DELIMITED);
+
+/** Author fields as the store writes them into PixelBatch.authors. */
+export const AUTHOR_USER_ID_TAG = fieldTag(AuthorField.USER_ID, WireType.LENGTH_DELIMITED);
+export const AUTHOR_NAME_TAG = fieldTag(AuthorField.NAME, WireType.LENGTH_DELIMITED);
+export const AUTHOR_PIXEL_COUNT_TAG = fieldTag(AuthorField.PIXEL_COUNT, WireType.VARINT);
 
 /** ServerFrame.welcome, .batch and .batches: the first byte of the frames the gateway frames by hand. */
 export const WELCOME_FRAME_TAG = fieldTag(ServerFrameField.WELCOME, WireType.LENGTH_DELIMITED);

@@ -13,6 +13,7 @@ export default defineConfig({
   server: {
     proxy: {
       "/api": { target: backend, changeOrigin: true },
+      "/session": { target: backend, changeOrigin: true },
       "/ws": { target: backend.replace(/^http/, "ws"), ws: true },
     },
   },

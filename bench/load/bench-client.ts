@@ -25,10 +25,17 @@ export interface BenchClient {
   terminate(): void;
 }
 
+/**
+ * How the load generator measures (bench/README.md, "Two methods"). `outsider`: every reader
+ * decodes every frame with the generated code (outsider-client.ts), latency of every delivery of
+ * the phase, writers take turns one pixel at a time. `scanner`: this file's client, which reads
+ * batches in place with protocol/'s scanner and times only pixels placed by another client.
+ */
+export type Method = "outsider" | "scanner";
+
 /** How clients read frames. */
 export interface ClientOptions {
-  /** Decode batches with the app's frame codec instead of the in-place scanner (slower, for comparison). */
-  fullDecode: boolean;
+  method: Method;
 }
 
 const COLOR_NEEDLE = Buffer.from('"color":"#');
@@ -50,10 +57,10 @@ function hex6(id: number): string {
 let frameTime = 0;
 
 /**
- * Opens a client of either target. `steadyIndex` is the reader's slot in the worker's
+ * Opens a scanner-method client of either target. `steadyIndex` is the reader's slot in the worker's
  * per-phase receipt counts, or -1 for a churning client that is not loss-counted.
  */
-export function openClient(target: Target, url: string, index: number, steadyIndex: number, stats: ReaderStats, options: ClientOptions): BenchClient {
+export function openClient(target: Target, url: string, index: number, steadyIndex: number, stats: ReaderStats): BenchClient {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const startedAt = now();
   let closing = false;
@@ -121,7 +128,7 @@ export function openClient(target: Target, url: string, index: number, steadyInd
     frameTime = now();
     stats.frames++;
     stats.bytes += data.length;
-    if ((data[0] === BATCH_FRAME_TAG || data[0] === BATCHES_FRAME_TAG) && !options.fullDecode) {
+    if (data[0] === BATCH_FRAME_TAG || data[0] === BATCHES_FRAME_TAG) {
       // A coalesced frame counts each of its batches (pixels, latency, seq continuity) as a batch frame would.
       scanBatchFrames(data, visit, onSeq);
       stats.endFrame();
@@ -132,20 +139,9 @@ export function openClient(target: Target, url: string, index: number, steadyInd
       stats.error("undecodable", 0);
       return;
     }
+    stats.decodedFrames++;
     const frame = decoded.frame.frame;
     switch (frame.case) {
-      case "batch":
-        for (const p of frame.value.pixels) visit(p.color);
-        stats.endFrame();
-        onSeq(Number(frame.value.seq));
-        break;
-      case "batches":
-        for (const batch of frame.value.batches) {
-          for (const p of batch.pixels) visit(p.color);
-          onSeq(Number(batch.seq));
-        }
-        stats.endFrame();
-        break;
       case "welcome":
         if (welcomed) stats.resyncs++;
         position.seq = frame.value.seq;
@@ -166,6 +162,9 @@ export function openClient(target: Target, url: string, index: number, steadyInd
       case "error":
         stats.error(ErrorCode[frame.value.code] ?? String(frame.value.code), frame.value.clientSeq !== 0 ? 1 : 0);
         break;
+      // Batch frames start with their tag byte and were scanned above.
+      case "batch":
+      case "batches":
       case "presence":
       case "pong":
       case undefined:

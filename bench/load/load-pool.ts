@@ -1,14 +1,14 @@
 import { Worker } from "node:worker_threads";
-import { HdrHistogram } from "../hdr-histogram.js";
+import { LatencyHistogram } from "../latency-histogram.js";
 import type { ClientOptions, Target } from "./bench-client.js";
 import { SharedState } from "./shared-state.js";
 import type { ClientSpec, ConnectResult, WorkerEnvelope, WorkerReply, WorkerReport, WorkerRequest, WriterSpec } from "./worker-protocol.js";
 
 /** Merged measurements of every worker for one phase: a WorkerReport with its histograms decoded. */
 export type PoolReport = Omit<WorkerReport, "latency" | "ackLatency" | "connectLatency"> & {
-  latency: HdrHistogram;
-  ackLatency: HdrHistogram;
-  connectLatency: HdrHistogram;
+  latency: LatencyHistogram;
+  ackLatency: LatencyHistogram;
+  connectLatency: LatencyHistogram;
 };
 
 class WorkerHandle {
@@ -103,15 +103,16 @@ export class LoadPool {
   async report(): Promise<PoolReport> {
     const reports = await Promise.all(this.handles.map((h) => h.call<WorkerReport>({ type: "report" })));
     const out: PoolReport = {
-      latency: new HdrHistogram(), ackLatency: new HdrHistogram(), connectLatency: new HdrHistogram(),
-      frames: 0, bytes: 0, pixels: 0, unknownPixels: 0, seqGaps: 0, seqDuplicates: 0, resyncs: 0,
+      latency: LatencyHistogram.create(), ackLatency: LatencyHistogram.create(), connectLatency: LatencyHistogram.create(),
+      frames: 0, decodedFrames: 0, bytes: 0, pixels: 0, unknownPixels: 0, seqGaps: 0, seqDuplicates: 0, resyncs: 0,
       errorsByCode: {}, unexpectedCloses: 0, received: [], sent: 0, churnConnects: 0, churnFailures: 0, maxSendLagMs: 0,
     };
     for (const r of reports) {
-      out.latency.add(new HdrHistogram(r.latency));
-      out.ackLatency.add(new HdrHistogram(r.ackLatency));
-      out.connectLatency.add(new HdrHistogram(r.connectLatency));
+      out.latency.add(LatencyHistogram.decode(r.latency));
+      out.ackLatency.add(LatencyHistogram.decode(r.ackLatency));
+      out.connectLatency.add(LatencyHistogram.decode(r.connectLatency));
       out.frames += r.frames;
+      out.decodedFrames += r.decodedFrames;
       out.bytes += r.bytes;
       out.pixels += r.pixels;
       out.unknownPixels += r.unknownPixels;

@@ -5,6 +5,7 @@
 import { parentPort } from "node:worker_threads";
 import { openClient, type BenchClient, type ClientOptions, type Target } from "./bench-client.js";
 import { now } from "./clock.js";
+import { openOutsiderClient } from "./outsider-client.js";
 import { ReaderStats } from "./reader-stats.js";
 import { SharedState } from "./shared-state.js";
 import type { ClientSpec, ConnectResult, WorkerEnvelope, WorkerReport, WorkerRequest, WriterSpec } from "./worker-protocol.js";
@@ -22,7 +23,7 @@ interface Writer {
 
 let target: Target = "legacy";
 let shared: SharedState | undefined;
-let options: ClientOptions = { fullDecode: false };
+let options: ClientOptions = { method: "outsider" };
 let width = 50;
 let height = 50;
 let stats: ReaderStats | undefined;
@@ -35,6 +36,10 @@ let sendTimer: NodeJS.Timeout | undefined;
 let phase = 0;
 let phaseStart = 0;
 let sentInPhase = 0;
+/** Outsider method: the next writer to take a turn, and the rate of all this thread's writers. */
+let nextWriter = 0;
+let totalRate = 0;
+let rotationOffset = 0;
 let maxSendLagMs = 0;
 let churnTimer: NodeJS.Timeout | undefined;
 const churnClients = new Set<BenchClient>();
@@ -53,7 +58,7 @@ async function connect(specs: ClientSpec[], concurrency: number): Promise<Connec
         grown.set(stats!.received);
         stats!.received = grown;
       }
-      const client = openClient(target, spec.url, spec.index, steadyIndex, stats!, options);
+      const client = open(spec.url, spec.index, steadyIndex);
       try {
         await client.ready;
         clients.set(spec.index, client);
@@ -70,18 +75,34 @@ async function connect(specs: ClientSpec[], concurrency: number): Promise<Connec
   return result;
 }
 
+/** Opens a client of the configured method. */
+function open(url: string, index: number, steadyIndex: number): BenchClient {
+  return options.method === "outsider" ? openOutsiderClient(target, url, index, steadyIndex, stats!) : openClient(target, url, index, steadyIndex, stats!);
+}
+
+function sendOne(w: Writer): void {
+  const id = shared!.claim(w.client.index, phase, now());
+  w.client.place(id % width, Math.floor(id / width) % height, id);
+  w.sent++;
+  sentInPhase++;
+}
+
+/** Outsider method: one schedule at the thread's total rate, each pixel from the next writer in turn. */
+function tickRotating(): void {
+  const elapsed = (now() - phaseStart) / 1000;
+  const due = Math.floor(totalRate * elapsed + rotationOffset) - sentInPhase;
+  if (due > 1) maxSendLagMs = Math.max(maxSendLagMs, ((due - 1) / totalRate) * 1000);
+  for (let k = 0; k < due; k++) sendOne(writers[nextWriter++ % writers.length]!);
+}
+
+/** Scanner method: every writer on its own schedule at its own rate, with a random phase offset. */
 function tick(): void {
   const t = now();
   const elapsed = (t - phaseStart) / 1000;
   for (const w of writers) {
     const due = Math.floor(w.rate * elapsed + w.offset) - w.sent;
     if (due > 1) maxSendLagMs = Math.max(maxSendLagMs, ((due - 1) / w.rate) * 1000);
-    for (let k = 0; k < due; k++) {
-      const id = shared!.claim(w.client.index, phase, now());
-      w.client.place(id % width, Math.floor(id / width) % height, id);
-      w.sent++;
-      sentInPhase++;
-    }
+    for (let k = 0; k < due; k++) sendOne(w);
   }
 }
 
@@ -97,8 +118,11 @@ function startPhase(nextPhase: number, specs: WriterSpec[]): void {
     const client = clients.get(s.index);
     return client && s.pixelsPerSecond > 0 ? [{ client, rate: s.pixelsPerSecond, sent: 0, offset: Math.random() }] : [];
   });
+  totalRate = writers.reduce((a, w) => a + w.rate, 0);
+  nextWriter = 0;
+  rotationOffset = Math.random();
   phaseStart = now();
-  sendTimer = setInterval(tick, TICK_MS);
+  if (writers.length > 0) sendTimer = setInterval(options.method === "outsider" ? tickRotating : tick, TICK_MS);
 }
 
 function stopSending(): void {
@@ -111,7 +135,7 @@ function startChurn(urls: string[], perSecond: number, lifetimeMs: number, first
   churnTimer = setInterval(() => {
     const index = firstIndex + n;
     const url = urls[n++ % urls.length]!;
-    const client = openClient(target, url, index, -1, stats!, options);
+    const client = open(url, index, -1);
     churnClients.add(client);
     client.ready.then(() => {
       churnConnects++;
@@ -130,10 +154,11 @@ function startChurn(urls: string[], perSecond: number, lifetimeMs: number, first
 function report(): WorkerReport {
   const s = stats!;
   return {
-    latency: s.latency.counts.slice(),
-    ackLatency: s.ackLatency.counts.slice(),
-    connectLatency: s.connectLatency.counts.slice(),
+    latency: s.latency.encode(),
+    ackLatency: s.ackLatency.encode(),
+    connectLatency: s.connectLatency.encode(),
     frames: s.frames,
+    decodedFrames: s.decodedFrames,
     bytes: s.bytes,
     pixels: s.pixels,
     unknownPixels: s.unknownPixels,
@@ -158,7 +183,7 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       options = request.options;
       width = request.width;
       height = request.height;
-      stats = new ReaderStats(shared, 64);
+      stats = new ReaderStats(shared, 64, options.method);
       return undefined;
     case "connect":
       return connect(request.clients, request.concurrency);

@@ -1,20 +1,27 @@
-import { HdrHistogram } from "../hdr-histogram.js";
+import { LatencyHistogram } from "../latency-histogram.js";
+import type { Method } from "./bench-client.js";
 import { now } from "./clock.js";
 import { Control, RING_MASK, type SharedState } from "./shared-state.js";
 
 /**
  * What one worker thread counts while its clients read: the latency histogram,
  * frames, pixels, and per-steady-reader receipts of the current phase. One
- * instance per thread; every method is allocation-free.
+ * instance per thread; recording allocates nothing.
+ *
+ * Which deliveries are timed depends on the method: `outsider` times every delivery at
+ * every reader (the writer's own echo too) of a pixel sent in the current phase; `scanner`
+ * times every delivery to a client other than the writer, whatever phase it was sent in.
  */
 export class ReaderStats {
   /** Place sent -> pixel received by another client, in microseconds. */
-  readonly latency = new HdrHistogram();
+  readonly latency = LatencyHistogram.create();
   /** Place sent -> Ack received by the writer, in microseconds (ours only). */
-  readonly ackLatency = new HdrHistogram();
+  readonly ackLatency = LatencyHistogram.create();
   /** Socket open -> ready (Welcome for ours, open for legacy), in microseconds. */
-  readonly connectLatency = new HdrHistogram();
+  readonly connectLatency = LatencyHistogram.create();
   frames = 0;
+  /** Frames decoded in full by the generated code (or JSON.parse for legacy); the rest were scanned in place. */
+  decodedFrames = 0;
   bytes = 0;
   pixels = 0;
   /** Colours that matched no pixel we sent (someone else's, or too old). */
@@ -30,7 +37,7 @@ export class ReaderStats {
   /** Steady deliveries since the last flush; published to the shared counter once per frame, not per pixel. */
   private pendingDelivered = 0;
 
-  constructor(private readonly shared: SharedState, steadyReaders: number) {
+  constructor(private readonly shared: SharedState, steadyReaders: number, private readonly method: Method) {
     this.received = new Int32Array(steadyReaders);
   }
 
@@ -43,8 +50,9 @@ export class ReaderStats {
       this.unknownPixels++;
       return;
     }
-    if (s.writerOf[slot] !== reader) this.latency.record((at - s.sendTime[slot]!) * 1000);
-    if (steadyIndex >= 0 && s.phaseOf[slot] === this.phase) {
+    const thisPhase = s.phaseOf[slot] === this.phase;
+    if (this.method === "outsider" ? thisPhase : s.writerOf[slot] !== reader) this.latency.record((at - s.sendTime[slot]!) * 1000);
+    if (steadyIndex >= 0 && thisPhase) {
       this.received[steadyIndex]!++;
       this.pendingDelivered++;
     }
@@ -77,6 +85,7 @@ export class ReaderStats {
     this.latency.reset();
     this.ackLatency.reset();
     this.frames = 0;
+    this.decodedFrames = 0;
     this.bytes = 0;
     this.pixels = 0;
     this.unknownPixels = 0;

@@ -35,10 +35,13 @@ export interface ConnectResult {
 
 /** Everything a worker measured since the last phase start. */
 export interface WorkerReport {
-  latency: Float64Array;
-  ackLatency: Float64Array;
-  connectLatency: Float64Array;
+  /** Histograms in hdr-histogram-js's compressed encoding (LatencyHistogram.encode). */
+  latency: string;
+  ackLatency: string;
+  connectLatency: string;
   frames: number;
+  /** Frames decoded in full (the rest were scanned in place). */
+  decodedFrames: number;
   bytes: number;
   pixels: number;
   unknownPixels: number;

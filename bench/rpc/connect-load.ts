@@ -3,7 +3,7 @@ import { createClient, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { CanvasService, GetCanvasRequestSchema, SetPixelsRequestSchema } from "../../gen/pixel/v1/canvas_pb.js";
 import { createCanvasClient } from "../../services/gateway/upstream/canvas-client.js";
-import { HdrHistogram } from "../hdr-histogram.js";
+import { LatencyHistogram } from "../latency-histogram.js";
 import type { RpcCase, RpcProtocol } from "./rpc-wire.js";
 
 /** One transport of the project's own client stack, HTTP/2, reused for every call. */
@@ -22,7 +22,7 @@ export interface ConnectLoadResult {
   calls: number;
   failures: number;
   firstFailure: string | undefined;
-  latency: HdrHistogram;
+  latency: LatencyHistogram;
 }
 
 /**
@@ -33,7 +33,7 @@ export interface ConnectLoadResult {
 export async function runConnectLoad(transport: Transport, c: RpcCase, inFlight: number, seconds: number): Promise<ConnectLoadResult> {
   const client = createClient(CanvasService, transport);
   const stream = c.method === "WritePixels" ? createCanvasClient(transport, "stream") : undefined;
-  const latency = new HdrHistogram();
+  const latency = LatencyHistogram.create();
   const getReq = c.method === "GetCanvas" ? fromBinary(GetCanvasRequestSchema, c.message) : undefined;
   const setReq = c.method === "GetCanvas" ? undefined : fromBinary(SetPixelsRequestSchema, c.message);
   let calls = 0;

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseFlags } from "../flags.js";
-import { summarizeMicros, type LatencySummary } from "../hdr-histogram.js";
+import { summarizeMicros, type LatencySummary } from "../latency-histogram.js";
 import { ProcSampler, round } from "../proc-stats.js";
 import { startBenchRedis } from "../redis-process.js";
 import { collectRunInfo, type RunInfo } from "../run-info.js";

@@ -2,6 +2,7 @@ import { fork, spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { repoRoot } from "../../tools/process/repo-root.js";
+import { testSessionKeys } from "../../tools/process/session.js";
 import { freePort } from "../redis-process.js";
 
 /** A canvas server under RPC load: ours (connect-node) or the grpc-js peer. */
@@ -35,11 +36,18 @@ async function waitOk(url: string, child: ChildProcess, timeoutMs: number): Prom
   }
 }
 
+/**
+ * The RPC benchmark's callers name no authors, so every SetPixels is charged to the one anonymous
+ * key of 127.0.0.1: a budget far above any measured rate keeps the budget check in the measured
+ * path without ever refusing.
+ */
+const RPC_BENCH_BUDGETS = { CANVAS_BUDGETS: "*:rate=10000000,burst=10000000" };
+
 /** Starts our canvas service (dist/services/canvas/main.js) on free ports against `redisUrl`. */
 export async function startOurCanvas(redisUrl: string, width: number, height: number): Promise<RpcServer> {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [join(repoRoot(), "dist/services/canvas/main.js")], {
-    env: { ...process.env, REDIS_URL: redisUrl, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), CANVAS_WIDTH: String(width), CANVAS_HEIGHT: String(height), LOG_LEVEL: "warn", INSTANCE_ID: "canvas-rpc-bench" },
+    env: { ...process.env, REDIS_URL: redisUrl, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), CANVAS_WIDTH: String(width), CANVAS_HEIGHT: String(height), LOG_LEVEL: "warn", INSTANCE_ID: "canvas-rpc-bench", SESSION_KEYS: testSessionKeys(), ...RPC_BENCH_BUDGETS },
     stdio: ["ignore", "ignore", "inherit"],
   });
   const stop = stopper(child);

@@ -1,4 +1,5 @@
 import type { FlagDefaults } from "../flags.js";
+import type { Method } from "../load/bench-client.js";
 import type { LoadPool } from "../load/load-pool.js";
 import type { WriterSpec } from "../load/worker-protocol.js";
 import type { PhaseResult } from "../phase.js";
@@ -9,9 +10,14 @@ import type { RunningTarget } from "../targets.js";
 export const COMMON_DEFAULTS = {
   /** ours | legacy */
   target: "ours",
+  /**
+   * outsider: every reader decodes every frame with the generated code and times every delivery
+   * (bench/README.md, "Two methods"); scanner: the in-place scanner, deliveries to other clients.
+   */
+  method: "outsider",
   gateways: 2,
   /** Canvas replicas of ours (the legacy peer always runs one REST API). */
-  canvases: 2,
+  canvases: 1,
   /** Load-generator worker threads. */
   workers: 1,
   width: 50,
@@ -22,10 +28,8 @@ export const COMMON_DEFAULTS = {
   appendfsync: "everysec",
   /** Longest wait for in-flight deliveries after the last send of a phase. */
   "drain-ms": 5000,
-  /** Decode every batch with the app's frame codec instead of the in-place scanner. */
-  "full-decode": false,
-  /** Unmeasured load before the measured phase, to warm up JITs and connections. */
-  "warmup-seconds": 3,
+  /** Unmeasured load before the measured phase, to warm up JITs and connections; excluded from every figure. */
+  "warmup-seconds": 10,
   /** Clients each worker connects at once. */
   "connect-concurrency": 50,
   /** Extra env for our services, comma-separated NAME=VALUE. */
@@ -35,9 +39,20 @@ export const COMMON_DEFAULTS = {
    * load balancing, no proxy process); balancer: through haproxy's TCP listener (one more hop).
    */
   "canvas-routing": "direct",
+  /** How clients reach our gateways: direct (client i to gateway i mod N) or haproxy (the cluster's /ws front, round robin). */
+  entry: "direct",
   /** Write a V8 CPU profile of every server process and put the hottest functions in the result. */
   profile: false,
 } satisfies FlagDefaults;
+
+/**
+ * Defaults each method brings to every scenario; a flag given on the command line still wins.
+ * `scanner` restores the settings the figures quoted before issue 10 were taken with.
+ */
+export const METHOD_DEFAULTS: Record<Method, FlagDefaults> = {
+  outsider: { canvases: 1, "warmup-seconds": 10 },
+  scanner: { canvases: 2, "warmup-seconds": 3 },
+};
 
 /** Common flags as parsed. */
 export type CommonFlags = typeof COMMON_DEFAULTS;
@@ -64,6 +79,8 @@ export interface Scenario<F extends FlagDefaults> {
   name: string;
   description: string;
   defaults: F;
+  /** Defaults this scenario takes under each method, over METHOD_DEFAULTS (a flag still wins). */
+  methodDefaults?: Partial<Record<Method, Partial<F & CommonFlags>>>;
   /** Environment our services need for this scenario (e.g. a higher per-connection rate limit). */
   serverEnv?(flags: F & CommonFlags): Record<string, string>;
   run(ctx: ScenarioContext<F>): Promise<ScenarioOutcome>;

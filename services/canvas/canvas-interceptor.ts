@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "../shared/logger.js";
 import { rpcErrors } from "./canvas-metrics.js";
-import { CanvasSizeMismatchError, StoreUnavailableError } from "./canvas-store.js";
+import { CanvasSizeMismatchError, PlacementTooLargeError, StoreUnavailableError } from "./canvas-store.js";
 import { codeLabel } from "./code-label.js";
 
 /**
@@ -20,6 +20,8 @@ export function toConnectError(method: string, err: unknown, requestHeader: Head
     if (err instanceof StoreUnavailableError) {
       log.debug({ err: err.message }, "store unavailable");
       failure = new ConnectError("the canvas storage is unavailable; retry shortly", Code.Unavailable);
+    } else if (err instanceof PlacementTooLargeError) {
+      failure = new ConnectError(err.message, Code.InvalidArgument);
     } else if (err instanceof CanvasSizeMismatchError) {
       log.error({ err: err.message }, "stored canvas size differs from the configuration");
       failure = new ConnectError(err.message, Code.FailedPrecondition);
@@ -39,6 +41,7 @@ export function toConnectError(method: string, err: unknown, requestHeader: Head
 export function failureCode(err: unknown): Code {
   if (err instanceof ConnectError) return err.code;
   if (err instanceof StoreUnavailableError) return Code.Unavailable;
+  if (err instanceof PlacementTooLargeError) return Code.InvalidArgument;
   if (err instanceof CanvasSizeMismatchError) return Code.FailedPrecondition;
   return Code.Internal;
 }

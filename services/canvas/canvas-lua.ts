@@ -3,10 +3,11 @@ import { TILE_SIZE } from "../../protocol/tile-grid.js";
 /**
  * Lua sources of the Redis canvas store. Every script takes the keys
  * KEYS[1] = meta hash (epoch, seq, width, height, tile), KEYS[2] = tile version hash (tile name
- * "tx:ty" -> seq of the last batch that painted it), KEYS[3] = history stream, all from
- * `canvasKeys`. Each painted tile is a packed RGB string at KEYS[2] .. ':' .. tile name (`tileKey`):
- * those keys are derived here rather than passed, since which tiles exist is only known inside the
- * script; they share the canvas's hash tag, so one canvas stays in one cluster slot.
+ * "tx:ty" -> seq of the last batch that painted it), KEYS[3] = history stream (the write script
+ * also its runs' budget keys), all from `canvasKeys`. Each painted tile is a packed RGB string at
+ * KEYS[2] .. ':' .. tile name (`tileKey`): those keys are derived here rather than passed, since
+ * which tiles exist is only known inside the script; they share the canvas's hash tag, so one
+ * canvas stays in one cluster slot.
  *
  * Scripts run atomically, so a batch's pixels, tile versions, seq, history entry and publication
  * can never interleave with another batch: storage order = seq order = publish order.
@@ -153,21 +154,123 @@ end
 `;
 
 /**
- * Stores one batch. ARGV: channel, width, height, packed writes (per tile, spans of nearby pixels,
- * see `packPixelWrites` and `store_pixels`), batch body (PixelBatch without seq/epoch), seen epoch, seen seq, history
- * MAXLEN, epoch-marker body. Returns {seq, epoch}. XADD runs before any pixel is written, so if it
- * fails nothing of the batch is stored.
+ * The placement budget rule of placement-budget.ts (`takeBudget`, `decideRuns`), variable for
+ * variable, so both stores decide alike. A budget key holds "<level> <time>" (see BudgetState) and
+ * expires (PX) when the budget would be full again. `now` comes from Redis TIME, so every canvas
+ * replica charges budgets on one clock.
  */
-export const WRITE_BATCH_LUA = `${PRELUDE}
-local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[6]), tonumber(ARGV[7]), ARGV[9])
+const BUDGET_LUA = `
+local function parse_rule(s)
+  if s == '' then return nil end
+  local kind, a, b = string.match(s, '^(%a) (%S+) (%S+)$')
+  return { kind = kind, a = tonumber(a), b = tonumber(b) }
+end
+local function take_budget(rule, st, count, now)
+  if rule.kind == 'r' then
+    local per, burst = rule.a, rule.b
+    local level = burst
+    if st then level = math.min(burst, st[1] + (math.max(0, now - st[2]) * per) / 1000) end
+    if count > level then
+      return false, level, now, math.max(1, math.ceil(((count - level) * 1000) / per)), 1
+    end
+    level = level - count
+    return true, level, now, 0, math.max(1, math.ceil(((burst - level) * 1000) / per))
+  end
+  local pixels, cooldown = rule.a, rule.b
+  local used, start = 0, now
+  if st and now < st[2] + cooldown then used, start = st[1], st[2] end
+  local ttl = math.max(1, start + cooldown - now)
+  if used + count > pixels then return false, used, start, ttl, ttl end
+  return true, used + count, start, 0, ttl
+end
+local budget_cache, budget_writes = {}, {}
+local function budget_state(key)
+  local w = budget_writes[key]
+  if w then return w end
+  if budget_cache[key] == nil then
+    local raw = redis.call('GET', key)
+    local st = false
+    if raw then
+      local level, time = string.match(raw, '^(%S+) (%S+)$')
+      st = { tonumber(level), tonumber(time) }
+    end
+    budget_cache[key] = st
+  end
+  return budget_cache[key] or nil
+end
+local function decide_run(user_rule, ip_rule, user_key, ip_key, count, now)
+  local uok, ulevel, utime, uretry, uttl = take_budget(user_rule, budget_state(user_key), count, now)
+  local iok, ilevel, itime, iretry, ittl = true, 0, 0, 0, 0
+  local with_ip = ip_rule ~= nil and ip_key ~= nil
+  if with_ip then iok, ilevel, itime, iretry, ittl = take_budget(ip_rule, budget_state(ip_key), count, now) end
+  if uok and iok then
+    budget_writes[user_key] = { ulevel, utime, uttl }
+    if with_ip then budget_writes[ip_key] = { ilevel, itime, ittl } end
+    return 0
+  end
+  return math.max(uretry, iretry)
+end
+local function store_budgets()
+  for key, w in pairs(budget_writes) do
+    redis.call('SET', key, string.format('%.17g %.17g', w[1], w[2]), 'PX', w[3])
+  end
+end
+`;
+
+/**
+ * Stores one batch made of runs (placements), each checked against its placement budgets first.
+ * KEYS[4..] are the budget keys of the runs (all in the canvas's slot). ARGV: 1 channel, 2 width,
+ * 3 height, 4 seen epoch, 5 seen seq, 6 history MAXLEN, 7 epoch-marker body, 8 batch body head
+ * (PixelBatch fields before the pixels), 9 body tail (fields after them), 10 user budget rule and
+ * 11 network budget rule (`encodeRuleArg`, empty = none), 12 run count, then per run 6 values:
+ * pixel count, KEYS index of its user budget (0 = unbudgeted), KEYS index of its network budget
+ * (0 = none), its packed writes (per tile, spans of nearby pixels, see `packPixelWrites` and
+ * `store_pixels`), its encoded pixels and its encoded PixelBatch.authors entries (after the
+ * tail; refused runs leave out both).
+ *
+ * Returns {seq, epoch, retry_1, ..., retry_n}: per run 0 when stored, else ms until it would fit.
+ * Accepted runs become one batch with one seq; when no run is accepted nothing is written and seq is
+ * the canvas's current one. XADD runs before any pixel is written, so if it fails nothing of the
+ * batch is stored (budgets are charged last, for the same reason). Every tile an accepted run
+ * paints gets the batch's seq as its version.
+ */
+export const WRITE_BATCH_LUA = `${PRELUDE}${BUDGET_LUA}
+local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[7])
 if not epoch then return redis.error_reply(seq) end
+local user_rule, ip_rule = parse_rule(ARGV[10]), parse_rule(ARGV[11])
+local runs = tonumber(ARGV[12])
+local now = now_ms()
+local reply, accepted, parts, authors = { 0, epoch }, {}, { ARGV[8] }, {}
+for r = 1, runs do
+  local at = 12 + (r - 1) * 6
+  local count, ui, ii = tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  local retry = 0
+  if user_rule ~= nil and ui > 0 then
+    retry = decide_run(user_rule, ip_rule, KEYS[ui], ii > 0 and KEYS[ii] or nil, count, now)
+  end
+  reply[r + 2] = retry
+  if retry == 0 then
+    accepted[#accepted + 1] = ARGV[at + 4]
+    parts[#parts + 1] = ARGV[at + 5]
+    authors[#authors + 1] = ARGV[at + 6]
+  end
+end
+if #accepted == 0 then
+  reply[1] = seq
+  return reply
+end
+parts[#parts + 1] = ARGV[9]
 seq = seq + 1
-local payload = prefix(seq, epoch) .. ARGV[5]
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[8], string.format('%d-0', seq), 'b', payload)
-store_pixels(ARGV[4], seq)
+local payload = prefix(seq, epoch) .. table.concat(parts) .. table.concat(authors)
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload)
+for _, packed in ipairs(accepted) do
+  store_pixels(packed, seq)
+end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
+store_budgets()
 redis.call('PUBLISH', ARGV[1], payload)
-return {seq, epoch}
+reply[1] = seq
+return reply
 `;
 
 /**

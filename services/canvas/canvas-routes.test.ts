@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig, MAX_PIXELS_PER_CALL, type Config } from "../shared/config.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
+import { parseAdminCredentials } from "../shared/security-config.js";
+import { adminAccess } from "./admin-access.js";
 import { createCanvasInterceptor } from "./canvas-interceptor.js";
 import { createCanvasRoutes, type CanvasRoutesDeps } from "./canvas-routes.js";
 import { rpcErrors } from "./canvas-metrics.js";
@@ -13,9 +15,13 @@ import { connectFailure } from "../../tests/support/connect-failure.js";
 
 const logger = pino({ level: "silent" });
 
-/** A client of the canvas routes with the interceptor the adapter gets, in memory. */
-function routesClient(deps: CanvasRoutesDeps): Client<typeof CanvasService> {
-  return createClient(CanvasService, createRouterTransport(createCanvasRoutes(deps), { router: { interceptors: [createCanvasInterceptor(deps.logger)] } }));
+/**
+ * A client of the canvas routes with the interceptors the internal adapter gets, in memory: failures
+ * mapped, and admin RPCs guarded by the credentials in `env`.
+ */
+function routesClient(deps: CanvasRoutesDeps, env: Record<string, string> = {}): Client<typeof CanvasService> {
+  const admin = adminAccess({ credentials: parseAdminCredentials(env.ADMIN_TOKENS, env.ADMIN_TOKEN), overPublicApi: false, surface: "internal", logger: deps.logger });
+  return createClient(CanvasService, createRouterTransport(createCanvasRoutes(deps), { router: { interceptors: [createCanvasInterceptor(deps.logger), admin] } }));
 }
 
 describe("CanvasRoutes (embedded store, in-memory transport)", () => {
@@ -28,7 +34,7 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     config = loadConfig({ CANVAS_WIDTH: "8", CANVAS_HEIGHT: "4", CANVAS_IDS: "default,other", ...env });
     bus = new MemoryPixelBus();
     store = new MemoryCanvasStore({ width: 8, height: 4, bus, logger, historyLimit });
-    client = routesClient({ config, store, bus, logger });
+    client = routesClient({ config, store, bus, logger }, env);
   };
   beforeEach(() => setup({}));
   afterEach(async () => store.close());
@@ -130,13 +136,13 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
     expect(err.rawMessage).toBe("the canvas storage is unavailable; retry shortly");
   });
 
-  it("answers Unimplemented for ResetCanvas when no ADMIN_TOKEN is configured", async () => {
+  it("answers Unimplemented for ResetCanvas when no admin credential is configured", async () => {
     const err = await connectFailure(client.resetCanvas({}));
     expect(err.code).toBe(Code.Unimplemented);
-    expect(err.rawMessage).toContain("set ADMIN_TOKEN");
+    expect(err.rawMessage).toContain("set ADMIN_TOKENS");
   });
 
-  it("resets only with the right bearer token, clearing the canvas into a new epoch", async () => {
+  it("resets only with the right bearer token (deprecated ADMIN_TOKEN), clearing the canvas into a new epoch", async () => {
     await store.close();
     setup({ ADMIN_TOKEN: "s3cret" });
     const { epoch } = await client.setPixels({ pixels: [{ x: 1, y: 1, color: 0 }] });

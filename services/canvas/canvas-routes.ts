@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
 import {
@@ -23,11 +22,13 @@ import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { validateName, validatePixels } from "../../protocol/pixel-validation.js";
 import { TILE_SIZE } from "../../protocol/tile-grid.js";
+import { CALLER_ADDRESS } from "./caller-address.js";
 import { failureCode, toConnectError } from "./canvas-interceptor.js";
 import { batchesStored, pixelsStored, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
 import type { CanvasStore } from "./canvas-store.js";
 import { codeLabel } from "./code-label.js";
 import { completionOrder } from "./completion-order.js";
+import { placementRuns } from "./placement-runs-of-request.js";
 import { TileReader } from "./tile-reader.js";
 import { watchBatches } from "./watch-batches.js";
 
@@ -48,25 +49,18 @@ export interface CanvasRoutesDeps {
  */
 export const WRITE_STREAM_MAX_IN_FLIGHT = 64;
 
-function sha256(text: string): Buffer {
-  return createHash("sha256").update(text).digest();
-}
-
 /**
  * The pixel.v1.CanvasService implementation. Every request is validated at the edge; failures are
  * thrown as they are, and the adapter's interceptor (`createCanvasInterceptor`) maps store faults to
  * precise codes (Unavailable, FailedPrecondition) and anything unexpected to a generic Internal error.
  *
- * ResetCanvas: without ADMIN_TOKEN configured it answers Unimplemented ("disabled in this
- * deployment", the gRPC meaning of that code); with a token, a request without the matching
- * `authorization: Bearer <token>` header gets PermissionDenied.
+ * ResetCanvas is an admin RPC: who may call it, and where, is checked (and audited) by the
+ * adminAccess interceptor the servers install (admin-access.ts).
  */
 export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
-  private readonly adminTokenHash: Buffer | undefined;
   private readonly tiles: TileReader;
 
   constructor(private readonly deps: CanvasRoutesDeps) {
-    this.adminTokenHash = deps.config.adminToken === undefined ? undefined : sha256(deps.config.adminToken);
     this.tiles = deps.tiles ?? new TileReader(deps.store, deps.config.canvasWidth, deps.config.canvasHeight);
   }
 
@@ -113,8 +107,8 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     };
   }
 
-  async setPixels(req: SetPixelsRequest): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
-    return this.storeBatch(req);
+  async setPixels(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
+    return this.storeBatch(req, ctx);
   }
 
   /**
@@ -139,7 +133,7 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
   private async answer(req: WritePixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof WritePixelsResponseSchema>> {
     try {
       if (req.request === undefined) throw new ConnectError(`request ${req.id} has no SetPixels request`, Code.InvalidArgument);
-      const stored = await this.storeBatch(req.request);
+      const stored = await this.storeBatch(req.request, ctx);
       return { id: req.id, result: { case: "stored", value: stored } };
     } catch (err) {
       const error = toConnectError("SetPixels", err, ctx.requestHeader, this.deps.logger);
@@ -147,8 +141,11 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     }
   }
 
-  /** Validates and stores one batch, timing it by result; throws the failure unmapped. */
-  private async storeBatch(req: SetPixelsRequest): Promise<{ seq: bigint; epoch: bigint }> {
+  /**
+   * Validates and stores one batch, each Author run checked against its placement budgets (see
+   * placementRuns), timing it by result; throws the failure unmapped.
+   */
+  private async storeBatch(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
     const started = performance.now();
     try {
       const canvasId = this.canvasId(req.canvasId);
@@ -157,11 +154,20 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
       const badAuthor = validateName(req.author);
       if (badAuthor !== undefined) throw new ConnectError(`author: ${badAuthor}`, Code.InvalidArgument);
-      const stored = await this.deps.store.setPixels(canvasId, req.pixels, req.author);
-      pixelsStored.inc(req.pixels.length);
-      batchesStored.inc();
+      const runs = placementRuns(req, ctx.values.get(CALLER_ADDRESS));
+      const stored = await this.deps.store.setPixels(canvasId, req.pixels, req.author, runs);
+      const storedPixels = runs.reduce((sum, run, i) => sum + (stored.retryAfterMs[i] === 0 ? run.pixelCount : 0), 0);
+      if (storedPixels > 0) {
+        pixelsStored.inc(storedPixels);
+        batchesStored.inc();
+      }
+      if (req.authors.length === 0 && storedPixels === 0) {
+        // A caller without per-run results learns of the refusal from the status alone.
+        throw new ConnectError(`over this canvas's placement budget; nothing was stored, retry after ${stored.retryAfterMs[0]} ms`, Code.ResourceExhausted);
+      }
       setPixelsDuration.observe({ result: "ok" }, (performance.now() - started) / 1000);
-      return { seq: BigInt(stored.seq), epoch: BigInt(stored.epoch) };
+      const results = req.authors.length === 0 ? [] : stored.retryAfterMs.map((ms) => ({ stored: ms === 0, retryAfterMs: ms }));
+      return { seq: BigInt(stored.seq), epoch: BigInt(stored.epoch), results };
     } catch (err) {
       setPixelsDuration.observe({ result: codeLabel(failureCode(err)) }, (performance.now() - started) / 1000);
       throw err;
@@ -182,8 +188,7 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     }
   }
 
-  async resetCanvas(req: ResetCanvasRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof ResetCanvasResponseSchema>> {
-    this.authorizeAdmin(ctx);
+  async resetCanvas(req: ResetCanvasRequest): Promise<MessageInitShape<typeof ResetCanvasResponseSchema>> {
     const canvasId = this.canvasId(req.canvasId);
     const { epoch } = await this.deps.store.reset(canvasId);
     this.deps.logger.warn({ canvasId, epoch }, "canvas reset by an admin");
@@ -197,18 +202,6 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       throw new ConnectError(`canvas "${canvasId}" does not exist; this deployment has: ${this.deps.config.canvasIds.join(", ")}`, Code.NotFound);
     }
     return canvasId;
-  }
-
-  private authorizeAdmin(ctx: HandlerContext): void {
-    if (this.adminTokenHash === undefined) {
-      throw new ConnectError("ResetCanvas is disabled in this deployment: set ADMIN_TOKEN to enable it", Code.Unimplemented);
-    }
-    const header = ctx.requestHeader.get("authorization") ?? "";
-    const match = /^Bearer (.+)$/.exec(header);
-    // Compare digests in constant time, so the response time does not reveal the token.
-    if (!match || !timingSafeEqual(sha256(match[1]!), this.adminTokenHash)) {
-      throw new ConnectError("ResetCanvas needs the header authorization: Bearer <ADMIN_TOKEN>", Code.PermissionDenied);
-    }
   }
 }
 

@@ -13,6 +13,7 @@ import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { REPO_ROOT, startService, type ServiceProcess } from "../../tools/process/service-process.js";
 import { connectFailure } from "../../tests/support/connect-failure.js";
+import { mintSession, testSessionKeys } from "../../tools/process/session.js";
 
 const ENTRY = "services/canvas/main.js";
 
@@ -28,13 +29,17 @@ async function startCanvas(name: string, env: Record<string, string>): Promise<R
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const httpUrl = `http://127.0.0.1:${httpPort}`;
-  const service = await startService(name, ENTRY, { HOST: "127.0.0.1", CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), ...env }, `${httpUrl}/readyz`);
+  const service = await startService(name, ENTRY, { HOST: "127.0.0.1", CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), SESSION_KEYS, ...env }, `${httpUrl}/readyz`);
   return { service, grpcUrl: `http://127.0.0.1:${grpcPort}`, httpUrl };
 }
 
-/** Connect JSON over HTTP/1.1 through the /api prefix, as a browser or curl would call it. */
+/** The session keys every canvas process of this file verifies /api writes with. */
+const SESSION_KEYS = testSessionKeys();
+
+/** Connect JSON over HTTP/1.1 through the /api prefix, as a browser (with its session cookie) or curl would call it. */
 async function apiCall(httpUrl: string, method: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${httpUrl}/api/pixel.v1.CanvasService/${method}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const { cookie } = await mintSession(SESSION_KEYS);
+  const res = await fetch(`${httpUrl}/api/pixel.v1.CanvasService/${method}`, { method: "POST", headers: { "content-type": "application/json", cookie }, body: JSON.stringify(body) });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 

@@ -9,6 +9,7 @@ import { loadConfig } from "../shared/config.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { createCanvasServer, type CanvasServer } from "./canvas-server.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
+import { generateSessionKey, parseSessionKeys, SessionTokens } from "../shared/session-token.js";
 
 const logger = pino({ level: "silent" });
 
@@ -20,11 +21,13 @@ describe("createCanvasServer (in process, port 0)", () => {
   let canvas: CanvasServer;
   let host: Server | undefined;
   let store: MemoryCanvasStore;
+  const tokens = new SessionTokens(parseSessionKeys(generateSessionKey()), 3600);
+  const security = { sessions: "required", adminCredentials: [], adminOverPublicApi: false } as const;
 
   const build = () => {
     const bus = new MemoryPixelBus();
     store = new MemoryCanvasStore({ width: 10, height: 10, bus, logger });
-    canvas = createCanvasServer({ config: loadConfig({ CANVAS_WIDTH: "10", CANVAS_HEIGHT: "10" }), store, bus, logger });
+    canvas = createCanvasServer({ config: loadConfig({ CANVAS_WIDTH: "10", CANVAS_HEIGHT: "10" }), store, bus, logger, identity: { tokens, security } });
   };
   afterEach(async () => {
     await canvas.shutdown(1_000);
@@ -40,7 +43,8 @@ describe("createCanvasServer (in process, port 0)", () => {
       else res.writeHead(418).end();
     });
     const url = await listen(host);
-    const res = await fetch(`${url}/api/pixel.v1.CanvasService/SetPixels`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pixels: [{ x: 1, y: 1, color: 7 }] }) });
+    const { token } = await tokens.issue();
+    const res = await fetch(`${url}/api/pixel.v1.CanvasService/SetPixels`, { method: "POST", headers: { "content-type": "application/json", cookie: `pp_session=${token}` }, body: JSON.stringify({ pixels: [{ x: 1, y: 1, color: 7 }] }) });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ seq: "1" });
     expect((await fetch(`${url}/api/nope`, { method: "POST" })).status).toBe(404);

@@ -1,19 +1,25 @@
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { createServer as createHttp2Server, type Http2Server, type Http2Session } from "node:http2";
-import type { ConnectRouter } from "@connectrpc/connect";
+import { createServer as createHttp2Server, type Http2Server, type Http2ServerRequest, type Http2Session } from "node:http2";
+import { createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Config } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
+import { forwardedClientAddress } from "../shared/ip-key.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS, SHUTDOWN_SWEEP_MS } from "../shared/timing.js";
+import { CALLER_ADDRESS } from "./caller-address.js";
 import { createCanvasInterceptor } from "./canvas-interceptor.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import type { CanvasStore } from "./canvas-store.js";
 import { createHealthRoutes } from "./health-routes.js";
+import { adminAccess } from "./admin-access.js";
+import { closedCanvasIdentity, type CanvasIdentity } from "./canvas-identity.js";
+import { publicApiGuard } from "./public-api-guard.js";
 import { createTileHttpHandler } from "./tile-http-route.js";
 import { TileReader } from "./tile-reader.js";
 import { withUndecodableRequestsRefused } from "./undecodable-requests.js";
+import { drainUnreadRequestAfterResponse } from "./unread-request-drain.js";
 
 /** Path prefix of the Connect API on HTTP/1.1, as the Ingress and the local entry route it. */
 export const API_PATH_PREFIX = "/api";
@@ -30,6 +36,8 @@ export interface CanvasServerDeps {
   store: CanvasStore;
   bus: PixelBus;
   logger: Logger;
+  /** Session keys and admin credentials; unset means no admin credential and no session verifies (public writes refused). */
+  identity?: CanvasIdentity;
 }
 
 /** A plain Node request handler, as `http.createServer` takes. */
@@ -72,20 +80,32 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
     canvasRoutes(router);
     healthRoutes(router);
   });
+  const { tokens, security } = deps.identity ?? closedCanvasIdentity();
+  const admin = { credentials: security.adminCredentials, overPublicApi: security.adminOverPublicApi, logger: deps.logger };
+  // The canvas interceptor is outermost, so refusals by the identity interceptors are counted and
+  // mapped like any other failure. Authors a request names (who placed what, and their network
+  // keys for the placement budgets) are honoured only on the internal h2c port, which only the
+  // gateways reach; on the public /api, publicApiGuard replaces them with the caller's session.
+  const failures = createCanvasInterceptor(deps.logger);
   const common = {
     routes,
-    interceptors: [createCanvasInterceptor(deps.logger)],
     shutdownSignal: shutdownController.signal,
     readMaxBytes: MAX_REQUEST_BYTES,
+    contextValues: (req: IncomingMessage | Http2ServerRequest) =>
+      createContextValues().set(CALLER_ADDRESS, forwardedClientAddress(req.socket.remoteAddress, req.headers["x-forwarded-for"], deps.config.forwardedForHops) ?? ""),
   };
 
-  const grpcHandler = connectNodeAdapter(common);
-  const connectApiHandler = connectNodeAdapter({ ...common, requestPathPrefix: API_PATH_PREFIX });
+  const grpcHandler = connectNodeAdapter({ ...common, interceptors: [failures, adminAccess({ ...admin, surface: "internal" })] });
+  const connectApiHandler = connectNodeAdapter({
+    ...common,
+    requestPathPrefix: API_PATH_PREFIX,
+    interceptors: [failures, adminAccess({ ...admin, surface: "public" }), publicApiGuard({ tokens, sessions: security.sessions })],
+  });
   const apiHandler: NodeRequestHandler = (req, res) => {
     if (!tileHandler(req, res)) connectApiHandler(req, res);
   };
 
-  const grpcServer = createHttp2Server(grpcHandler);
+  const grpcServer = createHttp2Server(drainUnreadRequestAfterResponse(grpcHandler));
   const sessions = new Set<Http2Session>();
   grpcServer.on("session", (session) => {
     sessions.add(session);

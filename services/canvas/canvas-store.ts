@@ -85,11 +85,35 @@ export interface StoredPosition {
 }
 
 /**
+ * One placement of a batch: the next `pixelCount` pixels, charged to a person's and a network's
+ * placement budget (see placement-budget.ts). The keys are the raw ids; the store adds its prefixes.
+ */
+export interface PlacementRun {
+  pixelCount: number;
+  /** The person's budget key: a user id, or a caller's anonymous key. */
+  userKey: string;
+  /** The network's budget key (an IPv4 address or IPv6 /64); empty means none. Never stored or published. */
+  ipKey: string;
+  /** Who placed it, published in the batch's authors if the run is stored; absent for an anonymous caller. */
+  author?: { userId: string; name: string };
+}
+
+/** Where a batch landed, and which of its runs it holds. */
+export interface StoredBatch extends StoredPosition {
+  /**
+   * Per run, in order: 0 when stored, else the ms until its budgets could hold it. When every run
+   * was refused nothing was written and `seq` is the canvas's current seq.
+   */
+  retryAfterMs: number[];
+}
+
+/**
  * Storage of every canvas, tile by tile (tile-grid.ts): a tile costs nothing until a batch paints
  * it, and each painted tile carries a version, the seq of the last batch that painted it. A write
- * is atomic (all its tiles, their versions, the seq, history and publication) and gets the next seq; storage order, seq order and
- * publish order are the same. Implementations publish every stored batch as a binary
- * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms) on the canvas channel.
+ * is atomic (its budget charges, all its tiles, their versions, the seq, history and publication)
+ * and gets the next seq; storage order, seq order and publish order are the same.
+ * Implementations publish every stored batch as a binary
+ * `pixel.v1.PixelBatch` (seq, epoch, canvas_id, pixels, author, time_unix_ms, authors) on the canvas channel.
  *
  * Whenever the epoch changes (reset, or detected data loss) an implementation also publishes an
  * epoch marker: a PixelBatch without pixels carrying the new epoch, so consumers resnapshot.
@@ -107,8 +131,14 @@ export interface CanvasStore {
   getTile(canvasId: string, tile: TileCoord): Promise<TileSnapshot>;
   /** Reads the version of every painted tile with the canvas's seq, atomically; creates the canvas as getCanvas does. */
   tileVersions(canvasId: string): Promise<TileVersions>;
-  /** Stores already validated pixels as one batch; resolves only once the write is durable as configured. */
-  setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition>;
+  /**
+   * Stores already validated pixels as one batch; resolves only once the write is durable as
+   * configured. With `runs` (pixel counts adding up to pixels.length) each run is first checked
+   * against the canvas's placement budgets, atomically with the write, and refused runs are left
+   * out, pixels and authorship alike; without, all pixels are one unbudgeted run without authors.
+   * Throws PlacementTooLargeError when a run could never fit its budget.
+   */
+  setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch>;
   /**
    * Encoded PixelBatches with seq > afterSeq of the current epoch, oldest first, at most `limit`.
    * Resolves undefined when the retained history does not reach back to afterSeq + 1 (or afterSeq is
@@ -134,4 +164,9 @@ export class StoreUnavailableError extends Error {
  */
 export class CanvasSizeMismatchError extends Error {
   override readonly name = "CanvasSizeMismatchError";
+}
+
+/** A placement is bigger than its canvas's budget could ever hold (burst or cooldown pixels). Maps to InvalidArgument. */
+export class PlacementTooLargeError extends Error {
+  override readonly name = "PlacementTooLargeError";
 }

@@ -1,5 +1,13 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { describe, expect, it } from "vitest";
 import { completionOrder } from "./completion-order.js";
+
+/** A full garbage collection, without starting the test runner with --expose-gc. */
+function collectGarbage(): void {
+  setFlagsFromString("--expose-gc");
+  (runInNewContext("gc") as () => void)();
+}
 
 async function* items<T>(values: T[]): AsyncGenerator<T> {
   for (const v of values) yield v;
@@ -82,5 +90,34 @@ describe("completionOrder", () => {
     };
     await expect(run()).rejects.toThrow("boom");
     expect(out).toEqual([1]);
+  });
+
+  it("keeps no item it has read while a long-lived stream (a never-aborted stop signal) stays open", async () => {
+    const ITEMS = 200;
+    const refs: WeakRef<object>[] = [];
+    const queue: ((item: { pixels: number[] }) => void)[] = [];
+    // A source that stays open after ITEMS items, like the gateway's WritePixels stream.
+    const source: AsyncIterable<{ pixels: number[] }> = {
+      [Symbol.asyncIterator]: () => ({
+        next: () => new Promise((resolve) => queue.push((value) => resolve({ value, done: false }))),
+      }),
+    };
+    const stop = new AbortController();
+    const results = completionOrder(source, 4, async (item) => item.pixels.length, stop.signal)[Symbol.asyncIterator]();
+    for (let i = 0; i < ITEMS; i++) {
+      const answer = results.next();
+      await new Promise((r) => setImmediate(r));
+      const item = { pixels: Array.from({ length: 100 }, (_, k) => k) };
+      refs.push(new WeakRef(item));
+      queue.shift()?.(item);
+      await answer;
+    }
+    collectGarbage();
+    await new Promise((r) => setImmediate(r));
+    collectGarbage();
+    const kept = refs.filter((ref) => ref.deref() !== undefined).length;
+    stop.abort();
+    // The last item or two may still be referenced by the reader's current frame.
+    expect(kept).toBeLessThanOrEqual(2);
   });
 });

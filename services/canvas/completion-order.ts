@@ -26,17 +26,33 @@ export async function* completionOrder<T, R>(
     wake = undefined;
     resolve?.();
   };
-  // Settles with undefined once `stop` aborts; raced against every read.
-  const stopped = new Promise<undefined>((resolve) => {
-    if (stop?.aborted) resolve(undefined);
-    stop?.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
+  // The next item, or undefined once `stop` aborts (the pending next() is then abandoned). Not a
+  // Promise.race against one promise that settles on abort: every race adds a reaction to that
+  // promise, and on a stream that lives for hours (the gateway's WritePixels) those reactions kept
+  // every item read until the stream ended.
+  const nextOrStop = (): Promise<IteratorResult<T> | undefined> => {
+    if (stop?.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const onAbort = () => resolve(undefined);
+      stop?.addEventListener("abort", onAbort, { once: true });
+      iterator.next().then(
+        (next) => {
+          stop?.removeEventListener("abort", onAbort);
+          resolve(next);
+        },
+        (error: unknown) => {
+          stop?.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
+  };
 
   const read = async (): Promise<void> => {
     reading = true;
     try {
       while (!ended && running < limit) {
-        const next = await Promise.race([iterator.next(), stopped]);
+        const next = await nextOrStop();
         if (next === undefined || next.done) {
           ended = true;
           break;

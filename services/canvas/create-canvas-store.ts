@@ -12,7 +12,7 @@ import { RedisCanvasStore } from "./redis-canvas-store.js";
  * publishes on `bus`.
  */
 export function createCanvasStore(config: Config, logger: Logger, bus: MemoryPixelBus, settings: CanvasSettings = loadCanvasSettings()): CanvasStore {
-  const common = { width: config.canvasWidth, height: config.canvasHeight, logger, historyLimit: settings.historyBatches };
+  const common = { width: config.canvasWidth, height: config.canvasHeight, logger, historyLimit: settings.historyBatches, budgets: settings.budgets };
   if (config.redisUrl !== undefined) return new RedisCanvasStore({ ...common, redisUrl: config.redisUrl });
   return new MemoryCanvasStore({ ...common, bus, dataDir: config.dataDir });
 }

@@ -1,11 +1,13 @@
 import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { CANVAS_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasServer } from "./canvas-server.js";
 import { loadCanvasSettings } from "./canvas-settings.js";
 import { createCanvasBackend } from "./create-canvas-store.js";
+import { loadSecurityConfig } from "../shared/security-config.js";
+import { loadSessionKeys } from "../shared/session-keys.js";
 
 /**
  * Entry point of the canvas service: gRPC/gRPC-Web/Connect on CANVAS_GRPC_PORT (h2c) and Connect
@@ -16,9 +18,12 @@ async function main(): Promise<void> {
   const logger = createLogger("canvas");
   let config;
   let settings;
+  let identity;
   try {
     config = loadConfig();
     settings = loadCanvasSettings();
+    const security = loadSecurityConfig();
+    identity = { tokens: loadSessionKeys(config, security, "service"), security };
   } catch (err) {
     if (err instanceof ConfigError) {
       logger.fatal(err.message);
@@ -28,7 +33,7 @@ async function main(): Promise<void> {
   }
   logger.level = config.logLevel;
   const { store, bus } = createCanvasBackend(config, logger, settings);
-  const server = createCanvasServer({ config, store, bus, logger });
+  const server = createCanvasServer({ config, store, bus, logger, identity });
 
   const listen = (s: typeof server.grpcServer | typeof server.httpServer, port: number) =>
     new Promise<AddressInfo>((resolve, reject) => {
@@ -45,7 +50,7 @@ async function main(): Promise<void> {
   // The store is flushed inside the grace period, after the servers drained.
   drainOnSignal(
     logger,
-    () => server.shutdown(SHUTDOWN_GRACE_MS * 0.7).then(() => store.close()).then(() => bus.close()),
+    () => server.shutdown(CANVAS_DRAIN_MS).then(() => store.close()).then(() => bus.close()),
     1,
   );
 }

@@ -14,11 +14,16 @@ import {
   StoreUnavailableError,
   type CanvasSnapshot,
   type CanvasStore,
-  type StoredPosition,
+  type PlacementRun,
+  type StoredBatch,
   type TileSnapshot,
   type TileVersions,
 } from "./canvas-store.js";
-import { encodeBatchBody, prefixSeqEpoch } from "./pixel-batch-codec.js";
+import { canvasKeys } from "../shared/redis-keys.js";
+import { BudgetLedger } from "./budget-ledger.js";
+import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
+import { resolveRuns } from "./placement-runs.js";
+import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels, prefixSeqEpoch } from "./pixel-batch-codec.js";
 import { backgroundTile } from "./tile-codec.js";
 
 /** What a MemoryCanvasStore needs. */
@@ -31,6 +36,8 @@ export interface MemoryCanvasStoreOptions {
   dataDir?: string;
   /** History bound per canvas; defaults to HISTORY_MAX_BATCHES. */
   historyLimit?: number;
+  /** Placement budgets per canvas; unset means none (every run is stored). */
+  budgets?: BudgetSettings;
 }
 
 interface CanvasState {
@@ -61,6 +68,8 @@ interface CanvasState {
 export class MemoryCanvasStore implements CanvasStore {
   private readonly canvases = new Map<string, Promise<CanvasState>>();
   private readonly historyLimit: number;
+  /** The placement budget keys (what Redis holds under `canvas:{id}:budget:*`); public for inspection in tests. */
+  readonly ledger = new BudgetLedger();
   private closed = false;
 
   constructor(private readonly options: MemoryCanvasStoreOptions) {
@@ -90,36 +99,47 @@ export class MemoryCanvasStore implements CanvasStore {
     return { seq: state.seq, epoch: state.epoch, versions: new Map([...state.tiles].map(([name, tile]) => [name, tile.version])) };
   }
 
-  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition> {
+  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch> {
     const state = await this.load(canvasId);
     this.assertOpen();
     const { width, height } = state;
     for (const p of pixels) {
       if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
     }
+    const budget = canvasBudget(this.options.budgets, canvasId);
+    // Same key names as on Redis, so the ledger reads like a Redis keyspace in a debugger.
+    const resolved = resolveRuns(pixels, runs, budget, canvasKeys(canvasId).budget);
     // From here to publish nothing awaits, so no other batch can interleave.
+    const decided = budget !== undefined && resolved.budgeted !== undefined ? this.ledger.decide(budget, resolved.budgeted) : undefined;
+    const retryAfterMs = decided ?? new Array<number>(resolved.runCount).fill(0);
+    const stored = decided === undefined ? resolved.pixels : resolved.pixels.filter((_, i) => decided[i] === 0);
+    if (stored.length === 0) return { seq: state.seq, epoch: state.epoch, retryAfterMs };
     state.seq += 1;
-    for (const p of pixels) {
-      const tx = Math.floor(p.x / TILE_SIZE);
-      const ty = Math.floor(p.y / TILE_SIZE);
-      const name = tileName({ tx, ty });
-      let tile = state.tiles.get(name);
-      if (!tile) {
-        const rect = tileRect(width, height, 0, { tx, ty })!;
-        tile = { version: state.seq, pixels: backgroundTile(rect.width, rect.height) };
-        state.tiles.set(name, tile);
+    for (const slice of stored) {
+      for (const p of slice) {
+        const tx = Math.floor(p.x / TILE_SIZE);
+        const ty = Math.floor(p.y / TILE_SIZE);
+        const name = tileName({ tx, ty });
+        let tile = state.tiles.get(name);
+        if (!tile) {
+          const rect = tileRect(width, height, 0, { tx, ty })!;
+          tile = { version: state.seq, pixels: backgroundTile(rect.width, rect.height) };
+          state.tiles.set(name, tile);
+        }
+        tile.version = state.seq;
+        const o = ((p.y - ty * TILE_SIZE) * Math.min(TILE_SIZE, width - tx * TILE_SIZE) + p.x - tx * TILE_SIZE) * 3;
+        tile.pixels[o] = (p.color >>> 16) & 0xff;
+        tile.pixels[o + 1] = (p.color >>> 8) & 0xff;
+        tile.pixels[o + 2] = p.color & 0xff;
       }
-      tile.version = state.seq;
-      const o = ((p.y - ty * TILE_SIZE) * Math.min(TILE_SIZE, width - tx * TILE_SIZE) + p.x - tx * TILE_SIZE) * 3;
-      tile.pixels[o] = (p.color >>> 16) & 0xff;
-      tile.pixels[o + 1] = (p.color >>> 8) & 0xff;
-      tile.pixels[o + 2] = p.color & 0xff;
     }
-    const payload = prefixSeqEpoch(encodeBatchBody(canvasId, pixels, author, Date.now()), state.seq, state.epoch);
+    const storedAuthors = decided === undefined ? resolved.authors : resolved.authors.filter((_, i) => decided[i] === 0);
+    const body = Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now()), ...storedAuthors]);
+    const payload = prefixSeqEpoch(body, state.seq, state.epoch);
     this.remember(state, payload);
     this.options.bus.publish(canvasId, payload);
     this.scheduleSave(canvasId, state);
-    return { seq: state.seq, epoch: state.epoch };
+    return { seq: state.seq, epoch: state.epoch, retryAfterMs };
   }
 
   async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {

@@ -14,6 +14,17 @@ describe("encodeBatchBody + prefixSeqEpoch", () => {
     expect(decoded).toEqual(fromBinary(PixelBatchSchema, toBinary(PixelBatchSchema, expected)));
   });
 
+  it("encodes authorship runs (field 7) as protobuf-es would, including long names and an empty one", () => {
+    const pixels = Array.from({ length: 300 }, (_, i) => ({ x: i % 50, y: Math.floor(i / 50), color: i }));
+    const authors = [
+      { userId: "u_AAAAAAAAAAAAAAAAAAAAAA", name: "Zoë 😀".padEnd(32, "x"), pixelCount: 1 },
+      { userId: "anon-abc-1", name: "", pixelCount: 299 },
+    ];
+    const bytes = prefixSeqEpoch(encodeBatchBody("default", pixels, "", 9, authors), 3, 4);
+    const expected = create(PixelBatchSchema, { canvasId: "default", seq: 3n, epoch: 4n, pixels, timeUnixMs: 9n, authors });
+    expect(fromBinary(PixelBatchSchema, bytes)).toEqual(fromBinary(PixelBatchSchema, toBinary(PixelBatchSchema, expected)));
+  });
+
   it("encodes an epoch marker (no pixels, no author) that decodes with seq 0", () => {
     const decoded = fromBinary(PixelBatchSchema, prefixSeqEpoch(encodeBatchBody("default", [], "", 5), 0, 7));
     expect(decoded.seq).toBe(0n);

@@ -5,6 +5,7 @@ import type { PixelLike } from "../../protocol/pixel-validation.js";
 import { canvasKeys } from "../shared/redis-keys.js";
 import { tileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { REDIS_BASE_BACKOFF_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
+import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
 import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
 import {
   CanvasSizeMismatchError,
@@ -13,13 +14,17 @@ import {
   StoreUnavailableError,
   type CanvasSnapshot,
   type CanvasStore,
+  type PlacementRun,
+  type StoredBatch,
   type StoredPosition,
   type TileSnapshot,
   type TileVersions,
 } from "./canvas-store.js";
 import { assembleTiles } from "./assemble-tiles.js";
 import { packPixelWrites } from "./pack-pixel-writes.js";
-import { encodeBatchBody } from "./pixel-batch-codec.js";
+import { encodeRuleArg } from "./placement-budget.js";
+import { resolveRuns } from "./placement-runs.js";
+import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
 
 /** Redis replies that mean "not now" rather than "this request is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOSCRIPT)/;
@@ -32,9 +37,12 @@ export interface RedisCanvasStoreOptions {
   logger: Logger;
   /** History bound per canvas (XADD MAXLEN ~); defaults to HISTORY_MAX_BATCHES. */
   historyLimit?: number;
+  /** Placement budgets per canvas; unset means none (every run is stored). */
+  budgets?: BudgetSettings;
 }
 
-type WriteReply = [number, number];
+/** seq, epoch, then per run 0 (stored) or the ms to wait. */
+type WriteReply = [number, number, ...number[]];
 type PrepareReply = [number, number];
 type ReadCanvasReply = [number, number, Buffer[], (Buffer | null)[]];
 type ReadTileReply = [number, number, number, Buffer | null];
@@ -42,7 +50,8 @@ type ReadTileVersionsReply = [number, number, string[]];
 type ScriptArg = string | number | Buffer | Uint8Array;
 
 interface CanvasCommands {
-  writeBatch(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<WriteReply>;
+  /** Takes the number of keys first: 3 canvas keys plus the batch's budget keys. */
+  writeBatch(numKeys: number, ...keysAndArgs: ScriptArg[]): Promise<WriteReply>;
   prepareCanvas(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<PrepareReply>;
   resetCanvas(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<number>;
   readCanvasBuffer(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadCanvasReply>;
@@ -75,6 +84,7 @@ export class RedisCanvasStore implements CanvasStore {
   private readonly width: number;
   private readonly height: number;
   private readonly historyLimit: number;
+  private readonly budgets: BudgetSettings | undefined;
   private readonly seen = new Map<string, StoredPosition>();
   private closed = false;
   private everReady = false;
@@ -84,6 +94,7 @@ export class RedisCanvasStore implements CanvasStore {
     this.width = options.width;
     this.height = options.height;
     this.historyLimit = options.historyLimit ?? HISTORY_MAX_BATCHES;
+    this.budgets = options.budgets;
     const redis = new Redis(options.redisUrl, {
       connectionName: "pixel-canvas-store",
       // No enableAutoPipelining: it defers every command by a setImmediate, which cost more at
@@ -96,7 +107,7 @@ export class RedisCanvasStore implements CanvasStore {
         return Math.round(cap / 2 + (Math.random() * cap) / 2);
       },
     });
-    redis.defineCommand("writeBatch", { numberOfKeys: 3, lua: WRITE_BATCH_LUA });
+    redis.defineCommand("writeBatch", { lua: WRITE_BATCH_LUA });
     redis.defineCommand("prepareCanvas", { numberOfKeys: 3, lua: PREPARE_CANVAS_LUA });
     redis.defineCommand("resetCanvas", { numberOfKeys: 3, lua: RESET_CANVAS_LUA });
     redis.defineCommand("readCanvas", { numberOfKeys: 3, lua: READ_CANVAS_LUA });
@@ -150,19 +161,39 @@ export class RedisCanvasStore implements CanvasStore {
     return { seq, epoch, versions };
   }
 
-  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string): Promise<StoredPosition> {
+  async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch> {
     const keys = canvasKeys(canvasId);
-    const packed = packPixelWrites(pixels, this.width, this.height);
-    const body = encodeBatchBody(canvasId, pixels, author, Date.now());
+    const budget = canvasBudget(this.budgets, canvasId);
+    const resolved = resolveRuns(pixels, runs, budget, keys.budget);
+    // KEYS[4..]: each distinct budget key once; a run refers to its keys by index.
+    const budgetKeys: string[] = [];
+    const keyIndex = new Map<string, number>();
+    const indexOf = (key: string | undefined) => {
+      if (key === undefined) return 0;
+      let index = keyIndex.get(key);
+      if (index === undefined) {
+        index = 4 + budgetKeys.push(key) - 1;
+        keyIndex.set(key, index);
+      }
+      return index;
+    };
+    const runArgs: (string | number | Uint8Array)[] = [];
+    resolved.pixels.forEach((slice, i) => {
+      const run = resolved.budgeted?.[i];
+      runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, this.width, this.height), encodePixels(slice), resolved.authors[i]!);
+    });
     const seen = this.seen.get(canvasId);
-    const [seq, epoch] = await this.run(() =>
+    const [seq, epoch, ...decided] = await this.run(() =>
       this.redis.writeBatch(
-        keys.meta, keys.tiles, keys.log,
-        keys.channel, this.width, this.height, packed, body, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
+        3 + budgetKeys.length, keys.meta, keys.tiles, keys.log, ...budgetKeys,
+        keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
+        encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
+        encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
       ),
     );
     this.remember(canvasId, epoch, seq);
-    return { seq, epoch };
+    const retryAfterMs = resolved.budgeted === undefined ? new Array<number>(resolved.runCount).fill(0) : decided;
+    return { seq, epoch, retryAfterMs };
   }
 
   async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {

@@ -6,6 +6,9 @@ import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CanvasService, TileEncoding } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig } from "../shared/config.js";
+import { loadSecurityConfig } from "../shared/security-config.js";
+import { parseSessionKeys, SessionTokens } from "../shared/session-token.js";
+import { mintSession, testSessionKeys } from "../../tools/process/session.js";
 import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { TILE_SIZE } from "../../protocol/tile-grid.js";
 import { tileResponses } from "./canvas-metrics.js";
@@ -37,9 +40,20 @@ describe("tiles over HTTP and GetTile", () => {
   const start = async (width = W, height = H) => {
     const bus = new MemoryPixelBus();
     store = new MemoryCanvasStore({ width, height, bus, logger });
-    canvas = createCanvasServer({ config: loadConfig({ CANVAS_WIDTH: String(width), CANVAS_HEIGHT: String(height), CANVAS_IDS: "default,other" }), store, bus, logger });
+    // SetPixels on /api needs a session: the client carries one signed with the server's key.
+    const keys = testSessionKeys();
+    const identity = { tokens: new SessionTokens(parseSessionKeys(keys), 3600), security: loadSecurityConfig({}) };
+    canvas = createCanvasServer({ config: loadConfig({ CANVAS_WIDTH: String(width), CANVAS_HEIGHT: String(height), CANVAS_IDS: "default,other" }), store, bus, logger, identity });
     url = await listen(canvas.httpServer);
-    client = createClient(CanvasService, createConnectTransport({ baseUrl: `${url}/api`, httpVersion: "1.1" }));
+    const { token } = await mintSession(keys);
+    client = createClient(CanvasService, createConnectTransport({
+      baseUrl: `${url}/api`,
+      httpVersion: "1.1",
+      interceptors: [(next) => (req) => {
+        req.header.set("authorization", `Bearer ${token}`);
+        return next(req);
+      }],
+    }));
   };
   afterEach(async () => {
     await canvas.shutdown(1_000);

@@ -14,6 +14,11 @@ const logger = pino({ level: "silent" });
 /** Bytes no protobuf message decodes from: a field tag whose varint never ends. */
 const GARBAGE = Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
+/** A valid GetCanvas request body: field 1 (canvas_id) = "default". */
+const VALID_MESSAGE = Buffer.from([0x0a, 0x07, ...Buffer.from("default")]);
+/** The envelope flag that says "compressed". */
+const COMPRESSED = 0x01;
+
 /** One length-prefixed message frame (gRPC, gRPC-Web, Connect streaming). */
 function envelope(flags: number, data: Uint8Array): Buffer {
   const head = Buffer.alloc(5);
@@ -147,6 +152,21 @@ describe("undecodable binary requests are InvalidArgument on every protocol (rea
       statuses.push(grpcWebStatus((await h2Post(session, path, headers, envelope(0, GARBAGE))).body));
     }
     statuses.push(grpcWebStatus((await h1Post(httpPort, `/api${METHODS.unary}`, headers, envelope(0, GARBAGE))).body));
+    expect(statuses).toEqual([INVALID_ARGUMENT, INVALID_ARGUMENT, INVALID_ARGUMENT, INVALID_ARGUMENT]);
+  });
+
+  it("an envelope flagged compressed with no grpc-encoding answers grpc-status 3 on gRPC and gRPC-Web, unary and streaming, not connect-node's Internal", async () => {
+    const calls: { path: string; headers: Record<string, string> }[] = [
+      { path: "/pixel.v1.CanvasService/GetCanvas", headers: { "content-type": "application/grpc", te: "trailers" } },
+      { path: METHODS.serverStreaming, headers: { "content-type": "application/grpc", te: "trailers" } },
+      { path: "/pixel.v1.CanvasService/GetCanvas", headers: { "content-type": "application/grpc-web+proto" } },
+      { path: METHODS.serverStreaming, headers: { "content-type": "application/grpc-web+proto" } },
+    ];
+    const statuses = [];
+    for (const { path, headers } of calls) {
+      const res = await h2Post(session, path, headers, envelope(COMPRESSED, VALID_MESSAGE));
+      statuses.push(headers["content-type"] === "application/grpc" ? res.trailers["grpc-status"] ?? res.headers["grpc-status"] : grpcWebStatus(res.body));
+    }
     expect(statuses).toEqual([INVALID_ARGUMENT, INVALID_ARGUMENT, INVALID_ARGUMENT, INVALID_ARGUMENT]);
   });
 });

@@ -12,10 +12,18 @@ import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect
  */
 const PARSE_FAILURE_PREFIX = "parse binary:";
 
+/**
+ * How connect-node words an envelope whose compressed flag is set although the request named no
+ * encoding (no `grpc-encoding`). Its envelope reader is shared with clients too and says Internal
+ * (for a client, a server's bad envelope); on a server the malformed envelope is the caller's.
+ */
+const UNDECLARED_COMPRESSION_MESSAGE = "received compressed envelope, but do not know how to decompress";
+
 const textDecoder = new TextDecoder();
 
 function isParseFailure(code: string | null | undefined, message: string | null | undefined): boolean {
-  return (code === "internal" || code === String(Code.Internal)) && (message ?? "").startsWith(PARSE_FAILURE_PREFIX);
+  const text = message ?? "";
+  return (code === "internal" || code === String(Code.Internal)) && (text.startsWith(PARSE_FAILURE_PREFIX) || text === UNDECLARED_COMPRESSION_MESSAGE);
 }
 
 function decodeGrpcMessage(value: string | null): string {
@@ -110,14 +118,16 @@ function answerUndecodableAsInvalidArgument(handler: UniversalHandler): Universa
 }
 
 /**
- * Routes whose undecodable binary requests are answered InvalidArgument (HTTP 400 on Connect,
- * status 3 on gRPC and gRPC-Web) instead of connect-node's Internal.
+ * Routes whose undecodable binary requests (unparsable messages, envelopes flagged compressed with
+ * no encoding named) are answered InvalidArgument (HTTP 400 on Connect, status 3 on gRPC and
+ * gRPC-Web) instead of connect-node's Internal.
  *
  * Why here: a unary request is parsed before any interceptor runs, and connect-node takes no
  * custom serialization, so the first place that sees the failure is the response of the
  * router's handler. This wrapper rewrites only a response whose error is connect's own
- * "parse binary:" Internal; everything else passes through untouched. Streaming requests are
- * parsed inside the interceptor chain, where `createCanvasInterceptor` maps them without text
+ * "parse binary:" Internal, or its Internal for a compressed envelope without a declared
+ * encoding; everything else passes through untouched. Streaming requests are parsed inside the
+ * interceptor chain, where `createCanvasInterceptor` maps them without text
  * matching (this wrapper does not read Connect's end-of-stream frames). The regression tests in
  * undecodable-requests.test.ts fail if a connect-node upgrade changes the wording.
  */

@@ -59,14 +59,14 @@ describe("gateway under clients that flood and never read (real processes)", () 
     canvasProc = await startService(
       "e2e-flood-canvas",
       "services/canvas/main.js",
-      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), INSTANCE_ID: "canvas-1" },
+      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), INSTANCE_ID: "canvas-1", SESSIONS: "optional" },
       `http://127.0.0.1:${httpPort}/readyz`,
     );
     port = await freePort();
     gateway = await startService(
       "e2e-flood-gateway",
       "services/gateway/main.js",
-      { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: "gw-flood", PIXELS_PER_SECOND: "100", PIXEL_BURST: "100" },
+      { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: "gw-flood", PIXELS_PER_SECOND: "100", PIXEL_BURST: "100", SESSIONS: "optional", MAX_CONNECTIONS_PER_IP: "1000" },
       `http://127.0.0.1:${port}/readyz`,
     );
   });

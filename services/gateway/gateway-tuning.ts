@@ -1,6 +1,6 @@
 import {
   FORCED_CLOSE_GRACE_MS,
-  HEARTBEAT_INTERVAL_MS,
+  SOCKET_PING_INTERVAL_MS,
   HELLO_TIMEOUT_MS,
   PRESENCE_DEBOUNCE_MS, PRESENCE_INTERVAL_MS, PRESENCE_MIN_INTERVAL_MS,
   PRESENCE_TTL_MS,
@@ -23,7 +23,7 @@ export const MAX_DEFERRED_FRAMES = 64;
  * services/shared/timing.ts; the rest only the gateway uses. Tests shrink them.
  */
 export interface GatewayTuning {
-  heartbeatIntervalMs: number;
+  socketPingIntervalMs: number;
   helloTimeoutMs: number;
   presenceIntervalMs: number;
   /** After a join or leave, presence is re-published this soon (coalescing bursts of joins). */
@@ -90,7 +90,7 @@ export interface GatewayTuning {
 
 /** The production values. */
 export const DEFAULT_TUNING: GatewayTuning = {
-  heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+  socketPingIntervalMs: SOCKET_PING_INTERVAL_MS,
   helloTimeoutMs: HELLO_TIMEOUT_MS,
   presenceIntervalMs: PRESENCE_INTERVAL_MS,
   presenceDebounceMs: PRESENCE_DEBOUNCE_MS,

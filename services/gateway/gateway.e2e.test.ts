@@ -6,6 +6,7 @@ import { PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.
 import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { startService, type ServiceProcess } from "../../tools/process/service-process.js";
+import { fetchSession, testSessionKeys } from "../../tools/process/session.js";
 import { Counter, Gauge, Histogram } from "prom-client";
 import { tileOfPixel, tileRect, tilesOfRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { httpTileReader } from "../../web/src/protocol/http-tile-reader.js";
@@ -47,8 +48,10 @@ class TestClient {
     ws.on("error", () => undefined);
   }
 
+  /** Opens /ws with a session got from the same gateway, as the web app arrives with one. */
   static async open(port: number, tileBase: string): Promise<TestClient> {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const { cookie } = await fetchSession(`http://127.0.0.1:${port}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { headers: { cookie } });
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => resolve());
       ws.once("error", reject);
@@ -166,12 +169,13 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
 
   beforeAll(async () => {
     redis = await startRedis();
+    const SESSION_KEYS = testSessionKeys();
     const grpcPort = await freePort();
     const httpPort = await freePort();
     canvasProc = await startService(
       "e2e-gateway-canvas",
       "services/canvas/main.js",
-      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), INSTANCE_ID: "canvas-1", CANVAS_WIDTH: String(WIDTH), CANVAS_HEIGHT: String(HEIGHT) },
+      { REDIS_URL: redis.url, CANVAS_GRPC_PORT: String(grpcPort), CANVAS_HTTP_PORT: String(httpPort), INSTANCE_ID: "canvas-1", CANVAS_WIDTH: String(WIDTH), CANVAS_HEIGHT: String(HEIGHT), SESSION_KEYS },
       `http://127.0.0.1:${httpPort}/readyz`,
     );
     for (const name of ["gw1", "gw2"]) {
@@ -182,7 +186,7 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
           `e2e-gateway-${name}`,
           "services/gateway/main.js",
           // gw2 lists an origin; gw1 allows only the page's own (and clients that send none).
-          { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: name, PIXELS_PER_SECOND: "10000", PIXEL_BURST: "10000", ...(name === "gw2" ? { ALLOWED_ORIGINS: "https://pixels.example" } : {}) },
+          { REDIS_URL: redis.url, GATEWAY_PORT: String(port), CANVAS_URL: `http://127.0.0.1:${grpcPort}`, INSTANCE_ID: name, PIXELS_PER_SECOND: "10000", PIXEL_BURST: "10000", SESSION_KEYS, ...(name === "gw2" ? { ALLOWED_ORIGINS: "https://pixels.example" } : {}) },
           `http://127.0.0.1:${port}/readyz`,
         ),
       );

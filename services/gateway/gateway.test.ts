@@ -23,6 +23,7 @@ function setup(tuning: Partial<GatewayTuning> = {}, config: { pixelsPerSecond?: 
   const connect = () => {
     const socket = new FakeSocket();
     const conn = gateway.open(socket);
+    conn.identity = { userId: "u_test", ipKey: "192.0.2.1" };
     return { socket, conn, send: (frame: ClientFrame["frame"]) => conn.receive(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame })), true) };
   };
   return { bus, canvas, gateway, connect };

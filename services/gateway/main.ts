@@ -1,12 +1,14 @@
 import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { GATEWAY_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasClient, createCanvasTransport, type CanvasWrites } from "./upstream/canvas-client.js";
 import { createGatewayServer } from "./transport/gateway-server.js";
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./presence/presence.js";
 import { DEFAULT_TUNING } from "./gateway-tuning.js";
+import { loadSecurityConfig } from "../shared/security-config.js";
+import { loadSessionKeys } from "../shared/session-keys.js";
 
 /** Reads an optional integer variable of the gateway alone, failing loudly when it is out of range. */
 function envInt(name: string, fallback: number, min: number, max: number): number {
@@ -33,8 +35,11 @@ async function main(): Promise<void> {
   let fanoutMicrosPerMember;
   let protocol: "connect" | "grpc";
   let writes: CanvasWrites;
+  let identity;
   try {
     config = loadConfig();
+    const security = loadSecurityConfig();
+    identity = { tokens: loadSessionKeys(config, security, "service"), security };
     writeMaxInFlight = envInt("WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
     fanoutTickMaxMs = envInt("FANOUT_TICK_MAX_MS", DEFAULT_TUNING.fanoutTickMaxMs, 0, 1_000);
     fanoutMicrosPerMember = envInt("FANOUT_US_PER_MEMBER", DEFAULT_TUNING.fanoutMicrosPerMember, 0, 10_000);
@@ -67,6 +72,7 @@ async function main(): Promise<void> {
     log,
     bus,
     presence,
+    identity,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
     tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
   });
@@ -76,7 +82,7 @@ async function main(): Promise<void> {
 
   drainOnSignal(
     log,
-    () => gw.shutdown(Math.min(DEFAULT_TUNING.writeDeadlineMs, SHUTDOWN_GRACE_MS / 2)).then(() => Promise.all([presence.close(), bus.close()])),
+    () => gw.shutdown(GATEWAY_DRAIN_MS).then(() => Promise.all([presence.close(), bus.close()])),
     0,
   );
 }

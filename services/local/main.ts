@@ -9,8 +9,11 @@ import { ConfigError, loadConfig, type Config } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/logger.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import { createStaticHandler, webDistDir } from "../shared/static-files.js";
-import { SHUTDOWN_GRACE_MS } from "../shared/timing.js";
+import { EMBEDDED_STAGE_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
+import { loadSecurityConfig } from "../shared/security-config.js";
+import { loadSessionKeys } from "../shared/session-keys.js";
+import { createSessionIssuer, isPageRequest } from "../shared/session-issuer.js";
 
 /**
  * The whole system in one process at one URL (WEB_PORT, default 3000): the web app,
@@ -20,8 +23,11 @@ import { drainOnSignal } from "../shared/shutdown-signal.js";
  * Without REDIS_URL it runs on the embedded store and bus, saved under DATA_DIR.
  */
 async function main(log: Logger, config: Config): Promise<void> {
+  const security = loadSecurityConfig();
+  const identity = { tokens: loadSessionKeys(config, security, "embedded"), security };
+  const sessions = createSessionIssuer(identity.tokens, security, log.child({ component: "sessions" }));
   const { store, bus } = createCanvasBackend(config, log.child({ component: "canvas" }));
-  const canvas = createCanvasServer({ config, store, bus, logger: log.child({ component: "canvas" }) });
+  const canvas = createCanvasServer({ config, store, bus, logger: log.child({ component: "canvas" }), identity });
   const grpc = await listen(canvas.grpcServer, config.canvasGrpcPort, config.host);
 
   const presence: PresenceStore = config.redisUrl
@@ -32,6 +38,7 @@ async function main(log: Logger, config: Config): Promise<void> {
     log: log.child({ component: "gateway" }),
     bus,
     presence,
+    identity,
     canvas: `http://127.0.0.1:${grpc.port}`,
   });
 
@@ -44,6 +51,8 @@ async function main(log: Logger, config: Config): Promise<void> {
   const web = createServer((req, res) => {
     if (handleProbe(req, res, ready)) return;
     if (req.url?.startsWith("/api/")) return canvas.apiHandler(req, res);
+    if (sessions.handle(req, res)) return;
+    if (isPageRequest(req)) return void sessions.ensurePageCookie(req, res).then(() => serveStatic(req, res));
     serveStatic(req, res);
   });
   web.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
@@ -57,11 +66,11 @@ async function main(log: Logger, config: Config): Promise<void> {
   drainOnSignal(
     log,
     async () => {
-      const sockets = gateway.shutdown(SHUTDOWN_GRACE_MS / 3);
+      const sockets = gateway.shutdown(EMBEDDED_STAGE_DRAIN_MS);
       web.closeIdleConnections();
       await sockets;
       await new Promise<void>((r) => web.close(() => r()));
-      await canvas.shutdown(SHUTDOWN_GRACE_MS / 3);
+      await canvas.shutdown(EMBEDDED_STAGE_DRAIN_MS);
       await Promise.all([presence.close(), store.close()]);
       await bus.close();
     },

@@ -50,14 +50,17 @@ export interface Config {
   canvasIds: string[];
   /** Embedded store's directory. */
   dataDir: string;
-  /** Admin token for ResetCanvas; unset disables it. */
-  adminToken: string | undefined;
   /** Sustained pixels per second one WebSocket connection may place. */
   pixelsPerSecond: number;
   /** Burst allowance of the per-connection pixel bucket. */
   pixelBurst: number;
   /** Most open WebSocket connections per gateway. */
   maxConnections: number;
+  /**
+   * Proxies in front that append to X-Forwarded-For (FORWARDED_FOR_HOPS, default 0): a client's
+   * address, which keys its per-network placement budget, is the entry that many from the right.
+   */
+  forwardedForHops: number;
   /** Name of this replica in logs, metrics and presence. */
   instanceId: string;
   /**
@@ -117,10 +120,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     canvasHeight: int(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE),
     canvasIds,
     dataDir: env.DATA_DIR || ".data",
-    adminToken: env.ADMIN_TOKEN || undefined,
     pixelsPerSecond: int(env, "PIXELS_PER_SECOND", 200, 1, 1_000_000),
     pixelBurst: int(env, "PIXEL_BURST", 1_000, 1, 10_000_000),
     maxConnections: int(env, "MAX_CONNECTIONS", 20_000, 1, 1_000_000),
+    forwardedForHops: int(env, "FORWARDED_FOR_HOPS", 0, 0, 10),
     instanceId: env.INSTANCE_ID || env.HOSTNAME || `pid-${process.pid}`,
     allowedOrigins: origins(env),
     logLevel: env.LOG_LEVEL || "info",

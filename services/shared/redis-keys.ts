@@ -19,6 +19,11 @@ export interface CanvasKeys {
   channel: string;
   /** Hash: gateway instance id -> encoded presence with an expiry. */
   presence: string;
+  /**
+   * Prefix of the placement budget keys: `<budget>u:<user key>` per person, `<budget>ip:<ip key>` per
+   * network; each a string "<level> <time>" that expires when the budget is full again.
+   */
+  budget: string;
 }
 
 /** Returns the Redis names used for a canvas. */
@@ -31,6 +36,7 @@ export function canvasKeys(canvasId: string): CanvasKeys {
     log: `canvas:${tag}:log`,
     channel: `canvas:${tag}:batches`,
     presence: `canvas:${tag}:presence`,
+    budget: `canvas:${tag}:budget:`,
   };
 }
 

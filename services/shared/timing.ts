@@ -1,7 +1,10 @@
 /** Every server-side timing constant, in one place. */
 
-/** Gateway pings each socket this often and terminates one that did not answer the previous ping. */
-export const HEARTBEAT_INTERVAL_MS = 30_000;
+/**
+ * The gateway sends each socket a WebSocket-level ping this often and terminates one that did not pong
+ * the previous one (the web client's own application-level Ping is APP_PING_INTERVAL_MS in web/src/protocol/timing.ts).
+ */
+export const SOCKET_PING_INTERVAL_MS = 30_000;
 /** A socket that sends no Hello within this time is closed with 4002. */
 export const HELLO_TIMEOUT_MS = 10_000;
 /** Longest wait between Redis reconnection attempts. */
@@ -18,8 +21,18 @@ export const PRESENCE_DEBOUNCE_MS = 100;
 export const PRESENCE_MIN_INTERVAL_MS = 1_000;
 /** A presence entry not refreshed for this long belongs to a dead gateway and is ignored. */
 export const PRESENCE_TTL_MS = 6_000;
-/** How long SIGTERM waits for in-flight work before exiting anyway. */
+/** How long SIGTERM waits for in-flight work before exiting anyway (drainOnSignal). */
 export const SHUTDOWN_GRACE_MS = 10_000;
+/** A gateway process's share of the grace: sockets get 1012 and in-flight writes this long (at most one write deadline). */
+export const GATEWAY_DRAIN_MS = Math.min(WRITE_DEADLINE_MS, SHUTDOWN_GRACE_MS / 2);
+/** A canvas process's share of the grace for in-flight calls and streams; the rest is for the store's final flush. */
+export const CANVAS_DRAIN_MS = SHUTDOWN_GRACE_MS * 0.7;
+/** `npm start` drains its gateway, then its canvas service, in one process: each stage gets this third of the grace. */
+export const EMBEDDED_STAGE_DRAIN_MS = SHUTDOWN_GRACE_MS / 3;
+/** The gateway's HTTP/2 keepalive to the canvas service: a PING this often on an idle connection ... */
+export const CANVAS_PING_INTERVAL_MS = 10_000;
+/** ... and the connection counts as dead when its answer takes longer than this. */
+export const CANVAS_PING_TIMEOUT_MS = 5_000;
 /** How often the gateway checks slow consumers' send buffers. */
 export const SLOW_CONSUMER_CHECK_MS = 250;
 /** A slow consumer still behind after this long is closed with 4001. */

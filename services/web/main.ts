@@ -8,12 +8,18 @@ import { metricsRegistry } from "../shared/metrics.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import { createStaticHandler, webDistDir } from "../shared/static-files.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
+import { loadSecurityConfig } from "../shared/security-config.js";
+import { loadSessionKeys } from "../shared/session-keys.js";
+import { createSessionIssuer, isPageRequest, type SessionIssuer } from "../shared/session-issuer.js";
 
-/** The web tier in Kubernetes and the cluster: serves the built app and the probes. */
+/** The web tier in Kubernetes and the cluster: serves the built app, POST /session and the probes. */
 const log = createLogger("web");
 let config: Config;
+let sessions: SessionIssuer;
 try {
   config = loadConfig();
+  const security = loadSecurityConfig();
+  sessions = createSessionIssuer(loadSessionKeys(config, security, "service"), security, log);
 } catch (err) {
   log.fatal(err instanceof ConfigError ? err.message : { err }, "invalid configuration");
   process.exit(2);
@@ -36,7 +42,10 @@ const server = createServer((req, res) => {
     if (!existsSync(join(root, "index.html"))) return `no built app at ${root} (run npm run build)`;
     return undefined;
   });
-  if (!handled) serveStatic(req, res);
+  if (handled || sessions.handle(req, res)) return;
+  // The page brings a session with it, so the app's first WebSocket already carries the cookie.
+  if (isPageRequest(req)) void sessions.ensurePageCookie(req, res).then(() => serveStatic(req, res));
+  else serveStatic(req, res);
 });
 
 server.once("error", (err) => {

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../tools/process/free-port.js";
+import { fetchSession } from "../../tools/process/session.js";
 import { ARTIFACTS, CANVAS, canvasPointAt, drawnView, LocalSystem, launchBrowser, openLivePage, pixelCentre, screenColorAt, storedColor, waitForPixel } from "./browser-support.js";
 
 const SIDE = 512;
@@ -110,11 +111,14 @@ describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and 
 
   it("opens ?x=&y=&zoom= with that canvas point at the screen centre; space-drag pans; + zooms, 0 fits; the minimap moves the view", async () => {
     const dot = { x: 400, y: 100 };
-    await fetch(`${system.url}api/pixel.v1.CanvasService/SetPixels`, {
+    // Writes on the public /api need a session, as the page's own do.
+    const { cookie } = await fetchSession(system.url);
+    const stored = await fetch(`${system.url}api/pixel.v1.CanvasService/SetPixels`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", cookie },
       body: JSON.stringify({ pixels: [{ ...dot, color: RED }] }),
     });
+    expect(stored.status).toBe(200);
     const page = await openLivePage(browser, `${system.url}?x=${dot.x + 0.5}&y=${dot.y + 0.5}&zoom=16`, contexts);
     const view = await drawnView(page);
     expect(view.zoom).toBe(16);

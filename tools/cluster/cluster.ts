@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { freePort, waitFor } from "../process/free-port.js";
 import { redisPing } from "../process/redis-server.js";
 import { repoRoot } from "../process/repo-root.js";
+import { testSessionKeys } from "../process/session.js";
 import { DEFAULT_CLUSTER_OPTIONS, type ClusterOptions } from "./cluster-options.js";
 import { renderHaproxyConfig, type UpstreamServer } from "./haproxy-config.js";
 import { fetchHaproxyStats, type HaproxyServerStats } from "./haproxy-stats.js";
@@ -166,8 +167,12 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
       redisUrl = `redis://127.0.0.1:${redisPort}`;
     }
 
+    // Every replica shares one session key ring. Load clients open thousands of sockets from one
+    // address without sessions, so sessions are optional and the per-address caps out of the way
+    // unless --env says otherwise (e.g. --env SESSIONS=required).
+    const identityEnv = { SESSION_KEYS: testSessionKeys(), SESSIONS: "optional", MAX_CONNECTIONS_PER_IP: "1000000", SESSIONS_PER_IP_PER_MINUTE: "1000000" };
     const serviceEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
-      ...process.env, LOG_LEVEL: "info", ...o.env, HOST: "127.0.0.1", REDIS_URL: redisUrl, ...extra,
+      ...process.env, LOG_LEVEL: "info", ...identityEnv, ...o.env, HOST: "127.0.0.1", REDIS_URL: redisUrl, ...extra,
     });
     const node = (entry: string) => [join(root, "dist", "services", entry, "main.js")];
 

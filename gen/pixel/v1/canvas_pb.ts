@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/canvas.proto.
  */
 export const file_pixel_v1_canvas: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKCAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQiJQoQR2V0Q2FudmFzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkicQoRR2V0Q2FudmFzUmVzcG9uc2USDQoFd2lkdGgYASABKA0SDgoGaGVpZ2h0GAIgASgNEgsKA3NlcRgDIAEoBBIOCgZwaXhlbHMYBCABKAwSEQoJY2FudmFzX2lkGAUgASgJEg0KBWVwb2NoGAYgASgEIkoKDkdldFRpbGVSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRINCgVsZXZlbBgCIAEoDRIKCgJ0eBgDIAEoDRIKCgJ0eRgEIAEoDSKkAgoPR2V0VGlsZVJlc3BvbnNlEhEKCWNhbnZhc19pZBgBIAEoCRINCgVsZXZlbBgCIAEoDRIKCgJ0eBgDIAEoDRIKCgJ0eRgEIAEoDRINCgV3aWR0aBgFIAEoDRIOCgZoZWlnaHQYBiABKA0SKAoIZW5jb2RpbmcYByABKA4yFi5waXhlbC52MS5UaWxlRW5jb2RpbmcSDAoEZGF0YRgIIAEoDBILCgNzZXEYCSABKAQSDQoFZXBvY2gYCiABKAQSDwoHdmVyc2lvbhgLIAEoBBIRCgl0aWxlX3NpemUYDCABKA0SFAoMY2FudmFzX3dpZHRoGA0gASgNEhUKDWNhbnZhc19oZWlnaHQYDiABKA0SEwoLbGV2ZWxfY291bnQYDyABKA0iVgoQU2V0UGl4ZWxzUmVxdWVzdBIRCgljYW52YXNfaWQYASABKAkSHwoGcGl4ZWxzGAIgAygLMg8ucGl4ZWwudjEuUGl4ZWwSDgoGYXV0aG9yGAMgASgJIi8KEVNldFBpeGVsc1Jlc3BvbnNlEgsKA3NlcRgBIAEoBBINCgVlcG9jaBgCIAEoBCJNChJXcml0ZVBpeGVsc1JlcXVlc3QSCgoCaWQYASABKAQSKwoHcmVxdWVzdBgCIAEoCzIaLnBpeGVsLnYxLlNldFBpeGVsc1JlcXVlc3QigQEKE1dyaXRlUGl4ZWxzUmVzcG9uc2USCgoCaWQYASABKAQSLQoGc3RvcmVkGAIgASgLMhsucGl4ZWwudjEuU2V0UGl4ZWxzUmVzcG9uc2VIABIlCgVlcnJvchgDIAEoCzIULnBpeGVsLnYxLldyaXRlRXJyb3JIAEIICgZyZXN1bHQiKwoKV3JpdGVFcnJvchIMCgRjb2RlGAEgASgNEg8KB21lc3NhZ2UYAiABKAkiOgoSV2F0Y2hDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIRCglhZnRlcl9zZXEYAiABKAQiOgoTV2F0Y2hDYW52YXNSZXNwb25zZRIjCgViYXRjaBgBIAEoCzIULnBpeGVsLnYxLlBpeGVsQmF0Y2giJwoSUmVzZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSIkChNSZXNldENhbnZhc1Jlc3BvbnNlEg0KBWVwb2NoGAEgASgEKkQKDFRpbGVFbmNvZGluZxIdChlUSUxFX0VOQ09ESU5HX1VOU1BFQ0lGSUVEEAASFQoRVElMRV9FTkNPRElOR19QTkcQATLFAwoNQ2FudmFzU2VydmljZRJECglHZXRDYW52YXMSGi5waXhlbC52MS5HZXRDYW52YXNSZXF1ZXN0GhsucGl4ZWwudjEuR2V0Q2FudmFzUmVzcG9uc2USPgoHR2V0VGlsZRIYLnBpeGVsLnYxLkdldFRpbGVSZXF1ZXN0GhkucGl4ZWwudjEuR2V0VGlsZVJlc3BvbnNlEkQKCVNldFBpeGVscxIaLnBpeGVsLnYxLlNldFBpeGVsc1JlcXVlc3QaGy5waXhlbC52MS5TZXRQaXhlbHNSZXNwb25zZRJOCgtXcml0ZVBpeGVscxIcLnBpeGVsLnYxLldyaXRlUGl4ZWxzUmVxdWVzdBodLnBpeGVsLnYxLldyaXRlUGl4ZWxzUmVzcG9uc2UoATABEkwKC1dhdGNoQ2FudmFzEhwucGl4ZWwudjEuV2F0Y2hDYW52YXNSZXF1ZXN0Gh0ucGl4ZWwudjEuV2F0Y2hDYW52YXNSZXNwb25zZTABEkoKC1Jlc2V0Q2FudmFzEhwucGl4ZWwudjEuUmVzZXRDYW52YXNSZXF1ZXN0Gh0ucGl4ZWwudjEuUmVzZXRDYW52YXNSZXNwb25zZWIGcHJvdG8z");
+  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKlAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQSIQoHYXV0aG9ycxgHIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJMCgZBdXRob3ISDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3BpeGVsX2NvdW50GAMgASgNEg4KBmlwX2tleRgEIAEoCSIlChBHZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSJxChFHZXRDYW52YXNSZXNwb25zZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0SCwoDc2VxGAMgASgEEg4KBnBpeGVscxgEIAEoDBIRCgljYW52YXNfaWQYBSABKAkSDQoFZXBvY2gYBiABKAQiSgoOR2V0VGlsZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEg0KBWxldmVsGAIgASgNEgoKAnR4GAMgASgNEgoKAnR5GAQgASgNIqQCCg9HZXRUaWxlUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEg0KBWxldmVsGAIgASgNEgoKAnR4GAMgASgNEgoKAnR5GAQgASgNEg0KBXdpZHRoGAUgASgNEg4KBmhlaWdodBgGIAEoDRIoCghlbmNvZGluZxgHIAEoDjIWLnBpeGVsLnYxLlRpbGVFbmNvZGluZxIMCgRkYXRhGAggASgMEgsKA3NlcRgJIAEoBBINCgVlcG9jaBgKIAEoBBIPCgd2ZXJzaW9uGAsgASgEEhEKCXRpbGVfc2l6ZRgMIAEoDRIUCgxjYW52YXNfd2lkdGgYDSABKA0SFQoNY2FudmFzX2hlaWdodBgOIAEoDRITCgtsZXZlbF9jb3VudBgPIAEoDSJ5ChBTZXRQaXhlbHNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIfCgZwaXhlbHMYAiADKAsyDy5waXhlbC52MS5QaXhlbBIOCgZhdXRob3IYAyABKAkSIQoHYXV0aG9ycxgEIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJbChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQSKgoHcmVzdWx0cxgDIAMoCzIZLnBpeGVsLnYxLlBsYWNlbWVudFJlc3VsdCI5Cg9QbGFjZW1lbnRSZXN1bHQSDgoGc3RvcmVkGAEgASgIEhYKDnJldHJ5X2FmdGVyX21zGAIgASgNIk0KEldyaXRlUGl4ZWxzUmVxdWVzdBIKCgJpZBgBIAEoBBIrCgdyZXF1ZXN0GAIgASgLMhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdCKBAQoTV3JpdGVQaXhlbHNSZXNwb25zZRIKCgJpZBgBIAEoBBItCgZzdG9yZWQYAiABKAsyGy5waXhlbC52MS5TZXRQaXhlbHNSZXNwb25zZUgAEiUKBWVycm9yGAMgASgLMhQucGl4ZWwudjEuV3JpdGVFcnJvckgAQggKBnJlc3VsdCIrCgpXcml0ZUVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCSI6ChJXYXRjaENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI6ChNXYXRjaENhbnZhc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQucGl4ZWwudjEuUGl4ZWxCYXRjaCInChJSZXNldENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJIiQKE1Jlc2V0Q2FudmFzUmVzcG9uc2USDQoFZXBvY2gYASABKAQqRAoMVGlsZUVuY29kaW5nEh0KGVRJTEVfRU5DT0RJTkdfVU5TUEVDSUZJRUQQABIVChFUSUxFX0VOQ09ESU5HX1BORxABMsUDCg1DYW52YXNTZXJ2aWNlEkQKCUdldENhbnZhcxIaLnBpeGVsLnYxLkdldENhbnZhc1JlcXVlc3QaGy5waXhlbC52MS5HZXRDYW52YXNSZXNwb25zZRI+CgdHZXRUaWxlEhgucGl4ZWwudjEuR2V0VGlsZVJlcXVlc3QaGS5waXhlbC52MS5HZXRUaWxlUmVzcG9uc2USRAoJU2V0UGl4ZWxzEhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdBobLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlEk4KC1dyaXRlUGl4ZWxzEhwucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXF1ZXN0Gh0ucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXNwb25zZSgBMAESTAoLV2F0Y2hDYW52YXMSHC5waXhlbC52MS5XYXRjaENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5XYXRjaENhbnZhc1Jlc3BvbnNlMAESSgoLUmVzZXRDYW52YXMSHC5waXhlbC52MS5SZXNldENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5SZXNldENhbnZhc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Pixel is one cell of a canvas and the colour to paint it.
@@ -94,6 +94,16 @@ export type PixelBatch = Message<"pixel.v1.PixelBatch"> & {
    * @generated from field: uint64 epoch = 6;
    */
   epoch: bigint;
+
+  /**
+   * Who placed which pixels, as runs over `pixels`: the first authors[0].pixel_count pixels are
+   * authors[0]'s, the next authors[1].pixel_count are authors[1]'s, and so on. Only runs actually
+   * stored appear here, and never with ip_key. Empty for epoch markers and for writes made without
+   * a session (cluster-internal tools).
+   *
+   * @generated from field: repeated pixel.v1.Author authors = 7;
+   */
+  authors: Author[];
 };
 
 /**
@@ -102,6 +112,52 @@ export type PixelBatch = Message<"pixel.v1.PixelBatch"> & {
  */
 export const PixelBatchSchema: GenMessage<PixelBatch> = /*@__PURE__*/
   messageDesc(file_pixel_v1_canvas, 1);
+
+/**
+ * Author is one run of consecutive pixels placed by one person: the first pixel_count pixels not
+ * covered by an earlier Author of the same message.
+ *
+ * @generated from message pixel.v1.Author
+ */
+export type Author = Message<"pixel.v1.Author"> & {
+  /**
+   * The stable id from the person's signed session (for example "u_3q2..."), 1 to 64 characters;
+   * it keys their placement budget and is never shown to others as a name.
+   *
+   * @generated from field: string user_id = 1;
+   */
+  userId: string;
+
+  /**
+   * The display name they used, at most 32 characters; empty means anonymous.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * How many pixels of the message this run covers; at least 1.
+   *
+   * @generated from field: uint32 pixel_count = 3;
+   */
+  pixelCount: number;
+
+  /**
+   * The client's network key (an IPv4 address or an IPv6 /64) for the per-IP budget; set by a
+   * gateway on the cluster-internal port, never stored or published. Empty means the caller's own
+   * address.
+   *
+   * @generated from field: string ip_key = 4;
+   */
+  ipKey: string;
+};
+
+/**
+ * Describes the message pixel.v1.Author.
+ * Use `create(AuthorSchema)` to create a new message.
+ */
+export const AuthorSchema: GenMessage<Author> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 2);
 
 /**
  * GetCanvasRequest names the canvas to read.
@@ -122,7 +178,7 @@ export type GetCanvasRequest = Message<"pixel.v1.GetCanvasRequest"> & {
  * Use `create(GetCanvasRequestSchema)` to create a new message.
  */
 export const GetCanvasRequestSchema: GenMessage<GetCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 2);
+  messageDesc(file_pixel_v1_canvas, 3);
 
 /**
  * GetCanvasResponse is a whole canvas at one seq.
@@ -178,7 +234,7 @@ export type GetCanvasResponse = Message<"pixel.v1.GetCanvasResponse"> & {
  * Use `create(GetCanvasResponseSchema)` to create a new message.
  */
 export const GetCanvasResponseSchema: GenMessage<GetCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 3);
+  messageDesc(file_pixel_v1_canvas, 4);
 
 /**
  * GetTileRequest names one tile: its canvas, level and column/row in that level's tile grid.
@@ -221,7 +277,7 @@ export type GetTileRequest = Message<"pixel.v1.GetTileRequest"> & {
  * Use `create(GetTileRequestSchema)` to create a new message.
  */
 export const GetTileRequestSchema: GenMessage<GetTileRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 4);
+  messageDesc(file_pixel_v1_canvas, 5);
 
 /**
  * GetTileResponse is one tile, encoded, with the stamps a cache needs.
@@ -344,7 +400,7 @@ export type GetTileResponse = Message<"pixel.v1.GetTileResponse"> & {
  * Use `create(GetTileResponseSchema)` to create a new message.
  */
 export const GetTileResponseSchema: GenMessage<GetTileResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 5);
+  messageDesc(file_pixel_v1_canvas, 6);
 
 /**
  * SetPixelsRequest is one batch to store.
@@ -372,6 +428,19 @@ export type SetPixelsRequest = Message<"pixel.v1.SetPixelsRequest"> & {
    * @generated from field: string author = 3;
    */
   author: string;
+
+  /**
+   * The placements in this batch, as runs covering `pixels` in order; their pixel_counts must add up
+   * to the number of pixels. Each run is checked against its author's placement budget on its own:
+   * refused runs are left out of the batch and answered in SetPixelsResponse.results. Only trusted
+   * callers (the gateways, over the cluster-internal port) may set it: on the public /api the
+   * service replaces it with one run of all pixels by the caller's own session. Empty (internal
+   * tools) means one run of all pixels by the caller's anonymous key, which is refused as a whole
+   * with RESOURCE_EXHAUSTED when over budget.
+   *
+   * @generated from field: repeated pixel.v1.Author authors = 4;
+   */
+  authors: Author[];
 };
 
 /**
@@ -379,7 +448,7 @@ export type SetPixelsRequest = Message<"pixel.v1.SetPixelsRequest"> & {
  * Use `create(SetPixelsRequestSchema)` to create a new message.
  */
 export const SetPixelsRequestSchema: GenMessage<SetPixelsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 6);
+  messageDesc(file_pixel_v1_canvas, 7);
 
 /**
  * SetPixelsResponse reports where the batch landed in the canvas history.
@@ -388,7 +457,7 @@ export const SetPixelsRequestSchema: GenMessage<SetPixelsRequest> = /*@__PURE__*
  */
 export type SetPixelsResponse = Message<"pixel.v1.SetPixelsResponse"> & {
   /**
-   * The seq assigned to the batch.
+   * The seq assigned to the batch; when no run was stored, the canvas's current seq (nothing new).
    *
    * @generated from field: uint64 seq = 1;
    */
@@ -400,6 +469,13 @@ export type SetPixelsResponse = Message<"pixel.v1.SetPixelsResponse"> & {
    * @generated from field: uint64 epoch = 2;
    */
   epoch: bigint;
+
+  /**
+   * One result per SetPixelsRequest.authors run, in the same order; empty for a request without authors.
+   *
+   * @generated from field: repeated pixel.v1.PlacementResult results = 3;
+   */
+  results: PlacementResult[];
 };
 
 /**
@@ -407,7 +483,36 @@ export type SetPixelsResponse = Message<"pixel.v1.SetPixelsResponse"> & {
  * Use `create(SetPixelsResponseSchema)` to create a new message.
  */
 export const SetPixelsResponseSchema: GenMessage<SetPixelsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 7);
+  messageDesc(file_pixel_v1_canvas, 8);
+
+/**
+ * PlacementResult says whether one Author run of a SetPixelsRequest was stored.
+ *
+ * @generated from message pixel.v1.PlacementResult
+ */
+export type PlacementResult = Message<"pixel.v1.PlacementResult"> & {
+  /**
+   * True when the run's pixels are in the batch at SetPixelsResponse.seq.
+   *
+   * @generated from field: bool stored = 1;
+   */
+  stored: boolean;
+
+  /**
+   * For a run refused by its placement budget: milliseconds until both of its budgets (user and
+   * network) can hold it; 0 when stored.
+   *
+   * @generated from field: uint32 retry_after_ms = 2;
+   */
+  retryAfterMs: number;
+};
+
+/**
+ * Describes the message pixel.v1.PlacementResult.
+ * Use `create(PlacementResultSchema)` to create a new message.
+ */
+export const PlacementResultSchema: GenMessage<PlacementResult> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 9);
 
 /**
  * WatchCanvasRequest says which canvas to follow and from where.
@@ -436,7 +541,7 @@ export type WritePixelsRequest = Message<"pixel.v1.WritePixelsRequest"> & {
  * Use `create(WritePixelsRequestSchema)` to create a new message.
  */
 export const WritePixelsRequestSchema: GenMessage<WritePixelsRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 8);
+  messageDesc(file_pixel_v1_canvas, 10);
 
 /**
  * WritePixelsResponse answers the WritePixelsRequest with the same id.
@@ -480,7 +585,7 @@ export type WritePixelsResponse = Message<"pixel.v1.WritePixelsResponse"> & {
  * Use `create(WritePixelsResponseSchema)` to create a new message.
  */
 export const WritePixelsResponseSchema: GenMessage<WritePixelsResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 9);
+  messageDesc(file_pixel_v1_canvas, 11);
 
 /**
  * WriteError is the status a unary SetPixels would have failed with.
@@ -508,7 +613,7 @@ export type WriteError = Message<"pixel.v1.WriteError"> & {
  * Use `create(WriteErrorSchema)` to create a new message.
  */
 export const WriteErrorSchema: GenMessage<WriteError> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 10);
+  messageDesc(file_pixel_v1_canvas, 12);
 
 /**
  * @generated from message pixel.v1.WatchCanvasRequest
@@ -534,7 +639,7 @@ export type WatchCanvasRequest = Message<"pixel.v1.WatchCanvasRequest"> & {
  * Use `create(WatchCanvasRequestSchema)` to create a new message.
  */
 export const WatchCanvasRequestSchema: GenMessage<WatchCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 11);
+  messageDesc(file_pixel_v1_canvas, 13);
 
 /**
  * WatchCanvasResponse carries one batch of a watched canvas.
@@ -555,7 +660,7 @@ export type WatchCanvasResponse = Message<"pixel.v1.WatchCanvasResponse"> & {
  * Use `create(WatchCanvasResponseSchema)` to create a new message.
  */
 export const WatchCanvasResponseSchema: GenMessage<WatchCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 12);
+  messageDesc(file_pixel_v1_canvas, 14);
 
 /**
  * ResetCanvasRequest names the canvas to clear.
@@ -576,7 +681,7 @@ export type ResetCanvasRequest = Message<"pixel.v1.ResetCanvasRequest"> & {
  * Use `create(ResetCanvasRequestSchema)` to create a new message.
  */
 export const ResetCanvasRequestSchema: GenMessage<ResetCanvasRequest> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 13);
+  messageDesc(file_pixel_v1_canvas, 15);
 
 /**
  * ResetCanvasResponse reports the canvas's new epoch.
@@ -597,7 +702,7 @@ export type ResetCanvasResponse = Message<"pixel.v1.ResetCanvasResponse"> & {
  * Use `create(ResetCanvasResponseSchema)` to create a new message.
  */
 export const ResetCanvasResponseSchema: GenMessage<ResetCanvasResponse> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_canvas, 14);
+  messageDesc(file_pixel_v1_canvas, 16);
 
 /**
  * TileEncoding says how GetTileResponse.data encodes the tile's pixels.
@@ -690,7 +795,8 @@ export const CanvasService: GenService<{
     output: typeof WatchCanvasResponseSchema;
   },
   /**
-   * ResetCanvas clears a canvas and starts a new epoch; it is an admin operation that needs the admin token.
+   * ResetCanvas clears a canvas and starts a new epoch; it is an admin operation that needs a named admin
+   * token (ADMIN_TOKENS) and is refused on the public /api unless ADMIN_OVER_PUBLIC_API=true.
    *
    * @generated from rpc pixel.v1.CanvasService.ResetCanvas
    */

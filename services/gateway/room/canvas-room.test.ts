@@ -1,8 +1,7 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { describe, expect, it, vi } from "vitest";
 import { ServerFrameSchema } from "../../../gen/pixel/v1/realtime_pb.js";
-import type { CanvasHead } from "../upstream/canvas-client.js";
-import { CanvasRoom, type RoomHooks, type RoomOptions } from "./canvas-room.js";
+import { CanvasRoom, type RoomHooks, type RoomOptions, type RoomSnapshot } from "./canvas-room.js";
 import { ManualTickClock } from "../test-support/manual-tick-clock.js";
 import { batchFrame } from "../../../protocol/server-frames.js";
 import { blankSnapshot, joinWatching, publishedBatch, quietLog, RecordingMember } from "../test-support/test-helpers.js";
@@ -18,7 +17,7 @@ const options: RoomOptions = {
   fanoutTickMaxMs: 20,
 };
 
-function makeRoom(snapshots: (CanvasHead | Error)[]) {
+function makeRoom(snapshots: (RoomSnapshot | Error)[]) {
   const resyncs: string[] = [];
   const fanouts: { pixels: number; sockets: number }[] = [];
   const frames: { batches: number; sockets: number }[] = [];
@@ -88,8 +87,8 @@ describe("CanvasRoom", () => {
   });
 
   it("buffers batches published while the first snapshot loads and keeps only those after it", async () => {
-    let release!: (s: CanvasHead) => void;
-    const snapshot = () => new Promise<CanvasHead>((r) => (release = r));
+    let release!: (s: RoomSnapshot) => void;
+    const snapshot = () => new Promise<RoomSnapshot>((r) => (release = r));
     const room = new CanvasRoom("default", snapshot, options, { fannedOut: () => undefined, resynced: () => undefined }, quietLog);
     const loaded = room.load();
     room.onBatch(publishedBatch(3n, [{ x: 0, y: 0, color: 3 }]));
@@ -123,6 +122,40 @@ describe("CanvasRoom", () => {
     expect(room.watch(both, new Set([0, 1]), 6n, 1n)).toMatchObject({ replayed: true, replay: [] });
     for (const [afterSeq, afterEpoch] of [[1n, 1n], [5n, 2n], [7n, 1n], [0n, 0n]] as const) {
       expect(room.watch(new RecordingMember(), new Set([0]), afterSeq, afterEpoch)).toMatchObject({ replayed: false, replay: [], seq: 6n });
+    }
+  });
+
+  it("seeds the ring from the head's history with each batch's tiles, so a client from another gateway resumes at once", async () => {
+    // Odd seqs touch tile 0 (x 1), even seqs tile 1 (x 300).
+    const history = [7n, 8n, 9n, 10n].map((s) => publishedBatch(s, [{ x: s % 2n === 0n ? 300 : 1, y: 0, color: Number(s) }]));
+    const { room } = makeRoom([{ ...blankSnapshot(600, 300, 10n), history }]);
+    room.onBatch(publishedBatch(11n, [{ x: 0, y: 1, color: 11 }]));
+    await room.load();
+    // The ring holds 4 batches (8..11 after the backlog's 11): after_seq 7..11 replay.
+    const all = new RecordingMember();
+    room.join(all, "a");
+    const resumed = room.watch(all, new Set([0, 1]), 7n, 1n);
+    expect(resumed.replayed).toBe(true);
+    expect(resumed.replay.map(seqsIn)).toEqual([[8n, 9n, 10n, 11n]]);
+    const left = new RecordingMember();
+    room.join(left, "l");
+    expect(room.watch(left, new Set([0]), 7n, 1n).replay.map(seqsIn)).toEqual([[9n, 11n]]);
+    expect(room.watch(new RecordingMember(), new Set([0]), 6n, 1n).replayed).toBe(false);
+  });
+
+  it("ignores history that does not end at the head's seq, skips a seq, or is of another epoch", async () => {
+    const cases: Uint8Array[][] = [
+      [8n, 9n].map((s) => publishedBatch(s, [])),
+      [8n, 10n].map((s) => publishedBatch(s, [])),
+      [9n, 10n].map((s) => publishedBatch(s, [], 2n)),
+    ];
+    for (const history of cases) {
+      const { room } = makeRoom([{ ...blankSnapshot(2, 2, 10n), history }]);
+      await room.load();
+      expect(room.live).toBe(true);
+      const m = new RecordingMember();
+      room.join(m, "m");
+      expect(room.watch(m, new Set([0]), 9n, 1n).replayed).toBe(false);
     }
   });
 

@@ -9,6 +9,15 @@ import { batchFrame, coalesceFrames, encodeWelcomeBody, welcomeFrame } from "../
 import { levelCount, TILE_SIZE, tileGridSize } from "../../../protocol/tile-grid.js";
 import { batchTileKeys, PIXEL_PROTOCOL } from "../../../protocol/tile-watch.js";
 
+/**
+ * A canvas head and the stored batches leading up to it (oldest first, ending at its seq), which
+ * seed the resume ring: clients that were on another gateway resume here instead of reading
+ * their tiles again. History that does not chain onto the head is ignored.
+ */
+export interface RoomSnapshot extends CanvasHead {
+  history?: readonly Uint8Array[];
+}
+
 /** A joined connection as the room sees it: the socket stays behind this interface. */
 export interface RoomMember {
   /** Display name ("" for anonymous), for presence. */
@@ -85,7 +94,7 @@ export class CanvasRoom {
 
   constructor(
     readonly canvasId: string,
-    private readonly snapshot: () => Promise<CanvasHead>,
+    private readonly snapshot: () => Promise<RoomSnapshot>,
     private readonly options: RoomOptions,
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
@@ -235,7 +244,7 @@ export class CanvasRoom {
 
   private async resync(): Promise<void> {
     while (this.state === "resyncing") {
-      let snap: CanvasHead;
+      let snap: RoomSnapshot;
       try {
         snap = await this.snapshot();
       } catch (err) {
@@ -256,7 +265,7 @@ export class CanvasRoom {
    * true when the room is live, false when the backlog does not chain (then the caller
    * snapshots again).
    */
-  private install(snap: CanvasHead): boolean {
+  private install(snap: RoomSnapshot): boolean {
     const backlog = this.backlog;
     const overflowed = this.backlogOverflowed;
     this.backlog = [];
@@ -270,6 +279,7 @@ export class CanvasRoom {
     this.rows = grid.rows;
     this.welcomeBody = undefined;
     this.ring.clear();
+    this.seedRing(snap);
     if (overflowed) {
       this.state = "resyncing";
       return false;
@@ -286,6 +296,27 @@ export class CanvasRoom {
     }
     this.state = "live";
     return true;
+  }
+
+  /** Puts the snapshot's history into the empty ring when it is contiguous, in the snapshot's epoch and ends at its seq. */
+  private seedRing(snap: RoomSnapshot): void {
+    const history = snap.history ?? [];
+    if (history.length === 0) return;
+    let headers: BatchHeader[];
+    try {
+      headers = history.map((payload) => scanBatch(payload));
+    } catch (err) {
+      this.log.warn({ canvasId: this.canvasId, err: (err as Error).message }, "undecodable history batch; resume ring not seeded");
+      return;
+    }
+    const first = headers[0] as BatchHeader;
+    const chains = headers.every((h, i) => h.epoch === snap.epoch && h.seq === first.seq + BigInt(i)) && first.seq + BigInt(headers.length - 1) === snap.seq;
+    if (!chains) {
+      this.log.warn({ canvasId: this.canvasId, seq: String(snap.seq), from: String(first.seq), batches: headers.length }, "history does not end at the snapshot; resume ring not seeded");
+      return;
+    }
+    history.forEach((payload, i) => this.ring.push((headers[i] as BatchHeader).seq, { frame: batchFrame(payload), tiles: batchTileKeys(payload, this.columns) }));
+    this.log.info({ canvasId: this.canvasId, from: String(first.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
   }
 
   private buffer(batch: BatchHeader, payload: Uint8Array): void {

@@ -91,6 +91,33 @@ describe("RoomRegistry", () => {
     registry.closeAll();
   });
 
+  it("seeds a new room's resume ring with the stored batches before its head and their tiles, and starts unseeded when history fails", async () => {
+    const { canvas, registry } = setup();
+    for (let i = 0; i < 20; i++) await canvas.setPixels("default", [{ x: i % 4, y: 0, color: i }], "");
+    const room = await registry.acquire("default");
+    expect(room.seq).toBe(20n);
+    // ringMaxBatches is 16: batches 5..20 are held, so after_seq 4..19 replay (every batch touches tile 0).
+    const a = new RecordingMember();
+    room.join(a, "a");
+    const replayed = room.watch(a, new Set([0]), 4n, 1n);
+    expect(replayed.replayed).toBe(true);
+    expect(replayed.replay.length).toBeGreaterThan(0);
+    const b = new RecordingMember();
+    room.join(b, "b");
+    expect(room.watch(b, new Set([0]), 3n, 1n).replayed).toBe(false);
+    registry.closeAll();
+
+    const failing = setup();
+    for (let i = 0; i < 3; i++) await failing.canvas.setPixels("default", [{ x: 0, y: 0, color: i }], "");
+    failing.canvas.historyFailsWith = Code.OutOfRange;
+    const unseeded = await failing.registry.acquire("default");
+    expect(unseeded.seq).toBe(3n);
+    const c = new RecordingMember();
+    unseeded.join(c, "c");
+    expect(unseeded.watch(c, new Set([0]), 2n, 1n).replayed).toBe(false);
+    failing.registry.closeAll();
+  });
+
   it("answers UNAVAILABLE when the bus does not confirm the subscription in time, and closes the room", async () => {
     const { bus, registry, closed } = setup();
     bus.autoConfirm = false;

@@ -1,8 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../../shared/logger.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
-import type { CanvasClient } from "../upstream/canvas-client.js";
-import { CanvasRoom, type RoomHooks, type RoomOptions } from "./canvas-room.js";
+import type { CanvasClient, CanvasHead } from "../upstream/canvas-client.js";
+import { CanvasRoom, type RoomHooks, type RoomOptions, type RoomSnapshot } from "./canvas-room.js";
 
 /** Timing of room lifecycles. */
 export interface RoomRegistryOptions extends RoomOptions {
@@ -23,7 +23,10 @@ interface Entry {
  * The rooms of this gateway, one per canvas with joined (or recently joined)
  * connections. The first acquire subscribes on the bus, waits until the bus confirmed
  * the subscription, and only then seeds the room with its head (GetTile): every batch stored
- * after the snapshot is then delivered, so the join is race-free by construction.
+ * after the snapshot is then delivered, so the join is race-free by construction. The
+ * stored batches up to the head (WatchCanvas from the history stream, bounded like the
+ * ring) seed the room's resume ring, so the clients of a gateway that died resume on this one
+ * instead of each reading their tiles again.
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Entry>();
@@ -31,7 +34,7 @@ export class RoomRegistry {
 
   constructor(
     private readonly bus: PixelBus,
-    private readonly canvas: Pick<CanvasClient, "getHead">,
+    private readonly canvas: Pick<CanvasClient, "getHead" | "recentBatches">,
     private readonly options: RoomRegistryOptions,
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
@@ -54,7 +57,7 @@ export class RoomRegistry {
       await existing.ready;
       return existing.room;
     }
-    const room = new CanvasRoom(canvasId, () => this.canvas.getHead(canvasId, this.options.snapshotTimeoutMs), this.options, this.hooks, this.log);
+    const room = new CanvasRoom(canvasId, () => this.snapshotWithHistory(canvasId), this.options, this.hooks, this.log);
     const subscription = this.bus.subscribe(canvasId, (payload) => room.onBatch(payload));
     const ready = this.confirmed(canvasId, subscription.ready).then(() => room.load());
     const entry: Entry = { room, ready, unsubscribe: subscription.unsubscribe };
@@ -101,6 +104,33 @@ export class RoomRegistry {
     entry.unsubscribe();
     entry.room.dispose();
     this.onRoomClosed(entry.room.canvasId);
+  }
+
+  /** The head, then the batches leading up to it; without them (history gone, deadline, another epoch) the room starts with an empty ring. */
+  private async snapshotWithHistory(canvasId: string): Promise<RoomSnapshot> {
+    const head = await this.canvas.getHead(canvasId, this.options.snapshotTimeoutMs);
+    return { ...head, history: await this.history(head) };
+  }
+
+  private async history(snap: CanvasHead): Promise<Uint8Array[]> {
+    // Seq 1 cannot be asked for (after_seq 0 means live only), so a canvas at seq 1 seeds nothing.
+    if (!this.canvas.recentBatches || snap.seq < 2n) return [];
+    const span = BigInt(this.options.ringMaxBatches);
+    const afterSeq = snap.seq > span ? snap.seq - span : 1n;
+    try {
+      return await this.canvas.recentBatches({
+        canvasId: snap.canvasId,
+        afterSeq,
+        throughSeq: snap.seq,
+        epoch: snap.epoch,
+        maxBytes: this.options.ringMaxBytes,
+        timeoutMs: this.options.snapshotTimeoutMs,
+      });
+    } catch (err) {
+      const error = ConnectError.from(err);
+      this.log.info({ canvasId: snap.canvasId, code: Code[error.code], err: error.rawMessage }, "no history for the resume ring; reconnecting clients get snapshots");
+      return [];
+    }
   }
 
   /** Waits for the bus to confirm a subscription, for at most snapshotTimeoutMs (Redis may be down). */

@@ -68,23 +68,29 @@ export class ClientRequests implements ClientFrameHandlers {
   place(clientSeq: number, pixels: PixelLike[]): void {
     const room = roomOf(this.conn.state);
     if (room === undefined) return this.refuse(ErrorCode.NOT_JOINED, "send a Hello before placing pixels", clientSeq);
+    const { userId, ipKey } = this.conn.identity;
+    if (userId === undefined) return this.refuse(ErrorCode.UNAUTHENTICATED, "placing needs a session: POST /session (or reload the page) and reconnect; watching works without one", clientSeq);
     const problem = validatePixels(pixels, room.width, room.height, MAX_PIXELS_PER_PLACE);
     if (problem) return this.refuse(ErrorCode.INVALID_ARGUMENT, problem, clientSeq);
     if (this.ctx.draining()) return this.conn.sendError(ErrorCode.UNAVAILABLE, "the gateway is restarting; reconnect and place again", clientSeq);
+    // Cheap flood protection per socket; the person's budget across every gateway is the canvas service's.
     if (!this.bucket.take(pixels.length)) {
-      return this.refuse(ErrorCode.RATE_LIMITED, `placing ${pixels.length} pixels exceeds ${this.ctx.pixelsPerSecond} pixels/s (burst ${this.ctx.pixelBurst}); nothing was stored`, clientSeq);
+      const wait = this.bucket.waitMs(pixels.length);
+      return this.refuse(ErrorCode.RATE_LIMITED, `placing ${pixels.length} pixels exceeds ${this.ctx.pixelsPerSecond} pixels/s (burst ${this.ctx.pixelBurst}) per connection; nothing was stored`, clientSeq, wait);
     }
     const accepted = this.ctx.batcherFor(room.canvasId).enqueue({
       pixels,
       clientSeq,
       connectionId: this.conn.id,
       name: this.conn.name,
+      userId,
+      ipKey,
       settle: (result) => {
         if (result.ok) {
           metrics.pixelsPlaced.inc(pixels.length);
           this.conn.sendFrame(ackFrame(clientSeq, result.seq), "ack");
         } else {
-          this.conn.sendError(result.code, result.message, clientSeq);
+          this.conn.sendError(result.code, result.message, clientSeq, result.retryAfterMs);
         }
       },
     });
@@ -140,12 +146,12 @@ export class ClientRequests implements ClientFrameHandlers {
    * Refuses a client's frame (INVALID_ARGUMENT, RATE_LIMITED, NOT_JOINED, ...) with an Error;
    * more than refusedFramesMax in one window is abuse, closed with 1008.
    */
-  private refuse(code: ErrorCode, message: string, clientSeq = 0): void {
+  private refuse(code: ErrorCode, message: string, clientSeq = 0, retryAfterMs = 0): void {
     if (this.abuse.refused(Date.now())) {
       const reason = `more than ${this.ctx.refusedFramesMax} refused frames within ${this.ctx.refusedFramesWindowMs} ms`;
       return this.conn.forceClose(CloseCode.POLICY_VIOLATION, reason, "refused_frames");
     }
-    this.conn.sendError(code, message, clientSeq);
+    this.conn.sendError(code, message, clientSeq, retryAfterMs);
   }
 
   private async join(joining: Joining, canvasId: string, hello: Hello): Promise<void> {

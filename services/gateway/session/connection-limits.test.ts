@@ -22,6 +22,7 @@ function setup(tuning: Partial<GatewayTuning>, pixelsPerSecond = 1000) {
   const connectNonReader = () => {
     const socket = new FakeSocket(true);
     const conn = gateway.open(socket);
+    conn.identity = { userId: "u_test", ipKey: "192.0.2.1" };
     return { socket, conn, send: (bytes: Uint8Array) => conn.receive(bytes, true) };
   };
   return { gateway, connectNonReader };

@@ -10,6 +10,7 @@ import type { ConnectionContext } from "./connection-context.js";
 import { roomOf, type ConnectionState, type Joining } from "./connection-state.js";
 import { dispatchClientFrame } from "./frame-dispatch.js";
 import { Outbox } from "./outbox.js";
+import type { ConnectionIdentity } from "../transport/session-gate.js";
 
 /**
  * The snapshot a Welcome carries, for the outbox's allowance: none since protocol 2 (clients
@@ -25,6 +26,12 @@ const WELCOME_SNAPSHOT_BYTES = 0;
 export class Connection implements RoomMember {
   /** Display name for presence ("" for anonymous). */
   name = "";
+  /**
+   * Who places through this socket, fixed for its life: set by the transport right after open from
+   * the upgrade request (see session-gate.ts). Without a user id it may watch but not place; with
+   * one, its Places are charged to that user's and its network's placement budgets.
+   */
+  identity: ConnectionIdentity = { userId: undefined, ipKey: "" };
   private current: ConnectionState;
   private readonly requests: ClientRequests;
   private readonly outbox: Outbox;
@@ -91,9 +98,9 @@ export class Connection implements RoomMember {
   }
 
   /** Sends an Error frame and counts it. */
-  sendError(code: ErrorCode, message: string, clientSeq = 0): void {
+  sendError(code: ErrorCode, message: string, clientSeq = 0, retryAfterMs = 0): void {
     metrics.errorsSent.labels(ErrorCode[code] ?? String(code)).inc();
-    this.sendFrame(errorFrame(code, message, clientSeq), "error");
+    this.sendFrame(errorFrame(code, message, clientSeq, retryAfterMs), "error");
   }
 
   /** Closes the socket with a CloseCode and a reason (at most 123 bytes on the wire); frames after it are ignored. */

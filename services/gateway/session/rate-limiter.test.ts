@@ -2,6 +2,13 @@ import { describe, expect, it } from "vitest";
 import { TokenBucket } from "./rate-limiter.js";
 
 describe("TokenBucket", () => {
+  it("says how long until a refused take would fit", () => {
+    const bucket = new TokenBucket(10, 100, 0);
+    bucket.take(100, 0);
+    expect(bucket.waitMs(5, 200)).toBe(300);
+    expect(bucket.waitMs(2, 200)).toBe(0);
+  });
+
   it("allows the burst at once, then refuses without taking anything", () => {
     const bucket = new TokenBucket(10, 100, 0);
     expect(bucket.take(60, 0)).toBe(true);

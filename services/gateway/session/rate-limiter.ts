@@ -24,6 +24,12 @@ export class TokenBucket {
     return true;
   }
 
+  /** How long until `count` tokens are available (0 if they are now; never less than 1 otherwise). */
+  waitMs(count: number, now: number = Date.now()): number {
+    const missing = count - this.available(now);
+    return missing <= 0 ? 0 : Math.max(1, Math.ceil((missing * 1000) / this.ratePerSecond));
+  }
+
   /** Tokens available at `now` (fractional while refilling). */
   available(now: number = Date.now()): number {
     this.refill(now);

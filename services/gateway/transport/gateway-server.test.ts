@@ -181,7 +181,7 @@ describe("gateway server (real sockets, in process)", () => {
   });
 
   it("terminates a client that does not answer pings after the heartbeat interval, and keeps one that does", async () => {
-    const { gw, port } = await start({ heartbeatIntervalMs: 200 });
+    const { gw, port } = await start({ socketPingIntervalMs: 200 });
     const open = async (autoPong: boolean) => {
       const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, { autoPong });
       sockets.push(ws);

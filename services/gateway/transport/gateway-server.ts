@@ -15,6 +15,8 @@ import { WsClientSocket } from "./ws-client-socket.js";
 import { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
 import type { PresenceStore } from "../presence/presence.js";
+import { createSessionIssuer } from "../../shared/session-issuer.js";
+import { SessionGate, openGatewayIdentity, type GatewayIdentity, type UpgradeIdentity } from "./session-gate.js";
 
 /** Everything a gateway needs; the caller owns (and closes) bus and presence. */
 export interface GatewayServerDeps {
@@ -25,6 +27,8 @@ export interface GatewayServerDeps {
   canvas?: CanvasClient | Transport | string;
   presence: PresenceStore;
   tuning?: Partial<GatewayTuning>;
+  /** Session keys and limits; unset (unit tests) means sessions optional, no per-address cap. */
+  identity?: GatewayIdentity;
 }
 
 /** A gateway ready to be mounted or started. */
@@ -74,10 +78,15 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   const gateway = new Gateway({ config, log, bus: deps.bus, canvas, presence: deps.presence, tuning: deps.tuning });
   const allowedOrigins = config.allowedOrigins;
   // maxPayload makes ws close an oversized frame with 1009 before buffering it.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false });
+  // skipUTF8Validation: text frames are never read (each gets MALFORMED_FRAME), so an invalid UTF-8 one
+  // must get that answer too instead of ws's undocumented close 1007.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false, clientTracking: false, skipUTF8Validation: true });
   const peers = new Map<WebSocket, Peer>();
+  const identity = deps.identity ?? openGatewayIdentity();
+  const sessionGate = new SessionGate(identity.tokens, identity.security);
+  const sessionIssuer = createSessionIssuer(identity.tokens, identity.security, log);
 
-  wss.on("connection", (ws: WebSocket) => {
+  wss.on("connection", (ws: WebSocket, _req: IncomingMessage, who: UpgradeIdentity) => {
     ws.binaryType = "nodebuffer";
     const refusal = gateway.admission();
     if (refusal !== undefined) {
@@ -85,8 +94,15 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
       ws.close(refusal, refusal === CloseCode.SERVICE_RESTART ? "gateway restarting" : "gateway full; retry later");
       return;
     }
+    const ipRefusal = sessionGate.admit(who);
+    if (ipRefusal !== undefined) {
+      ws.on("error", () => undefined);
+      ws.close(CloseCode.TRY_AGAIN_LATER, ipRefusal);
+      return;
+    }
     const socket = new WsClientSocket(ws);
     const conn = gateway.open(socket);
+    conn.identity = sessionGate.identityOf(who, conn.id);
     const peer: Peer = { conn, socket, alive: true };
     peers.set(ws, peer);
     // Without an 'error' listener an oversized or broken frame would crash the process.
@@ -94,6 +110,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     ws.on("message", (data: RawData, isBinary: boolean) => conn.receive(toBytes(data), isBinary));
     ws.on("pong", () => (peer.alive = true));
     ws.on("close", (code: number) => {
+      sessionGate.release(who);
       peers.delete(ws);
       socket.dispose();
       gateway.closed(conn, code);
@@ -110,7 +127,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
       peer.alive = false;
       ws.ping();
     }
-  }, gateway.tuning.heartbeatIntervalMs);
+  }, gateway.tuning.socketPingIntervalMs);
   heartbeat.unref();
 
   function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -118,7 +135,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
     const path = (req.url ?? "/").split("?")[0];
     if (path !== "/ws") return rejectUpgrade(socket, 404, "Not Found");
     if (!originAllowed(allowedOrigins, req.headers.origin, req.headers.host)) return rejectUpgrade(socket, 403, "Forbidden");
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+    void sessionGate.identify(req).then((who) => wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req, who)));
   }
 
   function handleRequest(req: IncomingMessage, res: ServerResponse): boolean {
@@ -129,6 +146,7 @@ export function createGatewayServer(deps: GatewayServerDeps): GatewayServer {
   }
 
   const server = createServer((req, res) => {
+    if (sessionIssuer.handle(req, res)) return;
     if (!handleRequest(req, res)) res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
   });
   server.on("upgrade", handleUpgrade);

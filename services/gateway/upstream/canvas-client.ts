@@ -3,6 +3,8 @@ import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect
 import { Health, HealthCheckResponse_ServingStatus } from "../../../gen/grpc/health/v1/health_pb.js";
 import { CanvasService } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../../protocol/pixel-validation.js";
+import { CANVAS_PING_INTERVAL_MS, CANVAS_PING_TIMEOUT_MS } from "../../shared/timing.js";
+import { readRecentBatches, type RecentBatchesRequest } from "./canvas-history.js";
 import { CanvasWriteStream } from "./canvas-write-stream.js";
 
 /** How a CanvasClient sends writes: one WritePixels stream, or a unary SetPixels per batch. */
@@ -27,6 +29,30 @@ export interface CanvasHead {
   epoch: bigint;
 }
 
+/** One placement of a SetPixels batch: the Author run the canvas service checks against that person's budgets. */
+export interface AuthorRun {
+  /** The placing session's user id (1 to 64 characters): it keys the person's budget and is published as the author. */
+  userId: string;
+  name: string;
+  pixelCount: number;
+  /** The client's network key (ipKeyOf), for the per-network budget; never stored or published. */
+  ipKey: string;
+}
+
+/** Whether one AuthorRun was stored; `retryAfterMs` is the wait of a run refused by its budget. */
+export interface RunResult {
+  stored: boolean;
+  retryAfterMs: number;
+}
+
+/** Where a batch landed, and what became of each AuthorRun sent. */
+export interface StoredWrite {
+  seq: bigint;
+  epoch: bigint;
+  /** One per AuthorRun, in order; a run without an entry (a canvas service without budgets answers none) was stored. */
+  results?: RunResult[];
+}
+
 /** What the gateway needs from the canvas service; tests substitute a fake. */
 export interface CanvasClient {
   /** Reads a whole canvas; rejects with ConnectError (NotFound for an unknown canvas). */
@@ -36,20 +62,18 @@ export interface CanvasClient {
    * any canvas size); rejects with ConnectError (NotFound for an unknown canvas).
    */
   getHead(canvasId: string, timeoutMs: number): Promise<CanvasHead>;
-  /** Stores one batch (over the process's WritePixels stream); resolves with the seq it was assigned. */
-  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }>;
+  /**
+   * Stores one batch (over the process's WritePixels stream); resolves with the seq it was assigned
+   * and, per AuthorRun, whether the run's budgets let it in (refused runs are not in the batch).
+   */
+  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number, authors?: AuthorRun[]): Promise<StoredWrite>;
+  /** The stored batches (afterSeq, throughSeq] of one epoch, encoded as on the bus, oldest first; see readRecentBatches. Absent: rooms seed no history. */
+  recentBatches?(req: RecentBatchesRequest): Promise<Uint8Array[]>;
   /** True when the service answers its health check (or answers at all, if it has none). */
   isReachable(timeoutMs: number): Promise<boolean>;
   /** Closes the write stream, so nothing holds the process or a peer's shutdown; calls still waiting fail with Canceled. */
   close?(): void;
 }
-
-/**
- * HTTP/2 keepalive of the gateway's session to the canvas service: the WritePixels stream stays
- * open between writes, so a peer that vanished without closing the connection must be noticed.
- */
-const CANVAS_PING_INTERVAL_MS = 10_000;
-const CANVAS_PING_TIMEOUT_MS = 5_000;
 
 /**
  * The one transport a gateway process uses for the canvas service: Connect's binary
@@ -69,9 +93,9 @@ export function createCanvasTransport(baseUrl: string, protocol: "connect" | "gr
 export function createCanvasClient(transport: Transport, writes: CanvasWrites = "stream"): CanvasClient {
   const canvas = createClient(CanvasService, transport);
   const health = createClient(Health, transport);
-  const unary: CanvasClient["setPixels"] = async (canvasId, pixels, author, timeoutMs) => {
-    const res = await canvas.setPixels({ canvasId, pixels, author }, { timeoutMs });
-    return { seq: res.seq, epoch: res.epoch };
+  const unary: CanvasClient["setPixels"] = async (canvasId, pixels, author, timeoutMs, authors = []) => {
+    const res = await canvas.setPixels({ canvasId, pixels, author, authors }, { timeoutMs });
+    return { seq: res.seq, epoch: res.epoch, results: res.results };
   };
   const stream = writes === "stream" ? new CanvasWriteStream(canvas, unary) : undefined;
   return {
@@ -83,7 +107,8 @@ export function createCanvasClient(transport: Transport, writes: CanvasWrites = 
       const res = await canvas.getTile({ canvasId, level: 0, tx: 0, ty: 0 }, { timeoutMs });
       return { canvasId: res.canvasId || canvasId, width: res.canvasWidth, height: res.canvasHeight, seq: res.seq, epoch: res.epoch };
     },
-    setPixels: stream ? (canvasId, pixels, author, timeoutMs) => stream.setPixels(canvasId, pixels, author, timeoutMs) : unary,
+    recentBatches: (req) => readRecentBatches(canvas, req),
+    setPixels: stream ? (canvasId, pixels, author, timeoutMs, authors) => stream.setPixels(canvasId, pixels, author, timeoutMs, authors) : unary,
     close() {
       stream?.close();
     },

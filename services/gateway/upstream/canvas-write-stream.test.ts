@@ -74,7 +74,7 @@ describe("SetPixels over one WritePixels stream", () => {
     expect(first.code).toBe(Code.Unavailable);
     // ... and every later call goes unary.
     const res = await client.setPixels("default", [{ x: 1, y: 1, color: 1 }], "", 2_000);
-    expect(res).toEqual({ seq: 1n, epoch: 7n });
+    expect(res).toEqual({ seq: 1n, epoch: 7n, results: [] });
     expect(unary).toBe(1);
   });
 

@@ -2,10 +2,10 @@ import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type Client } from "@connectrpc/connect";
 import { CanvasService, WritePixelsRequestSchema, type WritePixelsRequest, type WritePixelsResponse } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../../protocol/pixel-validation.js";
-import type { CanvasClient } from "./canvas-client.js";
+import type { AuthorRun, CanvasClient, StoredWrite } from "./canvas-client.js";
 
 interface Pending {
-  resolve(value: { seq: bigint; epoch: bigint }): void;
+  resolve(value: StoredWrite): void;
   reject(error: ConnectError): void;
   timer: NodeJS.Timeout;
 }
@@ -99,7 +99,7 @@ class WriteStream {
     if (call === undefined) return;
     this.pending.delete(res.id);
     clearTimeout(call.timer);
-    if (res.result.case === "stored") call.resolve({ seq: res.result.value.seq, epoch: res.result.value.epoch });
+    if (res.result.case === "stored") call.resolve({ seq: res.result.value.seq, epoch: res.result.value.epoch, results: res.result.value.results });
     else if (res.result.case === "error") call.reject(new ConnectError(res.result.value.message, res.result.value.code as Code));
     else call.reject(new ConnectError(`WritePixels answered request ${res.id} without a result`, Code.Internal));
   }
@@ -127,9 +127,9 @@ export class CanvasWriteStream {
     private readonly unary: CanvasClient["setPixels"],
   ) {}
 
-  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }> {
+  setPixels(canvasId: string, pixels: PixelLike[], author: string, timeoutMs: number, authors: AuthorRun[] = []): Promise<StoredWrite> {
     if (this.closed) return Promise.reject(new ConnectError("the gateway is shutting down", Code.Canceled));
-    if (this.unimplemented) return this.unary(canvasId, pixels, author, timeoutMs);
+    if (this.unimplemented) return this.unary(canvasId, pixels, author, timeoutMs, authors);
     if (this.stream === undefined || this.stream.dead) this.stream = new WriteStream(this.client, (ended) => this.ended(ended));
     const stream = this.stream;
     const id = this.nextId++;
@@ -140,7 +140,7 @@ export class CanvasWriteStream {
         stream.end(new ConnectError("an earlier call on this WritePixels stream timed out; the stream was closed", Code.Unavailable));
       }, timeoutMs);
       stream.pending.set(id, { resolve, reject, timer });
-      stream.requests.push(create(WritePixelsRequestSchema, { id, request: { canvasId, pixels, author } }));
+      stream.requests.push(create(WritePixelsRequestSchema, { id, request: { canvasId, pixels, author, authors } }));
     });
   }
 

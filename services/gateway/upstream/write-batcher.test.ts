@@ -2,6 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { describe, expect, it } from "vitest";
 import type { Pixel } from "../../../gen/pixel/v1/canvas_pb.js";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
+import type { AuthorRun, RunResult, StoredWrite } from "./canvas-client.js";
 import { WriteBatcher, type PlaceResult, type WriteBatcherOptions } from "./write-batcher.js";
 import { quietLog } from "../test-support/test-helpers.js";
 
@@ -9,16 +10,17 @@ interface Call {
   pixels: Pixel[];
   author: string;
   timeoutMs: number;
-  resolve(seq: bigint): void;
+  authors: AuthorRun[];
+  resolve(seq: bigint, results?: RunResult[]): void;
   reject(err: Error): void;
 }
 
 /** A canvas client whose calls stay pending until the test settles them. */
 class FakeCanvas {
   calls: Call[] = [];
-  setPixels(_canvasId: string, pixels: Pixel[], author: string, timeoutMs: number): Promise<{ seq: bigint; epoch: bigint }> {
+  setPixels(_canvasId: string, pixels: Pixel[], author: string, timeoutMs: number, authors: AuthorRun[] = []): Promise<StoredWrite> {
     return new Promise((resolve, reject) => {
-      this.calls.push({ pixels, author, timeoutMs, resolve: (seq) => resolve({ seq, epoch: 1n }), reject });
+      this.calls.push({ pixels, author, timeoutMs, authors, resolve: (seq, results) => resolve({ seq, epoch: 1n, results }), reject });
     });
   }
 }
@@ -36,13 +38,30 @@ function setup(opts: Partial<WriteBatcherOptions> = {}) {
   let queued = 0;
   const batcher = new WriteBatcher("default", canvas, { ...options, ...opts }, { called: (r) => calls.push(r), queueChanged: (d) => (queued += d) }, quietLog);
   const place = (clientSeq: number, pixels: Pixel[], connectionId = "c1", name = "ann") =>
-    batcher.enqueue({ pixels, clientSeq, connectionId, name, settle: (r) => results.set(clientSeq, r) });
+    batcher.enqueue({ pixels, clientSeq, connectionId, name, userId: `user-${connectionId}`, ipKey: "10.0.0.1", settle: (r) => results.set(clientSeq, r) });
   return { canvas, batcher, results, calls, place, queued: () => queued };
 }
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 
 describe("WriteBatcher", () => {
+  it("sends each Place as its own Author run and answers a run refused by its budget with RATE_LIMITED and its wait, the others with an Ack", async () => {
+    const { canvas, results, place } = setup();
+    place(1, px(1));
+    place(2, px(2), "c2", "bob");
+    place(3, px(3), "c1", "ann");
+    canvas.calls[0]!.resolve(4n);
+    await tick();
+    expect(canvas.calls[1]!.authors).toEqual([
+      { userId: "user-c2", name: "bob", pixelCount: 2, ipKey: "10.0.0.1" },
+      { userId: "user-c1", name: "ann", pixelCount: 3, ipKey: "10.0.0.1" },
+    ]);
+    canvas.calls[1]!.resolve(5n, [{ stored: false, retryAfterMs: 1234 }, { stored: true, retryAfterMs: 0 }]);
+    await tick();
+    expect(results.get(2)).toMatchObject({ ok: false, code: ErrorCode.RATE_LIMITED, retryAfterMs: 1234 });
+    expect(results.get(3)).toEqual({ ok: true, seq: 5n });
+  });
+
   it("sends a lone Place at once and coalesces what arrives while a call is in flight", async () => {
     const { canvas, results, place, queued } = setup();
     expect(place(1, px(1))).toBe(true);
@@ -64,6 +83,22 @@ describe("WriteBatcher", () => {
     await tick();
     expect(results.get(2)).toEqual({ ok: true, seq: 8n });
     expect(results.get(3)).toEqual({ ok: true, seq: 8n });
+  });
+
+  it("records who placed which pixels of a merged call as one run per Place, with its session's user id and network key", async () => {
+    const { canvas, place } = setup({ maxQueuedPixels: 100, maxPixelsPerCall: 100 });
+    place(1, px(1));
+    place(2, px(2), "c2", "bob");
+    place(3, px(3), "c2", "bob");
+    place(4, px(4));
+    expect(canvas.calls[0]!.authors).toEqual([{ userId: "user-c1", name: "ann", pixelCount: 1, ipKey: "10.0.0.1" }]);
+    canvas.calls[0]!.resolve(1n);
+    await tick();
+    expect(canvas.calls[1]!.authors).toEqual([
+      { userId: "user-c2", name: "bob", pixelCount: 2, ipKey: "10.0.0.1" },
+      { userId: "user-c2", name: "bob", pixelCount: 3, ipKey: "10.0.0.1" },
+      { userId: "user-c1", name: "ann", pixelCount: 4, ipKey: "10.0.0.1" },
+    ]);
   });
 
   it("splits the next call at maxPixelsPerCall without splitting a Place", async () => {

@@ -8,7 +8,7 @@ import { isRetryable, type CanvasClient } from "./canvas-client.js";
  * The outcome of one Place: the seq of the batch that stored it, or why it was not confirmed
  * (after a cut connection or a timeout it may still have been stored, and then arrives in a batch).
  */
-export type PlaceResult = { ok: true; seq: bigint } | { ok: false; code: ErrorCode; message: string };
+export type PlaceResult = { ok: true; seq: bigint } | { ok: false; code: ErrorCode; message: string; retryAfterMs?: number };
 
 /** One validated Place waiting to be stored. */
 export interface QueuedPlace {
@@ -17,6 +17,10 @@ export interface QueuedPlace {
   /** Placements of one connection share its name as the batch author. */
   connectionId: string;
   name: string;
+  /** The placing session's stable user id: recorded in the stored batch, and whose placement budget it is charged to (the canvas service checks it per Place, across gateways). */
+  userId: string;
+  /** The client's network key (IPv4 address or IPv6 /64), for the per-network budget. */
+  ipKey: string;
   /** Called exactly once with the outcome. */
   settle(result: PlaceResult): void;
 }
@@ -140,6 +144,8 @@ export class WriteBatcher {
     const pixels = call.length === 1 ? call[0]!.place.pixels : call.flatMap((e) => e.place.pixels);
     const first = call[0]!.place.connectionId;
     const author = call.every((e) => e.place.connectionId === first) ? call[0]!.place.name : "";
+    // One Author run per Place: the canvas service admits or refuses each against its owner's budgets.
+    const authors = call.map((e) => ({ userId: e.place.userId, name: e.place.name, pixelCount: e.place.pixels.length, ipKey: e.place.ipKey }));
     // FIFO: the first entry is the oldest, so its deadline bounds the call.
     const deadline = call[0]!.queuedAt + this.options.deadlineMs;
     for (let attempt = 0; ; attempt++) {
@@ -149,9 +155,18 @@ export class WriteBatcher {
       }
       const started = performance.now();
       try {
-        const res = await this.client.setPixels(this.canvasId, pixels, author, Math.min(this.options.attemptTimeoutMs, remaining));
+        const res = await this.client.setPixels(this.canvasId, pixels, author, Math.min(this.options.attemptTimeoutMs, remaining), authors);
         this.hooks.called("ok", (performance.now() - started) / 1000);
-        for (const e of call) e.place.settle({ ok: true, seq: res.seq });
+        call.forEach((e, i) => {
+          const result = res.results?.[i];
+          if (result === undefined || result.stored) return e.place.settle({ ok: true, seq: res.seq });
+          e.place.settle({
+            ok: false,
+            code: ErrorCode.RATE_LIMITED,
+            message: `placing ${e.place.pixels.length} pixels exceeds the placement budget of you or your network on this canvas (shared by all your connections, on every gateway); nothing was stored, retry in ${result.retryAfterMs} ms`,
+            retryAfterMs: result.retryAfterMs,
+          });
+        });
         return;
       } catch (err) {
         const error = ConnectError.from(err);

@@ -1,7 +1,7 @@
 import { WRITE_DEADLINE_MS } from "../../../services/shared/timing.js";
 import type { Cluster, Replica } from "../../../tools/cluster/cluster.js";
 import { startChaosCluster } from "./chaos-cluster.js";
-import { AckLedger, type LostPixel } from "./ack-ledger.js";
+import { AckLedger, ledgerFailures, type LostPixel } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient } from "./chaos-client.js";
 import { settle, startDrawing } from "./consistency.js";
@@ -161,7 +161,7 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, down
       lostSample: settled.ledger.lost.slice(0, 20),
     };
     claims.expect(settled.quiescent, `${fault}: no quiescence within the timeout (${settled.settleMs} ms)`);
-    claims.expect(f.lostAckedPixels === 0, `${fault}: ${f.lostAckedPixels} acked pixels lost`);
+    claims.include(ledgerFailures(settled.ledger).map((failure) => `${fault}: ${failure}`));
     claims.expect(settled.ledger.acksFromOtherEpochs === 0 && f.epochBefore === f.epochAfter, `${fault}: epoch changed ${f.epochBefore} -> ${f.epochAfter} (history lost)`);
     claims.expect(f.unanswered === 0, `${fault}: ${f.unanswered} placements never answered (silence)`);
     claims.expect(f.slowestAnswerMs <= ANSWER_BOUND_MS, `${fault}: a placement waited ${f.slowestAnswerMs} ms for an answer (bound ${ANSWER_BOUND_MS})`);

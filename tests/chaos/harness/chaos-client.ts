@@ -18,6 +18,11 @@ export interface Outage {
   reason: string;
   /** Whether the next Watch resumed the stream from the gateway's ring (true) or re-read the tiles (false). */
   resumed: boolean | undefined;
+  /** The client's (seq, epoch) when it left live: what its first Watch asks to resume from (after_seq). */
+  seqAtLoss: bigint;
+  epochAtLoss: bigint;
+  /** The seq and epoch of the tile re-read (Watching without replay) that ended the outage, if one did. */
+  snapshot: { seq: bigint; epoch: bigint } | undefined;
 }
 
 interface Placement {
@@ -30,8 +35,8 @@ interface Placement {
 
 /**
  * One test client: the real CanvasClient from web/src/protocol over the `ws` package,
- * instrumented for the chaos suites. It records every placement's outcome, feeds acks and
- * observed batches to a shared AckLedger, and keeps the outages it went through and the
+ * instrumented for the chaos suites. It records every placement's outcome, feeds what it sent
+ * and what was acked to a shared AckLedger, and keeps the outages it went through and the
  * seqs it applied, so delivery and recovery can be counted exactly.
  */
 export class ChaosClient {
@@ -69,13 +74,16 @@ export class ChaosClient {
       // Tiles read at Watching.seq cover what came before it, unless the gateway replayed it.
       if (!w.replayed) this.snapshots.push({ seq: w.seq, epoch: w.epoch, atMs: Date.now() });
       const open = this.outages[this.outages.length - 1];
-      if (open && open.endMs !== undefined && open.resumed === undefined) open.resumed = w.replayed;
+      // The socket is live again before its Watch is answered: the first Watching after an outage ends it.
+      if (open && open.endMs !== undefined && open.resumed === undefined) {
+        open.resumed = w.replayed;
+        open.snapshot = w.replayed ? undefined : { seq: w.seq, epoch: w.epoch };
+      }
     });
     c.on("state", ({ state, previous, reason }) => this.onState(state, previous, reason));
     c.on("batch", ({ batch }) => {
       this.appliedSeqs.add(`${batch.epoch}:${batch.seq}`);
       this.pixelsApplied += batch.pixels.length;
-      ledger.recordBatch(batch.seq, batch.epoch, batch.pixels);
     });
     c.on("ack", ({ clientSeq, seq }) => {
       const p = this.placements.get(clientSeq);
@@ -106,7 +114,8 @@ export class ChaosClient {
   private onState(state: ConnectionState, previous: ConnectionState, reason: string): void {
     const now = Date.now();
     if (previous === "live" && state !== "live" && state !== "closed") {
-      this.outages.push({ startMs: now, endMs: undefined, reason, resumed: undefined });
+      const { seq, epoch } = this.client.canvas;
+      this.outages.push({ startMs: now, endMs: undefined, reason, resumed: undefined, seqAtLoss: seq, epochAtLoss: epoch, snapshot: undefined });
     }
     if (state === "live") {
       const open = this.outages[this.outages.length - 1];
@@ -141,6 +150,7 @@ export class ChaosClient {
     for (const placement of result.placements) {
       const part = pixels.slice(offset, offset + placement.pixels);
       offset += placement.pixels;
+      this.ledger.recordSent(part);
       this.placements.set(placement.clientSeq, { pixels: part, sentMs: now, outcome: "pending", settledMs: undefined });
     }
     return true;

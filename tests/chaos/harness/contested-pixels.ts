@@ -1,6 +1,6 @@
 import type { Cluster } from "../../../tools/cluster/cluster.js";
 import { startChaosCluster } from "./chaos-cluster.js";
-import { AckLedger } from "./ack-ledger.js";
+import { AckLedger, ledgerFailures } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient } from "./chaos-client.js";
 import { settle } from "./consistency.js";
@@ -91,7 +91,7 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
     claims.expect(settled.quiescent, `no quiescence within the timeout (${settled.settleMs} ms)`);
     claims.expect(settled.divergence.divergentPixels === 0, `${settled.divergence.divergentPixels} pixels differ from GetCanvas (${settled.divergence.divergentCopies.map((c) => c.name).join(", ")})`);
     claims.expect(pairwise.identical, `clients differ from each other on ${pairwise.divergentPixels} pixels`);
-    claims.expect(settled.ledger.lost.length === 0, `${settled.ledger.lost.length} acked pixels missing from storage`);
+    claims.include(ledgerFailures(settled.ledger));
     claims.expect(settled.unanswered === 0, `${settled.unanswered} placements never answered`);
     claims.expect(acked > 0 && acked + refused === placements, `${placements} placements, ${acked} acked, ${refused} refused`);
     claims.expect(clients.every((c) => c.protocolErrors.length === 0), "a client reported protocol errors");

@@ -1,6 +1,6 @@
 import type { Cluster } from "../../../tools/cluster/cluster.js";
 import { startChaosCluster } from "./chaos-cluster.js";
-import { AckLedger } from "./ack-ledger.js";
+import { AckLedger, ledgerFailures } from "./ack-ledger.js";
 import { CanvasReader } from "./canvas-reader.js";
 import { startClients, type ChaosClient } from "./chaos-client.js";
 import { settle } from "./consistency.js";
@@ -93,7 +93,7 @@ export async function runLoadBalancing(o: LoadBalancingOptions, existing?: Clust
     claims.expect(deliveries === ackedPixels * o.clients, `${ackedPixels * o.clients - deliveries} pixel deliveries missing`);
     claims.expect(everyBatch, "some client did not apply every batch after joining");
     claims.expect(settled.divergence.divergentPixels === 0, `${settled.divergence.divergentPixels} divergent pixels`);
-    claims.expect(settled.ledger.lost.length === 0, `${settled.ledger.lost.length} acked pixels missing from storage`);
+    claims.include(ledgerFailures(settled.ledger));
     claims.expect(settled.unanswered === 0, `${settled.unanswered} placements never answered`);
     const figures: LoadBalancingFigures = {
       connectionsPerGateway: perGateway,

@@ -15,10 +15,9 @@ export interface StoredHistory {
 }
 
 /**
- * Feeds every batch still in the canvas's bounded history stream into the ledger. Clients
- * only see the batches they were connected for; a placement stored but never acknowledged
- * (its gateway died first) while every client was away would otherwise be an unknown later
- * write, and an acked pixel it legitimately overwrote would look lost.
+ * Feeds every batch still in the canvas's bounded history stream into the ledger, which checks
+ * each Ack against the stored batch it named. The suites' clusters keep enough history
+ * (CHAOS_HISTORY_BATCHES) for a whole run, or the ledger reports acks it could not check.
  */
 export async function recordStoredHistory(redisUrl: string, ledger: AckLedger, canvasId = DEFAULT_CANVAS_ID): Promise<StoredHistory> {
   const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
@@ -32,7 +31,7 @@ export async function recordStoredHistory(redisUrl: string, ledger: AckLedger, c
       for (let i = 0; i + 1 < fields.length; i += 2) {
         if (fields[i]?.toString() !== "b") continue;
         const batch = fromBinary(PixelBatchSchema, fields[i + 1] as Buffer);
-        ledger.recordBatch(batch.seq, batch.epoch, batch.pixels);
+        ledger.recordStoredBatch(batch.seq, batch.epoch, batch.pixels);
         if (from === 0n || batch.seq < from) from = batch.seq;
         if (batch.seq > to) to = batch.seq;
       }

@@ -24,6 +24,11 @@ export class Claims {
     if (!holds) this.failures.push(message);
   }
 
+  /** Records each of `failures` (already worded) as a failure. */
+  include(failures: readonly string[]): void {
+    this.failures.push(...failures);
+  }
+
   /** The suite's result: it passed when no claim failed; the options are its parameters. */
   result<F extends object>(suite: string, options: { form: string }, figures: F, summary: string[]): SuiteResult<F> {
     return { suite, form: options.form, passed: this.failures.length === 0, failures: this.failures, parameters: { ...options }, figures, summary };

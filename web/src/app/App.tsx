@@ -3,6 +3,7 @@ import { CanvasClient } from "../protocol/canvas-client.js";
 import type { ConnectionState } from "../protocol/canvas-client-types.js";
 import { browserSocketFactory, gatewayUrl } from "./browser-socket.js";
 import { ColorPicker, PRESET_COLORS } from "./ColorPicker.js";
+import { CooldownIndicator } from "./CooldownIndicator.js";
 import { connectionLostText, errorText, refusalText } from "./messages.js";
 import { loadName, saveName } from "./name-storage.js";
 import { NoticeList } from "./NoticeList.js";
@@ -47,8 +48,17 @@ export function App() {
       }),
       client.on("pong", (e) => setRttMs(Math.round(e.rttMs))),
     ];
-    client.start();
+    // A session (the HttpOnly cookie) before the first WebSocket, which carries it: the page usually
+    // brought one; this renews an old one, and gets one where the page did not (vite dev). Without
+    // one (the address is over its cap) the canvas still shows, and placing reports why not.
+    let disposed = false;
+    void fetch("/session", { method: "POST", credentials: "same-origin" })
+      .catch(() => undefined)
+      .finally(() => {
+        if (!disposed) client.start();
+      });
     return () => {
+      disposed = true;
       for (const off of offs) off();
       client.close();
     };
@@ -69,6 +79,7 @@ export function App() {
           </span>
           Pixel Playground
         </h1>
+        <CooldownIndicator client={client} />
         <StatusBadge state={state} rttMs={rttMs} />
       </header>
       <main class="layout">

@@ -18,6 +18,7 @@ describe("user-facing messages", () => {
     expect(errorText(ErrorCode.RATE_LIMITED, "x", 3)).toBe("Rate limited: slow down a little (3 pixels taken back).");
     expect(errorText(ErrorCode.UNAVAILABLE, "x", 1)).toBe("Not stored: service unavailable (1 pixel taken back).");
     expect(errorText(ErrorCode.OVERLOADED, "x", 2)).toBe("Not stored: the server is busy (2 pixels taken back).");
+    expect(errorText(ErrorCode.UNAUTHENTICATED, "x", 1)).toBe("Not stored: this page has no valid session; reload it to get one (1 pixel taken back).");
     expect(errorText(ErrorCode.INVALID_ARGUMENT, "pixel 0 (x=99, y=0) is outside the 50x50 canvas", 1)).toBe("Refused: pixel 0 (x=99, y=0) is outside the 50x50 canvas (1 pixel taken back).");
     expect(errorText(ErrorCode.NOT_JOINED, "send Hello first", 0)).toBe("Server error: send Hello first.");
   });

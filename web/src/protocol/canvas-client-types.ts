@@ -27,8 +27,11 @@ export interface CanvasClientEvents {
   canvas: CanvasChange;
   /** Who is online. */
   presence: { online: number; names: string[] };
-  /** The gateway refused or failed something; `clientSeq` is 0 when no placement is concerned. */
-  error: { code: ErrorCode; message: string; clientSeq: number; pixels: number };
+  /**
+   * The gateway refused or failed something; `clientSeq` is 0 when no placement is concerned.
+   * `retryAfterMs` (RATE_LIMITED) is how long until the placement budget holds that Place again; 0 when unknown.
+   */
+  error: { code: ErrorCode; message: string; clientSeq: number; pixels: number; retryAfterMs: number };
   /** A placement was stored in batch `seq`. */
   ack: { clientSeq: number; seq: bigint; pixels: number };
   /** Optimistic paint was taken back: refused by the gateway, or unconfirmed when the connection dropped. */

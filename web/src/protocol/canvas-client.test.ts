@@ -348,7 +348,7 @@ describe("CanvasClient", () => {
     socket.deliver(create(ServerFrameSchema, { frame: { case: "error", value: create(ErrorSchema, { code: ErrorCode.RATE_LIMITED, message: "too fast", clientSeq: 1 }) } }));
     expect(client.canvas.colorAt(2, 2)).toBe(0);
     expect(events.rollback).toEqual([{ clientSeq: 1, pixels: 1, reason: "refused" }]);
-    expect(events.error).toEqual([{ code: ErrorCode.RATE_LIMITED, message: "too fast", clientSeq: 1, pixels: 1 }]);
+    expect(events.error).toEqual([{ code: ErrorCode.RATE_LIMITED, message: "too fast", clientSeq: 1, pixels: 1, retryAfterMs: 0 }]);
   });
 
   it("refuses placements visibly while not live and draws nothing", async () => {

@@ -294,7 +294,7 @@ export class CanvasClient {
         return;
       }
       case "error": {
-        const { code, message, clientSeq } = f.value;
+        const { code, message, clientSeq, retryAfterMs } = f.value;
         const pixels = this.inFlight.get(clientSeq) ?? 0;
         if (clientSeq !== 0 && this.canvas.isPending(clientSeq)) {
           this.inFlight.delete(clientSeq);
@@ -302,7 +302,7 @@ export class CanvasClient {
           if (rect) this.events.emit("canvas", { full: false, rect });
           this.events.emit("rollback", { clientSeq, pixels, reason: "refused" });
         }
-        this.events.emit("error", { code, message, clientSeq, pixels });
+        this.events.emit("error", { code, message, clientSeq, pixels, retryAfterMs });
         // A page older than the gateway must be reloaded; retrying would only be refused again.
         if (code === ErrorCode.UNSUPPORTED_PROTOCOL) this.close();
         return;

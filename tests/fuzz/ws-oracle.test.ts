@@ -1,0 +1,63 @@
+import { describe, expect, it } from "vitest";
+import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
+import { expectAnswer } from "./ws-oracle.js";
+import { generateWsInput } from "./ws-input.js";
+import { lenField, placeBody, placeFrame, varintField } from "./wire-writer.js";
+
+const rules = { width: 600, height: 300, maxPixelsPerPlace: 1000, columns: 3, rows: 2 };
+const codesOf = (bytes: Uint8Array, joined = true) => {
+  const e = expectAnswer(bytes, true, joined, rules);
+  return e.kind === "error" ? e.codes : e.kind;
+};
+
+describe("the /ws oracle", () => {
+  it("expects an Ack with the decoded pixels for a valid Place on a joined socket", () => {
+    expect(expectAnswer(placeFrame(7, [{ x: 1, y: 2, color: 0xabcdef }]), true, true, rules)).toEqual({ kind: "ack", clientSeq: 7, pixels: [{ x: 1, y: 2, color: 0xabcdef }] });
+  });
+
+  it("expects MALFORMED_FRAME for a field-0 tag inside a pixel, which the generated decoder rejects", () => {
+    const frame = Uint8Array.from(lenField(2, placeBody(7, [[...varintField(1, 3), 0x00, 0x07, ...varintField(2, 70), ...varintField(3, 5)]])));
+    expect(codesOf(frame)).toEqual([ErrorCode.MALFORMED_FRAME]);
+  });
+
+  it("expects INVALID_ARGUMENT for x = 2^32+3, alone or hidden in a second Place field the decoder merges", () => {
+    const big = { x: 0x1_0000_0003n, y: 70, color: 5 };
+    expect(codesOf(placeFrame(7, [big]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(Uint8Array.from([...placeFrame(7, [{ x: 1, y: 70, color: 5 }]), ...placeFrame(7, [big])]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(Uint8Array.from([...placeFrame(7, [big]), ...varintField(15, 1)]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+  });
+
+  it("expects INVALID_ARGUMENT for a pixel outside the canvas or a colour above 0xFFFFFF, and NOT_JOINED before Hello", () => {
+    expect(codesOf(placeFrame(7, [{ x: 600, y: 0, color: 1 }]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(placeFrame(7, [{ x: 0, y: 0, color: 0x1000000 }]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(placeFrame(7, [{ x: 0, y: 0, color: 1 }]), false)).toEqual([ErrorCode.NOT_JOINED]);
+  });
+
+  it("expects a Watching for a Watch of tiles inside the grid, INVALID_ARGUMENT outside it, and NOT_JOINED before Hello", () => {
+    const watch = (...tiles: [number, number][]) => Uint8Array.from(lenField(5, tiles.flatMap(([tx, ty]) => lenField(1, [...varintField(1, tx), ...varintField(2, ty)]))));
+    expect(codesOf(watch([2, 1], [0, 0]))).toBe("watching");
+    expect(codesOf(watch())).toBe("watching");
+    expect(codesOf(watch([3, 0]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(watch([0, 2]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(watch([0, 0]), false)).toEqual([ErrorCode.NOT_JOINED]);
+  });
+
+  it("skips a Hello older than protocol 2 (it closes the socket) and expects NOT_FOUND or INVALID_ARGUMENT for a protocol 2 Hello of a malformed id", () => {
+    const hello = (protocol: number) => Uint8Array.from(lenField(1, [...lenField(1, Buffer.from("Not A Canvas!")), ...varintField(5, protocol)]));
+    expect(codesOf(hello(1))).toBe("skip");
+    expect(codesOf(hello(2))).toEqual([ErrorCode.NOT_FOUND, ErrorCode.INVALID_ARGUMENT]);
+  });
+
+  it("expects MALFORMED_FRAME for a text frame and a Pong with the nonce for a Ping", () => {
+    expect(expectAnswer(Uint8Array.from(Buffer.from("hi")), false, true, rules)).toMatchObject({ kind: "error", codes: [ErrorCode.MALFORMED_FRAME] });
+    expect(expectAnswer(Uint8Array.from(lenField(4, varintField(1, 42))), true, true, rules)).toEqual({ kind: "pong", nonce: 42n });
+  });
+});
+
+describe("the /ws input generator", () => {
+  it("rebuilds the same input from the seed and its number, and different inputs for different numbers", () => {
+    const layout = { width: 128, height: 128 };
+    expect(generateWsInput(1, 500, layout)).toEqual(generateWsInput(1, 500, layout));
+    expect(generateWsInput(1, 500, layout).bytes).not.toEqual(generateWsInput(1, 501, layout).bytes);
+  });
+});
