@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { PixelBatchSchema } from "../gen/pixel/v1/canvas_pb.js";
-import { BatchScanError, scanBatch } from "./batch-scan.js";
+import { BatchScanError, paintInto, scanBatch } from "./batch-scan.js";
 
 describe("scanBatch", () => {
   it("reads seq, epoch, time and paints pixels in order, later pixels winning", () => {
@@ -13,7 +13,7 @@ describe("scanBatch", () => {
     ];
     const payload = toBinary(PixelBatchSchema, create(PixelBatchSchema, { canvasId: "default", seq: 1234567890123n, epoch: 7n, pixels, author: "ann", timeUnixMs: 1700000000123n }));
     const target = { pixels: new Uint8Array(3 * 2 * 3), width: 3, height: 2 };
-    expect(scanBatch(payload, target)).toEqual({ seq: 1234567890123n, epoch: 7n, timeUnixMs: 1700000000123n, pixelCount: 4 });
+    expect(scanBatch(payload, paintInto(target))).toEqual({ seq: 1234567890123n, epoch: 7n, timeUnixMs: 1700000000123n, pixelCount: 4 });
     expect([...target.pixels]).toEqual([0x0a, 0x0b, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff]);
   });
 

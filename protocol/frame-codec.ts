@@ -7,10 +7,13 @@ import {
   PlaceSchema,
   ServerFrameSchema,
   SetNameSchema,
+  WatchSchema,
   type ClientFrame,
   type ServerFrame,
 } from "../gen/pixel/v1/realtime_pb.js";
 import type { PixelLike } from "./pixel-validation.js";
+import type { TileCoord } from "./tile-grid.js";
+import { PIXEL_PROTOCOL } from "./tile-watch.js";
 
 
 /** The result of decoding bytes from the wire: a frame, or a typed failure that never throws. */
@@ -59,13 +62,18 @@ export function decodeClientFrame(data: Uint8Array, isBinary = true): DecodedCli
   } catch (err) {
     return { ok: false, message: `not a pixel.v1.ClientFrame: ${(err as Error).message}` };
   }
-  if (decoded.frame.case === undefined) return { ok: false, message: "the ClientFrame sets none of hello, place, set_name, ping" };
+  if (decoded.frame.case === undefined) return { ok: false, message: "the ClientFrame sets none of hello, place, set_name, ping, watch" };
   return { ok: true, frame: decoded.frame };
 }
 
-/** Builds a Hello frame. */
+/** Builds a Hello frame speaking PIXEL_PROTOCOL. */
 export function helloFrame(canvasId: string, name: string, lastSeq: bigint, lastEpoch: bigint): ClientFrame {
-  return create(ClientFrameSchema, { frame: { case: "hello", value: create(HelloSchema, { canvasId, name, lastSeq, lastEpoch }) } });
+  return create(ClientFrameSchema, { frame: { case: "hello", value: create(HelloSchema, { canvasId, name, lastSeq, lastEpoch, protocol: PIXEL_PROTOCOL }) } });
+}
+
+/** Builds a Watch frame: these level-0 tiles replace the watched set; (afterSeq, afterEpoch) asks for a replay (0: none). */
+export function watchFrame(tiles: readonly TileCoord[], afterSeq = 0n, afterEpoch = 0n): ClientFrame {
+  return create(ClientFrameSchema, { frame: { case: "watch", value: create(WatchSchema, { tiles: tiles.map(({ tx, ty }) => ({ tx, ty })), afterSeq, afterEpoch }) } });
 }
 
 /** Builds a Place frame. */

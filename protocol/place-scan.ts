@@ -130,7 +130,7 @@ function walkFrame(c: WireCursor, out: PixelLike[], max: number): number | strin
     if (field === ClientFrameField.PLACE) {
       const read = walkPlace(c, out, max);
       if (read !== OK) return read;
-    } else if (field === ClientFrameField.HELLO || field === ClientFrameField.SET_NAME || field === ClientFrameField.PING) {
+    } else if (isOtherFrameField(field)) {
       return UNUSUAL;
     } else {
       const skipped = skipUnknown(c, tag, "the frame");
@@ -140,14 +140,19 @@ function walkFrame(c: WireCursor, out: PixelLike[], max: number): number | strin
   return OK;
 }
 
+/** Whether `field` is a ClientFrame oneof member other than Place (Hello, SetName, Ping, Watch). */
+function isOtherFrameField(field: number): boolean {
+  return field === ClientFrameField.HELLO || field === ClientFrameField.SET_NAME || field === ClientFrameField.PING || field === ClientFrameField.WATCH;
+}
+
 /**
- * Whether the frame is one Hello, SetName or Ping field spanning it exactly: then it cannot be a
+ * Whether the frame is one Hello, SetName, Ping or Watch field spanning it exactly: then it cannot be a
  * Place (reading that field cannot go past the end without failing), and the generic decoder
  * handles it alone.
  */
 function isLoneOtherFrame(c: WireCursor, tag: number): boolean {
   const field = tag >>> 3;
-  if (field !== ClientFrameField.HELLO && field !== ClientFrameField.SET_NAME && field !== ClientFrameField.PING) return false;
+  if (!isOtherFrameField(field)) return false;
   const length = readUint32(c);
   return length >= 0 && c.pos + length === c.bytes.length;
 }

@@ -74,12 +74,12 @@ export function batchFrameType(frame: Uint8Array): "batch" | "batches" {
   return frame[0] === BATCHES_FRAME_TAG ? "batches" : "batch";
 }
 
-/** The parts of a Welcome shared by every connection of a room at one seq (`pixels` empty when resumed). */
-export type WelcomeFields = Pick<Welcome, "canvasId" | "width" | "height" | "seq" | "epoch" | "pixels" | "resumed" | "maxPixelsPerPlace" | "pixelsPerSecond">;
+/** The parts of a Welcome shared by every connection of a room at one seq (protocol 2: never pixels, never resumed). */
+export type WelcomeFields = Pick<Welcome, "canvasId" | "width" | "height" | "seq" | "epoch" | "maxPixelsPerPlace" | "pixelsPerSecond" | "tileSize" | "levelCount" | "protocol">;
 
 /**
  * Encodes the connection-independent part of a Welcome once, so a room can cache it
- * (a snapshot may be megabytes) and each connection only appends its id.
+ * and each connection only appends its id.
  */
 export function encodeWelcomeBody(fields: WelcomeFields): Uint8Array {
   return toBinary(WelcomeSchema, create(WelcomeSchema, fields));
@@ -107,6 +107,11 @@ export function ackFrame(clientSeq: number, seq: bigint): Uint8Array {
 /** Encodes `ServerFrame{error}`. */
 export function errorFrame(code: ErrorCode, message: string, clientSeq = 0, retryAfterMs = 0): Uint8Array {
   return toBinary(ServerFrameSchema, create(ServerFrameSchema, { frame: { case: "error", value: { code, message, clientSeq, retryAfterMs } } }));
+}
+
+/** Encodes `ServerFrame{watching}`. */
+export function watchingFrame(seq: bigint, epoch: bigint, replayed: boolean): Uint8Array {
+  return toBinary(ServerFrameSchema, create(ServerFrameSchema, { frame: { case: "watching", value: { seq, epoch, replayed } } }));
 }
 
 /** Encodes `ServerFrame{pong}` with the gateway's clock. */

@@ -20,7 +20,7 @@ export function fieldTag(field: number, wireType: number): number {
 }
 
 /** pixel.v1.ClientFrame field numbers (the `frame` oneof). */
-export const ClientFrameField = { HELLO: 1, PLACE: 2, SET_NAME: 3, PING: 4 } as const;
+export const ClientFrameField = { HELLO: 1, PLACE: 2, SET_NAME: 3, PING: 4, WATCH: 5 } as const;
 
 /** pixel.v1.Place field numbers. */
 export const PlaceField = { CLIENT_SEQ: 1, PIXELS: 2 } as const;
@@ -35,7 +35,7 @@ export const PixelBatchField = { CANVAS_ID: 1, SEQ: 2, PIXELS: 3, AUTHOR: 4, TIM
 export const AuthorField = { USER_ID: 1, NAME: 2, PIXEL_COUNT: 3, IP_KEY: 4 } as const;
 
 /** pixel.v1.ServerFrame field numbers (the `frame` oneof). */
-export const ServerFrameField = { WELCOME: 1, BATCH: 2, ACK: 3, ERROR: 4, PRESENCE: 5, PONG: 6, BATCHES: 7 } as const;
+export const ServerFrameField = { WELCOME: 1, BATCH: 2, ACK: 3, ERROR: 4, PRESENCE: 5, PONG: 6, BATCHES: 7, WATCHING: 8 } as const;
 
 /** pixel.v1.Batches field numbers. */
 export const BatchesField = { BATCHES: 1 } as const;

@@ -2,7 +2,8 @@ import WebSocket from "ws";
 import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
 import { batchContinuity } from "../../protocol/batch-continuity.js";
 import { scanBatchFrames } from "../../protocol/batch-frame-scan.js";
-import { decodeServerFrame, encodeClientFrame, helloFrame, placeFrame } from "../../protocol/frame-codec.js";
+import { decodeServerFrame, encodeClientFrame, helloFrame, placeFrame, watchFrame } from "../../protocol/frame-codec.js";
+import { tilesOfRect } from "../../protocol/tile-grid.js";
 import { BATCH_FRAME_TAG, BATCHES_FRAME_TAG } from "../../protocol/wire-tags.js";
 import { now } from "./clock.js";
 import type { ReaderStats } from "./reader-stats.js";
@@ -144,10 +145,16 @@ export function openClient(target: Target, url: string, index: number, steadyInd
       case "welcome":
         if (welcomed) stats.resyncs++;
         position.seq = frame.value.seq;
+        // Protocol 2: a load client watches the whole canvas, so it gets every batch as before.
+        if (!welcomed) ws.send(encodeClientFrame(watchFrame(tilesOfRect(frame.value.width, frame.value.height, 0, { x: 0, y: 0, width: frame.value.width, height: frame.value.height }))));
         if (!welcomed) {
           welcomed = true;
           resolveReady();
         }
+        break;
+      case "watching":
+        // Batches stored between the Welcome and the Watch were never this socket's to get.
+        position.seq = frame.value.seq;
         break;
       case "ack":
         stats.ack(frame.value.clientSeq);

@@ -1,7 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import WebSocket from "ws";
 import { PixelSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
-import { ClientFrameSchema, ErrorCode, HelloSchema, PlaceSchema, ServerFrameSchema, type ServerFrame } from "../../gen/pixel/v1/realtime_pb.js";
+import { ClientFrameSchema, ErrorCode, HelloSchema, PlaceSchema, ServerFrameSchema, WatchSchema, type ServerFrame, type Welcome } from "../../gen/pixel/v1/realtime_pb.js";
 import type { BenchClient, Target } from "./bench-client.js";
 import { now } from "./clock.js";
 import type { ReaderStats } from "./reader-stats.js";
@@ -11,7 +11,9 @@ import type { ReaderStats } from "./reader-stats.js";
  * WebSocket message is decoded in full with the generated code (`fromBinary(ServerFrameSchema)`;
  * JSON.parse for the legacy design's text messages), every pixel of every frame is visited, and
  * each Place carries one pixel. It shares nothing with `protocol/` (no scanner, no frame helpers)
- * so that what it measures includes what any real client pays to read the stream.
+ * so that what it measures includes what any real client pays to read the stream. It speaks pixel
+ * protocol 2 as the proto documents it: Hello with protocol 2, then a Watch of every level-0 tile
+ * (grid from Welcome.tile_size), so it still receives every batch; it is ready at its Watching.
  */
 export function openOutsiderClient(target: Target, url: string, index: number, steadyIndex: number, stats: ReaderStats): BenchClient {
   const ws = new WebSocket(url, { perMessageDeflate: false });
@@ -78,7 +80,7 @@ export function openOutsiderClient(target: Target, url: string, index: number, s
     send = (x, y, id) => ws.send(JSON.stringify({ type: "place", x, y, color: `#${id.toString(16).padStart(6, "0")}` }));
   } else {
     ws.on("open", () => {
-      const hello = create(HelloSchema, { canvasId: "", name: `outsider-${index}`, lastSeq: 0n, lastEpoch: 0n });
+      const hello = create(HelloSchema, { canvasId: "", name: `outsider-${index}`, lastSeq: 0n, lastEpoch: 0n, protocol: 2 });
       ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: hello } })));
     });
     ws.on("message", (data: Buffer) => {
@@ -105,6 +107,12 @@ export function openOutsiderClient(target: Target, url: string, index: number, s
           break;
         case "welcome":
           if (ready) stats.resyncs++;
+          lastSeq = f.value.seq;
+          epoch = f.value.epoch;
+          if (!ready) ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "watch", value: watchEveryTile(f.value) } })));
+          break;
+        case "watching":
+          // Batches stored between the Welcome and the Watch were never this socket's to get.
           lastSeq = f.value.seq;
           epoch = f.value.epoch;
           if (!ready) resolveReady();
@@ -141,4 +149,12 @@ export function openOutsiderClient(target: Target, url: string, index: number, s
       ws.terminate();
     },
   };
+}
+
+/** A Watch of every level-0 tile of the Welcome's canvas (at most 1,024: canvases up to 8192 x 8192). */
+function watchEveryTile(welcome: Welcome) {
+  const columns = Math.ceil(welcome.width / welcome.tileSize);
+  const rows = Math.ceil(welcome.height / welcome.tileSize);
+  const tiles = Array.from({ length: columns * rows }, (_, i) => ({ tx: i % columns, ty: Math.floor(i / columns) }));
+  return create(WatchSchema, { tiles });
 }

@@ -1,5 +1,6 @@
 import WebSocket from "ws";
-import { encodeClientFrame, helloFrame } from "../../protocol/frame-codec.js";
+import { decodeServerFrame, encodeClientFrame, helloFrame, watchFrame } from "../../protocol/frame-codec.js";
+import { tilesOfRect } from "../../protocol/tile-grid.js";
 
 /** Clients that join and then never read: what a stalled browser tab looks like to a gateway. */
 export interface SlowReaders {
@@ -24,7 +25,16 @@ export async function openSlowReaders(urls: string[], count: number, target: str
         sockets.push(ws);
         ws.once("error", reject);
         ws.once("open", () => {
-          if (target === "ours") ws.send(encodeClientFrame(helloFrame("", `slow-${i}`, 0n, 0n)));
+          if (target === "ours") {
+            ws.send(encodeClientFrame(helloFrame("", `slow-${i}`, 0n, 0n)));
+            // Protocol 2: watch the whole canvas, so every batch is queued for this reader.
+            ws.once("message", (data: Buffer) => {
+              const decoded = decodeServerFrame(data);
+              if (!decoded.ok || decoded.frame.frame.case !== "welcome") return;
+              const { width, height } = decoded.frame.frame.value;
+              ws.send(encodeClientFrame(watchFrame(tilesOfRect(width, height, 0, { x: 0, y: 0, width, height }))));
+            });
+          }
           // Let the Welcome arrive, then stop reading for good.
           setTimeout(() => {
             ws.pause();

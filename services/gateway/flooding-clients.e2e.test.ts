@@ -83,7 +83,7 @@ describe("gateway under clients that flood and never read (real processes)", () 
     const received: ReturnType<typeof fromBinary<typeof ServerFrameSchema>>["frame"][] = [];
     good.on("message", (data: Buffer) => received.push(fromBinary(ServerFrameSchema, data).frame));
     const acks = () => received.filter((f) => f.case === "ack").length;
-    good.send(encode({ case: "hello", value: { canvasId: "", name: "good", lastSeq: 0n, lastEpoch: 0n } as never }));
+    good.send(encode({ case: "hello", value: { canvasId: "", name: "good", lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never }));
     await waitFor("welcome", () => received.some((f) => f.case === "welcome"), 10_000, 10);
     good.send(encode({ case: "place", value: { clientSeq: 1, pixels: [{ x: 1, y: 1, color: 0x123456 }] } as never }));
     await waitFor("first ack", () => acks() === 1, 10_000, 10);
@@ -91,7 +91,7 @@ describe("gateway under clients that flood and never read (real processes)", () 
     const idleRss = rssOf(pid);
 
     const placer = await open(port);
-    placer.send(encode({ case: "hello", value: { canvasId: "", name: "placer", lastSeq: 0n, lastEpoch: 0n } as never }));
+    placer.send(encode({ case: "hello", value: { canvasId: "", name: "placer", lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never }));
     await new Promise((r) => setTimeout(r, 300));
     const flooders = [await open(port), await open(port), placer];
     const ping = encode({ case: "ping", value: { nonce: 0x7fff_ffffn } as never });

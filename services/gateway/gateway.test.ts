@@ -29,11 +29,16 @@ function setup(tuning: Partial<GatewayTuning> = {}, config: { pixelsPerSecond?: 
   return { bus, canvas, gateway, connect };
 }
 
-const hello = (canvasId = "", lastSeq = 0n, lastEpoch = 0n, name = "ann"): ClientFrame["frame"] => ({ case: "hello", value: { canvasId, name, lastSeq, lastEpoch } as never });
+const hello = (canvasId = "", lastSeq = 0n, lastEpoch = 0n, name = "ann"): ClientFrame["frame"] => ({ case: "hello", value: { canvasId, name, lastSeq, lastEpoch, protocol: 2 } as never });
 const place = (clientSeq: number, pixels: { x: number; y: number; color: number }[]): ClientFrame["frame"] => ({ case: "place", value: { clientSeq, pixels } as never });
 
-async function joined(c: { socket: FakeSocket; conn: Connection }) {
+const watchAll: ClientFrame["frame"] = { case: "watch", value: { tiles: [{ tx: 0, ty: 0 }], afterSeq: 0n, afterEpoch: 0n } as never };
+
+/** Waits for the Welcome, then watches the canvas's one tile and waits for Watching. */
+async function joined(c: { socket: FakeSocket; conn: Connection; send: (frame: ClientFrame["frame"]) => void }) {
   await vi.waitFor(() => expect(c.conn.state.kind).toBe("live"));
+  c.send(watchAll);
+  await vi.waitFor(() => expect(c.socket.frames().some((f) => f.case === "watching")).toBe(true));
 }
 
 describe("Gateway connections (no sockets)", () => {
@@ -211,7 +216,7 @@ describe("Gateway connections (no sockets)", () => {
     expect(a.socket.frames().some((f) => f.case === "ack")).toBe(false);
   });
 
-  it("resumes a reconnecting client with exactly the batches it missed", async () => {
+  it("resumes a reconnecting client's tiles with exactly the batches it missed, before Watching", async () => {
     const { connect } = setup();
     const a = connect();
     a.send(hello());
@@ -222,13 +227,16 @@ describe("Gateway connections (no sockets)", () => {
       await vi.waitFor(() => expect(batchSeqsOf(a.socket.frames())).toHaveLength(i));
     }
     const b = connect();
-    b.send(hello("", 2n, 1n));
-    await joined(b);
-    const frames = b.socket.frames();
-    expect(frames[0]).toMatchObject({ case: "welcome", value: { resumed: true, seq: 2n } });
-    // The missed batches come coalesced into one `batches` frame.
+    b.send(hello());
+    await vi.waitFor(() => expect(b.conn.state.kind).toBe("live"));
+    b.send({ case: "watch", value: { tiles: [{ tx: 0, ty: 0 }], afterSeq: 2n, afterEpoch: 1n } as never });
+    await vi.waitFor(() => expect(b.socket.frames().some((f) => f.case === "watching")).toBe(true));
+    const frames = b.socket.frames().filter((f) => f.case !== "presence");
+    expect(frames[0]).toMatchObject({ case: "welcome", value: { resumed: false, seq: 5n } });
+    // The missed batches come coalesced into one `batches` frame, then Watching says they did.
     expect(frames[1]?.case).toBe("batches");
     expect(batchSeqsOf(frames.slice(1))).toEqual([3n, 4n, 5n]);
+    expect(frames[2]).toMatchObject({ case: "watching", value: { seq: 5n, epoch: 1n, replayed: true } });
   });
 
   it("stops feeding a slow socket, then resyncs it with a fresh Welcome once it drains", async () => {

@@ -41,7 +41,7 @@ async function openSocket(port: number, cookie?: string) {
     of,
     closed: () => closed,
     async hello() {
-      send({ case: "hello", value: { canvasId: "", name: "e2e", lastSeq: 0n, lastEpoch: 0n } as never });
+      send({ case: "hello", value: { canvasId: "", name: "e2e", lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never });
       await waitFor("welcome", () => of("welcome").length > 0, 10_000, 10);
       return of("welcome")[0]!;
     },

@@ -104,7 +104,8 @@ describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and 
     // Within the rounding of the URL's numbers and of the origin to a screen pixel.
     expect(Math.abs(there.x - moved.x)).toBeLessThanOrEqual(1.5);
     expect(Math.abs(there.y - moved.y)).toBeLessThanOrEqual(1.5);
-    expect(await screenColorAt(other, there)).toBe(RED);
+    // Its tiles are read once it is live.
+    await waitFor("the shared view shows the pixel", async () => (await screenColorAt(other, there)) === RED, 10_000);
     await page.screenshot({ path: join(ARTIFACTS, "big-canvas-panned.png") });
   });
 

@@ -175,7 +175,8 @@ describe("draining with writes really in flight (slow Redis via CLIENT PAUSE WRI
       }, `http://127.0.0.1:${port}/readyz`);
       started.push(gateway);
       const ledger = new AckLedger();
-      const [client] = await startClients(1, [`ws://127.0.0.1:${port}/ws`], ledger);
+      // A lone gateway serves no tiles: the client reads them from the canvas service.
+      const [client] = await startClients(1, [`ws://127.0.0.1:${port}/ws`], ledger, undefined, undefined, canvas.httpUrl);
       try {
         await admin.call("CLIENT", "PAUSE", String(pauseMs), "WRITE");
         const short = pauseMs < REDIS_COMMAND_TIMEOUT_MS;

@@ -47,7 +47,7 @@ class Placer {
       ws.once("error", reject);
     });
     const placer = new Placer(gateway, ws);
-    placer.send({ case: "hello", value: { canvasId: "", name: "", lastSeq: 0n, lastEpoch: 0n } as never });
+    placer.send({ case: "hello", value: { canvasId: "", name: "", lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never });
     await waitFor("welcome", () => placer.welcomed, 20_000, 10);
     return placer;
   }

@@ -13,6 +13,7 @@ export function describeExpectation(e: Expectation): string {
     case "error": return `Error ${e.codes.map((c) => ErrorCode[c]).join(" or ")}${e.clientSeq === undefined ? "" : ` (client_seq ${e.clientSeq})`} because ${e.why}`;
     case "pong": return `Pong ${e.nonce}`;
     case "welcome": return "a Welcome";
+    case "watching": return "a Watching";
     case "silent": return "no answer";
     case "skip": return `nothing (skipped: ${e.why})`;
   }

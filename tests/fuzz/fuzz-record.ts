@@ -80,7 +80,7 @@ export class FuzzRecord {
 }
 
 /** How one /ws input was answered, per input index, kept in one byte each so a run of millions stays small. */
-export const OUTCOME = { unsent: 0, ack: 1, pong: 2, silent: 3, skipped: 4, refused: 5, noAnswer: 6, errorBase: 10 } as const;
+export const OUTCOME = { unsent: 0, ack: 1, pong: 2, silent: 3, skipped: 4, refused: 5, noAnswer: 6, watching: 7, errorBase: 10 } as const;
 
 /** Describes an outcome byte. */
 export function describeOutcome(outcome: number, errorName: (code: number) => string): string {
@@ -92,6 +92,7 @@ export function describeOutcome(outcome: number, errorName: (code: number) => st
     case OUTCOME.skipped: return "skipped";
     case OUTCOME.refused: return "refused with a documented retryable code";
     case OUTCOME.noAnswer: return "never answered";
+    case OUTCOME.watching: return "answered with a Watching";
     default: return `answered with Error ${errorName(outcome - OUTCOME.errorBase)}`;
   }
 }

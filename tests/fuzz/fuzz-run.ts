@@ -1,4 +1,5 @@
 import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
+import { tileGridSize } from "../../protocol/tile-grid.js";
 import { ExpectedCanvas, type PixelMismatch } from "./expected-canvas.js";
 import { CHECKS, describeOutcome, FuzzRecord, type Check } from "./fuzz-record.js";
 import { describeExpectation } from "./answer-text.js";
@@ -76,7 +77,7 @@ export async function runFuzz(options: FuzzOptions, progress: (line: string) => 
     const welcome = await probe.hello(WS_CANVAS);
     await probe.close();
     if (!welcome) throw new Error("no Welcome for the warm-up socket");
-    const rules: CanvasRules = { width: welcome.width, height: welcome.height, maxPixelsPerPlace: welcome.maxPixelsPerPlace };
+    const rules: CanvasRules = { width: welcome.width, height: welcome.height, maxPixelsPerPlace: welcome.maxPixelsPerPlace, ...tileGridSize(welcome.width, welcome.height) };
     await new Promise((r) => setTimeout(r, 500));
     const idle = watch.now();
 

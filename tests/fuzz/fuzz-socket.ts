@@ -1,6 +1,8 @@
 import { fromBinary, toBinary, create } from "@bufbuild/protobuf";
 import { WebSocket } from "ws";
 import { ClientFrameSchema, CloseCode, ErrorCode, ServerFrameSchema, type Welcome } from "../../gen/pixel/v1/realtime_pb.js";
+import { tileGridSize } from "../../protocol/tile-grid.js";
+import { PIXEL_PROTOCOL } from "../../protocol/tile-watch.js";
 import type { ExpectedCanvas } from "./expected-canvas.js";
 import { OUTCOME, type FuzzRecord } from "./fuzz-record.js";
 import { closeName, describeExpectation } from "./answer-text.js";
@@ -63,6 +65,8 @@ export class FuzzSocket {
   readonly usedSeqs = new Set<number>();
   private bracketCount = 0n;
   private helloWaiting = false;
+  /** Our own Watch (after the Hello) waits for its Watching; a fuzzed Watch's is an in-order answer. */
+  private watchWaiting = false;
   private welcomeOptional = false;
   private welcome: Welcome | undefined;
   private wakeUp: (() => void) | undefined;
@@ -91,16 +95,28 @@ export class FuzzSocket {
 
   /** Frames sent and not fully answered yet. */
   get waiting(): number {
-    return this.brackets.length + this.acks.size + (this.helloWaiting ? 1 : 0);
+    return this.brackets.length + this.acks.size + (this.helloWaiting ? 1 : 0) + (this.watchWaiting ? 1 : 0);
   }
 
-  /** Joins `canvasId` and returns the Welcome (undefined, with a failure recorded, when none came). */
+  /**
+   * Joins `canvasId` (pixel protocol 2) and watches every level-0 tile of it, as a client drawing
+   * anywhere on it would; returns the Welcome (undefined, with a failure recorded, when the Welcome
+   * or the Watching did not come).
+   */
   async hello(canvasId: string): Promise<Welcome | undefined> {
     this.helloWaiting = true;
-    this.ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId, name: this.name.slice(0, 32) } } })));
+    this.ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId, name: this.name.slice(0, 32), protocol: PIXEL_PROTOCOL } } })));
     await this.settle(`${this.name}: Hello`);
-    if (!this.welcome) this.sinks.record.fail(this.check, `${this.name}: no Welcome for a valid Hello${this.closed ? ` (closed with ${closeName(this.closed.code)})` : ""}`);
-    return this.welcome;
+    const welcome = this.welcome;
+    if (!welcome) {
+      this.sinks.record.fail(this.check, `${this.name}: no Welcome for a valid Hello${this.closed ? ` (closed with ${closeName(this.closed.code)})` : ""}`);
+      return undefined;
+    }
+    const { columns, rows } = tileGridSize(welcome.width, welcome.height);
+    const tiles = Array.from({ length: columns * rows }, (_, i) => ({ tx: i % columns, ty: Math.floor(i / columns) }));
+    this.watchWaiting = true;
+    this.ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "watch", value: { tiles } } })));
+    return (await this.settle(`${this.name}: Watch of every tile`)) ? welcome : undefined;
   }
 
   /**
@@ -135,7 +151,7 @@ export class FuzzSocket {
   /** Sends a Hello whose Welcome may or may not come (the socket is about to be closed). */
   sendHelloWithoutWaiting(canvasId: string): void {
     this.welcomeOptional = true;
-    this.ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId } } })));
+    this.ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId, protocol: PIXEL_PROTOCOL } } })));
   }
 
   /** Sends raw bytes with no expectation (for frames whose only answer is a close). */
@@ -174,10 +190,12 @@ export class FuzzSocket {
     }
     for (const w of this.unanswered.values()) fail(`${describeInput(w.input)} expected ${describeExpectation(w.expect)} but got no answer${this.closed ? ` before ${why}` : " at all"}`);
     if (this.helloWaiting && !allowed) fail(`the Hello expected a Welcome but ${why}`);
+    if (this.watchWaiting && !allowed) fail(`the Watch expected a Watching but ${why}`);
     this.brackets.length = 0;
     this.acks.clear();
     this.unanswered.clear();
     this.helloWaiting = false;
+    this.watchWaiting = false;
     return ok;
   }
 
@@ -217,6 +235,11 @@ export class FuzzSocket {
         if (!this.helloWaiting && !this.welcomeOptional) record.fail(this.check, `${this.name}: a Welcome no Hello asked for`);
         this.helloWaiting = false;
         this.welcome = frame.value;
+        break;
+      case "watching":
+        record.count(record.answers, "ws.watching");
+        if (this.watchWaiting) this.watchWaiting = false;
+        else this.inOrderAnswer(`Watching (seq ${frame.value.seq})`, (e) => e.kind === "watching", OUTCOME.watching);
         break;
       case "ack":
         record.count(record.answers, "ws.ack");

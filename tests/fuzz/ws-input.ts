@@ -138,7 +138,7 @@ function boundaryInput(rng: Prng, layout: WsLayout, clientSeq: number, color: nu
     case 20: return ["Ping with nonce 2^64-1", lenField(4, varintField(1, BIG.u64max)), true];
     case 21: return ["SetName of 33 characters", lenField(3, lenField(1, Buffer.from("x".repeat(33)))), true];
     case 22: return ["SetName of 32 characters", lenField(3, lenField(1, Buffer.from("é".repeat(32)))), true];
-    case 23: return ["Hello with a malformed canvas id", lenField(1, lenField(1, Buffer.from("Not A Canvas!"))), true];
+    case 23: return ["Hello with a malformed canvas id", lenField(1, [...lenField(1, Buffer.from("Not A Canvas!")), ...varintField(5, 2)]), true];
     case 24: return ["two Place fields in one frame", [...place([p]), ...place(lowerPixels(rng, layout, 1, color))], true];
     case 25: return ["unknown varint field in a pixel", withPixelBody([...pixelBody(p), ...varintField(9, 7)]), true];
     case 26: return ["x as fixed32", withPixelBody([...tag(1, WT.fixed32), 1, 0, 0, 0, ...varintField(2, p.y), ...varintField(3, color)]), true];

@@ -4,7 +4,7 @@ import { expectAnswer } from "./ws-oracle.js";
 import { generateWsInput } from "./ws-input.js";
 import { lenField, placeBody, placeFrame, varintField } from "./wire-writer.js";
 
-const rules = { width: 128, height: 128, maxPixelsPerPlace: 1000 };
+const rules = { width: 600, height: 300, maxPixelsPerPlace: 1000, columns: 3, rows: 2 };
 const codesOf = (bytes: Uint8Array, joined = true) => {
   const e = expectAnswer(bytes, true, joined, rules);
   return e.kind === "error" ? e.codes : e.kind;
@@ -28,9 +28,24 @@ describe("the /ws oracle", () => {
   });
 
   it("expects INVALID_ARGUMENT for a pixel outside the canvas or a colour above 0xFFFFFF, and NOT_JOINED before Hello", () => {
-    expect(codesOf(placeFrame(7, [{ x: 128, y: 0, color: 1 }]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(placeFrame(7, [{ x: 600, y: 0, color: 1 }]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
     expect(codesOf(placeFrame(7, [{ x: 0, y: 0, color: 0x1000000 }]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
     expect(codesOf(placeFrame(7, [{ x: 0, y: 0, color: 1 }]), false)).toEqual([ErrorCode.NOT_JOINED]);
+  });
+
+  it("expects a Watching for a Watch of tiles inside the grid, INVALID_ARGUMENT outside it, and NOT_JOINED before Hello", () => {
+    const watch = (...tiles: [number, number][]) => Uint8Array.from(lenField(5, tiles.flatMap(([tx, ty]) => lenField(1, [...varintField(1, tx), ...varintField(2, ty)]))));
+    expect(codesOf(watch([2, 1], [0, 0]))).toBe("watching");
+    expect(codesOf(watch())).toBe("watching");
+    expect(codesOf(watch([3, 0]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(watch([0, 2]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(watch([0, 0]), false)).toEqual([ErrorCode.NOT_JOINED]);
+  });
+
+  it("skips a Hello older than protocol 2 (it closes the socket) and expects NOT_FOUND or INVALID_ARGUMENT for a protocol 2 Hello of a malformed id", () => {
+    const hello = (protocol: number) => Uint8Array.from(lenField(1, [...lenField(1, Buffer.from("Not A Canvas!")), ...varintField(5, protocol)]));
+    expect(codesOf(hello(1))).toBe("skip");
+    expect(codesOf(hello(2))).toEqual([ErrorCode.NOT_FOUND, ErrorCode.INVALID_ARGUMENT]);
   });
 
   it("expects MALFORMED_FRAME for a text frame and a Pong with the nonce for a Ping", () => {

@@ -1,12 +1,16 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { ClientFrameSchema, ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
+import { MAX_WATCHED_TILES, PIXEL_PROTOCOL } from "../../protocol/tile-watch.js";
 import { findUint32Overflow } from "./place-wire-scan.js";
 
-/** Documented rules the oracle checks a Place against (from the Welcome and realtime.proto). */
+/** Documented rules the oracle checks a Place and a Watch against (from the Welcome and realtime.proto). */
 export interface CanvasRules {
   width: number;
   height: number;
   maxPixelsPerPlace: number;
+  /** The level-0 tile grid (Welcome.tile_size): a Watch may name only these tiles. */
+  columns: number;
+  rows: number;
 }
 
 /** One decoded pixel. */
@@ -25,6 +29,8 @@ export type Expectation =
   | { kind: "pong"; nonce: bigint }
   /** A Hello that joins: a Welcome. */
   | { kind: "welcome" }
+  /** A valid Watch on a joined socket: a Watching (after any replayed batches, which are not judged). */
+  | { kind: "watching" }
   /** A valid SetName: no answer. */
   | { kind: "silent" }
   /** Not sent: its answer is not determined by the documented protocol alone (see `why`). */
@@ -38,7 +44,8 @@ const MAX_COLOR = 0xffffff;
  * Decides the answer a frame must get, using the generated decoder (`fromBinary(ClientFrameSchema)`)
  * as the reference: anything it rejects is MALFORMED_FRAME; a Place with a varint above uint32 in a
  * uint32 field is INVALID_ARGUMENT (the decoder would truncate it); out-of-range pixels, colours
- * and sizes are INVALID_ARGUMENT; a Place or SetName before Hello is NOT_JOINED.
+ * and sizes are INVALID_ARGUMENT; a Place, SetName or Watch before Hello is NOT_JOINED; a Watch
+ * naming a tile outside the canvas or more than MAX_WATCHED_TILES tiles is INVALID_ARGUMENT.
  */
 export function expectAnswer(bytes: Uint8Array, isBinary: boolean, joined: boolean, rules: CanvasRules): Expectation {
   const malformed = (why: string): Expectation => ({ kind: "error", codes: [ErrorCode.MALFORMED_FRAME], clientSeq: undefined, why, placeSeq: undefined });
@@ -51,10 +58,12 @@ export function expectAnswer(bytes: Uint8Array, isBinary: boolean, joined: boole
   }
   switch (frame.case) {
     case undefined:
-      return malformed("sets none of hello, place, set_name, ping");
+      return malformed("sets none of hello, place, set_name, ping, watch");
     case "ping":
       return { kind: "pong", nonce: frame.value.nonce };
     case "hello": {
+      // Refused with UNSUPPORTED_PROTOCOL and closed with 4006 whatever else it says, which ends the session.
+      if (frame.value.protocol < PIXEL_PROTOCOL) return { kind: "skip", why: `a Hello of protocol ${frame.value.protocol} closes the socket (4006)` };
       // A malformed canvas id is refused without touching the session; any other Hello re-joins.
       const id = frame.value.canvasId === "" ? "default" : frame.value.canvasId;
       if (CANVAS_ID.test(id)) return { kind: "skip", why: "a Hello for a well-formed canvas id would re-join" };
@@ -82,7 +91,22 @@ export function expectAnswer(bytes: Uint8Array, isBinary: boolean, joined: boole
       if (problem !== undefined) return { kind: "error", codes: [ErrorCode.INVALID_ARGUMENT], clientSeq: echo, why: problem, placeSeq: clientSeq };
       return { kind: "ack", clientSeq, pixels: pixels.map((p) => ({ x: p.x, y: p.y, color: p.color })) };
     }
+    case "watch": {
+      if (!joined) return { kind: "error", codes: [ErrorCode.NOT_JOINED], clientSeq: undefined, why: "Watch before Hello", placeSeq: undefined };
+      const problem = watchProblem(frame.value.tiles, rules);
+      if (problem !== undefined) return { kind: "error", codes: [ErrorCode.INVALID_ARGUMENT], clientSeq: undefined, why: problem, placeSeq: undefined };
+      return { kind: "watching" };
+    }
   }
+}
+
+function watchProblem(tiles: readonly { tx: number; ty: number }[], rules: CanvasRules): string | undefined {
+  const distinct = new Set<number>();
+  for (const { tx, ty } of tiles) {
+    if (tx >= rules.columns || ty >= rules.rows) return `tile ${tx}:${ty} outside the ${rules.columns}x${rules.rows} tiles`;
+    distinct.add(ty * rules.columns + tx);
+  }
+  return distinct.size > MAX_WATCHED_TILES ? `${distinct.size} tiles (at most ${MAX_WATCHED_TILES})` : undefined;
 }
 
 function placeProblem(pixels: readonly Px[], rules: CanvasRules): string | undefined {

@@ -1,4 +1,4 @@
-import { CloseCode } from "../../gen/pixel/v1/realtime_pb.js";
+import { CloseCode, ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
 import { closeName } from "./answer-text.js";
 import { FuzzSocket, type SocketSinks, type WsEndpoint } from "./fuzz-socket.js";
 import { colourOf, type WsInput, type WsLayout } from "./ws-input.js";
@@ -25,8 +25,8 @@ export interface ViolationContext {
 }
 
 /**
- * Protocol violations, each on its own socket: text frames, Place and SetName before Hello,
- * 16 malformed frames and 101 refused frames (1008) with a valid Place right behind them, a frame
+ * Protocol violations, each on its own socket: text frames, Place, SetName and Watch before Hello,
+ * a Hello of protocol 1 (4006), a Watch of a tile outside the canvas, 16 malformed frames and 101 refused frames (1008) with a valid Place right behind them, a frame
  * of exactly 64 KiB and one of 64 KiB + 1 (1009), a fragmented Place, and frames pipelined behind a
  * Hello (within and beyond the 64 that may wait). A valid Place behind a close may be stored
  * only if it was acked: the final canvas comparison checks that.
@@ -68,13 +68,30 @@ export async function runViolations(ctx: ViolationContext): Promise<void> {
     await socket.close();
   };
 
-  // Before Hello: Place and SetName are NOT_JOINED, text is MALFORMED_FRAME, Ping is answered.
+  // Before Hello: Place, SetName and Watch are NOT_JOINED, text is MALFORMED_FRAME, Ping is answered.
   {
     const s = await open("frames before Hello");
     send(s, validPlace("valid Place before Hello"), false);
     send(s, made("SetName before Hello", Uint8Array.from(lenField(3, lenField(1, Buffer.from("early"))))), false);
+    send(s, made("Watch of tile 0:0 before Hello", Uint8Array.from(lenField(5, lenField(1, [])))), false);
     send(s, made("text frame before Hello", Buffer.from("hello?"), false), false);
     send(s, made("Ping before Hello", Uint8Array.from(lenField(4, varintField(1, 42)))), false);
+    await s.settle(s.name);
+    await s.close();
+  }
+  // A page from before tiles (Hello.protocol 1) is told to reload: UNSUPPORTED_PROTOCOL, then 4006.
+  {
+    const s = await open("Hello of protocol 1");
+    const hello = made("Hello of protocol 1", Uint8Array.from(lenField(1, [...lenField(1, Buffer.from(ctx.canvasId)), ...varintField(5, 1)])));
+    s.send(hello, { kind: "error", codes: [ErrorCode.UNSUPPORTED_PROTOCOL], clientSeq: undefined, why: "Hello.protocol 1 is older than pixel protocol 2", placeSeq: undefined }, { bracket: false });
+    await expectClose(s, CloseCode.PROTOCOL_TOO_OLD, "a Hello of protocol 1");
+  }
+  // A Watch naming a tile outside the canvas is INVALID_ARGUMENT; the socket stays joined and watching.
+  {
+    const s = await open("Watch of a tile outside the canvas");
+    await s.hello(ctx.canvasId);
+    send(s, made("Watch of tile columns:0", Uint8Array.from(lenField(5, lenField(1, varintField(1, ctx.rules.columns))))), true);
+    send(s, validPlace("valid Place after the refused Watch"), true);
     await s.settle(s.name);
     await s.close();
   }

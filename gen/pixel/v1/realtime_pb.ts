@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/realtime.proto.
  */
 export const file_pixel_v1_realtime: GenFile = /*@__PURE__*/
-  fileDesc("ChdwaXhlbC92MS9yZWFsdGltZS5wcm90bxIIcGl4ZWwudjEioQEKC0NsaWVudEZyYW1lEiAKBWhlbGxvGAEgASgLMg8ucGl4ZWwudjEuSGVsbG9IABIgCgVwbGFjZRgCIAEoCzIPLnBpeGVsLnYxLlBsYWNlSAASJQoIc2V0X25hbWUYAyABKAsyES5waXhlbC52MS5TZXROYW1lSAASHgoEcGluZxgEIAEoCzIOLnBpeGVsLnYxLlBpbmdIAEIHCgVmcmFtZSJOCgVIZWxsbxIRCgljYW52YXNfaWQYASABKAkSDAoEbmFtZRgCIAEoCRIQCghsYXN0X3NlcRgDIAEoBBISCgpsYXN0X2Vwb2NoGAQgASgEIjwKBVBsYWNlEhIKCmNsaWVudF9zZXEYASABKA0SHwoGcGl4ZWxzGAIgAygLMg8ucGl4ZWwudjEuUGl4ZWwiFwoHU2V0TmFtZRIMCgRuYW1lGAEgASgJIhUKBFBpbmcSDQoFbm9uY2UYASABKAQikQIKC1NlcnZlckZyYW1lEiQKB3dlbGNvbWUYASABKAsyES5waXhlbC52MS5XZWxjb21lSAASJQoFYmF0Y2gYAiABKAsyFC5waXhlbC52MS5QaXhlbEJhdGNoSAASHAoDYWNrGAMgASgLMg0ucGl4ZWwudjEuQWNrSAASIAoFZXJyb3IYBCABKAsyDy5waXhlbC52MS5FcnJvckgAEiYKCHByZXNlbmNlGAUgASgLMhIucGl4ZWwudjEuUHJlc2VuY2VIABIeCgRwb25nGAYgASgLMg4ucGl4ZWwudjEuUG9uZ0gAEiQKB2JhdGNoZXMYByABKAsyES5waXhlbC52MS5CYXRjaGVzSABCBwoFZnJhbWUiMAoHQmF0Y2hlcxIlCgdiYXRjaGVzGAEgAygLMhQucGl4ZWwudjEuUGl4ZWxCYXRjaCLIAQoHV2VsY29tZRIRCgljYW52YXNfaWQYASABKAkSDQoFd2lkdGgYAiABKA0SDgoGaGVpZ2h0GAMgASgNEgsKA3NlcRgEIAEoBBIOCgZwaXhlbHMYBSABKAwSDQoFZXBvY2gYBiABKAQSDwoHcmVzdW1lZBgHIAEoCBIVCg1jb25uZWN0aW9uX2lkGAggASgJEhwKFG1heF9waXhlbHNfcGVyX3BsYWNlGAkgASgNEhkKEXBpeGVsc19wZXJfc2Vjb25kGAogASgNIiYKA0FjaxISCgpjbGllbnRfc2VxGAEgASgNEgsKA3NlcRgCIAEoBCJnCgVFcnJvchIhCgRjb2RlGAEgASgOMhMucGl4ZWwudjEuRXJyb3JDb2RlEg8KB21lc3NhZ2UYAiABKAkSEgoKY2xpZW50X3NlcRgDIAEoDRIWCg5yZXRyeV9hZnRlcl9tcxgEIAEoDSIpCghQcmVzZW5jZRIOCgZvbmxpbmUYASABKA0SDQoFbmFtZXMYAiADKAkiMgoEUG9uZxINCgVub25jZRgBIAEoBBIbChNzZXJ2ZXJfdGltZV91bml4X21zGAIgASgDKqoCCglFcnJvckNvZGUSGgoWRVJST1JfQ09ERV9VTlNQRUNJRklFRBAAEh4KGkVSUk9SX0NPREVfTUFMRk9STUVEX0ZSQU1FEAESHwobRVJST1JfQ09ERV9JTlZBTElEX0FSR1VNRU5UEAISGAoURVJST1JfQ09ERV9OT1RfRk9VTkQQAxIZChVFUlJPUl9DT0RFX05PVF9KT0lORUQQBBIbChdFUlJPUl9DT0RFX1JBVEVfTElNSVRFRBAFEhoKFkVSUk9SX0NPREVfVU5BVkFJTEFCTEUQBhIZChVFUlJPUl9DT0RFX09WRVJMT0FERUQQBxIXChNFUlJPUl9DT0RFX0lOVEVSTkFMEAgSHgoaRVJST1JfQ09ERV9VTkFVVEhFTlRJQ0FURUQQCSrhAgoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIWChFDTE9TRV9DT0RFX05PUk1BTBDoBxIaChVDTE9TRV9DT0RFX0dPSU5HX0FXQVkQ6QcSIAobQ0xPU0VfQ09ERV9QT0xJQ1lfVklPTEFUSU9OEPAHEh8KGkNMT1NFX0NPREVfTUVTU0FHRV9UT09fQklHEPEHEh4KGUNMT1NFX0NPREVfSU5URVJOQUxfRVJST1IQ8wcSHwoaQ0xPU0VfQ09ERV9TRVJWSUNFX1JFU1RBUlQQ9AcSHwoaQ0xPU0VfQ09ERV9UUllfQUdBSU5fTEFURVIQ9QcSIQocQ0xPU0VfQ09ERV9IRUFSVEJFQVRfVElNRU9VVBCgHxIdChhDTE9TRV9DT0RFX1NMT1dfQ09OU1VNRVIQoR8SHQoYQ0xPU0VfQ09ERV9IRUxMT19USU1FT1VUEKIfYgZwcm90bzM", [file_pixel_v1_canvas]);
+  fileDesc("ChdwaXhlbC92MS9yZWFsdGltZS5wcm90bxIIcGl4ZWwudjEiwwEKC0NsaWVudEZyYW1lEiAKBWhlbGxvGAEgASgLMg8ucGl4ZWwudjEuSGVsbG9IABIgCgVwbGFjZRgCIAEoCzIPLnBpeGVsLnYxLlBsYWNlSAASJQoIc2V0X25hbWUYAyABKAsyES5waXhlbC52MS5TZXROYW1lSAASHgoEcGluZxgEIAEoCzIOLnBpeGVsLnYxLlBpbmdIABIgCgV3YXRjaBgFIAEoCzIPLnBpeGVsLnYxLldhdGNoSABCBwoFZnJhbWUiYAoFSGVsbG8SEQoJY2FudmFzX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSEAoIbGFzdF9zZXEYAyABKAQSEgoKbGFzdF9lcG9jaBgEIAEoBBIQCghwcm90b2NvbBgFIAEoDSJRCgVXYXRjaBIgCgV0aWxlcxgBIAMoCzIRLnBpeGVsLnYxLlRpbGVSZWYSEQoJYWZ0ZXJfc2VxGAIgASgEEhMKC2FmdGVyX2Vwb2NoGAMgASgEIiEKB1RpbGVSZWYSCgoCdHgYASABKA0SCgoCdHkYAiABKA0iPAoFUGxhY2USEgoKY2xpZW50X3NlcRgBIAEoDRIfCgZwaXhlbHMYAiADKAsyDy5waXhlbC52MS5QaXhlbCIXCgdTZXROYW1lEgwKBG5hbWUYASABKAkiFQoEUGluZxINCgVub25jZRgBIAEoBCK5AgoLU2VydmVyRnJhbWUSJAoHd2VsY29tZRgBIAEoCzIRLnBpeGVsLnYxLldlbGNvbWVIABIlCgViYXRjaBgCIAEoCzIULnBpeGVsLnYxLlBpeGVsQmF0Y2hIABIcCgNhY2sYAyABKAsyDS5waXhlbC52MS5BY2tIABIgCgVlcnJvchgEIAEoCzIPLnBpeGVsLnYxLkVycm9ySAASJgoIcHJlc2VuY2UYBSABKAsyEi5waXhlbC52MS5QcmVzZW5jZUgAEh4KBHBvbmcYBiABKAsyDi5waXhlbC52MS5Qb25nSAASJAoHYmF0Y2hlcxgHIAEoCzIRLnBpeGVsLnYxLkJhdGNoZXNIABImCgh3YXRjaGluZxgIIAEoCzISLnBpeGVsLnYxLldhdGNoaW5nSABCBwoFZnJhbWUiOAoIV2F0Y2hpbmcSCwoDc2VxGAEgASgEEg0KBWVwb2NoGAIgASgEEhAKCHJlcGxheWVkGAMgASgIIjAKB0JhdGNoZXMSJQoHYmF0Y2hlcxgBIAMoCzIULnBpeGVsLnYxLlBpeGVsQmF0Y2giggIKB1dlbGNvbWUSEQoJY2FudmFzX2lkGAEgASgJEg0KBXdpZHRoGAIgASgNEg4KBmhlaWdodBgDIAEoDRILCgNzZXEYBCABKAQSDgoGcGl4ZWxzGAUgASgMEg0KBWVwb2NoGAYgASgEEg8KB3Jlc3VtZWQYByABKAgSFQoNY29ubmVjdGlvbl9pZBgIIAEoCRIcChRtYXhfcGl4ZWxzX3Blcl9wbGFjZRgJIAEoDRIZChFwaXhlbHNfcGVyX3NlY29uZBgKIAEoDRIRCgl0aWxlX3NpemUYCyABKA0SEwoLbGV2ZWxfY291bnQYDCABKA0SEAoIcHJvdG9jb2wYDSABKA0iJgoDQWNrEhIKCmNsaWVudF9zZXEYASABKA0SCwoDc2VxGAIgASgEImcKBUVycm9yEiEKBGNvZGUYASABKA4yEy5waXhlbC52MS5FcnJvckNvZGUSDwoHbWVzc2FnZRgCIAEoCRISCgpjbGllbnRfc2VxGAMgASgNEhYKDnJldHJ5X2FmdGVyX21zGAQgASgNIikKCFByZXNlbmNlEg4KBm9ubGluZRgBIAEoDRINCgVuYW1lcxgCIAMoCSIyCgRQb25nEg0KBW5vbmNlGAEgASgEEhsKE3NlcnZlcl90aW1lX3VuaXhfbXMYAiABKAMqzwIKCUVycm9yQ29kZRIaChZFUlJPUl9DT0RFX1VOU1BFQ0lGSUVEEAASHgoaRVJST1JfQ09ERV9NQUxGT1JNRURfRlJBTUUQARIfChtFUlJPUl9DT0RFX0lOVkFMSURfQVJHVU1FTlQQAhIYChRFUlJPUl9DT0RFX05PVF9GT1VORBADEhkKFUVSUk9SX0NPREVfTk9UX0pPSU5FRBAEEhsKF0VSUk9SX0NPREVfUkFURV9MSU1JVEVEEAUSGgoWRVJST1JfQ09ERV9VTkFWQUlMQUJMRRAGEhkKFUVSUk9SX0NPREVfT1ZFUkxPQURFRBAHEhcKE0VSUk9SX0NPREVfSU5URVJOQUwQCBIeChpFUlJPUl9DT0RFX1VOQVVUSEVOVElDQVRFRBAJEiMKH0VSUk9SX0NPREVfVU5TVVBQT1JURURfUFJPVE9DT0wQCiqDAwoJQ2xvc2VDb2RlEhoKFkNMT1NFX0NPREVfVU5TUEVDSUZJRUQQABIWChFDTE9TRV9DT0RFX05PUk1BTBDoBxIaChVDTE9TRV9DT0RFX0dPSU5HX0FXQVkQ6QcSIAobQ0xPU0VfQ09ERV9QT0xJQ1lfVklPTEFUSU9OEPAHEh8KGkNMT1NFX0NPREVfTUVTU0FHRV9UT09fQklHEPEHEh4KGUNMT1NFX0NPREVfSU5URVJOQUxfRVJST1IQ8wcSHwoaQ0xPU0VfQ09ERV9TRVJWSUNFX1JFU1RBUlQQ9AcSHwoaQ0xPU0VfQ09ERV9UUllfQUdBSU5fTEFURVIQ9QcSIQocQ0xPU0VfQ09ERV9IRUFSVEJFQVRfVElNRU9VVBCgHxIdChhDTE9TRV9DT0RFX1NMT1dfQ09OU1VNRVIQoR8SHQoYQ0xPU0VfQ09ERV9IRUxMT19USU1FT1VUEKIfEiAKG0NMT1NFX0NPREVfUFJPVE9DT0xfVE9PX09MRBCmH2IGcHJvdG8z", [file_pixel_v1_canvas]);
 
 /**
  * ClientFrame is every message a browser sends on /ws: exactly one binary protobuf message per WebSocket message.
@@ -57,6 +57,14 @@ export type ClientFrame = Message<"pixel.v1.ClientFrame"> & {
      */
     value: Ping;
     case: "ping";
+  } | {
+    /**
+     * Replace the set of tiles whose batches this connection receives; answered by Watching.
+     *
+     * @generated from field: pixel.v1.Watch watch = 5;
+     */
+    value: Watch;
+    case: "watch";
   } | { case: undefined; value?: undefined };
 };
 
@@ -88,18 +96,29 @@ export type Hello = Message<"pixel.v1.Hello"> & {
   name: string;
 
   /**
-   * The last seq this client applied; 0 for a fresh join.
+   * The last seq this client applied; 0 for a fresh join. Protocol 2: only marks a reconnect (for
+   * metrics); resuming is Watch.after_seq, which names the tiles it concerns.
    *
    * @generated from field: uint64 last_seq = 3;
    */
   lastSeq: bigint;
 
   /**
-   * The epoch last_seq belongs to; a different epoch forces a full snapshot.
+   * The epoch last_seq belongs to.
    *
    * @generated from field: uint64 last_epoch = 4;
    */
   lastEpoch: bigint;
+
+  /**
+   * The pixel protocol the client speaks. 0 or 1 (a client from before tiles, whose Welcome carried
+   * the whole canvas) is refused with ERROR_CODE_UNSUPPORTED_PROTOCOL and CLOSE_CODE_PROTOCOL_TOO_OLD;
+   * 2 is the tiled protocol: the Welcome carries no pixels, the client reads tiles over HTTP and
+   * receives only the batches that touch the tiles it watches.
+   *
+   * @generated from field: uint32 protocol = 5;
+   */
+  protocol: number;
 };
 
 /**
@@ -108,6 +127,73 @@ export type Hello = Message<"pixel.v1.Hello"> & {
  */
 export const HelloSchema: GenMessage<Hello> = /*@__PURE__*/
   messageDesc(file_pixel_v1_realtime, 1);
+
+/**
+ * Watch replaces the set of level-0 tiles this connection watches (protocol 2). From the seq in the
+ * answering Watching on, the connection receives every batch with a greater seq that touches one of
+ * these tiles, whole and in seq order, and nothing else; the empty set watches nothing.
+ *
+ * @generated from message pixel.v1.Watch
+ */
+export type Watch = Message<"pixel.v1.Watch"> & {
+  /**
+   * At most 1024 distinct level-0 tiles inside the canvas; more, or one outside it, is INVALID_ARGUMENT.
+   *
+   * @generated from field: repeated pixel.v1.TileRef tiles = 1;
+   */
+  tiles: TileRef[];
+
+  /**
+   * With after_epoch equal to the room's epoch and the gateway's recent history covering it: the
+   * client holds every tile of this set as of after_seq, so the gateway replays the batches after it
+   * that touch the set before answering (Watching.replayed). 0 asks for no replay.
+   *
+   * @generated from field: uint64 after_seq = 2;
+   */
+  afterSeq: bigint;
+
+  /**
+   * The epoch after_seq belongs to.
+   *
+   * @generated from field: uint64 after_epoch = 3;
+   */
+  afterEpoch: bigint;
+};
+
+/**
+ * Describes the message pixel.v1.Watch.
+ * Use `create(WatchSchema)` to create a new message.
+ */
+export const WatchSchema: GenMessage<Watch> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_realtime, 2);
+
+/**
+ * TileRef names one level-0 tile by its column and row in the canvas's tile grid.
+ *
+ * @generated from message pixel.v1.TileRef
+ */
+export type TileRef = Message<"pixel.v1.TileRef"> & {
+  /**
+   * Tile column, from 0 at the left edge.
+   *
+   * @generated from field: uint32 tx = 1;
+   */
+  tx: number;
+
+  /**
+   * Tile row, from 0 at the top edge.
+   *
+   * @generated from field: uint32 ty = 2;
+   */
+  ty: number;
+};
+
+/**
+ * Describes the message pixel.v1.TileRef.
+ * Use `create(TileRefSchema)` to create a new message.
+ */
+export const TileRefSchema: GenMessage<TileRef> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_realtime, 3);
 
 /**
  * Place paints pixels on the joined canvas.
@@ -135,7 +221,7 @@ export type Place = Message<"pixel.v1.Place"> & {
  * Use `create(PlaceSchema)` to create a new message.
  */
 export const PlaceSchema: GenMessage<Place> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 2);
+  messageDesc(file_pixel_v1_realtime, 4);
 
 /**
  * SetName changes the display name.
@@ -156,7 +242,7 @@ export type SetName = Message<"pixel.v1.SetName"> & {
  * Use `create(SetNameSchema)` to create a new message.
  */
 export const SetNameSchema: GenMessage<SetName> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 3);
+  messageDesc(file_pixel_v1_realtime, 5);
 
 /**
  * Ping lets the client measure round trips and detect a dead connection.
@@ -177,7 +263,7 @@ export type Ping = Message<"pixel.v1.Ping"> & {
  * Use `create(PingSchema)` to create a new message.
  */
 export const PingSchema: GenMessage<Ping> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 4);
+  messageDesc(file_pixel_v1_realtime, 6);
 
 /**
  * ServerFrame is every message the gateway sends on /ws.
@@ -192,7 +278,7 @@ export type ServerFrame = Message<"pixel.v1.ServerFrame"> & {
    */
   frame: {
     /**
-     * The answer to Hello: a snapshot, or the point a resumed stream continues from.
+     * The answer to Hello: where the canvas stands (protocol 2: no pixels).
      *
      * @generated from field: pixel.v1.Welcome welcome = 1;
      */
@@ -200,7 +286,7 @@ export type ServerFrame = Message<"pixel.v1.ServerFrame"> & {
     case: "welcome";
   } | {
     /**
-     * A stored batch, in seq order.
+     * A stored batch, in seq order (protocol 2: only batches touching a watched tile).
      *
      * @generated from field: pixel.v1.PixelBatch batch = 2;
      */
@@ -247,6 +333,14 @@ export type ServerFrame = Message<"pixel.v1.ServerFrame"> & {
      */
     value: Batches;
     case: "batches";
+  } | {
+    /**
+     * The answer to Watch: the seq from which the new watch set is in effect.
+     *
+     * @generated from field: pixel.v1.Watching watching = 8;
+     */
+    value: Watching;
+    case: "watching";
   } | { case: undefined; value?: undefined };
 };
 
@@ -255,7 +349,45 @@ export type ServerFrame = Message<"pixel.v1.ServerFrame"> & {
  * Use `create(ServerFrameSchema)` to create a new message.
  */
 export const ServerFrameSchema: GenMessage<ServerFrame> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 5);
+  messageDesc(file_pixel_v1_realtime, 7);
+
+/**
+ * Watching answers Watch. Every batch with seq > `seq` that touches a watched tile follows, in seq
+ * order; a tile read over HTTP at X-Canvas-Seq >= seq (the store is never behind a gateway) plus
+ * those batches with a greater seq than the tile's is the tile, exactly.
+ *
+ * @generated from message pixel.v1.Watching
+ */
+export type Watching = Message<"pixel.v1.Watching"> & {
+  /**
+   * The room seq at which the new watch set took effect.
+   *
+   * @generated from field: uint64 seq = 1;
+   */
+  seq: bigint;
+
+  /**
+   * The room epoch; a client holding another one refetches its tiles.
+   *
+   * @generated from field: uint64 epoch = 2;
+   */
+  epoch: bigint;
+
+  /**
+   * True when the batches after Watch.after_seq that touch the set were sent just before this frame,
+   * so tiles held as of after_seq are current without a refetch; false: refetch the tiles.
+   *
+   * @generated from field: bool replayed = 3;
+   */
+  replayed: boolean;
+};
+
+/**
+ * Describes the message pixel.v1.Watching.
+ * Use `create(WatchingSchema)` to create a new message.
+ */
+export const WatchingSchema: GenMessage<Watching> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_realtime, 8);
 
 /**
  * Batches is a run of PixelBatch messages with consecutive seqs, oldest first.
@@ -276,10 +408,12 @@ export type Batches = Message<"pixel.v1.Batches"> & {
  * Use `create(BatchesSchema)` to create a new message.
  */
 export const BatchesSchema: GenMessage<Batches> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 6);
+  messageDesc(file_pixel_v1_realtime, 9);
 
 /**
- * Welcome starts (or restarts) a client's view of a canvas; batches with seq > Welcome.seq follow.
+ * Welcome starts (or restarts) a client's view of a canvas at seq. In protocol 2 it carries no
+ * pixels and no batch follows until a Watch; a Welcome on a joined socket means the gateway
+ * restarted its stream (the client re-reads its watched tiles at Welcome.seq or later).
  *
  * @generated from message pixel.v1.Welcome
  */
@@ -313,7 +447,8 @@ export type Welcome = Message<"pixel.v1.Welcome"> & {
   seq: bigint;
 
   /**
-   * The whole canvas, row-major RGB as in GetCanvas; empty when resumed is true.
+   * Protocol 1 only: the whole canvas, row-major RGB as in GetCanvas. Always empty in protocol 2:
+   * clients read tiles over HTTP (GET /api/tiles/...) or with GetTile.
    *
    * @generated from field: bytes pixels = 5;
    */
@@ -327,7 +462,8 @@ export type Welcome = Message<"pixel.v1.Welcome"> & {
   epoch: bigint;
 
   /**
-   * True when the client's own copy at Hello.last_seq stays valid and only the missed batches follow.
+   * Protocol 1 only: the client's copy at Hello.last_seq stayed valid. Always false in protocol 2
+   * (see Watching.replayed).
    *
    * @generated from field: bool resumed = 7;
    */
@@ -353,6 +489,27 @@ export type Welcome = Message<"pixel.v1.Welcome"> & {
    * @generated from field: uint32 pixels_per_second = 10;
    */
   pixelsPerSecond: number;
+
+  /**
+   * Side of a tile in pixels (protocol 2).
+   *
+   * @generated from field: uint32 tile_size = 11;
+   */
+  tileSize: number;
+
+  /**
+   * How many tile levels the canvas has; the last one is a single tile (protocol 2).
+   *
+   * @generated from field: uint32 level_count = 12;
+   */
+  levelCount: number;
+
+  /**
+   * The pixel protocol this gateway speaks (2).
+   *
+   * @generated from field: uint32 protocol = 13;
+   */
+  protocol: number;
 };
 
 /**
@@ -360,7 +517,7 @@ export type Welcome = Message<"pixel.v1.Welcome"> & {
  * Use `create(WelcomeSchema)` to create a new message.
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 7);
+  messageDesc(file_pixel_v1_realtime, 10);
 
 /**
  * Ack says a placement is stored and in which batch.
@@ -388,7 +545,7 @@ export type Ack = Message<"pixel.v1.Ack"> & {
  * Use `create(AckSchema)` to create a new message.
  */
 export const AckSchema: GenMessage<Ack> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 8);
+  messageDesc(file_pixel_v1_realtime, 11);
 
 /**
  * Error reports a refused frame or a failed placement.
@@ -431,7 +588,7 @@ export type Error = Message<"pixel.v1.Error"> & {
  * Use `create(ErrorSchema)` to create a new message.
  */
 export const ErrorSchema: GenMessage<Error> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 9);
+  messageDesc(file_pixel_v1_realtime, 12);
 
 /**
  * Presence is who is online on a canvas across every gateway.
@@ -459,7 +616,7 @@ export type Presence = Message<"pixel.v1.Presence"> & {
  * Use `create(PresenceSchema)` to create a new message.
  */
 export const PresenceSchema: GenMessage<Presence> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 10);
+  messageDesc(file_pixel_v1_realtime, 13);
 
 /**
  * Pong answers a Ping.
@@ -487,7 +644,7 @@ export type Pong = Message<"pixel.v1.Pong"> & {
  * Use `create(PongSchema)` to create a new message.
  */
 export const PongSchema: GenMessage<Pong> = /*@__PURE__*/
-  messageDesc(file_pixel_v1_realtime, 11);
+  messageDesc(file_pixel_v1_realtime, 14);
 
 /**
  * ErrorCode says precisely why something was refused or failed.
@@ -566,6 +723,13 @@ export enum ErrorCode {
    * @generated from enum value: ERROR_CODE_UNAUTHENTICATED = 9;
    */
   UNAUTHENTICATED = 9,
+
+  /**
+   * Hello.protocol is older than the gateway speaks (a page from before tiles): reload the page.
+   *
+   * @generated from enum value: ERROR_CODE_UNSUPPORTED_PROTOCOL = 10;
+   */
+  UNSUPPORTED_PROTOCOL = 10,
 }
 
 /**
@@ -656,6 +820,13 @@ export enum CloseCode {
    * @generated from enum value: CLOSE_CODE_HELLO_TIMEOUT = 4002;
    */
   HELLO_TIMEOUT = 4002,
+
+  /**
+   * Hello.protocol is older than this gateway speaks; reloading the page gets a client that speaks it.
+   *
+   * @generated from enum value: CLOSE_CODE_PROTOCOL_TOO_OLD = 4006;
+   */
+  PROTOCOL_TOO_OLD = 4006,
 }
 
 /**

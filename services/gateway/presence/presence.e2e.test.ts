@@ -33,7 +33,7 @@ class PresenceClient {
       ws.once("open", () => resolve());
       ws.once("error", reject);
     });
-    ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId: "", name, lastSeq: 0n, lastEpoch: 0n } as never } })));
+    ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId: "", name, lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never } })));
     return new PresenceClient(ws);
   }
 }

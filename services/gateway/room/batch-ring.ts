@@ -1,10 +1,16 @@
+/** One recent batch: its frame and the level-0 tiles it touches (keys as protocol/tile-watch.ts). */
+export interface RingEntry {
+  frame: Buffer;
+  tiles: readonly number[];
+}
+
 /**
  * The recent framed batches of one room, contiguous in seq, bounded by count and by
- * bytes. A reconnecting client whose last_seq is still covered gets exactly the
- * frames after it instead of a whole snapshot.
+ * bytes. A reconnecting client whose Watch.after_seq is still covered gets exactly the
+ * batches after it that touch its tiles instead of reading every tile again.
  */
 export class BatchRing {
-  private frames: Buffer[] = [];
+  private frames: RingEntry[] = [];
   private head = 0;
   private bytes = 0;
   /** Seq of frames[head]; meaningful only while the ring is not empty. */
@@ -21,15 +27,15 @@ export class BatchRing {
   }
 
   /** Appends the frame of batch `seq`, which must follow the last one; evicts the oldest over the bounds. */
-  push(seq: bigint, frame: Buffer): void {
+  push(seq: bigint, entry: RingEntry): void {
     if (this.size > 0 && seq !== this.firstSeq + BigInt(this.size)) {
       throw new Error(`ring expects seq ${this.firstSeq + BigInt(this.size)}, got ${seq}`);
     }
     if (this.size === 0) this.firstSeq = seq;
-    this.frames.push(frame);
-    this.bytes += frame.length;
+    this.frames.push(entry);
+    this.bytes += entry.frame.length;
     while (this.size > 1 && (this.size > this.maxBatches || this.bytes > this.maxBytes)) {
-      this.bytes -= this.frames[this.head]!.length;
+      this.bytes -= this.frames[this.head]!.frame.length;
       this.frames[this.head] = EMPTY;
       this.head++;
       this.firstSeq++;
@@ -52,7 +58,7 @@ export class BatchRing {
    * The frames with seq in (afterSeq, currentSeq], or undefined when some of them were
    * evicted. `currentSeq` is the room's seq, which the last frame (if any) carries.
    */
-  since(afterSeq: bigint, currentSeq: bigint): Buffer[] | undefined {
+  since(afterSeq: bigint, currentSeq: bigint): RingEntry[] | undefined {
     if (afterSeq === currentSeq) return [];
     if (afterSeq > currentSeq || this.size === 0 || afterSeq < this.firstSeq - 1n) return undefined;
     const start = this.head + Number(afterSeq - this.firstSeq + 1n);
@@ -60,4 +66,4 @@ export class BatchRing {
   }
 }
 
-const EMPTY = Buffer.alloc(0);
+const EMPTY: RingEntry = { frame: Buffer.alloc(0), tiles: [] };

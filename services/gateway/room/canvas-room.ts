@@ -2,17 +2,19 @@ import type { Logger } from "../../shared/logger.js";
 import { BatchRing } from "./batch-ring.js";
 import { batchContinuity } from "../../../protocol/batch-continuity.js";
 import { scanBatch, type BatchHeader } from "../../../protocol/batch-scan.js";
-import type { CanvasSnapshot } from "../upstream/canvas-client.js";
+import type { CanvasHead } from "../upstream/canvas-client.js";
 import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
-import { RoomFanout, type FanoutHooks } from "./room-fanout.js";
+import { RoomFanout, touchesWatched, type FanoutHooks } from "./room-fanout.js";
 import { batchFrame, coalesceFrames, encodeWelcomeBody, welcomeFrame } from "../../../protocol/server-frames.js";
+import { levelCount, TILE_SIZE, tileGridSize } from "../../../protocol/tile-grid.js";
+import { batchTileKeys, PIXEL_PROTOCOL } from "../../../protocol/tile-watch.js";
 
 /**
- * A snapshot and the stored batches leading up to it (oldest first, ending at its seq), which
- * seed the resume ring: clients that were on another gateway resume here instead of downloading
- * the canvas again. History that does not chain onto the snapshot is ignored.
+ * A canvas head and the stored batches leading up to it (oldest first, ending at its seq), which
+ * seed the resume ring: clients that were on another gateway resume here instead of reading
+ * their tiles again. History that does not chain onto the head is ignored.
  */
-export interface RoomSnapshot extends CanvasSnapshot {
+export interface RoomSnapshot extends CanvasHead {
   history?: readonly Uint8Array[];
 }
 
@@ -51,31 +53,36 @@ export interface RoomOptions extends FanoutTickOptions {
   resyncRetryMs: number;
 }
 
-/** What a member gets on joining: the Welcome and the frames to send right after it. */
-export interface JoinResult {
-  /** Undefined while the room is re-snapshotting; onRoomReset delivers the Welcome then. */
-  welcome: Buffer | undefined;
+/** What a member gets for a Watch: the replayed frames to send first, then Watching at `seq`. */
+export interface WatchResult {
+  /** Frames of the batches after Watch.after_seq that touch the new set; empty unless `replayed`. */
   replay: Buffer[];
-  resumed: boolean;
+  replayed: boolean;
+  seq: bigint;
+  epoch: bigint;
 }
 
 type RoomState = "loading" | "live" | "resyncing" | "disposed";
 
 /**
- * One canvas as this gateway sees it: the canvas bytes at `seq`, kept current by
- * applying every published batch in order, a ring of recent frames for resume, and
- * the joined members. Each batch must be seq + 1 in the same epoch; a duplicate is
- * dropped and a gap or epoch change re-snapshots, so every member gets every batch
- * exactly once and in order. Batches are applied at once but sent per flush of the
- * room's fan-out tick (see room-fanout.ts). It owns no sockets and no timers besides
- * that tick and resync backoff.
+ * One canvas as this gateway sees it: where its history stands (`seq`, `epoch`), followed by
+ * checking every published batch in order, a ring of recent frames for resume, and the joined
+ * members with the tiles each watches. It holds no pixels (clients read tiles from the canvas
+ * service), so its memory does not grow with the canvas. Each batch must be seq + 1 in the same
+ * epoch; a duplicate is dropped and a gap or epoch change re-reads the head and gives every member
+ * a fresh Welcome (the client then re-reads its tiles), so every member gets every batch touching
+ * its tiles exactly once and in order. Batches are sent per flush of the room's fan-out tick (see
+ * room-fanout.ts). It owns no sockets and no timers besides that tick and resync backoff.
  */
 export class CanvasRoom {
   width = 0;
   height = 0;
   seq = 0n;
   epoch = 0n;
-  private pixels: Uint8Array = new Uint8Array(0);
+  /** Level-0 tile columns, for tile keys. */
+  columns = 0;
+  /** Level-0 tile rows. */
+  rows = 0;
   private state: RoomState = "loading";
   private readonly ring: BatchRing;
   private readonly members = new Set<RoomMember>();
@@ -112,12 +119,7 @@ export class CanvasRoom {
     return this.members;
   }
 
-  /** Bytes of the materialised canvas, for slow-consumer bounds. */
-  get canvasBytes(): number {
-    return this.pixels.length;
-  }
-
-  /** Seeds the room with its first snapshot; rejects with the snapshot's error (e.g. NotFound). */
+  /** Seeds the room with its first head read; rejects with the snapshot's error (e.g. NotFound). */
   async load(): Promise<void> {
     const snap = await this.snapshot();
     if (this.state !== "loading") return;
@@ -159,8 +161,8 @@ export class CanvasRoom {
         this.requestResync("epoch");
         return;
     }
-    const frame = this.apply(batch, payload);
-    this.fanout.add({ seq: batch.seq, frame, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
+    const { frame, tiles } = this.apply(batch, payload);
+    this.fanout.add({ seq: batch.seq, frame, tiles, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
   }
 
   /** Sends the batches waiting for the fan-out tick now (tests; the room itself before a re-snapshot). */
@@ -169,25 +171,29 @@ export class CanvasRoom {
   }
 
   /**
-   * Adds a member and returns what to send it, synchronously so no batch can slip in
-   * between. With lastSeq/lastEpoch covered by the ring the Welcome is resumed and the
-   * missed batches follow (coalesced into few frames); otherwise it is a full snapshot.
-   * Either way the member then has everything up to the room's seq, so the next flush
-   * sends it only batches after that.
+   * Adds a member (watching nothing yet) and returns its Welcome, or undefined while the room is
+   * re-snapshotting (onRoomReset delivers the Welcome then). Synchronous, so no batch slips in.
    */
-  join(member: RoomMember, connectionId: string, lastSeq: bigint, lastEpoch: bigint): JoinResult {
+  join(member: RoomMember, connectionId: string): Buffer | undefined {
     if (this.state === "disposed") throw new Error(`room ${this.canvasId} is disposed`);
     this.members.add(member);
-    if (this.state !== "live") return { welcome: undefined, replay: [], resumed: false };
-    if (lastSeq > 0n && lastEpoch === this.epoch) {
-      const replay = this.ring.since(lastSeq, this.seq);
-      if (replay) {
-        this.fanout.caughtUp(member, this.seq);
-        const body = encodeWelcomeBody({ ...this.limits(), seq: lastSeq, pixels: new Uint8Array(0), resumed: true });
-        return { welcome: welcomeFrame(body, connectionId), replay: coalesceFrames(replay, REPLAY_FRAME_MAX_BYTES), resumed: true };
-      }
-    }
-    return { welcome: this.welcomeFor(member, connectionId), replay: [], resumed: false };
+    if (this.state !== "live") return undefined;
+    return this.welcomeFor(member, connectionId);
+  }
+
+  /**
+   * Replaces `member`'s watched tiles (keys as tileKey with `columns`) from the current seq on.
+   * With (afterSeq, afterEpoch) in this epoch and covered by the ring, the batches after afterSeq
+   * that touch the new set are returned for replay, so a reconnecting client keeps its tiles.
+   */
+  watch(member: RoomMember, tiles: ReadonlySet<number>, afterSeq: bigint, afterEpoch: bigint): WatchResult {
+    this.fanout.watch(member, tiles);
+    const at = { seq: this.seq, epoch: this.epoch };
+    if (this.state !== "live" || afterSeq === 0n || afterEpoch !== this.epoch) return { replay: [], replayed: false, ...at };
+    const entries = this.ring.since(afterSeq, this.seq);
+    if (!entries) return { replay: [], replayed: false, ...at };
+    const frames = entries.filter((e) => touchesWatched(e.tiles, tiles)).map((e) => e.frame);
+    return { replay: coalesceFrames(frames, REPLAY_FRAME_MAX_BYTES), replayed: true, ...at };
   }
 
   /** Removes a member; returns true when the room is now empty. */
@@ -198,12 +204,13 @@ export class CanvasRoom {
   }
 
   /**
-   * A full-snapshot Welcome for `member` at the current seq; the encoded body is cached until
-   * the next batch. The member must be sent it now: the pending flush then skips what it covers.
+   * A Welcome for `member` at the current seq (no pixels: the client reads its tiles as of this
+   * seq or later); the encoded body is cached until the next batch. The member must be sent it
+   * now: the pending flush then skips what it covers.
    */
   welcomeFor(member: RoomMember, connectionId: string): Buffer {
     this.fanout.caughtUp(member, this.seq);
-    this.welcomeBody ??= encodeWelcomeBody({ ...this.limits(), seq: this.seq, pixels: this.pixels, resumed: false });
+    this.welcomeBody ??= encodeWelcomeBody({ ...this.limits(), seq: this.seq });
     return welcomeFrame(this.welcomeBody, connectionId);
   }
 
@@ -267,7 +274,9 @@ export class CanvasRoom {
     this.height = snap.height;
     this.seq = snap.seq;
     this.epoch = snap.epoch;
-    this.pixels = snap.pixels;
+    const grid = tileGridSize(snap.width, snap.height);
+    this.columns = grid.columns;
+    this.rows = grid.rows;
     this.welcomeBody = undefined;
     this.ring.clear();
     this.seedRing(snap);
@@ -306,7 +315,7 @@ export class CanvasRoom {
       this.log.warn({ canvasId: this.canvasId, seq: String(snap.seq), from: String(first.seq), batches: headers.length }, "history does not end at the snapshot; resume ring not seeded");
       return;
     }
-    headers.forEach((h, i) => this.ring.push(h.seq, batchFrame(history[i] as Uint8Array)));
+    history.forEach((payload, i) => this.ring.push((headers[i] as BatchHeader).seq, { frame: batchFrame(payload), tiles: batchTileKeys(payload, this.columns) }));
     this.log.info({ canvasId: this.canvasId, from: String(first.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
   }
 
@@ -319,14 +328,14 @@ export class CanvasRoom {
     this.backlog.push({ batch, payload });
   }
 
-  /** Paints a batch into the materialised canvas, advances seq and records its frame. */
-  private apply(batch: BatchHeader, payload: Uint8Array): Buffer {
-    scanBatch(payload, { pixels: this.pixels, width: this.width, height: this.height });
+  /** Finds the tiles a batch touches, advances seq and records its frame. */
+  private apply(batch: BatchHeader, payload: Uint8Array): { frame: Buffer; tiles: number[] } {
+    const tiles = batchTileKeys(payload, this.columns);
     this.seq = batch.seq;
     this.welcomeBody = undefined;
     const frame = batchFrame(payload);
-    this.ring.push(batch.seq, frame);
-    return frame;
+    this.ring.push(batch.seq, { frame, tiles });
+    return { frame, tiles };
   }
 
   private limits() {
@@ -337,6 +346,9 @@ export class CanvasRoom {
       epoch: this.epoch,
       maxPixelsPerPlace: this.options.maxPixelsPerPlace,
       pixelsPerSecond: this.options.pixelsPerSecond,
+      tileSize: TILE_SIZE,
+      levelCount: levelCount(this.width, this.height),
+      protocol: PIXEL_PROTOCOL,
     };
   }
 }

@@ -7,6 +7,8 @@ export interface PendingBatch {
   seq: bigint;
   /** Its `ServerFrame{batch}` frame (the one the resume ring holds). */
   frame: Buffer;
+  /** The level-0 tiles it touches (keys as protocol/tile-watch.ts tileKey). */
+  tiles: readonly number[];
   pixelCount: number;
   timeUnixMs: bigint;
 }
@@ -19,17 +21,28 @@ export interface FanoutHooks {
   sentFrame?(batches: number, sockets: number): void;
 }
 
+/** Whether a batch touching `tiles` concerns a member watching `watch`. */
+export function touchesWatched(tiles: readonly number[], watch: ReadonlySet<number>): boolean {
+  if (watch.size === 0) return false;
+  for (const tile of tiles) if (watch.has(tile)) return true;
+  return false;
+}
+
 /**
- * The fan-out of one room: applied batches wait here until the room's FanoutTick flushes them,
- * and each flush sends every member ONE frame (encoded once, the same Buffer to every socket)
- * holding all of them in seq order. A member that got a Welcome (join, resync) while batches
- * were pending already has them (they were applied before its Welcome), so it is recorded with
- * the room seq of that Welcome and gets only the pending batches after it: nothing twice, no gap.
+ * The fan-out of one room: applied batches wait here until the room's FanoutTick flushes them.
+ * Each member gets, per flush, ONE frame holding exactly the pending batches that touch a tile it
+ * watches, in seq order. Members with the same subset of batches (the audience of that subset)
+ * get the same Buffer, encoded once: a room whose members all watch the whole canvas encodes one
+ * frame per flush as before, and a member watching one tile gets nothing for batches elsewhere.
+ * A member that got a Welcome (join, resync) while batches were pending is recorded with the room
+ * seq of that Welcome and gets only the pending batches after it: nothing twice, no gap.
  */
 export class RoomFanout {
   private pending: PendingBatch[] = [];
-  /** Members welcomed while batches were pending, with the seq their Welcome (plus replay) covers. */
+  /** Members welcomed while batches were pending, with the seq their Welcome covers. */
   private readonly caughtUpAt = new Map<RoomMember, bigint>();
+  /** Each member's watched level-0 tiles; a member without an entry watches nothing. */
+  private readonly watches = new Map<RoomMember, ReadonlySet<number>>();
   private readonly tick: FanoutTick;
 
   constructor(
@@ -48,53 +61,70 @@ export class RoomFanout {
 
   /** Queues an applied batch (seq after every pending one) and makes sure a flush is scheduled. */
   add(batch: PendingBatch): void {
-    // Nobody to send it to; the ring still holds it for a resume.
-    if (this.members.size === 0) return;
+    // Nobody watches it; the ring still holds it for a resume.
+    if (this.watches.size === 0) return;
     this.pending.push(batch);
     this.tick.schedule();
   }
 
-  /** `member` was sent a Welcome (and replay) covering everything up to `seq`. */
+  /** `member` was sent a Welcome covering everything up to `seq`. */
   caughtUp(member: RoomMember, seq: bigint): void {
     if (this.pending.length > 0) this.caughtUpAt.set(member, seq);
+  }
+
+  /**
+   * Replaces `member`'s watched tiles. Pending batches are flushed first under the old sets, so
+   * a tile watched before and after gets every batch, and the new set applies from the room's
+   * current seq on.
+   */
+  watch(member: RoomMember, tiles: ReadonlySet<number>): void {
+    this.flush();
+    if (tiles.size === 0) this.watches.delete(member);
+    else this.watches.set(member, tiles);
+  }
+
+  /** The tiles `member` watches. */
+  watchOf(member: RoomMember): ReadonlySet<number> {
+    return this.watches.get(member) ?? NOTHING;
   }
 
   /** `member` left the room. */
   left(member: RoomMember): void {
     this.caughtUpAt.delete(member);
+    this.watches.delete(member);
   }
 
-  /** Sends everything pending now; the tick calls it, and the room before it re-snapshots. */
+  /** Sends everything pending now; the tick calls it, and the room before it re-snapshots or changes a watch. */
   flush(): void {
     const batches = this.pending;
     if (batches.length === 0) return;
     this.tick.flushedNow();
     this.pending = [];
-    const full = coalescedFrame(batches.map((b) => b.frame));
-    let sent = 0;
-    // Frames for members caught up mid-tick, by the index of their first batch; rare.
-    let partial: Map<number, { frame: Buffer; sockets: number }> | undefined;
-    const lastSeq = batches[batches.length - 1]!.seq;
-    for (const member of this.members) {
+    // One frame per distinct subset of batches (keyed by their indices), shared by its audience.
+    const frames = new Map<string, { frame: Buffer; count: number; indices: number[]; sockets: number }>();
+    const sockets = new Array<number>(batches.length).fill(0);
+    const indices: number[] = [];
+    for (const [member, watch] of this.watches) {
       const since = this.caughtUpAt.size > 0 ? this.caughtUpAt.get(member) : undefined;
-      if (since === undefined) {
-        if (member.sendBatch(full)) sent++;
-        continue;
+      indices.length = 0;
+      for (let i = 0; i < batches.length; i++) {
+        const b = batches[i]!;
+        if ((since === undefined || b.seq > since) && touchesWatched(b.tiles, watch)) indices.push(i);
       }
-      if (since >= lastSeq) continue;
-      const from = batches.findIndex((b) => b.seq > since);
-      partial ??= new Map();
-      let entry = partial.get(from);
-      if (!entry) partial.set(from, (entry = { frame: coalescedFrame(batches.slice(from).map((b) => b.frame)), sockets: 0 }));
+      if (indices.length === 0) continue;
+      const key = indices.length === batches.length ? "all" : indices.join(",");
+      let entry = frames.get(key);
+      if (!entry) {
+        const subset = indices.map((i) => batches[i]!.frame);
+        entry = { frame: coalescedFrame(subset), count: subset.length, indices: indices.slice(), sockets: 0 };
+        frames.set(key, entry);
+      }
       if (member.sendBatch(entry.frame)) entry.sockets++;
     }
     this.caughtUpAt.clear();
-    this.hooks.sentFrame?.(batches.length, sent);
-    // Sockets per batch: everyone who got the full frame, plus those whose partial frame held it.
-    const sockets = new Array<number>(batches.length).fill(sent);
-    for (const [from, entry] of partial ?? []) {
-      this.hooks.sentFrame?.(batches.length - from, entry.sockets);
-      for (let i = from; i < batches.length; i++) sockets[i]! += entry.sockets;
+    for (const entry of frames.values()) {
+      this.hooks.sentFrame?.(entry.count, entry.sockets);
+      for (const i of entry.indices) sockets[i]! += entry.sockets;
     }
     for (let i = 0; i < batches.length; i++) {
       const b = batches[i]!;
@@ -107,5 +137,8 @@ export class RoomFanout {
     this.tick.cancel();
     this.pending = [];
     this.caughtUpAt.clear();
+    this.watches.clear();
   }
 }
+
+const NOTHING: ReadonlySet<number> = new Set();

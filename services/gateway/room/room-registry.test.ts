@@ -91,14 +91,20 @@ describe("RoomRegistry", () => {
     registry.closeAll();
   });
 
-  it("seeds a new room's resume ring with the stored batches before its snapshot, and starts unseeded when history fails", async () => {
+  it("seeds a new room's resume ring with the stored batches before its head and their tiles, and starts unseeded when history fails", async () => {
     const { canvas, registry } = setup();
     for (let i = 0; i < 20; i++) await canvas.setPixels("default", [{ x: i % 4, y: 0, color: i }], "");
     const room = await registry.acquire("default");
     expect(room.seq).toBe(20n);
-    // ringMaxBatches is 16: batches 5..20 are held, so last_seq 4..19 resume.
-    expect(room.join(new RecordingMember(), "a", 4n, 1n)).toMatchObject({ resumed: true });
-    expect(room.join(new RecordingMember(), "b", 3n, 1n)).toMatchObject({ resumed: false });
+    // ringMaxBatches is 16: batches 5..20 are held, so after_seq 4..19 replay (every batch touches tile 0).
+    const a = new RecordingMember();
+    room.join(a, "a");
+    const replayed = room.watch(a, new Set([0]), 4n, 1n);
+    expect(replayed.replayed).toBe(true);
+    expect(replayed.replay.length).toBeGreaterThan(0);
+    const b = new RecordingMember();
+    room.join(b, "b");
+    expect(room.watch(b, new Set([0]), 3n, 1n).replayed).toBe(false);
     registry.closeAll();
 
     const failing = setup();
@@ -106,7 +112,9 @@ describe("RoomRegistry", () => {
     failing.canvas.historyFailsWith = Code.OutOfRange;
     const unseeded = await failing.registry.acquire("default");
     expect(unseeded.seq).toBe(3n);
-    expect(unseeded.join(new RecordingMember(), "c", 2n, 1n)).toMatchObject({ resumed: false });
+    const c = new RecordingMember();
+    unseeded.join(c, "c");
+    expect(unseeded.watch(c, new Set([0]), 2n, 1n).replayed).toBe(false);
     failing.registry.closeAll();
   });
 
@@ -122,7 +130,7 @@ describe("RoomRegistry", () => {
     const { bus, registry, resyncs } = setup();
     const room = await registry.acquire("default");
     const member = new RecordingMember();
-    room.join(member, "m", 0n, 0n);
+    room.join(member, "m");
     bus.reconnected();
     await vi.waitFor(() => expect(member.resets).toBe(1));
     expect(resyncs).toEqual(["bus_reconnect"]);
@@ -136,13 +144,13 @@ describe("RoomRegistry", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     try {
       const member = new RecordingMember();
-      room.join(member, "m", 0n, 0n);
+      room.join(member, "m");
       room.leave(member);
       registry.release(room);
       await vi.advanceTimersByTimeAsync(options.lingerMs - 1);
       expect(closed).toEqual([]);
       expect(await registry.acquire("default")).toBe(room);
-      room.join(member, "m", 0n, 0n);
+      room.join(member, "m");
       await vi.advanceTimersByTimeAsync(options.lingerMs * 10);
       expect(closed).toEqual([]);
       room.leave(member);

@@ -1,14 +1,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../../shared/logger.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
-import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
+import type { CanvasClient, CanvasHead } from "../upstream/canvas-client.js";
 import { CanvasRoom, type RoomHooks, type RoomOptions, type RoomSnapshot } from "./canvas-room.js";
 
 /** Timing of room lifecycles. */
 export interface RoomRegistryOptions extends RoomOptions {
   /** An empty room stays subscribed this long so reconnecting clients can still resume from its ring. */
   lingerMs: number;
-  /** Deadline of each GetCanvas, and of the bus confirming a room's subscription. */
+  /** Deadline of each head read (GetTile of tile 0), and of the bus confirming a room's subscription. */
   snapshotTimeoutMs: number;
 }
 
@@ -22,11 +22,11 @@ interface Entry {
 /**
  * The rooms of this gateway, one per canvas with joined (or recently joined)
  * connections. The first acquire subscribes on the bus, waits until the bus confirmed
- * the subscription, and only then seeds the room with GetCanvas: every batch stored
+ * the subscription, and only then seeds the room with its head (GetTile): every batch stored
  * after the snapshot is then delivered, so the join is race-free by construction. The
- * stored batches up to the snapshot (WatchCanvas from the history stream, bounded like the
+ * stored batches up to the head (WatchCanvas from the history stream, bounded like the
  * ring) seed the room's resume ring, so the clients of a gateway that died resume on this one
- * instead of each downloading the canvas.
+ * instead of each reading their tiles again.
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Entry>();
@@ -34,7 +34,7 @@ export class RoomRegistry {
 
   constructor(
     private readonly bus: PixelBus,
-    private readonly canvas: Pick<CanvasClient, "getCanvas" | "recentBatches">,
+    private readonly canvas: Pick<CanvasClient, "getHead" | "recentBatches">,
     private readonly options: RoomRegistryOptions,
     private readonly hooks: RoomHooks,
     private readonly log: Logger,
@@ -48,7 +48,7 @@ export class RoomRegistry {
     });
   }
 
-  /** The room of a canvas, seeded and ready to join; rejects with the GetCanvas error (NotFound for an unknown canvas). */
+  /** The room of a canvas, seeded and ready to join; rejects with the head read's error (NotFound for an unknown canvas). */
   async acquire(canvasId: string): Promise<CanvasRoom> {
     const existing = this.rooms.get(canvasId);
     if (existing) {
@@ -106,13 +106,13 @@ export class RoomRegistry {
     this.onRoomClosed(entry.room.canvasId);
   }
 
-  /** GetCanvas, then the batches leading up to it; without them (history gone, deadline, another epoch) the room starts with an empty ring. */
+  /** The head, then the batches leading up to it; without them (history gone, deadline, another epoch) the room starts with an empty ring. */
   private async snapshotWithHistory(canvasId: string): Promise<RoomSnapshot> {
-    const snap = await this.canvas.getCanvas(canvasId, this.options.snapshotTimeoutMs);
-    return { ...snap, history: await this.history(snap) };
+    const head = await this.canvas.getHead(canvasId, this.options.snapshotTimeoutMs);
+    return { ...head, history: await this.history(head) };
   }
 
-  private async history(snap: CanvasSnapshot): Promise<Uint8Array[]> {
+  private async history(snap: CanvasHead): Promise<Uint8Array[]> {
     // Seq 1 cannot be asked for (after_seq 0 means live only), so a canvas at seq 1 seeds nothing.
     if (!this.canvas.recentBatches || snap.seq < 2n) return [];
     const span = BigInt(this.options.ringMaxBatches);

@@ -1,4 +1,4 @@
-import { CloseCode, ErrorCode, type Hello } from "../../../gen/pixel/v1/realtime_pb.js";
+import { CloseCode, ErrorCode, type Hello, type Watch } from "../../../gen/pixel/v1/realtime_pb.js";
 import { CANVAS_ID_PATTERN, MAX_PIXELS_PER_PLACE, resolveCanvasId } from "../../shared/config.js";
 import { validateName, validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
 import { Code, ConnectError } from "@connectrpc/connect";
@@ -6,7 +6,8 @@ import type { CanvasRoom } from "../room/canvas-room.js";
 import * as metrics from "../gateway-metrics.js";
 import { HELLO_BURST, HELLOS_PER_SECOND } from "../gateway-tuning.js";
 import { TokenBucket } from "./rate-limiter.js";
-import { ackFrame, batchFrameType, pongFrame } from "../../../protocol/server-frames.js";
+import { ackFrame, batchFrameType, pongFrame, watchingFrame } from "../../../protocol/server-frames.js";
+import { MAX_WATCHED_TILES, PIXEL_PROTOCOL, tileKey } from "../../../protocol/tile-watch.js";
 import { AbuseGuard, MAX_MALFORMED_FRAMES } from "./abuse-guard.js";
 import type { Connection } from "./connection.js";
 import type { ConnectionContext } from "./connection-context.js";
@@ -14,7 +15,7 @@ import { roomOf, type Joining } from "./connection-state.js";
 import type { ClientFrameHandlers } from "./frame-dispatch.js";
 
 /**
- * Serves what one client asks for (Hello, Place, SetName, Ping) under its limits: the pixel and
+ * Serves what one client asks for (Hello, Place, SetName, Ping, Watch) under its limits: the pixel and
  * Hello rate limits, and the abuse policy (malformed and refused frames, then 1008). State
  * changes go through its connection's transitions; this class holds no state of the socket.
  */
@@ -33,6 +34,11 @@ export class ClientRequests implements ClientFrameHandlers {
 
   /** Serves a Hello: leaves the current room, joins the named one, then serves the frames that waited. */
   hello(hello: Hello): void {
+    if (hello.protocol < PIXEL_PROTOCOL) {
+      // A page from before tiles would wait forever for pixels in its Welcome: tell it to reload.
+      this.conn.sendError(ErrorCode.UNSUPPORTED_PROTOCOL, `this gateway speaks pixel protocol ${PIXEL_PROTOCOL} (tiles); Hello.protocol was ${hello.protocol}: reload the page`);
+      return this.conn.close(CloseCode.PROTOCOL_TOO_OLD, `reload: this server speaks pixel protocol ${PIXEL_PROTOCOL} (tiles)`);
+    }
     const canvasId = resolveCanvasId(hello.canvasId);
     if (!CANVAS_ID_PATTERN.test(canvasId)) {
       return this.refuse(ErrorCode.NOT_FOUND, `canvas "${canvasId.slice(0, 40)}" does not exist: ids match ${CANVAS_ID_PATTERN}`);
@@ -99,6 +105,26 @@ export class ClientRequests implements ClientFrameHandlers {
     this.conn.name = name;
   }
 
+  /**
+   * Serves a Watch: replaces the tiles whose batches this connection gets and answers Watching
+   * with the seq the new set applies from, after any replay the room could offer.
+   */
+  watch(watch: Watch): void {
+    const room = roomOf(this.conn.state);
+    if (room === undefined) return this.refuse(ErrorCode.NOT_JOINED, "send a Hello before Watch");
+    const tiles = new Set<number>();
+    for (const { tx, ty } of watch.tiles) {
+      if (tx >= room.columns || ty >= room.rows) {
+        return this.refuse(ErrorCode.INVALID_ARGUMENT, `tile ${tx}:${ty} is outside the canvas's ${room.columns}x${room.rows} level-0 tiles`);
+      }
+      tiles.add(tileKey({ tx, ty }, room.columns));
+    }
+    if (tiles.size > MAX_WATCHED_TILES) return this.refuse(ErrorCode.INVALID_ARGUMENT, `Watch names ${tiles.size} tiles; at most ${MAX_WATCHED_TILES} are allowed`);
+    const result = room.watch(this.conn, tiles, watch.afterSeq, watch.afterEpoch);
+    for (const frame of result.replay) this.conn.sendFrame(frame, batchFrameType(frame));
+    this.conn.sendFrame(watchingFrame(result.seq, result.epoch, result.replayed), "watching");
+  }
+
   /** Serves a Ping. */
   ping(nonce: bigint): void {
     this.conn.sendFrame(pongFrame(nonce), "pong");
@@ -144,12 +170,11 @@ export class ClientRequests implements ClientFrameHandlers {
       this.ctx.rooms.release(room);
       return;
     }
-    const welcome = room.join(this.conn, this.conn.id, hello.lastSeq, hello.lastEpoch);
-    if (welcome.welcome) this.conn.sendFrame(welcome.welcome, "welcome");
-    for (const frame of welcome.replay) this.conn.sendFrame(frame, batchFrameType(frame));
+    const welcome = room.join(this.conn, this.conn.id);
+    if (welcome) this.conn.sendFrame(welcome, "welcome");
     const presence = this.ctx.presenceFrame(canvasId);
     if (presence) this.conn.sendFrame(presence, "presence");
     this.ctx.membersChanged();
-    this.conn.log.debug({ canvasId, resumed: welcome.resumed, lastSeq: String(hello.lastSeq), seq: String(room.seq) }, "joined");
+    this.conn.log.debug({ canvasId, lastSeq: String(hello.lastSeq), seq: String(room.seq) }, "joined");
   }
 }

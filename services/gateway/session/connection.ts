@@ -13,6 +13,12 @@ import { Outbox } from "./outbox.js";
 import type { ConnectionIdentity } from "../transport/session-gate.js";
 
 /**
+ * The snapshot a Welcome carries, for the outbox's allowance: none since protocol 2 (clients
+ * read tiles over HTTP), so every frame counts against the plain bounds.
+ */
+const WELCOME_SNAPSHOT_BYTES = 0;
+
+/**
  * One WebSocket client as a state machine (connection-state.ts): what it receives is served by
  * its ClientRequests, what it sends goes through its Outbox, and it is a member of at most one
  * room. It reads and writes only through ClientSocket, so it is testable without sockets.
@@ -88,7 +94,7 @@ export class Connection implements RoomMember {
       metrics.notOpenSkips.inc();
       return;
     }
-    if (this.outbox.write(frame, roomOf(this.current)?.canvasBytes ?? 0)) metrics.framesOut.labels(type).inc();
+    if (this.outbox.write(frame, WELCOME_SNAPSHOT_BYTES)) metrics.framesOut.labels(type).inc();
   }
 
   /** Sends an Error frame and counts it. */
@@ -143,13 +149,13 @@ export class Connection implements RoomMember {
           metrics.notOpenSkips.inc();
           return false;
         }
-        if (this.socket.queuedBytes > this.slowBound(state.room)) {
+        if (this.socket.queuedBytes > this.slowBound()) {
           // Stop feeding it: the room moves on, this socket gets a fresh Welcome once drained.
           metrics.slowConsumerSkips.inc();
           this.transition({ kind: "behind", room: state.room, since: Date.now() });
           return false;
         }
-        return this.outbox.write(frame, state.room.canvasBytes);
+        return this.outbox.write(frame, WELCOME_SNAPSHOT_BYTES);
       case "behind":
         metrics.slowConsumerSkips.inc();
         return false;
@@ -183,7 +189,7 @@ export class Connection implements RoomMember {
     const state = this.current;
     if (state.kind !== "behind") return true;
     // Drained must sit well below the slow bound, or a socket would flap between the two.
-    if (this.socket.queuedBytes <= Math.min(drainedBytes, this.slowBound(state.room) / 2)) {
+    if (this.socket.queuedBytes <= Math.min(drainedBytes, this.slowBound() / 2)) {
       this.transition({ kind: "live", room: state.room });
       metrics.resyncs.labels("slow_consumer").inc();
       this.sendFrame(state.room.welcomeFor(this, this.id), "welcome");
@@ -248,8 +254,8 @@ export class Connection implements RoomMember {
     return kind !== "closing" && kind !== "closed" && this.socket.readyState === SOCKET_OPEN;
   }
 
-  private slowBound(room: CanvasRoom): number {
-    return this.ctx.slowConsumerBytes + room.canvasBytes;
+  private slowBound(): number {
+    return this.ctx.slowConsumerBytes;
   }
 
   private leaveRoom(room: CanvasRoom): void {

@@ -1,4 +1,4 @@
-import type { Hello } from "../../../gen/pixel/v1/realtime_pb.js";
+import type { Hello, Watch } from "../../../gen/pixel/v1/realtime_pb.js";
 import { MAX_PIXELS_PER_PLACE } from "../../shared/config.js";
 import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import * as metrics from "../gateway-metrics.js";
@@ -11,6 +11,7 @@ export interface ClientFrameHandlers {
   place(clientSeq: number, pixels: PixelLike[]): void;
   setName(name: string): void;
   ping(nonce: bigint): void;
+  watch(watch: Watch): void;
   /** A Place the scanner refused: too many pixels, or a value above uint32. */
   invalidPlace(clientSeq: number, message: string): void;
   /** Bytes that are no ClientFrame. */
@@ -40,6 +41,8 @@ export function dispatchClientFrame(data: Uint8Array, isBinary: boolean, to: Cli
       return to.setName(frame.value.name);
     case "ping":
       return to.ping(frame.value.nonce);
+    case "watch":
+      return to.watch(frame.value);
     default: {
       const _exhaustive: never = frame;
       return _exhaustive;

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
 import type { PixelLike } from "../../../protocol/pixel-validation.js";
 import type { MemoryPixelBus } from "../../shared/pixel-bus.js";
-import type { AuthorRun, CanvasClient, CanvasSnapshot, RunResult, StoredWrite } from "../upstream/canvas-client.js";
+import type { AuthorRun, CanvasClient, CanvasHead, CanvasSnapshot, RunResult, StoredWrite } from "../upstream/canvas-client.js";
 import type { RecentBatchesRequest } from "../upstream/canvas-history.js";
 
 /**
@@ -38,6 +38,11 @@ export class FakeCanvasService implements CanvasClient {
     const c = this.canvases.get(canvasId);
     if (!c) throw new ConnectError(`canvas ${canvasId} not found`, Code.NotFound);
     return { canvasId, width: this.width, height: this.height, seq: c.seq, epoch: c.epoch, pixels: c.pixels.slice() };
+  }
+
+  async getHead(canvasId: string): Promise<CanvasHead> {
+    const { pixels: _pixels, ...head } = await this.getCanvas(canvasId);
+    return head;
   }
 
   /**

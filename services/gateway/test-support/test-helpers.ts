@@ -4,8 +4,8 @@ import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
 import { ServerFrameSchema, type ServerFrame } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { Logger } from "../../shared/logger.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
-import type { CanvasClient, CanvasSnapshot } from "../upstream/canvas-client.js";
-import type { RoomMember } from "../room/canvas-room.js";
+import type { CanvasClient, CanvasHead } from "../upstream/canvas-client.js";
+import type { CanvasRoom, RoomMember } from "../room/canvas-room.js";
 import type { ClientSocket } from "../session/client-socket.js";
 import { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
@@ -33,9 +33,16 @@ export function publishedBatch(seq: bigint, pixels: { x: number; y: number; colo
   return toBinary(PixelBatchSchema, create(PixelBatchSchema, { canvasId, seq, epoch, pixels, author: "", timeUnixMs: BigInt(Date.now()) }));
 }
 
-/** A blank snapshot of a width x height canvas. */
-export function blankSnapshot(width: number, height: number, seq: bigint, epoch = 1n, canvasId = "default"): CanvasSnapshot {
-  return { canvasId, width, height, seq, epoch, pixels: new Uint8Array(width * height * 3) };
+/** The head of a width x height canvas at (seq, epoch). */
+export function blankSnapshot(width: number, height: number, seq: bigint, epoch = 1n, canvasId = "default"): CanvasHead {
+  return { canvasId, width, height, seq, epoch };
+}
+
+/** Joins `member` to a live room and watches every tile of it; returns its Welcome. */
+export function joinWatching(room: CanvasRoom, member: RoomMember, connectionId: string): Buffer | undefined {
+  const welcome = room.join(member, connectionId);
+  room.watch(member, new Set(Array.from({ length: room.columns * room.rows }, (_, i) => i)), 0n, 0n);
+  return welcome;
 }
 
 /** Decodes every frame a fake socket or member received. */

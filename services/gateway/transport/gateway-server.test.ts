@@ -176,7 +176,7 @@ describe("gateway server (real sockets, in process)", () => {
     expect(await upgradeStatus(port, undefined)).toBe(101);
     const ws = await openClient(port, { origin: "https://pixels.example" });
     const welcome = new Promise<string | undefined>((resolve) => ws.once("message", (data: Buffer) => resolve(fromBinary(ServerFrameSchema, data).frame.case)));
-    ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId: "", name: "", lastSeq: 0n, lastEpoch: 0n } as never } })));
+    ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: { canvasId: "", name: "", lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never } })));
     expect(await welcome).toBe("welcome");
   });
 

@@ -51,8 +51,11 @@ async function open(port: number, cookie?: string) {
   const send = (frame: ClientFrame["frame"]) => ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame })));
   const of = <C extends NonNullable<ServerFrame["frame"]["case"]>>(kind: C) => frames.filter((f) => f.case === kind).map((f) => f.value as Extract<ServerFrame["frame"], { case: C }>["value"]);
   const joinAndPlace = async () => {
-    send({ case: "hello", value: { canvasId: "", name: "ann", lastSeq: 0n, lastEpoch: 0n } as never });
+    send({ case: "hello", value: { canvasId: "", name: "ann", lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never });
     await waitFor("welcome", () => of("welcome").length > 0, 5_000, 5);
+    // Watches the tile it draws on, so its own batch comes back.
+    send({ case: "watch", value: { tiles: [{ tx: 0, ty: 0 }], afterSeq: 0n, afterEpoch: 0n } as never });
+    await waitFor("watching", () => of("watching").length > 0, 5_000, 5);
     send({ case: "place", value: { clientSeq: 1, pixels: [{ x: 1, y: 1, color: 5 }] } as never });
     await waitFor("ack or error", () => of("ack").length + of("error").length > 0, 5_000, 5);
   };

@@ -20,6 +20,15 @@ export interface CanvasSnapshot {
   pixels: Uint8Array;
 }
 
+/** Where a canvas stands, without its pixels: what a gateway room needs to follow its batches. */
+export interface CanvasHead {
+  canvasId: string;
+  width: number;
+  height: number;
+  seq: bigint;
+  epoch: bigint;
+}
+
 /** One placement of a SetPixels batch: the Author run the canvas service checks against that person's budgets. */
 export interface AuthorRun {
   /** The placing session's user id (1 to 64 characters): it keys the person's budget and is published as the author. */
@@ -49,6 +58,11 @@ export interface CanvasClient {
   /** Reads a whole canvas; rejects with ConnectError (NotFound for an unknown canvas). */
   getCanvas(canvasId: string, timeoutMs: number): Promise<CanvasSnapshot>;
   /**
+   * Reads a canvas's size, seq and epoch (from its first level-0 tile, a sub-millisecond read at
+   * any canvas size); rejects with ConnectError (NotFound for an unknown canvas).
+   */
+  getHead(canvasId: string, timeoutMs: number): Promise<CanvasHead>;
+  /**
    * Stores one batch (over the process's WritePixels stream); resolves with the seq it was assigned
    * and, per AuthorRun, whether the run's budgets let it in (refused runs are not in the batch).
    */
@@ -60,11 +74,6 @@ export interface CanvasClient {
   /** Closes the write stream, so nothing holds the process or a peer's shutdown; calls still waiting fail with Canceled. */
   close?(): void;
 }
-
-/**
- * HTTP/2 keepalive of the gateway's session to the canvas service: the WritePixels stream stays
- * open between writes, so a peer that vanished without closing the connection must be noticed.
- */
 
 /**
  * The one transport a gateway process uses for the canvas service: Connect's binary
@@ -93,6 +102,10 @@ export function createCanvasClient(transport: Transport, writes: CanvasWrites = 
     async getCanvas(canvasId, timeoutMs) {
       const res = await canvas.getCanvas({ canvasId }, { timeoutMs });
       return { canvasId: res.canvasId || canvasId, width: res.width, height: res.height, seq: res.seq, epoch: res.epoch, pixels: res.pixels };
+    },
+    async getHead(canvasId, timeoutMs) {
+      const res = await canvas.getTile({ canvasId, level: 0, tx: 0, ty: 0 }, { timeoutMs });
+      return { canvasId: res.canvasId || canvasId, width: res.canvasWidth, height: res.canvasHeight, seq: res.seq, epoch: res.epoch };
     },
     recentBatches: (req) => readRecentBatches(canvas, req),
     setPixels: stream ? (canvasId, pixels, author, timeoutMs, authors) => stream.setPixels(canvasId, pixels, author, timeoutMs, authors) : unary,

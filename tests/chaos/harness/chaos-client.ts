@@ -16,12 +16,12 @@ export interface Outage {
   endMs: number | undefined;
   /** Why it left live. */
   reason: string;
-  /** Whether the next Welcome resumed the stream (true) or sent a snapshot (false). */
+  /** Whether the next Watch resumed the stream from the gateway's ring (true) or re-read the tiles (false). */
   resumed: boolean | undefined;
-  /** The client's (seq, epoch) when it left live: what its Hello asks to resume from. */
+  /** The client's (seq, epoch) when it left live: what its first Watch asks to resume from (after_seq). */
   seqAtLoss: bigint;
   epochAtLoss: bigint;
-  /** The seq and epoch of the snapshot Welcome that ended the outage, if one did. */
+  /** The seq and epoch of the tile re-read (Watching without replay) that ended the outage, if one did. */
   snapshot: { seq: bigint; epoch: bigint } | undefined;
 }
 
@@ -48,7 +48,7 @@ export class ChaosClient {
   readonly appliedSeqs = new Set<string>();
   /** Pixels applied from batches. */
   pixelsApplied = 0;
-  /** (seq, epoch) of every snapshot Welcome, i.e. stretches the client got as a snapshot, not as batches. */
+  /** (seq, epoch) of every tile re-read (Watching without replay, Welcome on a live socket): stretches the client got from tiles, not as batches. */
   readonly snapshots: Array<{ seq: bigint; epoch: bigint; atMs: number }> = [];
   /** Errors by code name. */
   readonly errors = new Map<string, number>();
@@ -59,17 +59,25 @@ export class ChaosClient {
   /** The connection id of the current Welcome. */
   connectionId = "";
 
-  constructor(readonly name: string, url: string, private readonly ledger: AckLedger) {
-    this.client = new CanvasClient({ url, socketFactory: wsSocketFactory, name });
+  /** `tileBaseUrl` serves /api/tiles/ (default: the socket URL's host, as through haproxy). */
+  constructor(readonly name: string, url: string, private readonly ledger: AckLedger, tileBaseUrl?: string) {
+    // The chaos canvases are small: every client watches all of their tiles, so it sees every batch.
+    this.client = new CanvasClient({ url, socketFactory: wsSocketFactory, name, watchAll: true, ...(tileBaseUrl === undefined ? {} : { tileBaseUrl }) });
     const c = this.client;
     c.on("welcome", (w) => {
       this.connectionId = w.connectionId;
       if (this.firstSeq === undefined) this.firstSeq = w.seq;
-      if (!w.resumed) this.snapshots.push({ seq: w.seq, epoch: w.epoch, atMs: Date.now() });
+      // A Welcome on a live socket restarts its stream: the client re-reads its tiles at that seq.
+      if (c.state === "live") this.snapshots.push({ seq: w.seq, epoch: w.epoch, atMs: Date.now() });
+    });
+    c.on("watching", (w) => {
+      // Tiles read at Watching.seq cover what came before it, unless the gateway replayed it.
+      if (!w.replayed) this.snapshots.push({ seq: w.seq, epoch: w.epoch, atMs: Date.now() });
       const open = this.outages[this.outages.length - 1];
-      if (open && open.endMs === undefined) {
-        open.resumed = w.resumed;
-        open.snapshot = w.resumed ? undefined : { seq: w.seq, epoch: w.epoch };
+      // The socket is live again before its Watch is answered: the first Watching after an outage ends it.
+      if (open && open.endMs !== undefined && open.resumed === undefined) {
+        open.resumed = w.replayed;
+        open.snapshot = w.replayed ? undefined : { seq: w.seq, epoch: w.epoch };
       }
     });
     c.on("state", ({ state, previous, reason }) => this.onState(state, previous, reason));
@@ -160,18 +168,27 @@ export class ChaosClient {
     return [...this.placements.values()].map((p) => ({ sentMs: p.sentMs, outcome: p.outcome, settledMs: p.settledMs }));
   }
 
+  /** Whether every watched tile is loaded (none is being read). */
+  tilesLoaded(): boolean {
+    const tiles = this.client.canvas.tiles;
+    return tiles.size > 0 && tiles.loadedCount === tiles.size;
+  }
+
   /** The canonical canvas (no optimistic overlay), for byte comparison. */
   copy(): CanvasCopy {
     const s = this.client.canvas;
-    return { name: this.name, seq: s.seq, epoch: s.epoch, width: s.width, height: s.height, pixels: s.pixels };
+    return { name: this.name, seq: s.seq, epoch: s.epoch, width: s.width, height: s.height, pixels: s.canonicalRgb() };
   }
 }
 
-/** Starts `count` clients on the URLs given (client i uses urls[i % urls.length]) and waits until all are live. */
-export async function startClients(count: number, urls: string[], ledger: AckLedger, timeoutMs = 20_000, prefix = "client"): Promise<ChaosClient[]> {
-  const clients = Array.from({ length: count }, (_, i) => new ChaosClient(`${prefix}-${i}`, urls[i % urls.length] as string, ledger));
+/**
+ * Starts `count` clients on the URLs given (client i uses urls[i % urls.length]), reading tiles from
+ * `tileBaseUrl` (default: each socket URL's host), and waits until all are live with their tiles loaded.
+ */
+export async function startClients(count: number, urls: string[], ledger: AckLedger, timeoutMs = 20_000, prefix = "client", tileBaseUrl?: string): Promise<ChaosClient[]> {
+  const clients = Array.from({ length: count }, (_, i) => new ChaosClient(`${prefix}-${i}`, urls[i % urls.length] as string, ledger, tileBaseUrl));
   for (const c of clients) c.start();
-  await waitUntil("every client live", () => clients.every((c) => c.state === "live"), timeoutMs);
+  await waitUntil("every client live with its tiles", () => clients.every((c) => c.state === "live" && c.tilesLoaded()), timeoutMs);
   return clients;
 }
 

@@ -30,7 +30,7 @@ export async function settle(clients: ChaosClient[], reader: CanvasReader, ledge
   const started = Date.now();
   let stored = await reader.read();
   const quiescent = await waitUntil("quiescence (all live, all answered, all at the stored seq)", async () => {
-    if (!clients.every((c) => c.state === "live" && c.outcomes().pending === 0)) return false;
+    if (!clients.every((c) => c.state === "live" && c.tilesLoaded() && c.outcomes().pending === 0)) return false;
     const now = await reader.read();
     const steady = now.seq === stored.seq && now.epoch === stored.epoch;
     stored = now;

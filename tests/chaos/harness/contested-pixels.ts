@@ -60,7 +60,8 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
   let clients: ChaosClient[] = [];
   try {
     const urls = cluster.gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`);
-    clients = await startClients(o.clients, urls, ledger);
+    // Gateways serve no tiles: those come through haproxy, as for a browser.
+    clients = await startClients(o.clients, urls, ledger, undefined, undefined, cluster.url);
     const clientsPerGateway = Object.fromEntries(cluster.gateways.map((g, gi) => [g.id, clients.filter((_, i) => i % urls.length === gi).length]));
     const positions = Array.from({ length: o.pixels }, (_, x) => ({ x, y: 0 }));
     let placements = 0;

@@ -15,6 +15,11 @@ import { isTextEntry, shortcutFor, type CanvasMode } from "./view-shortcuts.js";
 import { parseViewParams, withViewParams } from "./view-url.js";
 import { ViewToolbar } from "./ViewToolbar.js";
 import { canvasOrigin, pixelAt, visibleRect } from "./viewport.js";
+import { OverviewLayer, overviewLevel } from "./overview-layer.js";
+import { levelCount } from "../../../protocol/tile-grid.js";
+
+/** The region a zoomed-out view watches: none (it draws overview tiles). */
+const NOTHING = { x: 0, y: 0, width: 0, height: 0 };
 
 /** Props of PixelCanvas. */
 export interface PixelCanvasProps {
@@ -80,6 +85,10 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
     if (!box || !el || !ctx) return;
     let frame = 0;
     let dpr = window.devicePixelRatio || 1;
+    const overview = new OverviewLayer(
+      (level, tile) => `/api/tiles/${encodeURIComponent(client.canvasName)}/${level}/${tile.tx}/${tile.ty}.png`,
+      () => request(),
+    );
     let minimapTimer: ReturnType<typeof setTimeout> | undefined;
     let urlTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -94,10 +103,19 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
       if (!controller.ready) return;
       const view = controller.current;
       const screen = controller.screenSize;
-      const visible = visibleRect(view, screen, controller.canvasSize);
-      source.want(visible);
-      // The fitted view stays as plain as the canvas itself; the grid helps once zoomed in.
-      drawView(ctx, surface.image, view, screen, visible, dpr, !controller.isFitted);
+      const canvasSize = controller.canvasSize;
+      const visible = visibleRect(view, screen, canvasSize);
+      const level = overviewLevel(view.zoom, levelCount(canvasSize.width, canvasSize.height));
+      if (level > 0) {
+        // Zoomed out: a few downsampled tiles, refreshed now and then; nothing is watched live.
+        source.want(NOTHING);
+        overview.draw(ctx, view, screen, dpr, canvasSize, level, overview.show(level, visible, canvasSize, performance.now()));
+      } else {
+        source.want(visible);
+        // The fitted view stays as plain as the canvas itself; the grid helps once zoomed in.
+        drawView(ctx, surface.image, view, screen, visible, dpr, !controller.isFitted);
+      }
+      el.dataset.level = String(level);
       const origin = canvasOrigin(view, screen);
       el.dataset.originX = String(origin.x);
       el.dataset.originY = String(origin.y);

@@ -4,9 +4,8 @@ import type { Rect } from "../protocol/rect.js";
 import type { Size } from "./viewport.js";
 
 /**
- * Where the renderer gets canvas pixels from. Today the whole canvas arrives in the Welcome
- * snapshot (clientPixelSource); a tiled protocol can implement the same interface, fetching the
- * tiles `want` names and reporting each arrived tile as a changed region.
+ * Where the renderer gets canvas pixels from: the client's watched tiles (clientPixelSource), which
+ * `want` chooses from the region on screen, each arrived tile reported as a changed region.
  */
 export interface PixelSource {
   /** The canvas size in canvas pixels; 0×0 before anything is known. */
@@ -19,8 +18,8 @@ export interface PixelSource {
   want(rect: Rect): void;
 }
 
-/** The full-canvas source: the client's CanvasState with its optimistic overlay. */
-export function clientPixelSource(client: Pick<CanvasClient, "canvas" | "on">): PixelSource {
+/** The tiled source: the client's CanvasState with its optimistic overlay, watching what is on screen. */
+export function clientPixelSource(client: Pick<CanvasClient, "canvas" | "on" | "watchRegion">): PixelSource {
   return {
     size: () => ({ width: client.canvas.width, height: client.canvas.height }),
     read(rect, target, stride) {
@@ -38,7 +37,7 @@ export function clientPixelSource(client: Pick<CanvasClient, "canvas" | "on">): 
       }
     },
     onChange: (listener) => client.on("canvas", listener),
-    // Everything is already here.
-    want: () => undefined,
+    // The client debounces, so a pan sends one Watch once the view rests.
+    want: (rect) => client.watchRegion(rect),
   };
 }

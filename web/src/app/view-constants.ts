@@ -11,3 +11,6 @@ export const WHEEL_ZOOM_PER_PX = 0.002;
 
 /** Zoom per wheel pixel for trackpad pinches (Chrome reports them as wheel events with Ctrl, in small deltas). */
 export const PINCH_WHEEL_ZOOM_PER_PX = 0.01;
+
+/** Overview tiles on screen are read again this often (the canvas service rebuilds them at most every 5 s). */
+export const OVERVIEW_REFRESH_MS = 5_000;

@@ -3,13 +3,14 @@ import type { ErrorCode, Welcome } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { Clock } from "./clock.js";
 import type { Rect } from "./rect.js";
 import type { SocketFactory } from "./socket.js";
+import type { TileReader } from "./tile-copies.js";
 
 /**
  * Where the connection stands.
  * - idle: created, start() not called yet.
  * - connecting: the first connection is being opened (no canvas yet).
  * - live: joined; batches apply and placements are accepted.
- * - resyncing: the copy fell out of step (seq gap, slow-consumer drop) and is being re-joined.
+ * - resyncing: the gateway dropped the socket as a slow consumer and it is being re-joined.
  * - reconnecting: the connection was lost; a new one is opened after a jittered backoff.
  * - closed: close() was called; nothing happens any more.
  */
@@ -39,6 +40,8 @@ export interface CanvasClientEvents {
   batch: { batch: PixelBatch; receivedAtMs: number };
   /** A Welcome was accepted. */
   welcome: Welcome;
+  /** A Watch took effect at `seq`; `replayed`: the batches missed since the resume point came first, so kept tiles were not re-read. */
+  watching: { seq: bigint; epoch: bigint; replayed: boolean };
   /** A Pong arrived; `rttMs` is the round trip of its Ping. */
   pong: { rttMs: number };
   /** The server sent something the client could not use (undecodable frame, bad snapshot). */
@@ -65,6 +68,12 @@ export interface CanvasClientOptions {
   clock?: Clock;
   /** Uniform [0, 1) source for backoff jitter. */
   random?: () => number;
+  /** Watch every tile of the canvas (tools and tests on small canvases) instead of the region given to watchRegion. */
+  watchAll?: boolean;
+  /** Where tiles are read: the origin serving /api/tiles/ (default: the socket URL's host over http(s)). */
+  tileBaseUrl?: string;
+  /** Reads tiles some other way (tests); overrides tileBaseUrl. */
+  tileReader?: TileReader;
 }
 
 /** Limits the gateway announced in its Welcome. */

@@ -1,28 +1,29 @@
 import type { PixelBatch } from "../../../gen/pixel/v1/canvas_pb.js";
-import { CloseCode, type ServerFrame, type Welcome } from "../../../gen/pixel/v1/realtime_pb.js";
+import { CloseCode, ErrorCode, type ServerFrame, type Watching, type Welcome } from "../../../gen/pixel/v1/realtime_pb.js";
 import { backoffDelayMs } from "./backoff.js";
 import { CanvasState } from "./canvas-state.js";
 import { systemClock, type Clock } from "./clock.js";
 import { Emitter } from "./emitter.js";
-import { decodeServerFrame, encodeClientFrame, helloFrame, pingFrame, placeFrame, setNameFrame } from "../../../protocol/frame-codec.js";
+import { decodeServerFrame, encodeClientFrame, helloFrame, pingFrame, placeFrame, setNameFrame, watchFrame } from "../../../protocol/frame-codec.js";
+import { httpBaseOf, httpTileReader } from "./http-tile-reader.js";
+import type { Rect } from "./rect.js";
+import { WatchPlan } from "./watch-plan.js";
 import { UINT32_MAX } from "../../../protocol/limits.js";
 import { validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
 import type { CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
 import type { SocketHandle } from "./socket.js";
-import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, IMMEDIATE_RECONNECT_MIN_INTERVAL_MS } from "./timing.js";
+import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, IMMEDIATE_RECONNECT_MIN_INTERVAL_MS, WATCH_DEBOUNCE_MS } from "./timing.js";
 
 export type { CanvasChange, CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
 
-/** The close code this client uses when it drops a socket to resync (a private 4xxx code). */
-export const CLIENT_RESYNC_CLOSE = 4100;
-
 /**
- * A client of the realtime canvas protocol: keeps a CanvasState in step with the gateway,
- * reconnects and resyncs by itself, and shows the user's placements optimistically.
+ * A client of the realtime canvas protocol (2, tiles): keeps the tiles it watches in step with
+ * the gateway (read over HTTP, then kept current by the watch stream), reconnects and resumes by
+ * itself, and shows the user's placements optimistically.
  */
 export class CanvasClient {
   /** The canvas as the user sees it. */
-  readonly canvas = new CanvasState();
+  readonly canvas: CanvasState;
   private readonly events = new Emitter<CanvasClientEvents>();
   private readonly clock: Clock;
   private readonly random: () => number;
@@ -34,8 +35,9 @@ export class CanvasClient {
   private attempt = 0;
   private lastImmediateAt = -Infinity;
   private lastReceivedAt = 0;
-  private forceSnapshot = false;
   private reconnectTimer: unknown;
+  private watchTimer: unknown;
+  private readonly watches: WatchPlan;
   private connectTimer: unknown;
   private heartbeatTimer: unknown;
   private nextClientSeq = 1;
@@ -51,6 +53,29 @@ export class CanvasClient {
     this.random = options.random ?? Math.random;
     this.name = options.name ?? "";
     this.canvasId = options.canvasId ?? "";
+    this.watches = new WatchPlan(options.watchAll ?? false);
+    const reader = options.tileReader ?? httpTileReader(options.tileBaseUrl ?? httpBaseOf(options.url), () => this.joinedCanvasId);
+    this.canvas = new CanvasState(reader, this.clock, (rect) => this.events.emit("canvas", { full: false, rect }));
+  }
+
+  /** The canvas id the gateway named in its Welcome (the default canvas's name for an empty id). */
+  private joinedCanvasId = "";
+
+  /** The canvas joined, as the gateway named it ("" before the first Welcome): the path of its tiles. */
+  get canvasName(): string {
+    return this.joinedCanvasId;
+  }
+
+  /**
+   * Watches the level-0 tiles under `rect` (canvas pixels) from now on, after WATCH_DEBOUNCE_MS of
+   * rest so a pan sends one Watch; tiles that leave the view are dropped. Beyond the most tiles one
+   * Watch may name, nothing is watched.
+   */
+  watchRegion(rect: Rect): void {
+    // Frames redraw for every batch: only a view that needs other tiles restarts the wait.
+    if (!this.watches.want(rect, this.canvas.width, this.canvas.height)) return;
+    this.clock.clearTimeout(this.watchTimer);
+    this.watchTimer = this.clock.setTimeout(() => this.sendWatchIfChanged(), WATCH_DEBOUNCE_MS);
   }
 
   /** The current connection state. */
@@ -85,6 +110,8 @@ export class CanvasClient {
     if (this.currentState === "closed") return;
     this.dropSocket(CloseCode.NORMAL, "client closed");
     this.clock.clearTimeout(this.reconnectTimer);
+    this.clock.clearTimeout(this.watchTimer);
+    this.canvas.tiles.clear();
     this.setState("closed", "closed by the client");
   }
 
@@ -150,8 +177,10 @@ export class CanvasClient {
       onOpen: () => {
         if (!current()) return;
         this.lastReceivedAt = this.clock.now();
-        const fresh = this.forceSnapshot || !this.canvas.loaded;
-        this.send(encodeClientFrame(helloFrame(this.canvasId, this.name, fresh ? 0n : this.canvas.seq, fresh ? 0n : this.canvas.epoch)));
+        // last_seq only tells the gateway this is a reconnect; the resume point goes in the first
+        // Watch, which names the tiles it concerns.
+        const kept = this.canvas.tiles.size > 0;
+        this.send(encodeClientFrame(helloFrame(this.canvasId, this.name, kept ? this.canvas.seq : 0n, kept ? this.canvas.epoch : 0n)));
         this.scheduleHeartbeat();
       },
       onMessage: (data) => {
@@ -177,6 +206,7 @@ export class CanvasClient {
     const socket = this.socket;
     this.socket = undefined;
     this.joined = false;
+    this.watches.reset();
     socket?.close(closeCode, reason.slice(0, 120));
     // Their fate is unknown; a resumed stream or the next snapshot shows them if they were stored.
     const dropped = this.canvas.rollbackUnacknowledged();
@@ -198,7 +228,7 @@ export class CanvasClient {
       case "live":
       case "resyncing":
       case "reconnecting": {
-        const resync = code === CloseCode.SLOW_CONSUMER || code === CLIENT_RESYNC_CLOSE;
+        const resync = code === CloseCode.SLOW_CONSUMER;
         const wantsNow = resync || code === CloseCode.SERVICE_RESTART;
         const now = this.clock.now();
         const immediate = wantsNow && now - this.lastImmediateAt >= IMMEDIATE_RECONNECT_MIN_INTERVAL_MS;
@@ -212,12 +242,6 @@ export class CanvasClient {
         return;
       }
     }
-  }
-
-  /** Re-joins on a fresh socket; the Hello carries last_seq so the gateway can replay what was missed. */
-  private resync(reason: string, forceSnapshot: boolean): void {
-    if (forceSnapshot) this.forceSnapshot = true;
-    this.socketLost(CLIENT_RESYNC_CLOSE, reason, true);
   }
 
   private scheduleHeartbeat(): void {
@@ -279,8 +303,13 @@ export class CanvasClient {
           this.events.emit("rollback", { clientSeq, pixels, reason: "refused" });
         }
         this.events.emit("error", { code, message, clientSeq, pixels, retryAfterMs });
+        // A page older than the gateway must be reloaded; retrying would only be refused again.
+        if (code === ErrorCode.UNSUPPORTED_PROTOCOL) this.close();
         return;
       }
+      case "watching":
+        this.handleWatching(f.value);
+        return;
       case "presence":
         this.events.emit("presence", { online: f.value.online, names: [...f.value.names] });
         return;
@@ -293,33 +322,58 @@ export class CanvasClient {
   }
 
   private handleWelcome(welcome: Welcome): void {
-    if (welcome.resumed) {
-      if (!this.canvas.canResume(welcome.width, welcome.height, welcome.seq, welcome.epoch)) {
-        this.events.emit("protocolError", { message: `resumed Welcome at seq ${welcome.seq} epoch ${welcome.epoch} does not fit the copy at seq ${this.canvas.seq} epoch ${this.canvas.epoch}` });
-        this.resync("resumed Welcome does not fit; asking for a snapshot", true);
-        return;
-      }
+    if (welcome.width <= 0 || welcome.height <= 0) {
+      this.events.emit("protocolError", { message: `Welcome of an empty ${welcome.width}x${welcome.height} canvas` });
+      this.socketLost(CloseCode.TRY_AGAIN_LATER, "bad Welcome: empty canvas", true);
+      return;
+    }
+    this.joinedCanvasId = welcome.canvasId;
+    const rejoin = this.joined;
+    const kept = this.canvas.welcome(welcome);
+    if (rejoin && kept) {
+      // The gateway restarted this socket's stream (room reset, slow consumer): read the tiles again.
+      this.canvas.restart(welcome.seq);
     } else {
-      const problem = this.canvas.loadSnapshot(welcome);
-      if (problem) {
-        this.events.emit("protocolError", { message: problem });
-        this.socketLost(CloseCode.TRY_AGAIN_LATER, `bad snapshot: ${problem}`, true);
-        return;
-      }
+      // A new socket: name the tiles, asking for a replay from where the kept tiles stand.
+      this.watches.reset();
+      this.sendWatch(kept && this.canvas.tiles.size > 0);
     }
     this.clock.clearTimeout(this.connectTimer);
     this.joined = true;
-    this.forceSnapshot = false;
     this.attempt = 0;
     this.currentLimits = { maxPixelsPerPlace: welcome.maxPixelsPerPlace, pixelsPerSecond: welcome.pixelsPerSecond };
     this.currentConnectionId = welcome.connectionId;
     this.events.emit("welcome", welcome);
     this.events.emit("canvas", { full: true });
-    this.setState("live", welcome.resumed ? `resumed at seq ${welcome.seq}` : `snapshot at seq ${welcome.seq}`);
+    this.setState("live", `joined at seq ${welcome.seq}`);
+  }
+
+  private sendWatchIfChanged(): void {
+    if (this.joined && this.watches.changed(this.canvas.width, this.canvas.height)) this.sendWatch(false);
+  }
+
+  /** Sends the wanted tiles as a Watch; `resume` asks for a replay after the stream's seq. */
+  private sendWatch(resume: boolean): void {
+    const tiles = this.watches.tiles(this.canvas.width, this.canvas.height);
+    this.watches.sent({ tiles, resume });
+    this.send(encodeClientFrame(watchFrame(tiles, resume ? this.canvas.seq : 0n, resume ? this.canvas.epoch : 0n)));
+  }
+
+  private handleWatching(watching: Watching): void {
+    const sent = this.watches.answered();
+    if (!sent) {
+      this.events.emit("protocolError", { message: `Watching at seq ${watching.seq} answers no Watch` });
+      return;
+    }
+    // Kept tiles missed batches the gateway could not replay: read them again.
+    if (sent.resume && !watching.replayed) this.canvas.restart(watching.seq);
+    // Each tile read reports its own region when it lands.
+    this.canvas.watching(sent.tiles, watching.seq, watching.epoch);
+    this.events.emit("watching", { seq: watching.seq, epoch: watching.epoch, replayed: sent.resume && watching.replayed });
   }
 
   private handleBatch(batch: PixelBatch): void {
-    // Before this socket's Welcome there is no base to apply to; the Welcome covers it.
+    // Before this socket's Welcome there is no stream to apply to.
     if (!this.joined) return;
     const result = this.canvas.applyBatch(batch);
     switch (result.kind) {
@@ -328,12 +382,6 @@ export class CanvasClient {
         this.events.emit("batch", { batch, receivedAtMs: this.clock.now() });
         return;
       case "duplicate":
-        return;
-      case "gap":
-        this.resync(
-          result.epochChanged ? `batch of epoch ${batch.epoch} while at epoch ${this.canvas.epoch}` : `seq gap: expected ${result.expectedSeq}, got ${result.gotSeq}`,
-          result.epochChanged,
-        );
         return;
     }
   }

@@ -1,112 +1,111 @@
-import { batchContinuity } from "../../../protocol/batch-continuity.js";
-import { pixelProblem, type PixelLike } from "../../../protocol/pixel-validation.js";
+import type { PixelLike } from "../../../protocol/pixel-validation.js";
+import type { TileCoord } from "../../../protocol/tile-grid.js";
+import type { Clock } from "./clock.js";
 import { DirtyRegion, type Rect } from "./rect.js";
+import { TileCopies, type TileBatch, type TileReader } from "./tile-copies.js";
 
 /** The fields of a batch the canvas needs; a generated PixelBatch fits. */
-export interface BatchLike {
-  seq: bigint;
-  epoch: bigint;
-  pixels: readonly PixelLike[];
-}
+export type BatchLike = TileBatch;
 
-/** The fields of a full snapshot the canvas needs; a generated Welcome fits. */
-export interface SnapshotLike {
+/** What the canvas needs of a Welcome (protocol 2: where the stream starts, no pixels). */
+export interface WelcomeLike {
   width: number;
   height: number;
   seq: bigint;
   epoch: bigint;
-  pixels: Uint8Array;
 }
 
 /** What applying a batch did. */
 export type ApplyResult =
   | { kind: "applied"; dirty: Rect | undefined }
-  /** seq <= the current seq: already applied, ignored. */
-  | { kind: "duplicate" }
-  /** seq > current + 1 or another epoch: the canvas cannot continue and must resync. */
-  | { kind: "gap"; expectedSeq: bigint; gotSeq: bigint; epochChanged: boolean };
+  /** Not after the stream's position in its epoch, or of an older epoch: already seen, ignored. */
+  | { kind: "duplicate" };
 
 /** One optimistic placement shown on top of the canonical canvas until it is confirmed or refused. */
 interface PendingPlacement {
   pixels: readonly PixelLike[];
-  /** Set by the Ack: the placement stays visible until the canonical canvas reaches this seq. */
+  /** Set by the Ack: the placement stays visible until the stream reaches this seq. */
   ackedSeq: bigint | undefined;
 }
 
+/** The colour shown where no tile is loaded yet: a light grey, unlike the white of an unpainted canvas. */
+export const UNLOADED_COLOR = 0xe8e8e8;
+
 /**
- * The client's canvas: the canonical RGB bytes at (seq, epoch), changed only by in-order batches
- * and snapshots, plus an optimistic overlay of the user's own placements keyed by client_seq.
- * What the user sees is the overlay (latest placement wins) on top of the canonical bytes.
+ * The client's canvas: copies of the watched tiles, each exact at its own seq (TileCopies), the
+ * stream position (`seq`: the newest Welcome, Watching or batch of this epoch), plus an
+ * optimistic overlay of the user's own placements keyed by client_seq. What the user sees is the
+ * overlay (latest placement wins) on top of the loaded tiles.
  */
 export class CanvasState {
-  /** Width in pixels; 0 before the first snapshot. */
+  /** Width in pixels; 0 before the first Welcome. */
   width = 0;
-  /** Height in pixels; 0 before the first snapshot. */
+  /** Height in pixels; 0 before the first Welcome. */
   height = 0;
-  /** The seq the canonical bytes stand at. */
+  /** The newest seq of the watch stream in this epoch. */
   seq = 0n;
   /** The epoch the seq belongs to. */
   epoch = 0n;
-  /** True once a snapshot was loaded. */
+  /** True once a Welcome was accepted. */
   loaded = false;
-  /** Canonical row-major RGB, 3 bytes per pixel. */
-  pixels = new Uint8Array(0);
+  /** The watched tiles. */
+  readonly tiles: TileCopies;
   private readonly pending = new Map<number, PendingPlacement>();
   /** Pixel index -> colour of the newest pending placement covering it. */
   private overlay = new Map<number, number>();
 
-  /** Replaces everything with a full snapshot; returns an error message if it is malformed. */
-  loadSnapshot(snapshot: SnapshotLike): string | undefined {
-    const expected = snapshot.width * snapshot.height * 3;
-    if (snapshot.width <= 0 || snapshot.height <= 0) return `snapshot size ${snapshot.width}x${snapshot.height} is empty`;
-    if (snapshot.pixels.length !== expected) {
-      return `snapshot has ${snapshot.pixels.length} bytes; a ${snapshot.width}x${snapshot.height} canvas needs ${expected}`;
+  constructor(reader: TileReader, clock: Clock, tileLoaded: (rect: Rect) => void) {
+    this.tiles = new TileCopies(reader, clock, tileLoaded);
+  }
+
+  /**
+   * Starts the stream of a new socket at its Welcome. Returns whether the kept tiles may continue
+   * (same canvas size and epoch; the Watch then asks for a replay from `seq`); otherwise they were
+   * dropped, with the placements of the old history, and the stream starts at the Welcome's seq.
+   */
+  welcome(welcome: WelcomeLike): boolean {
+    const resized = welcome.width !== this.width || welcome.height !== this.height;
+    const epochChanged = this.loaded && welcome.epoch !== this.epoch;
+    this.width = welcome.width;
+    this.height = welcome.height;
+    if (resized || epochChanged) {
+      this.tiles.resize(welcome.width, welcome.height);
+      // Earlier acks refer to a history that no longer exists.
+      this.pending.clear();
+      this.overlay.clear();
+      this.seq = welcome.seq;
     }
-    const resized = snapshot.width !== this.width || snapshot.height !== this.height;
-    const epochChanged = this.loaded && snapshot.epoch !== this.epoch;
-    this.width = snapshot.width;
-    this.height = snapshot.height;
-    this.seq = snapshot.seq;
-    this.epoch = snapshot.epoch;
-    this.pixels = snapshot.pixels.slice();
+    this.epoch = welcome.epoch;
     this.loaded = true;
-    // A new epoch or size means earlier acks refer to a history that no longer exists.
-    if (resized || epochChanged) this.pending.clear();
-    this.settleAcked();
-    this.rebuildOverlay();
-    return undefined;
+    return !(resized || epochChanged);
   }
 
-  /** Whether a resumed Welcome at (seq, epoch) can continue this copy without a snapshot. */
-  canResume(width: number, height: number, seq: bigint, epoch: bigint): boolean {
-    return this.loaded && width === this.width && height === this.height && epoch === this.epoch && seq <= this.seq;
+  /**
+   * The gateway restarted this socket's stream at `seq` (a Welcome on a joined socket: its room
+   * re-read the canvas head, or the socket had fallen behind): every kept tile is read again.
+   */
+  restart(seq: bigint): void {
+    this.seq = seq;
+    this.tiles.reloadAll({ seq, epoch: this.epoch });
   }
 
-  /** Applies one batch if it is the next in seq order; see ApplyResult. */
+  /** The watch set took effect at Watching (seq, epoch): keep, drop and read tiles accordingly. */
+  watching(tiles: readonly TileCoord[], seq: bigint, epoch: bigint): void {
+    if (epoch === this.epoch && seq > this.seq) this.seq = seq;
+    this.tiles.watch(tiles, { seq, epoch });
+  }
+
+  /** Applies one batch of the watch stream to the tiles it touches; see ApplyResult. */
   applyBatch(batch: BatchLike): ApplyResult {
-    switch (batchContinuity(this, batch)) {
-      case "apply":
-        break;
-      case "duplicate":
-        return { kind: "duplicate" };
-      case "gap":
-        return { kind: "gap", expectedSeq: this.seq + 1n, gotSeq: batch.seq, epochChanged: false };
-      case "older-epoch":
-      case "newer-epoch":
-        return { kind: "gap", expectedSeq: this.seq + 1n, gotSeq: batch.seq, epochChanged: true };
-    }
+    if (batch.epoch < this.epoch || (batch.epoch === this.epoch && batch.seq <= this.seq)) return { kind: "duplicate" };
+    // A newer epoch: its tiles are read again (TileCopies); the gateway's fresh Welcome follows.
+    if (batch.epoch === this.epoch) this.seq = batch.seq;
     const dirty = new DirtyRegion();
-    for (let index = 0; index < batch.pixels.length; index++) {
-      const p = batch.pixels[index]!;
-      // A malformed pixel from the server must not wrap onto another row or write out of bounds.
-      if (pixelProblem(p, index, this.width, this.height) !== undefined) continue;
-      const i = (p.y * this.width + p.x) * 3;
-      this.pixels[i] = (p.color >> 16) & 0xff;
-      this.pixels[i + 1] = (p.color >> 8) & 0xff;
-      this.pixels[i + 2] = p.color & 0xff;
-      dirty.add(p.x, p.y);
+    const changed = this.tiles.applyBatch(batch);
+    if (changed) {
+      dirty.add(changed.x, changed.y);
+      dirty.add(changed.x + changed.width - 1, changed.y + changed.height - 1);
     }
-    this.seq = batch.seq;
     const settled = this.settleAcked();
     if (settled) {
       this.rebuildOverlay();
@@ -127,8 +126,8 @@ export class CanvasState {
   }
 
   /**
-   * Records that a placement is stored in batch `seq`. It stays on top until the canonical canvas
-   * reaches that seq, so the pixel never flickers back to the old colour in between.
+   * Records that a placement is stored in batch `seq`. It stays on top until the stream reaches
+   * that seq, so the pixel never flickers back to the old colour in between.
    * Returns the region that changed, if the placement was settled at once.
    */
   ack(clientSeq: number, seq: bigint): Rect | undefined {
@@ -165,38 +164,31 @@ export class CanvasState {
     return this.pending.has(clientSeq);
   }
 
-  /** The colour the user sees at (x, y): the newest pending placement there, else the canonical colour. */
+  /** The colour the user sees at (x, y): the newest pending placement there, else the stored colour. */
   colorAt(x: number, y: number): number {
     const over = this.overlay.get(y * this.width + x);
     return over ?? this.canonicalColorAt(x, y);
   }
 
-  /** The stored colour at (x, y), ignoring optimistic placements. */
+  /** The stored colour at (x, y), ignoring optimistic placements; UNLOADED_COLOR where no tile is loaded. */
   canonicalColorAt(x: number, y: number): number {
-    const i = (y * this.width + x) * 3;
-    return ((this.pixels[i] ?? 0) << 16) | ((this.pixels[i + 1] ?? 0) << 8) | (this.pixels[i + 2] ?? 0);
+    return this.tiles.colorAt(x, y) ?? UNLOADED_COLOR;
   }
 
-  /** Writes the visible colours of `rect` (default: everything) into an RGBA buffer of width×height×4. */
-  renderRgba(target: Uint8Array | Uint8ClampedArray, rect: Rect = { x: 0, y: 0, width: this.width, height: this.height }): void {
-    for (let y = rect.y; y < rect.y + rect.height; y++) {
-      for (let x = rect.x; x < rect.x + rect.width; x++) {
-        const index = y * this.width + x;
-        const o = index * 4;
-        const over = this.overlay.get(index);
-        if (over === undefined) {
-          const i = index * 3;
-          target[o] = this.pixels[i] ?? 0;
-          target[o + 1] = this.pixels[i + 1] ?? 0;
-          target[o + 2] = this.pixels[i + 2] ?? 0;
-        } else {
-          target[o] = (over >> 16) & 0xff;
-          target[o + 1] = (over >> 8) & 0xff;
-          target[o + 2] = over & 0xff;
-        }
-        target[o + 3] = 255;
+  /** The whole canvas as row-major RGB from the loaded tiles (zeros elsewhere), for comparing copies of small canvases. */
+  canonicalRgb(): Uint8Array {
+    const out = new Uint8Array(this.width * this.height * 3);
+    for (let y = 0; y < this.height; y++) {
+      for (let x = 0; x < this.width; x++) {
+        const c = this.tiles.colorAt(x, y);
+        if (c === undefined) continue;
+        const i = (y * this.width + x) * 3;
+        out[i] = c >> 16;
+        out[i + 1] = (c >> 8) & 0xff;
+        out[i + 2] = c & 0xff;
       }
     }
+    return out;
   }
 
   private removePending(clientSeq: number): Rect | undefined {
@@ -209,7 +201,7 @@ export class CanvasState {
     return dirty.rect();
   }
 
-  /** Drops acknowledged placements the canonical canvas has caught up with; returns their pixels. */
+  /** Drops acknowledged placements the stream has caught up with; returns their pixels. */
   private settleAcked(): PixelLike[] | undefined {
     let settled: PixelLike[] | undefined;
     for (const [clientSeq, placement] of this.pending) {

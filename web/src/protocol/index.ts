@@ -1,8 +1,10 @@
 /** The public API of the DOM-free client protocol library, for the app, benchmarks and chaos tests. */
-export { CanvasClient, CLIENT_RESYNC_CLOSE } from "./canvas-client.js";
+export { CanvasClient } from "./canvas-client.js";
 export type { CanvasChange, CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
-export { CanvasState, type ApplyResult, type BatchLike, type SnapshotLike } from "./canvas-state.js";
-export { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame, helloFrame, pingFrame, placeFrame, setNameFrame, type DecodeResult, type DecodedClientFrame } from "../../../protocol/frame-codec.js";
+export { CanvasState, UNLOADED_COLOR, type ApplyResult, type BatchLike, type WelcomeLike } from "./canvas-state.js";
+export { TileCopies, type TileRead, type TileReader } from "./tile-copies.js";
+export { httpTileReader, decodeTileRgb } from "./http-tile-reader.js";
+export { decodeClientFrame, decodeServerFrame, encodeClientFrame, encodeServerFrame, helloFrame, pingFrame, placeFrame, setNameFrame, watchFrame, type DecodeResult, type DecodedClientFrame } from "../../../protocol/frame-codec.js";
 export { validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
 export { batchContinuity, type BatchContinuity, type SeqPosition } from "../../../protocol/batch-continuity.js";
 export { backoffDelayMs } from "./backoff.js";

@@ -19,3 +19,9 @@ export const IMMEDIATE_RECONNECT_MIN_INTERVAL_MS = 1_000;
 export const STROKE_FLUSH_INTERVAL_MS = 40;
 /** How long an error or refusal message stays visible in the app. */
 export const NOTICE_VISIBLE_MS = 4_000;
+/** A view's tiles are watched once it rested this long, so a pan sends one Watch, not one per frame. */
+export const WATCH_DEBOUNCE_MS = 100;
+/** First delay before reading a tile again after a failed or too-old read; doubles per failure. */
+export const TILE_RETRY_BASE_MS = 200;
+/** Cap of the tile read retry delay. */
+export const TILE_RETRY_MAX_MS = 3_000;
