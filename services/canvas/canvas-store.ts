@@ -41,6 +41,18 @@ export function nextEpoch(previous = 0, now = Date.now()): number {
   return Math.max(now, previous + 1);
 }
 
+/** The size of one canvas, as registered (canvas-registry.ts). */
+export interface CanvasShape {
+  width: number;
+  height: number;
+}
+
+/**
+ * Where a store learns each canvas's size: the registered shape, or undefined for a canvas the
+ * caller has not resolved, which then gets the store's configured default size.
+ */
+export type CanvasShapeOf = (canvasId: string) => CanvasShape | undefined;
+
 /** A whole canvas at one seq. Seq and epoch are safe integers. */
 export interface CanvasSnapshot {
   canvasId: string;
@@ -145,6 +157,8 @@ export interface CanvasStore {
    * ahead of the canvas), so the caller must take a snapshot instead.
    */
   history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined>;
+  /** The canvas's current seq (0 when never painted in its epoch), without creating it. */
+  currentSeq(canvasId: string): Promise<number>;
   /** Clears the canvas to white, restarts seq at 0 and starts a new epoch. */
   reset(canvasId: string): Promise<{ epoch: number }>;
   /** True while reads and writes can succeed. */

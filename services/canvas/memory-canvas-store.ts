@@ -12,6 +12,8 @@ import {
   historyWindow,
   nextEpoch,
   StoreUnavailableError,
+  type CanvasShape,
+  type CanvasShapeOf,
   type CanvasSnapshot,
   type CanvasStore,
   type PlacementRun,
@@ -38,6 +40,8 @@ export interface MemoryCanvasStoreOptions {
   historyLimit?: number;
   /** Placement budgets per canvas; unset means none (every run is stored). */
   budgets?: BudgetSettings;
+  /** Each canvas's registered size; unset (or undefined for a canvas) means `width` x `height`. */
+  shapeOf?: CanvasShapeOf;
 }
 
 interface CanvasState {
@@ -155,8 +159,7 @@ export class MemoryCanvasStore implements CanvasStore {
   async reset(canvasId: string): Promise<{ epoch: number }> {
     const state = await this.load(canvasId, true);
     this.assertOpen();
-    state.width = this.options.width;
-    state.height = this.options.height;
+    ({ width: state.width, height: state.height } = this.shape(canvasId));
     state.tiles = new Map();
     state.seq = 0;
     state.epoch = nextEpoch(state.epoch);
@@ -186,6 +189,15 @@ export class MemoryCanvasStore implements CanvasStore {
     await Promise.all(saves);
   }
 
+  async currentSeq(canvasId: string): Promise<number> {
+    return (await this.load(canvasId, true)).seq;
+  }
+
+  /** The canvas's registered size, or the configured one. */
+  private shape(canvasId: string): CanvasShape {
+    return this.options.shapeOf?.(canvasId) ?? { width: this.options.width, height: this.options.height };
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError("the canvas store is closed");
   }
@@ -211,7 +223,8 @@ export class MemoryCanvasStore implements CanvasStore {
       pending.catch(() => this.canvases.delete(canvasId));
     }
     return pending.then((state) => {
-      if (!allowResize && (state.width !== this.options.width || state.height !== this.options.height)) {
+      const shape = this.shape(canvasId);
+      if (!allowResize && (state.width !== shape.width || state.height !== shape.height)) {
         throw new CanvasSizeMismatchError(`the stored canvas is ${state.width}x${state.height}; reset the canvas to resize it`);
       }
       return state;
@@ -219,7 +232,8 @@ export class MemoryCanvasStore implements CanvasStore {
   }
 
   private async loadFromDisk(canvasId: string): Promise<CanvasState> {
-    const { dataDir, width, height, logger } = this.options;
+    const { dataDir, logger } = this.options;
+    const { width, height } = this.shape(canvasId);
     const saved = dataDir === undefined ? undefined : await readCanvasFile(canvasFilePath(dataDir, canvasId));
     const base = { history: [], saveTimer: undefined, saving: Promise.resolve() };
     if (!saved) return { ...base, width, height, seq: 0, epoch: nextEpoch(), tiles: new Map() };
