@@ -59,6 +59,8 @@ export interface CanvasRegistry {
   list(): Promise<CanvasInfo[]>;
   /** A canvas this process has already read or registered, without a round trip; undefined otherwise. */
   known(name: string): CanvasInfo | undefined;
+  /** True while calls can succeed. */
+  isReady(): boolean;
   /** Releases connections; later calls fail with StoreUnavailableError. */
   close(): Promise<void>;
 }

@@ -48,6 +48,10 @@ export class MemoryCanvasRegistry implements CanvasRegistry {
     return this.loaded?.get(name);
   }
 
+  isReady(): boolean {
+    return !this.closed;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.saving;

@@ -32,7 +32,6 @@ export class RedisCanvasRegistry implements CanvasRegistry {
     this.redis.on("error", (err: Error) => logger.warn({ err: err.message }, "redis registry connection error"));
   }
 
-  /** True once the connection is up (tests wait for it, as for the store). */
   isReady(): boolean {
     return !this.closed && this.redis.status === "ready";
   }
@@ -51,7 +50,7 @@ export class RedisCanvasRegistry implements CanvasRegistry {
   }
 
   async get(name: string): Promise<CanvasInfo | undefined> {
-    const cached = this.cache.get(name);
+    const cached = this.closed ? undefined : this.cache.get(name);
     if (cached !== undefined) return cached;
     const stored = await this.run(() => this.redis.hget(CANVAS_REGISTRY_KEY, name));
     if (stored === null) return undefined;

@@ -20,6 +20,8 @@ export interface CanvasStoreShape {
   width: number;
   height: number;
   historyLimit?: number;
+  /** Registered sizes by canvas, for the store's `shapeOf`; other canvases get width x height. */
+  shapes?: Record<string, { width: number; height: number }>;
 }
 
 /** How the contract reaches one implementation. */
@@ -68,6 +70,18 @@ export function describeCanvasStoreContract(name: string, harness: CanvasStoreHa
         await o.store.close();
         await o.dispose();
       }
+    });
+
+    it("sizes each canvas by its registered shape, and the others by the configured size", async () => {
+      const { store } = await open({ width: 4, height: 3, shapes: { wide: { width: TILE_SIZE + 5, height: 2 } } });
+      await store.setPixels("wide", [{ x: TILE_SIZE + 4, y: 1, color: 0x010203 }], "a");
+      const wide = await store.getCanvas("wide");
+      expect([wide.width, wide.height]).toEqual([TILE_SIZE + 5, 2]);
+      expect([...wide.pixels.subarray(((TILE_SIZE + 5) * 2 - 1) * 3)]).toEqual([1, 2, 3]);
+      const tile = await store.getTile("wide", { tx: 1, ty: 0 });
+      expect([tile.width, tile.height, tile.version]).toEqual([5, 2, 1]);
+      await expect(store.setPixels("other", [{ x: 4, y: 0, color: 0 }], "a")).rejects.toThrow(RangeError);
+      expect([(await store.getCanvas("other")).width, await store.currentSeq("wide"), await store.currentSeq("other")]).toEqual([4, 1, 0]);
     });
 
     it("creates a missing canvas white at seq 0, and keeps canvases apart", async () => {
