@@ -35,8 +35,9 @@ export class CanvasCatalog {
     return this.registry.list();
   }
 
-  /** Registers a canvas (see CanvasRegistry.create). */
-  create(spec: CanvasSpec): Promise<CreatedCanvas> {
+  /** Registers a canvas (see CanvasRegistry.create); a seed's name is seeded first, so it keeps its configured size. */
+  async create(spec: CanvasSpec): Promise<CreatedCanvas> {
+    if (this.seeds.has(spec.name) && this.registry.known(spec.name) === undefined) await this.seed(spec.name);
     return this.registry.create(spec);
   }
 

@@ -218,6 +218,7 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     const spec = { name: req.name, width: req.width, height: req.height, background: req.backgroundColor ?? WHITE };
     const invalid = invalidCanvasSpec(spec);
     if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
+    if (spec.background !== WHITE) throw new ConnectError("background colours other than white (0xFFFFFF) are not supported yet: leave background_color unset", Code.Unimplemented);
     const { info, created } = await this.catalog.create(spec);
     if (created) this.deps.logger.info({ canvasId: info.name, width: info.width, height: info.height }, "canvas created by an admin");
     return { canvas: await this.describe(info), created };
