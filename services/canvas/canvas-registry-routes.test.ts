@@ -153,8 +153,19 @@ describe("CreateCanvas and ListCanvases", () => {
     expect((await connectFailure(internal.getCanvas({ canvasId: "huge" }))).code).toBe(Code.FailedPrecondition);
   });
 
-  it("refuses a background other than white with Unimplemented until tiles render it", async () => {
+  it("fills every never-painted pixel of a canvas created with a background with it: snapshot, tiles and overviews", async () => {
     const { internal } = await start();
-    expect((await connectFailure(internal.createCanvas({ name: "dark", width: 8, height: 8, backgroundColor: 0 }, admin))).code).toBe(Code.Unimplemented);
+    const created = await internal.createCanvas({ name: "dark", width: 300, height: 300, backgroundColor: 0x102030 }, admin);
+    expect(created.canvas?.backgroundColor).toBe(0x102030);
+    await internal.setPixels({ canvasId: "dark", pixels: [{ x: 0, y: 0, color: 0xffffff }] });
+    const dark = [0x10, 0x20, 0x30];
+    const snap = await internal.getCanvas({ canvasId: "dark" });
+    expect([...snap.pixels.subarray(0, 6), ...snap.pixels.subarray(-3)]).toEqual([255, 255, 255, ...dark, ...dark]);
+    const painted = decodeTilePng((await internal.getTile({ canvasId: "dark" })).data).pixels;
+    expect([...painted.subarray(3, 6)]).toEqual(dark);
+    const untouched = decodeTilePng((await internal.getTile({ canvasId: "dark", tx: 1, ty: 1 })).data).pixels;
+    expect([...untouched.subarray(0, 3)]).toEqual(dark);
+    const overview = decodeTilePng((await internal.getTile({ canvasId: "dark", level: 1 })).data).pixels;
+    expect([...overview.subarray(-3)]).toEqual(dark);
   });
 });

@@ -1,7 +1,7 @@
 import { CANVAS_ID_PATTERN, MAX_CANVAS_SIDE, MAX_COLOR } from "../shared/config.js";
 
-/** The colour of a never-painted pixel unless a canvas is created with another. */
-export const WHITE = 0xffffff;
+/** The colour of a never-painted pixel unless a canvas is created with another (DEFAULT_BACKGROUND). */
+export { DEFAULT_BACKGROUND as WHITE } from "./tile-codec.js";
 
 /** What a canvas is created with: its name, size and the colour of pixels never painted. */
 export interface CanvasSpec {

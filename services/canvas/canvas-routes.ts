@@ -209,16 +209,11 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
     return { epoch: BigInt(epoch) };
   }
 
-  /**
-   * Registers a canvas; idempotent for an identical spec, AlreadyExists for another one. A
-   * background other than white is refused with Unimplemented until the tile reads and first
-   * paints fill with it.
-   */
+  /** Registers a canvas; idempotent for an identical spec, AlreadyExists for another one. */
   async createCanvas(req: CreateCanvasRequest): Promise<MessageInitShape<typeof CreateCanvasResponseSchema>> {
     const spec = { name: req.name, width: req.width, height: req.height, background: req.backgroundColor ?? WHITE };
     const invalid = invalidCanvasSpec(spec);
     if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
-    if (spec.background !== WHITE) throw new ConnectError("background colours other than white (0xFFFFFF) are not supported yet: leave background_color unset", Code.Unimplemented);
     const { info, created } = await this.catalog.create(spec);
     if (created) this.deps.logger.info({ canvasId: info.name, width: info.width, height: info.height }, "canvas created by an admin");
     return { canvas: await this.describe(info), created };

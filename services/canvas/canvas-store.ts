@@ -45,6 +45,8 @@ export function nextEpoch(previous = 0, now = Date.now()): number {
 export interface CanvasShape {
   width: number;
   height: number;
+  /** 0xRRGGBB of every pixel never painted; unset means white. */
+  background?: number;
 }
 
 /**
@@ -159,7 +161,7 @@ export interface CanvasStore {
   history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined>;
   /** The canvas's current seq (0 when never painted in its epoch), without creating it. */
   currentSeq(canvasId: string): Promise<number>;
-  /** Clears the canvas to white, restarts seq at 0 and starts a new epoch. */
+  /** Clears the canvas (every pixel its background again), restarts seq at 0 and starts a new epoch. */
   reset(canvasId: string): Promise<{ epoch: number }>;
   /** True while reads and writes can succeed. */
   isReady(): boolean;

@@ -86,7 +86,7 @@ export class MemoryCanvasStore implements CanvasStore {
 
   async getCanvas(canvasId: string): Promise<CanvasSnapshot> {
     const state = await this.load(canvasId);
-    const pixels = assembleTiles(state.width, state.height, [...state.tiles].map(([name, tile]) => [name, tile.pixels] as const));
+    const pixels = assembleTiles(state.width, state.height, [...state.tiles].map(([name, tile]) => [name, tile.pixels] as const), this.shape(canvasId).background);
     return { canvasId, width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, pixels };
   }
 
@@ -110,6 +110,7 @@ export class MemoryCanvasStore implements CanvasStore {
     for (const p of pixels) {
       if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
     }
+    const { background } = this.shape(canvasId);
     const budget = canvasBudget(this.options.budgets, canvasId);
     // Same key names as on Redis, so the ledger reads like a Redis keyspace in a debugger.
     const resolved = resolveRuns(pixels, runs, budget, canvasKeys(canvasId).budget);
@@ -127,7 +128,7 @@ export class MemoryCanvasStore implements CanvasStore {
         let tile = state.tiles.get(name);
         if (!tile) {
           const rect = tileRect(width, height, 0, { tx, ty })!;
-          tile = { version: state.seq, pixels: backgroundTile(rect.width, rect.height) };
+          tile = { version: state.seq, pixels: backgroundTile(rect.width, rect.height, background) };
           state.tiles.set(name, tile);
         }
         tile.version = state.seq;

@@ -23,6 +23,7 @@ import {
   type TileVersions,
 } from "./canvas-store.js";
 import { assembleTiles } from "./assemble-tiles.js";
+import { DEFAULT_BACKGROUND as WHITE } from "./tile-codec.js";
 import { packPixelWrites } from "./pack-pixel-writes.js";
 import { encodeRuleArg } from "./placement-budget.js";
 import { resolveRuns } from "./placement-runs.js";
@@ -143,8 +144,8 @@ export class RedisCanvasStore implements CanvasStore {
     this.remember(canvasId, epoch, seq);
     // A tile whose key is missing reads as never painted, as GetTile reads it.
     const painted = names.flatMap((name, i) => (tiles[i] ? [[name.toString(), tiles[i]] as const] : []));
-    const { width, height } = this.shape(canvasId);
-    const pixels = assembleTiles(width, height, painted);
+    const { width, height, background } = this.shape(canvasId);
+    const pixels = assembleTiles(width, height, painted, background);
     return { canvasId, width, height, seq, epoch, pixels };
   }
 
@@ -171,7 +172,7 @@ export class RedisCanvasStore implements CanvasStore {
 
   async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch> {
     const keys = canvasKeys(canvasId);
-    const { width, height } = this.shape(canvasId);
+    const { width, height, background = WHITE } = this.shape(canvasId);
     const budget = canvasBudget(this.budgets, canvasId);
     const resolved = resolveRuns(pixels, runs, budget, keys.budget);
     // KEYS[4..]: each distinct budget key once; a run refers to its keys by index.
@@ -198,6 +199,7 @@ export class RedisCanvasStore implements CanvasStore {
         keys.channel, width, height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
         encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
         encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
+        Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
       ),
     );
     this.remember(canvasId, epoch, seq);

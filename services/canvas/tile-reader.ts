@@ -65,11 +65,11 @@ export class TileReader {
     const common = { level, tx: tile.tx, ty: tile.ty, width: rect.width, height: rect.height, canvasWidth: shape.width, canvasHeight: shape.height, levelCount: levelCount(shape.width, shape.height) };
     if (level === 0) {
       const snap = await this.store.getTile(canvasId, tile);
-      return { ...common, png: encodeTilePng(snap.pixels, rect.width, rect.height), seq: snap.seq, epoch: snap.epoch, version: snap.version };
+      return { ...common, png: encodeTilePng(snap.pixels, rect.width, rect.height, shape.background), seq: snap.seq, epoch: snap.epoch, version: snap.version };
     }
     const versions = await this.store.tileVersions(canvasId);
     const built = await this.overview(canvasId, shape, versions, level, tile, true);
-    built.png ??= encodeTilePng(built.pixels, rect.width, rect.height);
+    built.png ??= encodeTilePng(built.pixels, rect.width, rect.height, shape.background);
     return { ...common, png: built.png, seq: versions.seq, epoch: versions.epoch, version: built.version };
   }
 
@@ -113,7 +113,7 @@ export class TileReader {
       }
     }
     const read = await Promise.all(children);
-    return { pixels: downsampleTile(rect.width, rect.height, read), version: Math.max(0, ...read.map((c) => c.version)), png: undefined };
+    return { pixels: downsampleTile(rect.width, rect.height, read, shape.background), version: Math.max(0, ...read.map((c) => c.version)), png: undefined };
   }
 }
 
