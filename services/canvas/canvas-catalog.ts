@@ -12,6 +12,8 @@ import type { CanvasShape } from "./canvas-store.js";
  */
 export class CanvasCatalog {
   private readonly seeds: Map<string, CanvasSpec>;
+  /** Registry reads in flight, by name (misses are not kept: a canvas may be created any time). */
+  private readonly lookups = new Map<string, Promise<CanvasInfo | undefined>>();
 
   constructor(
     private readonly registry: CanvasRegistry,
@@ -20,13 +22,25 @@ export class CanvasCatalog {
     this.seeds = new Map([...config.canvasSizes].map(([name, size]) => [name, { name, ...size, background: WHITE }]));
   }
 
-  /** The registered canvas, seeding it when configured; NotFound when it is neither registered nor a seed. */
-  async resolve(name: string): Promise<CanvasInfo> {
-    const info = this.registry.known(name) ?? (await this.registry.get(name)) ?? (await this.seed(name));
-    if (info === undefined) {
-      throw new ConnectError(`canvas "${name.slice(0, 40)}" does not exist: ListCanvases lists the canvases, and an admin creates one with CreateCanvas`, Code.NotFound);
+  /**
+   * The registered canvas, seeding it when configured; NotFound when it is neither registered nor
+   * a seed. Concurrent first lookups of one name share one registry read, so calls for a canvas
+   * leave here in the order they arrived (WritePixels keeps per-canvas order on that).
+   */
+  resolve(name: string): Promise<CanvasInfo> {
+    const known = this.registry.known(name);
+    if (known !== undefined) return Promise.resolve(known);
+    let pending = this.lookups.get(name);
+    if (pending === undefined) {
+      pending = this.lookup(name).finally(() => this.lookups.delete(name));
+      this.lookups.set(name, pending);
     }
-    return info;
+    return pending.then((info) => {
+      if (info === undefined) {
+        throw new ConnectError(`canvas "${name.slice(0, 40)}" does not exist: ListCanvases lists the canvases, and an admin creates one with CreateCanvas`, Code.NotFound);
+      }
+      return info;
+    });
   }
 
   /** Every canvas, seeds included, ordered by name. */
@@ -44,6 +58,10 @@ export class CanvasCatalog {
   /** The size of a canvas this process has resolved, for the store (see CanvasShapeOf). */
   shapeOf(name: string): CanvasShape | undefined {
     return this.registry.known(name);
+  }
+
+  private async lookup(name: string): Promise<CanvasInfo | undefined> {
+    return (await this.registry.get(name)) ?? (await this.seed(name));
   }
 
   private async seed(name: string): Promise<CanvasInfo | undefined> {
