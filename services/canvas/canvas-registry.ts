@@ -65,6 +65,12 @@ export interface CanvasRegistry {
   close(): Promise<void>;
 }
 
+/** The AlreadyExists message for a create that differs from the registered canvas. */
+export function describeConflict(existing: CanvasInfo): string {
+  const background = existing.background.toString(16).padStart(6, "0");
+  return `canvas "${existing.name}" already exists as ${existing.width}x${existing.height} with background #${background}`;
+}
+
 /** A canvas of that name exists with another size or background. Maps to AlreadyExists. */
 export class CanvasExistsError extends Error {
   override readonly name = "CanvasExistsError";

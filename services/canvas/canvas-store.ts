@@ -80,7 +80,7 @@ export interface TileSnapshot {
   epoch: number;
   /** The seq of the last batch that painted the tile in this epoch; 0 if none did. */
   version: number;
-  /** Row-major RGB of the tile (its clipped size), or undefined when it was never painted (all white). */
+  /** Row-major RGB of the tile (its clipped size), or undefined when it was never painted (all the background). */
   pixels: Uint8Array | undefined;
 }
 
@@ -134,8 +134,8 @@ export interface StoredBatch extends StoredPosition {
  */
 export interface CanvasStore {
   /**
-   * Reads a consistent snapshot; creates the canvas (every pixel white, seq 0, new epoch) if it does
-   * not exist. It is assembled from the canvas's tiles, so callers bound the canvas size.
+   * Reads a consistent snapshot; creates the canvas's storage (every pixel its background, seq 0,
+   * new epoch) if it does not exist. Sizes and backgrounds come from the store's `shapeOf` (the registry). It is assembled from the canvas's tiles, so callers bound the canvas size.
    */
   getCanvas(canvasId: string): Promise<CanvasSnapshot>;
   /**

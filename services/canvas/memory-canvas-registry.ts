@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { StoreUnavailableError } from "./canvas-store.js";
 import { writeFileAtomically } from "./atomic-file.js";
-import { CanvasExistsError, formatCanvasInfo, parseCanvasInfo, sameSpec, type CanvasInfo, type CanvasRegistry, type CanvasSpec, type CreatedCanvas } from "./canvas-registry.js";
+import { CanvasExistsError, describeConflict, formatCanvasInfo, parseCanvasInfo, sameSpec, type CanvasInfo, type CanvasRegistry, type CanvasSpec, type CreatedCanvas } from "./canvas-registry.js";
 
 /** The registry file under a data directory: a JSON object of name -> stored entry. */
 export function registryFilePath(dataDir: string): string {
@@ -87,10 +87,4 @@ export class MemoryCanvasRegistry implements CanvasRegistry {
     this.saving = next.catch(() => undefined);
     return next;
   }
-}
-
-/** The AlreadyExists message for a create that differs from the registered canvas. */
-export function describeConflict(existing: CanvasInfo): string {
-  const background = existing.background.toString(16).padStart(6, "0");
-  return `canvas "${existing.name}" already exists as ${existing.width}x${existing.height} with background #${background}`;
 }

@@ -213,7 +213,7 @@ export class MemoryCanvasStore implements CanvasStore {
     this.options.bus.publish(canvasId, prefixSeqEpoch(encodeBatchBody(canvasId, [], "", Date.now()), state.seq, state.epoch));
   }
 
-  /** Loads a canvas once (from its file, or white); later calls share the same state. */
+  /** Loads a canvas once (from its file, or empty: all background); later calls share the same state. */
   private load(canvasId: string, allowResize = false): Promise<CanvasState> {
     this.assertOpen();
     let pending = this.canvases.get(canvasId);

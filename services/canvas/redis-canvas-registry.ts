@@ -2,9 +2,8 @@ import { Redis } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { CANVAS_REGISTRY_KEY } from "../shared/redis-keys.js";
 import { REDIS_BASE_BACKOFF_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
-import { CanvasExistsError, formatCanvasInfo, parseCanvasInfo, sameSpec, type CanvasInfo, type CanvasRegistry, type CanvasSpec, type CreatedCanvas } from "./canvas-registry.js";
+import { CanvasExistsError, describeConflict, formatCanvasInfo, parseCanvasInfo, sameSpec, type CanvasInfo, type CanvasRegistry, type CanvasSpec, type CreatedCanvas } from "./canvas-registry.js";
 import { StoreUnavailableError } from "./canvas-store.js";
-import { describeConflict } from "./memory-canvas-registry.js";
 
 /**
  * The registry on Redis: one hash (CANVAS_REGISTRY_KEY) of name -> JSON entry, created with HSETNX
