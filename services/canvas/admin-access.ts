@@ -4,8 +4,8 @@ import { resolveCanvasId } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import type { AdminCredential } from "../shared/security-config.js";
 
-/** RPCs that need an admin credential (ban and rollback would join ResetCanvas here). */
-export const ADMIN_METHODS: ReadonlySet<string> = new Set(["ResetCanvas"]);
+/** RPCs that need an admin credential (ban and rollback would join these). */
+export const ADMIN_METHODS: ReadonlySet<string> = new Set(["ResetCanvas", "CreateCanvas"]);
 
 /** Where a call arrived: the cluster-internal h2c port, or the public HTTP/1.1 /api the web tier proxies. */
 export type ApiSurface = "internal" | "public";
@@ -38,7 +38,9 @@ export function adminAccess(options: AdminAccessOptions): Interceptor {
   return (next) => async (req) => {
     const action = req.method.name;
     if (!ADMIN_METHODS.has(action)) return next(req);
-    const raw = req.stream ? "" : (req.message as { canvasId?: unknown }).canvasId;
+    // CreateCanvas names its canvas `name`; the others `canvas_id`.
+    const message = req.stream ? {} : (req.message as { canvasId?: unknown; name?: unknown });
+    const raw = message.canvasId ?? message.name;
     const canvasId = resolveCanvasId(typeof raw === "string" ? raw : "");
     const record = (admin: string | null, result: string) => audit.info({ audit: { admin, action, canvasId, surface: options.surface, result } }, "admin action");
     if (options.surface === "public" && !options.overPublicApi) {

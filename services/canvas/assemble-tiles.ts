@@ -1,13 +1,13 @@
 import { parseTileName, tileRect } from "../../protocol/tile-grid.js";
-import { backgroundTile } from "./tile-codec.js";
+import { backgroundTile, DEFAULT_BACKGROUND } from "./tile-codec.js";
 
 /**
  * The whole canvas (row-major RGB) from its painted level-0 tiles, given as [tile name, packed RGB
- * of the tile's clipped size]; every pixel of a tile never painted is white. A tile that does not
+ * of the tile's clipped size]; every pixel of a tile never painted is the background colour. A tile that does not
  * belong to this canvas's grid, or has the wrong length, is a storage fault and throws.
  */
-export function assembleTiles(width: number, height: number, tiles: Iterable<readonly [string, Uint8Array]>): Uint8Array {
-  const out = backgroundTile(width, height);
+export function assembleTiles(width: number, height: number, tiles: Iterable<readonly [string, Uint8Array]>, background: number = DEFAULT_BACKGROUND): Uint8Array {
+  const out = backgroundTile(width, height, background);
   for (const [name, pixels] of tiles) {
     const coord = parseTileName(name);
     const rect = coord && tileRect(width, height, 0, coord);

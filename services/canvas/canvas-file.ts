@@ -1,5 +1,6 @@
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomically } from "./atomic-file.js";
 import { parseTileName, TILE_SIZE, tileGridSize, tileName, tileRect } from "../../protocol/tile-grid.js";
 import { cutTile } from "./assemble-tiles.js";
 import { uniformColor } from "./tile-codec.js";
@@ -108,12 +109,8 @@ function readTiles(path: string, bytes: Buffer, width: number, height: number): 
   return tiles;
 }
 
-/**
- * Saves a canvas atomically: write a temporary file, fsync it, rename it over the old one, then
- * fsync the directory. A crash at any point leaves either the old or the new file, never a mix.
- */
+/** Saves a canvas atomically (writeFileAtomically): a crash leaves either the old or the new file, never a mix. */
 export async function writeCanvasFile(path: string, data: CanvasFileData): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const header = Buffer.alloc(HEADER_BYTES);
   header.write(MAGIC, 0, "latin1");
   header[4] = VERSION;
@@ -133,24 +130,5 @@ export async function writeCanvasFile(path: string, data: CanvasFileData): Promi
     tileHeader.writeBigUInt64BE(BigInt(tile.version), 4);
     parts.push(tileHeader, tile.pixels);
   }
-  const temp = `${path}.${process.pid}.tmp`;
-  const file = await open(temp, "w");
-  try {
-    await file.writev(parts);
-    await file.sync();
-  } finally {
-    await file.close();
-  }
-  try {
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  const dir = await open(dirname(path), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
+  await writeFileAtomically(path, parts);
 }

@@ -4,6 +4,7 @@ import type { Logger } from "../shared/logger.js";
 import { rpcErrors } from "./canvas-metrics.js";
 import { CanvasSizeMismatchError, PlacementTooLargeError, StoreUnavailableError } from "./canvas-store.js";
 import { codeLabel } from "./code-label.js";
+import { CanvasExistsError } from "./canvas-registry.js";
 
 /**
  * Turns any failure of `method` into the ConnectError to send, and counts it. Faults are logged
@@ -22,6 +23,8 @@ export function toConnectError(method: string, err: unknown, requestHeader: Head
       failure = new ConnectError("the canvas storage is unavailable; retry shortly", Code.Unavailable);
     } else if (err instanceof PlacementTooLargeError) {
       failure = new ConnectError(err.message, Code.InvalidArgument);
+    } else if (err instanceof CanvasExistsError) {
+      failure = new ConnectError(err.message, Code.AlreadyExists);
     } else if (err instanceof CanvasSizeMismatchError) {
       log.error({ err: err.message }, "stored canvas size differs from the configuration");
       failure = new ConnectError(err.message, Code.FailedPrecondition);
@@ -43,6 +46,7 @@ export function failureCode(err: unknown): Code {
   if (err instanceof StoreUnavailableError) return Code.Unavailable;
   if (err instanceof PlacementTooLargeError) return Code.InvalidArgument;
   if (err instanceof CanvasSizeMismatchError) return Code.FailedPrecondition;
+  if (err instanceof CanvasExistsError) return Code.AlreadyExists;
   return Code.Internal;
 }
 

@@ -109,8 +109,9 @@ local function prepare(channel, width, height, seen_epoch, seen_seq, marker)
   return epoch, seq
 end
 -- Writes packed pixels (see packPixelWrites: per tile a group of spans) into their tiles, creating
--- a tile white on its first paint, and sets every touched tile's version to seq.
-local function store_pixels(packed, seq)
+-- a tile filled with fill (the canvas background, 3 bytes RGB) on its first paint, and sets every
+-- touched tile's version to seq.
+local function store_pixels(packed, seq, fill)
   local byte, sub, call = string.byte, string.sub, redis.call
   local version = string.format('%d', seq)
   local i, n = 1, #packed
@@ -123,7 +124,8 @@ local function store_pixels(packed, seq)
     -- Checked on the key, not the version field, so a tile key lost on its own never becomes a
     -- zero-padded (black, short) string under SETRANGE.
     if call('EXISTS', key) == 0 then
-      call('SET', key, string.rep('\\255', (s1 * 256 + s2) * 256 + s3))
+      -- The size is in bytes; fill is one 3-byte pixel.
+      call('SET', key, string.rep(fill, ((s1 * 256 + s2) * 256 + s3) / 3))
     end
     call('HSET', KEYS[2], name, version)
     while i < stop do
@@ -226,7 +228,8 @@ end
  * pixel count, KEYS index of its user budget (0 = unbudgeted), KEYS index of its network budget
  * (0 = none), its packed writes (per tile, spans of nearby pixels, see `packPixelWrites` and
  * `store_pixels`), its encoded pixels and its encoded PixelBatch.authors entries (after the
- * tail; refused runs leave out both).
+ * tail; refused runs leave out both); last, the canvas background as 3 bytes RGB, which a tile is
+ * filled with on its first paint.
  *
  * Returns {seq, epoch, retry_1, ..., retry_n}: per run 0 when stored, else ms until it would fit.
  * Accepted runs become one batch with one seq; when no run is accepted nothing is written and seq is
@@ -263,8 +266,9 @@ parts[#parts + 1] = ARGV[9]
 seq = seq + 1
 local payload = prefix(seq, epoch) .. table.concat(parts) .. table.concat(authors)
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload)
+local fill = ARGV[13 + runs * 6]
 for _, packed in ipairs(accepted) do
-  store_pixels(packed, seq)
+  store_pixels(packed, seq, fill)
 end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 store_budgets()

@@ -3,6 +3,10 @@ import { Code, ConnectError, type ConnectRouter, type HandlerContext, type Servi
 import {
   CanvasService,
   WatchCanvasResponseSchema,
+  type CanvasInfoSchema as CanvasInfoMessageSchema,
+  type CreateCanvasRequest,
+  type CreateCanvasResponseSchema,
+  type ListCanvasesResponseSchema,
   type GetCanvasRequest,
   type GetCanvasResponseSchema,
   type GetTileRequest,
@@ -21,11 +25,14 @@ import { MAX_PIXELS_PER_CALL, MAX_SNAPSHOT_PIXELS, resolveCanvasId, type Config 
 import type { Logger } from "../shared/logger.js";
 import type { PixelBus } from "../shared/pixel-bus.js";
 import { validateName, validatePixels } from "../../protocol/pixel-validation.js";
-import { TILE_SIZE } from "../../protocol/tile-grid.js";
+import { levelCount, TILE_SIZE } from "../../protocol/tile-grid.js";
 import { CALLER_ADDRESS } from "./caller-address.js";
 import { failureCode, toConnectError } from "./canvas-interceptor.js";
 import { batchesStored, pixelsStored, setPixelsDuration, watchStreams, writeStreams } from "./canvas-metrics.js";
 import type { CanvasStore } from "./canvas-store.js";
+import { CanvasCatalog } from "./canvas-catalog.js";
+import { MemoryCanvasRegistry } from "./memory-canvas-registry.js";
+import { invalidCanvasSpec, WHITE, type CanvasInfo } from "./canvas-registry.js";
 import { codeLabel } from "./code-label.js";
 import { completionOrder } from "./completion-order.js";
 import { placementRuns } from "./placement-runs-of-request.js";
@@ -36,6 +43,11 @@ import { watchBatches } from "./watch-batches.js";
 export interface CanvasRoutesDeps {
   config: Config;
   store: CanvasStore;
+  /**
+   * The canvases that exist (the registry with its CANVAS_IDS seeds); the store's `shapeOf` must
+   * read it. Defaults to an in-memory registry seeded from `config`, for a store of the configured size.
+   */
+  catalog?: CanvasCatalog;
   /** Where WatchCanvas hears live batches: the bus the store publishes on. */
   bus: PixelBus;
   logger: Logger;
@@ -54,20 +66,22 @@ export const WRITE_STREAM_MAX_IN_FLIGHT = 64;
  * thrown as they are, and the adapter's interceptor (`createCanvasInterceptor`) maps store faults to
  * precise codes (Unavailable, FailedPrecondition) and anything unexpected to a generic Internal error.
  *
- * ResetCanvas is an admin RPC: who may call it, and where, is checked (and audited) by the
+ * Every canvas must be registered (CanvasCatalog; NotFound otherwise) and is validated against
+ * its registered size. ResetCanvas and CreateCanvas are admin RPCs: who may call it, and where, is checked (and audited) by the
  * adminAccess interceptor the servers install (admin-access.ts).
  */
 export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
   private readonly tiles: TileReader;
+  private readonly catalog: CanvasCatalog;
 
   constructor(private readonly deps: CanvasRoutesDeps) {
-    this.tiles = deps.tiles ?? new TileReader(deps.store, deps.config.canvasWidth, deps.config.canvasHeight);
+    this.tiles = deps.tiles ?? new TileReader(deps.store);
+    this.catalog = deps.catalog ?? new CanvasCatalog(new MemoryCanvasRegistry(), deps.config);
   }
 
   /** Refuses canvases above MAX_SNAPSHOT_PIXELS (FailedPrecondition: only a smaller configuration helps), pointing at tiles. */
   async getCanvas(req: GetCanvasRequest): Promise<MessageInitShape<typeof GetCanvasResponseSchema>> {
-    const canvasId = this.canvasId(req.canvasId);
-    const { canvasWidth, canvasHeight } = this.deps.config;
+    const { name: canvasId, width: canvasWidth, height: canvasHeight } = await this.canvas(req.canvasId);
     if (canvasWidth * canvasHeight > MAX_SNAPSHOT_PIXELS) {
       throw new ConnectError(
         `canvas "${canvasId}" is ${canvasWidth}x${canvasHeight}, more than GetCanvas returns whole (${MAX_SNAPSHOT_PIXELS} pixels): read it by tile with GetTile or GET /api/tiles/${canvasId}/<level>/<tx>/<ty>.png`,
@@ -80,11 +94,12 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
 
   /** One tile, PNG-encoded; a level or tile outside the canvas is OutOfRange. */
   async getTile(req: GetTileRequest): Promise<MessageInitShape<typeof GetTileResponseSchema>> {
-    const canvasId = this.canvasId(req.canvasId);
-    const tile = await this.tiles.read(canvasId, req.level, { tx: req.tx, ty: req.ty });
+    const shape = await this.canvas(req.canvasId);
+    const canvasId = shape.name;
+    const tile = await this.tiles.read(canvasId, shape, req.level, { tx: req.tx, ty: req.ty });
     if (tile === undefined) {
       throw new ConnectError(
-        `tile ${req.level}/${req.tx}/${req.ty} is outside canvas "${canvasId}" (${this.tiles.width}x${this.tiles.height}, levels 0-${this.tiles.levelCount - 1}, tiles of ${TILE_SIZE})`,
+        `tile ${req.level}/${req.tx}/${req.ty} is outside canvas "${canvasId}" (${shape.width}x${shape.height}, levels 0-${levelCount(shape.width, shape.height) - 1}, tiles of ${TILE_SIZE})`,
         Code.OutOfRange,
       );
     }
@@ -148,9 +163,8 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
   private async storeBatch(req: SetPixelsRequest, ctx: HandlerContext): Promise<MessageInitShape<typeof SetPixelsResponseSchema>> {
     const started = performance.now();
     try {
-      const canvasId = this.canvasId(req.canvasId);
-      const { canvasWidth, canvasHeight } = this.deps.config;
-      const invalid = validatePixels(req.pixels, canvasWidth, canvasHeight, MAX_PIXELS_PER_CALL);
+      const { name: canvasId, width, height } = await this.canvas(req.canvasId);
+      const invalid = validatePixels(req.pixels, width, height, MAX_PIXELS_PER_CALL);
       if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
       const badAuthor = validateName(req.author);
       if (badAuthor !== undefined) throw new ConnectError(`author: ${badAuthor}`, Code.InvalidArgument);
@@ -177,7 +191,7 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
   async *watchCanvas(req: WatchCanvasRequest, ctx: HandlerContext): AsyncGenerator<WatchCanvasResponse> {
     watchStreams.inc();
     try {
-      const canvasId = this.canvasId(req.canvasId);
+      const canvasId = (await this.canvas(req.canvasId)).name;
       const afterSeq = Number(req.afterSeq);
       if (!Number.isSafeInteger(afterSeq)) throw new ConnectError(`after_seq ${req.afterSeq} is out of range`, Code.InvalidArgument);
       for await (const batch of watchBatches({ store: this.deps.store, bus: this.deps.bus, canvasId, afterSeq, signal: ctx.signal })) {
@@ -189,19 +203,36 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
   }
 
   async resetCanvas(req: ResetCanvasRequest): Promise<MessageInitShape<typeof ResetCanvasResponseSchema>> {
-    const canvasId = this.canvasId(req.canvasId);
+    const canvasId = (await this.canvas(req.canvasId)).name;
     const { epoch } = await this.deps.store.reset(canvasId);
     this.deps.logger.warn({ canvasId, epoch }, "canvas reset by an admin");
     return { epoch: BigInt(epoch) };
   }
 
-  /** Resolves the default canvas and refuses canvases this deployment does not have. */
-  private canvasId(requested: string): string {
-    const canvasId = resolveCanvasId(requested);
-    if (!this.deps.config.canvasIds.includes(canvasId)) {
-      throw new ConnectError(`canvas "${canvasId}" does not exist; this deployment has: ${this.deps.config.canvasIds.join(", ")}`, Code.NotFound);
-    }
-    return canvasId;
+  /** Registers a canvas; idempotent for an identical spec, AlreadyExists for another one. */
+  async createCanvas(req: CreateCanvasRequest): Promise<MessageInitShape<typeof CreateCanvasResponseSchema>> {
+    const spec = { name: req.name, width: req.width, height: req.height, background: req.backgroundColor ?? WHITE };
+    const invalid = invalidCanvasSpec(spec);
+    if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
+    const { info, created } = await this.catalog.create(spec);
+    if (created) this.deps.logger.info({ canvasId: info.name, width: info.width, height: info.height }, "canvas created by an admin");
+    return { canvas: await this.describe(info), created };
+  }
+
+  /** Every registered canvas with its current seq. */
+  async listCanvases(): Promise<MessageInitShape<typeof ListCanvasesResponseSchema>> {
+    const infos = await this.catalog.list();
+    return { canvases: await Promise.all(infos.map((info) => this.describe(info))) };
+  }
+
+  private async describe(info: CanvasInfo): Promise<MessageInitShape<typeof CanvasInfoMessageSchema>> {
+    const seq = await this.deps.store.currentSeq(info.name);
+    return { name: info.name, width: info.width, height: info.height, backgroundColor: info.background, createdUnixMs: BigInt(info.createdUnixMs), seq: BigInt(seq) };
+  }
+
+  /** Resolves the default canvas and refuses (NotFound) a canvas that is not registered. */
+  private canvas(requested: string): Promise<CanvasInfo> {
+    return this.catalog.resolve(resolveCanvasId(requested));
   }
 }
 

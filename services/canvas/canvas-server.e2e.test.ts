@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,14 +9,17 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import { CanvasService, PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
-import { canvasKeys } from "../shared/redis-keys.js";
+import { CANVAS_REGISTRY_KEY, canvasKeys } from "../shared/redis-keys.js";
 import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { startRedis, type TestRedis } from "../../tools/process/redis-server.js";
 import { REPO_ROOT, startService, type ServiceProcess } from "../../tools/process/service-process.js";
 import { connectFailure } from "../../tests/support/connect-failure.js";
 import { mintSession, testSessionKeys } from "../../tools/process/session.js";
+import { decodeTilePng } from "./tile-codec.js";
 
 const ENTRY = "services/canvas/main.js";
+/** The admin token the Redis-backed process accepts (as `ops`). */
+const ADMIN_SECRET = "e2e-admin-token";
 
 interface Running {
   service: ServiceProcess;
@@ -48,7 +52,10 @@ describe("canvas service as a real process on Redis", () => {
   let canvas: Running;
   let grpc: Transport;
   let client: Client<typeof CanvasService>;
-  const env = () => ({ REDIS_URL: redis.url, CANVAS_WIDTH: "32", CANVAS_HEIGHT: "32", CANVAS_HISTORY_BATCHES: "10", CANVAS_IDS: "default,protocols,watch,chaos,race,stream" });
+  const env = () => ({
+    REDIS_URL: redis.url, CANVAS_WIDTH: "32", CANVAS_HEIGHT: "32", CANVAS_HISTORY_BATCHES: "10", CANVAS_IDS: "default,protocols,watch,chaos,race,stream",
+    ADMIN_TOKENS: `ops:${createHash("sha256").update(ADMIN_SECRET).digest("hex")}`,
+  });
 
   beforeAll(async () => {
     redis = await startRedis({ appendfsync: "always" });
@@ -221,6 +228,29 @@ describe("canvas service as a real process on Redis", () => {
     expect(Number(snap.seq)).toBeGreaterThanOrEqual(acked.length);
     for (const p of acked) expect(Buffer.from(snap.pixels).readUIntBE((p.y * 32 + p.x) * 3, 3)).toBe(p.color);
   }, 60_000);
+
+  it("creates an 8192x8192 canvas with a background in the Redis registry, paints its far corner and serves it by tile, RPC and HTTP", async () => {
+    const admin = { headers: { authorization: `Bearer ${ADMIN_SECRET}` } };
+    expect((await connectFailure(client.getTile({ canvasId: "huge" }))).code).toBe(Code.NotFound);
+    const created = await client.createCanvas({ name: "huge", width: 8192, height: 8192, backgroundColor: 0x000080 }, admin);
+    expect(created.created).toBe(true);
+    const { seq } = await client.setPixels({ canvasId: "huge", pixels: [{ x: 8191, y: 8191, color: 0xff0000 }] });
+    const corner = await client.getTile({ canvasId: "huge", level: 0, tx: 31, ty: 31 });
+    expect([corner.version, corner.canvasWidth, corner.levelCount]).toEqual([seq, 8192, 6]);
+    const png = decodeTilePng(corner.data).pixels;
+    expect([...png.subarray(-6)]).toEqual([0, 0, 0x80, 0xff, 0, 0]);
+    const res = await fetch(`${canvas.httpUrl}/api/tiles/huge/5/0/0.png`);
+    expect([res.status, res.headers.get("x-tile-version")]).toEqual([200, String(seq)]);
+    const redisAdmin = new Redis(redis.url);
+    try {
+      expect(await redisAdmin.hexists(CANVAS_REGISTRY_KEY, "huge")).toBe(1);
+      expect(await redisAdmin.hkeys(canvasKeys("huge").tiles)).toEqual(["31:31"]);
+    } finally {
+      redisAdmin.disconnect();
+    }
+    const listed = await apiCall(canvas.httpUrl, "ListCanvases", {});
+    expect((listed.json.canvases as { name: string; seq?: string }[]).find((c) => c.name === "huge")?.seq).toBe(String(seq));
+  });
 
   it("keeps the canvas across a restart of the service process, and exits 0 on SIGTERM", async () => {
     await client.setPixels({ canvasId: "", pixels: [{ x: 5, y: 5, color: 0x0000ff }] });

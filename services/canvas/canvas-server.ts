@@ -10,7 +10,9 @@ import type { PixelBus } from "../shared/pixel-bus.js";
 import { SHUTDOWN_GRACE_MS, SHUTDOWN_SWEEP_MS } from "../shared/timing.js";
 import { CALLER_ADDRESS } from "./caller-address.js";
 import { createCanvasInterceptor } from "./canvas-interceptor.js";
+import { CanvasCatalog } from "./canvas-catalog.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
+import { MemoryCanvasRegistry } from "./memory-canvas-registry.js";
 import type { CanvasStore } from "./canvas-store.js";
 import { createHealthRoutes } from "./health-routes.js";
 import { adminAccess } from "./admin-access.js";
@@ -36,6 +38,8 @@ export interface CanvasServerDeps {
   store: CanvasStore;
   bus: PixelBus;
   logger: Logger;
+  /** The canvas registry with its seeds (see CanvasRoutesDeps.catalog for the default). */
+  catalog?: CanvasCatalog;
   /** Session keys and admin credentials; unset means no admin credential and no session verifies (public writes refused). */
   identity?: CanvasIdentity;
 }
@@ -72,9 +76,10 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   const shutdownController = new AbortController();
   let draining = false;
   const isReady = () => !draining && deps.store.isReady();
-  const tiles = new TileReader(deps.store, deps.config.canvasWidth, deps.config.canvasHeight);
-  const canvasRoutes = createCanvasRoutes({ ...deps, tiles });
-  const tileHandler = createTileHttpHandler({ config: deps.config, tiles, logger: deps.logger });
+  const tiles = new TileReader(deps.store);
+  const catalog = deps.catalog ?? new CanvasCatalog(new MemoryCanvasRegistry(), deps.config);
+  const canvasRoutes = createCanvasRoutes({ ...deps, tiles, catalog });
+  const tileHandler = createTileHttpHandler({ catalog, tiles, logger: deps.logger });
   const healthRoutes = createHealthRoutes(isReady);
   const routes = withUndecodableRequestsRefused((router: ConnectRouter) => {
     canvasRoutes(router);

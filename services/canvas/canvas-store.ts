@@ -41,6 +41,20 @@ export function nextEpoch(previous = 0, now = Date.now()): number {
   return Math.max(now, previous + 1);
 }
 
+/** The size of one canvas, as registered (canvas-registry.ts). */
+export interface CanvasShape {
+  width: number;
+  height: number;
+  /** 0xRRGGBB of every pixel never painted; unset means white. */
+  background?: number;
+}
+
+/**
+ * Where a store learns each canvas's size: the registered shape, or undefined for a canvas the
+ * caller has not resolved, which then gets the store's configured default size.
+ */
+export type CanvasShapeOf = (canvasId: string) => CanvasShape | undefined;
+
 /** A whole canvas at one seq. Seq and epoch are safe integers. */
 export interface CanvasSnapshot {
   canvasId: string;
@@ -66,7 +80,7 @@ export interface TileSnapshot {
   epoch: number;
   /** The seq of the last batch that painted the tile in this epoch; 0 if none did. */
   version: number;
-  /** Row-major RGB of the tile (its clipped size), or undefined when it was never painted (all white). */
+  /** Row-major RGB of the tile (its clipped size), or undefined when it was never painted (all the background). */
   pixels: Uint8Array | undefined;
 }
 
@@ -120,8 +134,8 @@ export interface StoredBatch extends StoredPosition {
  */
 export interface CanvasStore {
   /**
-   * Reads a consistent snapshot; creates the canvas (every pixel white, seq 0, new epoch) if it does
-   * not exist. It is assembled from the canvas's tiles, so callers bound the canvas size.
+   * Reads a consistent snapshot; creates the canvas's storage (every pixel its background, seq 0,
+   * new epoch) if it does not exist. Sizes and backgrounds come from the store's `shapeOf` (the registry). It is assembled from the canvas's tiles, so callers bound the canvas size.
    */
   getCanvas(canvasId: string): Promise<CanvasSnapshot>;
   /**
@@ -145,7 +159,9 @@ export interface CanvasStore {
    * ahead of the canvas), so the caller must take a snapshot instead.
    */
   history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined>;
-  /** Clears the canvas to white, restarts seq at 0 and starts a new epoch. */
+  /** The canvas's current seq (0 when never painted in its epoch), without creating it. */
+  currentSeq(canvasId: string): Promise<number>;
+  /** Clears the canvas (every pixel its background again), restarts seq at 0 and starts a new epoch. */
   reset(canvasId: string): Promise<{ epoch: number }>;
   /** True while reads and writes can succeed. */
   isReady(): boolean;

@@ -32,8 +32,8 @@ async function main(): Promise<void> {
     throw err;
   }
   logger.level = config.logLevel;
-  const { store, bus } = createCanvasBackend(config, logger, settings);
-  const server = createCanvasServer({ config, store, bus, logger, identity });
+  const { store, bus, registry, catalog } = createCanvasBackend(config, logger, settings);
+  const server = createCanvasServer({ config, store, bus, catalog, logger, identity });
 
   const listen = (s: typeof server.grpcServer | typeof server.httpServer, port: number) =>
     new Promise<AddressInfo>((resolve, reject) => {
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   // The store is flushed inside the grace period, after the servers drained.
   drainOnSignal(
     logger,
-    () => server.shutdown(CANVAS_DRAIN_MS).then(() => store.close()).then(() => bus.close()),
+    () => server.shutdown(CANVAS_DRAIN_MS).then(() => Promise.all([store.close(), registry.close()])).then(() => bus.close()),
     1,
   );
 }

@@ -32,9 +32,10 @@ describe("MemoryCanvasStore", () => {
     async clear() {
       freshDataDir();
     },
-    async open({ width, height, historyLimit }) {
+    async open({ width, height, historyLimit, shapes }) {
       const bus = new MemoryPixelBus();
-      return { store: new MemoryCanvasStore({ width, height, bus, logger, dataDir, historyLimit }), bus, dispose: () => bus.close() };
+      const shapeOf = (canvasId: string) => shapes?.[canvasId];
+      return { store: new MemoryCanvasStore({ width, height, bus, logger, dataDir, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
     },
   });
 

@@ -12,6 +12,8 @@ import {
   historyWindow,
   nextEpoch,
   StoreUnavailableError,
+  type CanvasShape,
+  type CanvasShapeOf,
   type CanvasSnapshot,
   type CanvasStore,
   type PlacementRun,
@@ -38,6 +40,8 @@ export interface MemoryCanvasStoreOptions {
   historyLimit?: number;
   /** Placement budgets per canvas; unset means none (every run is stored). */
   budgets?: BudgetSettings;
+  /** Each canvas's registered size; unset (or undefined for a canvas) means `width` x `height`. */
+  shapeOf?: CanvasShapeOf;
 }
 
 interface CanvasState {
@@ -82,7 +86,7 @@ export class MemoryCanvasStore implements CanvasStore {
 
   async getCanvas(canvasId: string): Promise<CanvasSnapshot> {
     const state = await this.load(canvasId);
-    const pixels = assembleTiles(state.width, state.height, [...state.tiles].map(([name, tile]) => [name, tile.pixels] as const));
+    const pixels = assembleTiles(state.width, state.height, [...state.tiles].map(([name, tile]) => [name, tile.pixels] as const), this.shape(canvasId).background);
     return { canvasId, width: state.width, height: state.height, seq: state.seq, epoch: state.epoch, pixels };
   }
 
@@ -106,6 +110,7 @@ export class MemoryCanvasStore implements CanvasStore {
     for (const p of pixels) {
       if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
     }
+    const { background } = this.shape(canvasId);
     const budget = canvasBudget(this.options.budgets, canvasId);
     // Same key names as on Redis, so the ledger reads like a Redis keyspace in a debugger.
     const resolved = resolveRuns(pixels, runs, budget, canvasKeys(canvasId).budget);
@@ -123,7 +128,7 @@ export class MemoryCanvasStore implements CanvasStore {
         let tile = state.tiles.get(name);
         if (!tile) {
           const rect = tileRect(width, height, 0, { tx, ty })!;
-          tile = { version: state.seq, pixels: backgroundTile(rect.width, rect.height) };
+          tile = { version: state.seq, pixels: backgroundTile(rect.width, rect.height, background) };
           state.tiles.set(name, tile);
         }
         tile.version = state.seq;
@@ -155,8 +160,7 @@ export class MemoryCanvasStore implements CanvasStore {
   async reset(canvasId: string): Promise<{ epoch: number }> {
     const state = await this.load(canvasId, true);
     this.assertOpen();
-    state.width = this.options.width;
-    state.height = this.options.height;
+    ({ width: state.width, height: state.height } = this.shape(canvasId));
     state.tiles = new Map();
     state.seq = 0;
     state.epoch = nextEpoch(state.epoch);
@@ -186,6 +190,15 @@ export class MemoryCanvasStore implements CanvasStore {
     await Promise.all(saves);
   }
 
+  async currentSeq(canvasId: string): Promise<number> {
+    return (await this.load(canvasId, true)).seq;
+  }
+
+  /** The canvas's registered size, or the configured one. */
+  private shape(canvasId: string): CanvasShape {
+    return this.options.shapeOf?.(canvasId) ?? { width: this.options.width, height: this.options.height };
+  }
+
   private assertOpen(): void {
     if (this.closed) throw new StoreUnavailableError("the canvas store is closed");
   }
@@ -200,7 +213,7 @@ export class MemoryCanvasStore implements CanvasStore {
     this.options.bus.publish(canvasId, prefixSeqEpoch(encodeBatchBody(canvasId, [], "", Date.now()), state.seq, state.epoch));
   }
 
-  /** Loads a canvas once (from its file, or white); later calls share the same state. */
+  /** Loads a canvas once (from its file, or empty: all background); later calls share the same state. */
   private load(canvasId: string, allowResize = false): Promise<CanvasState> {
     this.assertOpen();
     let pending = this.canvases.get(canvasId);
@@ -211,7 +224,8 @@ export class MemoryCanvasStore implements CanvasStore {
       pending.catch(() => this.canvases.delete(canvasId));
     }
     return pending.then((state) => {
-      if (!allowResize && (state.width !== this.options.width || state.height !== this.options.height)) {
+      const shape = this.shape(canvasId);
+      if (!allowResize && (state.width !== shape.width || state.height !== shape.height)) {
         throw new CanvasSizeMismatchError(`the stored canvas is ${state.width}x${state.height}; reset the canvas to resize it`);
       }
       return state;
@@ -219,7 +233,8 @@ export class MemoryCanvasStore implements CanvasStore {
   }
 
   private async loadFromDisk(canvasId: string): Promise<CanvasState> {
-    const { dataDir, width, height, logger } = this.options;
+    const { dataDir, logger } = this.options;
+    const { width, height } = this.shape(canvasId);
     const saved = dataDir === undefined ? undefined : await readCanvasFile(canvasFilePath(dataDir, canvasId));
     const base = { history: [], saveTimer: undefined, saving: Promise.resolve() };
     if (!saved) return { ...base, width, height, seq: 0, epoch: nextEpoch(), tiles: new Map() };

@@ -69,9 +69,10 @@ describe("RedisCanvasStore against a real redis-server", () => {
     async clear() {
       await admin.flushall();
     },
-    async open({ width, height, historyLimit }) {
+    async open({ width, height, historyLimit, shapes }) {
       const bus = new RedisPixelBus(redis.url, logger);
-      return { store: new RedisCanvasStore({ redisUrl: redis.url, width, height, logger, historyLimit }), bus, dispose: () => bus.close() };
+      const shapeOf = (canvasId: string) => shapes?.[canvasId];
+      return { store: new RedisCanvasStore({ redisUrl: redis.url, width, height, logger, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
     },
   });
 

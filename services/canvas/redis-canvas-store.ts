@@ -12,6 +12,8 @@ import {
   HISTORY_MAX_BATCHES,
   historyWindow,
   StoreUnavailableError,
+  type CanvasShape,
+  type CanvasShapeOf,
   type CanvasSnapshot,
   type CanvasStore,
   type PlacementRun,
@@ -21,6 +23,7 @@ import {
   type TileVersions,
 } from "./canvas-store.js";
 import { assembleTiles } from "./assemble-tiles.js";
+import { DEFAULT_BACKGROUND as WHITE } from "./tile-codec.js";
 import { packPixelWrites } from "./pack-pixel-writes.js";
 import { encodeRuleArg } from "./placement-budget.js";
 import { resolveRuns } from "./placement-runs.js";
@@ -39,6 +42,8 @@ export interface RedisCanvasStoreOptions {
   historyLimit?: number;
   /** Placement budgets per canvas; unset means none (every run is stored). */
   budgets?: BudgetSettings;
+  /** Each canvas's registered size; unset (or undefined for a canvas) means `width` x `height`. */
+  shapeOf?: CanvasShapeOf;
 }
 
 /** seq, epoch, then per run 0 (stored) or the ms to wait. */
@@ -85,6 +90,7 @@ export class RedisCanvasStore implements CanvasStore {
   private readonly height: number;
   private readonly historyLimit: number;
   private readonly budgets: BudgetSettings | undefined;
+  private readonly shapeOf: CanvasShapeOf | undefined;
   private readonly seen = new Map<string, StoredPosition>();
   private closed = false;
   private everReady = false;
@@ -95,6 +101,7 @@ export class RedisCanvasStore implements CanvasStore {
     this.height = options.height;
     this.historyLimit = options.historyLimit ?? HISTORY_MAX_BATCHES;
     this.budgets = options.budgets;
+    this.shapeOf = options.shapeOf;
     const redis = new Redis(options.redisUrl, {
       connectionName: "pixel-canvas-store",
       // No enableAutoPipelining: it defers every command by a setImmediate, which cost more at
@@ -137,13 +144,15 @@ export class RedisCanvasStore implements CanvasStore {
     this.remember(canvasId, epoch, seq);
     // A tile whose key is missing reads as never painted, as GetTile reads it.
     const painted = names.flatMap((name, i) => (tiles[i] ? [[name.toString(), tiles[i]] as const] : []));
-    const pixels = assembleTiles(this.width, this.height, painted);
-    return { canvasId, width: this.width, height: this.height, seq, epoch, pixels };
+    const { width, height, background } = this.shape(canvasId);
+    const pixels = assembleTiles(width, height, painted, background);
+    return { canvasId, width, height, seq, epoch, pixels };
   }
 
   async getTile(canvasId: string, tile: TileCoord): Promise<TileSnapshot> {
-    const rect = tileRect(this.width, this.height, 0, tile);
-    if (rect === undefined) throw new RangeError(`tile ${tileName(tile)} is outside the ${this.width}x${this.height} canvas`);
+    const { width, height } = this.shape(canvasId);
+    const rect = tileRect(width, height, 0, tile);
+    if (rect === undefined) throw new RangeError(`tile ${tileName(tile)} is outside the ${width}x${height} canvas`);
     const keys = canvasKeys(canvasId);
     const [epoch, seq, version, pixels] = await this.run(() =>
       this.redis.readTileBuffer(keys.meta, keys.tiles, keys.log, ...this.prepareArgs(canvasId), tileName(tile)),
@@ -163,6 +172,7 @@ export class RedisCanvasStore implements CanvasStore {
 
   async setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch> {
     const keys = canvasKeys(canvasId);
+    const { width, height, background = WHITE } = this.shape(canvasId);
     const budget = canvasBudget(this.budgets, canvasId);
     const resolved = resolveRuns(pixels, runs, budget, keys.budget);
     // KEYS[4..]: each distinct budget key once; a run refers to its keys by index.
@@ -180,15 +190,16 @@ export class RedisCanvasStore implements CanvasStore {
     const runArgs: (string | number | Uint8Array)[] = [];
     resolved.pixels.forEach((slice, i) => {
       const run = resolved.budgeted?.[i];
-      runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, this.width, this.height), encodePixels(slice), resolved.authors[i]!);
+      runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, width, height), encodePixels(slice), resolved.authors[i]!);
     });
     const seen = this.seen.get(canvasId);
     const [seq, epoch, ...decided] = await this.run(() =>
       this.redis.writeBatch(
         3 + budgetKeys.length, keys.meta, keys.tiles, keys.log, ...budgetKeys,
-        keys.channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
+        keys.channel, width, height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
         encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
         encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
+        Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
       ),
     );
     this.remember(canvasId, epoch, seq);
@@ -218,11 +229,17 @@ export class RedisCanvasStore implements CanvasStore {
 
   async reset(canvasId: string): Promise<{ epoch: number }> {
     const keys = canvasKeys(canvasId);
+    const { width, height } = this.shape(canvasId);
     const epoch = await this.run(() =>
-      this.redis.resetCanvas(keys.meta, keys.tiles, keys.log, keys.channel, this.width, this.height, this.marker(canvasId), this.seen.get(canvasId)?.epoch ?? 0),
+      this.redis.resetCanvas(keys.meta, keys.tiles, keys.log, keys.channel, width, height, this.marker(canvasId), this.seen.get(canvasId)?.epoch ?? 0),
     );
     this.seen.set(canvasId, { epoch, seq: 0 });
     return { epoch };
+  }
+
+  async currentSeq(canvasId: string): Promise<number> {
+    const seq = await this.run(() => this.redis.hget(canvasKeys(canvasId).meta, "seq"));
+    return seq === null ? 0 : Number(seq);
   }
 
   async close(): Promise<void> {
@@ -236,7 +253,13 @@ export class RedisCanvasStore implements CanvasStore {
   /** The ARGV every script that prepares a canvas starts with: channel, size, the highest (epoch, seq) seen, marker body. */
   private prepareArgs(canvasId: string): ScriptArg[] {
     const seen = this.seen.get(canvasId);
-    return [canvasKeys(canvasId).channel, this.width, this.height, seen?.epoch ?? 0, seen?.seq ?? 0, this.marker(canvasId)];
+    const { width, height } = this.shape(canvasId);
+    return [canvasKeys(canvasId).channel, width, height, seen?.epoch ?? 0, seen?.seq ?? 0, this.marker(canvasId)];
+  }
+
+  /** The canvas's registered size, or the configured one. */
+  private shape(canvasId: string): CanvasShape {
+    return this.shapeOf?.(canvasId) ?? { width: this.width, height: this.height };
   }
 
   /** The body of an epoch marker: a PixelBatch with only canvas_id and time (the script adds seq and epoch). */

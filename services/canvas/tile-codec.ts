@@ -1,7 +1,7 @@
 import { decode, encode } from "fast-png";
 
-/** The colour of every pixel never painted, as R, G, B. */
-export const BACKGROUND_RGB = [0xff, 0xff, 0xff] as const;
+/** The colour of every pixel never painted (0xRRGGBB), unless its canvas was created with another. */
+export const DEFAULT_BACKGROUND = 0xffffff;
 
 /**
  * zlib level of tile PNGs. Measured on 256 x 256 tiles of drawn pixel art: level 6 is about half
@@ -13,9 +13,19 @@ const PNG_ZLIB_LEVEL = 6;
 /** A tile's pixels: row-major RGB, or undefined for a tile never painted (all background). */
 export type TilePixels = Uint8Array | undefined;
 
-/** A whole tile filled with the background colour. */
-export function backgroundTile(width: number, height: number): Uint8Array {
-  return new Uint8Array(width * height * 3).fill(0xff);
+/** A whole tile (or canvas) filled with a background colour (0xRRGGBB). */
+export function backgroundTile(width: number, height: number, background: number = DEFAULT_BACKGROUND): Uint8Array {
+  const r = (background >>> 16) & 0xff;
+  const g = (background >>> 8) & 0xff;
+  const b = background & 0xff;
+  const out = new Uint8Array(width * height * 3);
+  if (r === g && g === b) return out.fill(r);
+  for (let o = 0; o < out.length; o += 3) {
+    out[o] = r;
+    out[o + 1] = g;
+    out[o + 2] = b;
+  }
+  return out;
 }
 
 /** The one colour of a tile whose pixels all have it, or undefined when it has several. */
@@ -34,8 +44,8 @@ export function uniformColor(rgb: Uint8Array): [number, number, number] | undefi
  * 1-bit indexed PNG with a one-entry palette, about 100 bytes for 256 x 256; any other tile is
  * 8-bit RGB, which browsers and image tools decode natively.
  */
-export function encodeTilePng(pixels: TilePixels, width: number, height: number): Uint8Array {
-  const color = pixels === undefined ? [...BACKGROUND_RGB] : uniformColor(pixels);
+export function encodeTilePng(pixels: TilePixels, width: number, height: number, background: number = DEFAULT_BACKGROUND): Uint8Array {
+  const color = pixels === undefined ? [(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff] : uniformColor(pixels);
   if (color !== undefined) {
     // Rows of 1-bit indexes are padded to whole bytes; every index is 0, the one palette entry.
     const data = new Uint8Array(Math.ceil(width / 8) * height);

@@ -1,5 +1,5 @@
 import { TILE_SIZE } from "../../protocol/tile-grid.js";
-import { backgroundTile, type TilePixels } from "./tile-codec.js";
+import { backgroundTile, DEFAULT_BACKGROUND, type TilePixels } from "./tile-codec.js";
 
 /** One of the four tiles of level k - 1 under a tile of level k, with its size. */
 export interface ChildTile {
@@ -15,11 +15,11 @@ export interface ChildTile {
  * Builds a tile of level k (width x height) from its children of level k - 1: each pixel is the
  * average colour of the (up to) 2 x 2 pixels it covers. Averaging, rather than picking one pixel,
  * keeps a lone painted pixel visible as a tint when zoomed out. Resolves undefined when no child
- * was ever painted, so an empty region stays free.
+ * was ever painted, so an empty region stays free; a child never painted is the background.
  */
-export function downsampleTile(width: number, height: number, children: readonly ChildTile[]): TilePixels {
+export function downsampleTile(width: number, height: number, children: readonly ChildTile[], background: number = DEFAULT_BACKGROUND): TilePixels {
   if (children.every((c) => c.pixels === undefined)) return undefined;
-  const out = backgroundTile(width, height);
+  const out = backgroundTile(width, height, background);
   const half = TILE_SIZE / 2;
   for (const child of children) {
     if (child.pixels === undefined) continue;

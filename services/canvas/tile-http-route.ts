@@ -1,5 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { CANVAS_ID_PATTERN, resolveCanvasId, type Config } from "../shared/config.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { CANVAS_ID_PATTERN, resolveCanvasId } from "../shared/config.js";
+import { levelCount } from "../../protocol/tile-grid.js";
+import type { CanvasCatalog } from "./canvas-catalog.js";
 import type { Logger } from "../shared/logger.js";
 import { TILE_MAX_AGE_S } from "../shared/timing.js";
 import { tileResponses } from "./canvas-metrics.js";
@@ -25,7 +28,7 @@ export function etagMatches(ifNoneMatch: string | undefined, etag: string): bool
  * did, and `X-Canvas-Seq`, `X-Canvas-Epoch`, `X-Tile-Version` carry GetTile's stamps. Returns a
  * handler that answers paths under TILE_PATH_PREFIX and returns false for any other path.
  */
-export function createTileHttpHandler(deps: { config: Config; tiles: TileReader; logger: Logger }): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function createTileHttpHandler(deps: { catalog: CanvasCatalog; tiles: TileReader; logger: Logger }): (req: IncomingMessage, res: ServerResponse) => boolean {
   return (req, res) => {
     const path = (req.url ?? "/").split("?", 1)[0]!;
     if (!path.startsWith(TILE_PATH_PREFIX)) return false;
@@ -39,17 +42,18 @@ export function createTileHttpHandler(deps: { config: Config; tiles: TileReader;
       res.writeHead(400, { "content-type": "text/plain" }).end("tile paths are /api/tiles/<canvas>/<level>/<tx>/<ty>.png\n");
       return true;
     }
-    if (!deps.config.canvasIds.includes(canvasId!)) {
-      res.writeHead(404, { "content-type": "text/plain" }).end(`canvas "${canvasId}" does not exist\n`);
-      return true;
-    }
     const level = Number(match[2]);
+    let levels = 0;
     // Levels past the canvas's are counted together, so a client cannot grow the label set.
-    res.once("finish", () => tileResponses.inc({ level: level < deps.tiles.levelCount ? String(level) : "none", status: String(res.statusCode) }));
-    deps.tiles.read(canvasId!, level, { tx: Number(match[3]), ty: Number(match[4]) }).then(
+    res.once("finish", () => tileResponses.inc({ level: level < levels ? String(level) : "none", status: String(res.statusCode) }));
+    const read = deps.catalog.resolve(canvasId!).then((shape) => {
+      levels = levelCount(shape.width, shape.height);
+      return deps.tiles.read(canvasId!, shape, level, { tx: Number(match[3]), ty: Number(match[4]) });
+    });
+    read.then(
       (tile) => {
         if (tile === undefined) {
-          res.writeHead(404, { "content-type": "text/plain" }).end(`tile ${match[2]}/${match[3]}/${match[4]} is outside the canvas (levels 0-${deps.tiles.levelCount - 1})\n`);
+          res.writeHead(404, { "content-type": "text/plain" }).end(`tile ${match[2]}/${match[3]}/${match[4]} is outside the canvas (levels 0-${levels - 1})\n`);
           return;
         }
         const etag = `"${tile.epoch}-${tile.version}"`;
@@ -68,6 +72,10 @@ export function createTileHttpHandler(deps: { config: Config; tiles: TileReader;
         res.end(req.method === "HEAD" ? undefined : tile.png);
       },
       (err: unknown) => {
+        if (err instanceof ConnectError && err.code === Code.NotFound) {
+          res.writeHead(404, { "content-type": "text/plain" }).end(`canvas "${canvasId}" does not exist\n`);
+          return;
+        }
         if (err instanceof StoreUnavailableError) {
           res.writeHead(503, { "content-type": "text/plain", "retry-after": "1" }).end("the canvas storage is unavailable; retry shortly\n");
           return;

@@ -42,37 +42,39 @@ describe("TileReader overviews", () => {
     store = new MemoryCanvasStore({ width, height, bus: new MemoryPixelBus(), logger });
     const pixels = Array.from({ length: 3000 }, (_, i) => ({ x: (i * 7919) % width, y: (i * 104_729) % height, color: (i * 2_654_435_761) % 0x1000000 }));
     await store.setPixels("default", pixels, "");
-    const reader = new TileReader(store, width, height);
-    expect(reader.levelCount).toBe(3);
-    const top = await reader.read("default", 2, { tx: 0, ty: 0 });
+    const reader = new TileReader(store);
+    const shape = { width, height };
+    const top = await reader.read("default", shape, 2, { tx: 0, ty: 0 });
     const snap = await store.getCanvas("default");
     const expected = halve(halve(snap.pixels, width, height).pixels, Math.ceil(width / 2), Math.ceil(height / 2));
     const decoded = decodeTilePng(top!.png);
     expect([decoded.width, decoded.height]).toEqual([expected.width, expected.height]);
     expect(Buffer.from(decoded.pixels).equals(expected.pixels)).toBe(true);
     expect([top!.seq, top!.version]).toEqual([1, 1]);
-    expect(await reader.read("default", 3, { tx: 0, ty: 0 })).toBeUndefined();
+    expect(top!.levelCount).toBe(3);
+    expect(await reader.read("default", shape, 3, { tx: 0, ty: 0 })).toBeUndefined();
   });
 
   it("rebuilds a requested overview at most every OVERVIEW_REFRESH_MS, then with every change under it", async () => {
     const width = TILE_SIZE * 4;
     store = new MemoryCanvasStore({ width, height: width, bus: new MemoryPixelBus(), logger });
     let now = 0;
-    const reader = new TileReader(store, width, width, () => now);
-    const empty = await reader.read("default", 2, { tx: 0, ty: 0 });
+    const reader = new TileReader(store, () => now);
+    const shape = { width, height: width };
+    const empty = await reader.read("default", shape, 2, { tx: 0, ty: 0 });
     expect(empty!.version).toBe(0);
     expect(decodeTilePng(empty!.png).pixels.every((b) => b === 0xff)).toBe(true);
     // Nothing was built for the empty canvas, so the first paint shows at once.
     const first = await store.setPixels("default", [{ x: 0, y: 0, color: 0 }], "");
-    expect((await reader.read("default", 2, { tx: 0, ty: 0 }))!.version).toBe(first.seq);
+    expect((await reader.read("default", shape, 2, { tx: 0, ty: 0 }))!.version).toBe(first.seq);
     now += 1;
     const second = await store.setPixels("default", [{ x: width - 1, y: width - 1, color: 0 }], "");
-    const lagging = await reader.read("default", 2, { tx: 0, ty: 0 });
+    const lagging = await reader.read("default", shape, 2, { tx: 0, ty: 0 });
     expect([lagging!.seq, lagging!.version]).toEqual([second.seq, first.seq]);
     now += OVERVIEW_REFRESH_MS;
-    const fresh = await reader.read("default", 2, { tx: 0, ty: 0 });
+    const fresh = await reader.read("default", shape, 2, { tx: 0, ty: 0 });
     expect(fresh!.version).toBe(second.seq);
     // The level below was rebuilt exactly (not lagging) as part of it.
-    expect((await reader.read("default", 1, { tx: 1, ty: 1 }))!.version).toBe(second.seq);
+    expect((await reader.read("default", shape, 1, { tx: 1, ty: 1 }))!.version).toBe(second.seq);
   });
 });

@@ -1,6 +1,6 @@
 import { levelCount, parseTileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { OVERVIEW_REFRESH_MS } from "../shared/timing.js";
-import type { CanvasStore, TileVersions } from "./canvas-store.js";
+import type { CanvasShape, CanvasStore, TileVersions } from "./canvas-store.js";
 import { encodeTilePng, type TilePixels } from "./tile-codec.js";
 import { downsampleTile, type ChildTile } from "./tile-downsample.js";
 
@@ -38,7 +38,7 @@ interface OverviewEntry {
 }
 
 /**
- * Reads tiles of one canvas size for GetTile and the HTTP tile route. Level 0 is read from the
+ * Reads tiles of canvases, each of its own registered size, for GetTile and the HTTP tile route. Level 0 is read from the
  * store (bytes, version and seq in one atomic read) and encoded on each call; a CDN in front
  * absorbs repeats. Overviews (level > 0) are built on demand from the four tiles below, each level
  * halving the one below (`downsampleTile`), and cached with the newest level-0 version under them:
@@ -52,29 +52,24 @@ interface OverviewEntry {
  */
 export class TileReader {
   private readonly overviews = new Map<string, OverviewEntry>();
-  readonly levelCount: number;
 
   constructor(
     private readonly store: CanvasStore,
-    readonly width: number,
-    readonly height: number,
     private readonly now: () => number = () => performance.now(),
-  ) {
-    this.levelCount = levelCount(width, height);
-  }
+  ) {}
 
-  /** The tile, or undefined when the level or tile is outside the canvas. */
-  async read(canvasId: string, level: number, tile: TileCoord): Promise<EncodedTile | undefined> {
-    const rect = tileRect(this.width, this.height, level, tile);
+  /** The tile of a canvas of this (registered) shape, or undefined when the level or tile is outside the canvas. */
+  async read(canvasId: string, shape: CanvasShape, level: number, tile: TileCoord): Promise<EncodedTile | undefined> {
+    const rect = tileRect(shape.width, shape.height, level, tile);
     if (rect === undefined) return undefined;
-    const common = { level, tx: tile.tx, ty: tile.ty, width: rect.width, height: rect.height, canvasWidth: this.width, canvasHeight: this.height, levelCount: this.levelCount };
+    const common = { level, tx: tile.tx, ty: tile.ty, width: rect.width, height: rect.height, canvasWidth: shape.width, canvasHeight: shape.height, levelCount: levelCount(shape.width, shape.height) };
     if (level === 0) {
       const snap = await this.store.getTile(canvasId, tile);
-      return { ...common, png: encodeTilePng(snap.pixels, rect.width, rect.height), seq: snap.seq, epoch: snap.epoch, version: snap.version };
+      return { ...common, png: encodeTilePng(snap.pixels, rect.width, rect.height, shape.background), seq: snap.seq, epoch: snap.epoch, version: snap.version };
     }
     const versions = await this.store.tileVersions(canvasId);
-    const built = await this.overview(canvasId, versions, level, tile, true);
-    built.png ??= encodeTilePng(built.pixels, rect.width, rect.height);
+    const built = await this.overview(canvasId, shape, versions, level, tile, true);
+    built.png ??= encodeTilePng(built.pixels, rect.width, rect.height, shape.background);
     return { ...common, png: built.png, seq: versions.seq, epoch: versions.epoch, version: built.version };
   }
 
@@ -82,7 +77,7 @@ export class TileReader {
    * The overview tile, from the cache when it is current (or, when `mayLag`, younger than
    * OVERVIEW_REFRESH_MS), else rebuilt.
    */
-  private overview(canvasId: string, versions: TileVersions, level: number, tile: TileCoord, mayLag: boolean): Promise<Overview> {
+  private overview(canvasId: string, shape: CanvasShape, versions: TileVersions, level: number, tile: TileCoord, mayLag: boolean): Promise<Overview> {
     const key = `${canvasId}/${level}/${tile.tx}/${tile.ty}`;
     const newest = newestVersionUnder(versions.versions, level, tile);
     const cached = this.overviews.get(key);
@@ -94,7 +89,7 @@ export class TileReader {
       this.overviews.delete(key);
       return Promise.resolve({ pixels: undefined, version: 0, png: undefined });
     }
-    const overview = this.build(canvasId, versions, level, tile);
+    const overview = this.build(canvasId, shape, versions, level, tile);
     const entry = { epoch: versions.epoch, version: newest, builtAt: this.now(), overview };
     this.overviews.set(key, entry);
     // A failed build (store unavailable) is retried by the next request rather than cached.
@@ -104,21 +99,21 @@ export class TileReader {
     return overview;
   }
 
-  private async build(canvasId: string, versions: TileVersions, level: number, tile: TileCoord): Promise<Overview> {
-    const rect = tileRect(this.width, this.height, level, tile)!;
+  private async build(canvasId: string, shape: CanvasShape, versions: TileVersions, level: number, tile: TileCoord): Promise<Overview> {
+    const rect = tileRect(shape.width, shape.height, level, tile)!;
     const children: Promise<ChildTile & { version: number }>[] = [];
     for (const dy of [0, 1] as const) {
       for (const dx of [0, 1] as const) {
         const child = { tx: tile.tx * 2 + dx, ty: tile.ty * 2 + dy };
-        const childRect = tileRect(this.width, this.height, level - 1, child);
+        const childRect = tileRect(shape.width, shape.height, level - 1, child);
         if (childRect === undefined) continue;
         const read: Promise<{ pixels: TilePixels; version: number }> =
-          level === 1 ? this.store.getTile(canvasId, child) : this.overview(canvasId, versions, level - 1, child, false);
+          level === 1 ? this.store.getTile(canvasId, child) : this.overview(canvasId, shape, versions, level - 1, child, false);
         children.push(read.then(({ pixels, version }) => ({ dx, dy, width: childRect.width, height: childRect.height, pixels, version })));
       }
     }
     const read = await Promise.all(children);
-    return { pixels: downsampleTile(rect.width, rect.height, read), version: Math.max(0, ...read.map((c) => c.version)), png: undefined };
+    return { pixels: downsampleTile(rect.width, rect.height, read, shape.background), version: Math.max(0, ...read.map((c) => c.version)), png: undefined };
   }
 }
 

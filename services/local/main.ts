@@ -22,12 +22,20 @@ import { createSessionIssuer, isPageRequest } from "../shared/session-issuer.js"
  * gateway persists through it exactly as a separate gateway would.
  * Without REDIS_URL it runs on the embedded store and bus, saved under DATA_DIR.
  */
+
+/**
+ * The canvases `npm start` seeds unless CANVAS_IDS says otherwise: the 50x50 default (the first
+ * run looks as it always did) and `big`, a 2048x2048 demo at /c/big to zoom and pan around. 2048
+ * is the largest side GetCanvas still returns whole (MAX_SNAPSHOT_PIXELS), which the gateway's
+ * rooms snapshot with, and at 8x8 tiles it already needs the tiled overviews to zoom out.
+ */
+const LOCAL_CANVAS_IDS = "default,big:2048x2048";
 async function main(log: Logger, config: Config): Promise<void> {
   const security = loadSecurityConfig();
   const identity = { tokens: loadSessionKeys(config, security, "embedded"), security };
   const sessions = createSessionIssuer(identity.tokens, security, log.child({ component: "sessions" }));
-  const { store, bus } = createCanvasBackend(config, log.child({ component: "canvas" }));
-  const canvas = createCanvasServer({ config, store, bus, logger: log.child({ component: "canvas" }), identity });
+  const { store, bus, registry, catalog } = createCanvasBackend(config, log.child({ component: "canvas" }));
+  const canvas = createCanvasServer({ config, store, bus, catalog, logger: log.child({ component: "canvas" }), identity });
   const grpc = await listen(canvas.grpcServer, config.canvasGrpcPort, config.host);
 
   const presence: PresenceStore = config.redisUrl
@@ -71,7 +79,7 @@ async function main(log: Logger, config: Config): Promise<void> {
       await sockets;
       await new Promise<void>((r) => web.close(() => r()));
       await canvas.shutdown(EMBEDDED_STAGE_DRAIN_MS);
-      await Promise.all([presence.close(), store.close()]);
+      await Promise.all([presence.close(), store.close(), registry.close()]);
       await bus.close();
     },
     1,
@@ -87,7 +95,7 @@ function listen(server: { listen(port: number, host: string, cb: () => void): un
 
 const log = createLogger("local");
 try {
-  await main(log, loadConfig());
+  await main(log, loadConfig({ CANVAS_IDS: LOCAL_CANVAS_IDS, ...process.env }));
 } catch (err) {
   if (err instanceof ConfigError) log.fatal(err.message);
   else log.fatal({ err }, "failed to start");

@@ -46,8 +46,13 @@ export interface Config {
   /** Size of new canvases. */
   canvasWidth: number;
   canvasHeight: number;
-  /** Canvases that exist; others get NotFound. */
+  /**
+   * CANVAS_IDS: the canvases registered at start-up (the registry's seed; more are created at run
+   * time with CreateCanvas). Always includes the default canvas.
+   */
   canvasIds: string[];
+  /** The seeds' sizes, by name: CANVAS_WIDTH x CANVAS_HEIGHT unless CANVAS_IDS gave `name:WxH`. */
+  canvasSizes: Map<string, { width: number; height: number }>;
   /** Embedded store's directory. */
   dataDir: string;
   /** Sustained pixels per second one WebSocket connection may place. */
@@ -100,13 +105,36 @@ function origins(env: NodeJS.ProcessEnv): string[] {
   return list.map((entry) => entry.toLowerCase());
 }
 
+/** One CANVAS_IDS entry: a name, optionally with its own size (`big:2048x2048`). */
+const CANVAS_ID_ENTRY = /^([^:]+)(?::(\d+)x(\d+))?$/;
+
+/**
+ * Parses CANVAS_IDS: comma-separated `name` or `name:WIDTHxHEIGHT` entries; a name alone gets the
+ * default size. The default canvas is added (first, at the default size) when not listed.
+ */
+function parseCanvasIds(raw: string, defaultSize: { width: number; height: number }): Map<string, { width: number; height: number }> {
+  const sizes = new Map<string, { width: number; height: number }>();
+  for (const entry of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const match = CANVAS_ID_ENTRY.exec(entry);
+    const id = match?.[1] ?? entry;
+    if (!CANVAS_ID_PATTERN.test(id)) throw new ConfigError(`CANVAS_IDS entry "${entry}" must be a name matching ${CANVAS_ID_PATTERN}, optionally with :WIDTHxHEIGHT`);
+    const size = match?.[2] === undefined ? defaultSize : { width: Number(match[2]), height: Number(match[3]) };
+    if ([size.width, size.height].some((side) => side < 1 || side > MAX_CANVAS_SIDE)) {
+      throw new ConfigError(`CANVAS_IDS entry "${entry}": each side must be from 1 to ${MAX_CANVAS_SIDE}`);
+    }
+    if (sizes.has(id)) throw new ConfigError(`CANVAS_IDS names "${id}" twice`);
+    sizes.set(id, size);
+  }
+  if (!sizes.has(DEFAULT_CANVAS_ID)) return new Map([[DEFAULT_CANVAS_ID, defaultSize], ...sizes]);
+  return sizes;
+}
+
 /** Reads and validates the configuration from an environment. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const canvasIds = (env.CANVAS_IDS ?? DEFAULT_CANVAS_ID).split(",").map((s) => s.trim()).filter(Boolean);
-  for (const id of canvasIds) {
-    if (!CANVAS_ID_PATTERN.test(id)) throw new ConfigError(`CANVAS_IDS entry "${id}" must match ${CANVAS_ID_PATTERN}`);
-  }
-  if (!canvasIds.includes(DEFAULT_CANVAS_ID)) canvasIds.unshift(DEFAULT_CANVAS_ID);
+  const canvasWidth = int(env, "CANVAS_WIDTH", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE);
+  const canvasHeight = int(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE);
+  const canvasSizes = parseCanvasIds(env.CANVAS_IDS ?? DEFAULT_CANVAS_ID, { width: canvasWidth, height: canvasHeight });
+  const canvasIds = [...canvasSizes.keys()];
   const canvasGrpcPort = int(env, "CANVAS_GRPC_PORT", DEFAULT_PORTS.canvasGrpc, 0, 65535);
   return {
     host: env.HOST || "127.0.0.1",
@@ -116,9 +144,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     gatewayPort: int(env, "GATEWAY_PORT", DEFAULT_PORTS.gateway, 0, 65535),
     redisUrl: env.REDIS_URL || undefined,
     canvasUrl: env.CANVAS_URL || `http://127.0.0.1:${canvasGrpcPort}`,
-    canvasWidth: int(env, "CANVAS_WIDTH", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE),
-    canvasHeight: int(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE),
+    canvasWidth,
+    canvasHeight,
     canvasIds,
+    canvasSizes,
     dataDir: env.DATA_DIR || ".data",
     pixelsPerSecond: int(env, "PIXELS_PER_SECOND", 200, 1, 1_000_000),
     pixelBurst: int(env, "PIXEL_BURST", 1_000, 1, 10_000_000),

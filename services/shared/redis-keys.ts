@@ -47,3 +47,10 @@ export function canvasKeys(canvasId: string): CanvasKeys {
 export function tileKey(canvasId: string, tx: number, ty: number): string {
   return `${canvasKeys(canvasId).tiles}:${tx}:${ty}`;
 }
+
+/**
+ * Hash of every registered canvas: name -> JSON entry (services/canvas/canvas-registry.ts). One
+ * global key, so on Redis Cluster the registry lives in one slot; each canvas's own keys keep
+ * their `{id}` hash tag, and no script touches the registry and a canvas together.
+ */
+export const CANVAS_REGISTRY_KEY = "canvases";

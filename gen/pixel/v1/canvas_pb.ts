@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file pixel/v1/canvas.proto.
  */
 export const file_pixel_v1_canvas: GenFile = /*@__PURE__*/
-  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKlAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQSIQoHYXV0aG9ycxgHIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJMCgZBdXRob3ISDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3BpeGVsX2NvdW50GAMgASgNEg4KBmlwX2tleRgEIAEoCSIlChBHZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSJxChFHZXRDYW52YXNSZXNwb25zZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0SCwoDc2VxGAMgASgEEg4KBnBpeGVscxgEIAEoDBIRCgljYW52YXNfaWQYBSABKAkSDQoFZXBvY2gYBiABKAQiSgoOR2V0VGlsZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEg0KBWxldmVsGAIgASgNEgoKAnR4GAMgASgNEgoKAnR5GAQgASgNIqQCCg9HZXRUaWxlUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEg0KBWxldmVsGAIgASgNEgoKAnR4GAMgASgNEgoKAnR5GAQgASgNEg0KBXdpZHRoGAUgASgNEg4KBmhlaWdodBgGIAEoDRIoCghlbmNvZGluZxgHIAEoDjIWLnBpeGVsLnYxLlRpbGVFbmNvZGluZxIMCgRkYXRhGAggASgMEgsKA3NlcRgJIAEoBBINCgVlcG9jaBgKIAEoBBIPCgd2ZXJzaW9uGAsgASgEEhEKCXRpbGVfc2l6ZRgMIAEoDRIUCgxjYW52YXNfd2lkdGgYDSABKA0SFQoNY2FudmFzX2hlaWdodBgOIAEoDRITCgtsZXZlbF9jb3VudBgPIAEoDSJ5ChBTZXRQaXhlbHNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIfCgZwaXhlbHMYAiADKAsyDy5waXhlbC52MS5QaXhlbBIOCgZhdXRob3IYAyABKAkSIQoHYXV0aG9ycxgEIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJbChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQSKgoHcmVzdWx0cxgDIAMoCzIZLnBpeGVsLnYxLlBsYWNlbWVudFJlc3VsdCI5Cg9QbGFjZW1lbnRSZXN1bHQSDgoGc3RvcmVkGAEgASgIEhYKDnJldHJ5X2FmdGVyX21zGAIgASgNIk0KEldyaXRlUGl4ZWxzUmVxdWVzdBIKCgJpZBgBIAEoBBIrCgdyZXF1ZXN0GAIgASgLMhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdCKBAQoTV3JpdGVQaXhlbHNSZXNwb25zZRIKCgJpZBgBIAEoBBItCgZzdG9yZWQYAiABKAsyGy5waXhlbC52MS5TZXRQaXhlbHNSZXNwb25zZUgAEiUKBWVycm9yGAMgASgLMhQucGl4ZWwudjEuV3JpdGVFcnJvckgAQggKBnJlc3VsdCIrCgpXcml0ZUVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCSI6ChJXYXRjaENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI6ChNXYXRjaENhbnZhc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQucGl4ZWwudjEuUGl4ZWxCYXRjaCInChJSZXNldENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJIiQKE1Jlc2V0Q2FudmFzUmVzcG9uc2USDQoFZXBvY2gYASABKAQqRAoMVGlsZUVuY29kaW5nEh0KGVRJTEVfRU5DT0RJTkdfVU5TUEVDSUZJRUQQABIVChFUSUxFX0VOQ09ESU5HX1BORxABMsUDCg1DYW52YXNTZXJ2aWNlEkQKCUdldENhbnZhcxIaLnBpeGVsLnYxLkdldENhbnZhc1JlcXVlc3QaGy5waXhlbC52MS5HZXRDYW52YXNSZXNwb25zZRI+CgdHZXRUaWxlEhgucGl4ZWwudjEuR2V0VGlsZVJlcXVlc3QaGS5waXhlbC52MS5HZXRUaWxlUmVzcG9uc2USRAoJU2V0UGl4ZWxzEhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdBobLnBpeGVsLnYxLlNldFBpeGVsc1Jlc3BvbnNlEk4KC1dyaXRlUGl4ZWxzEhwucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXF1ZXN0Gh0ucGl4ZWwudjEuV3JpdGVQaXhlbHNSZXNwb25zZSgBMAESTAoLV2F0Y2hDYW52YXMSHC5waXhlbC52MS5XYXRjaENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5XYXRjaENhbnZhc1Jlc3BvbnNlMAESSgoLUmVzZXRDYW52YXMSHC5waXhlbC52MS5SZXNldENhbnZhc1JlcXVlc3QaHS5waXhlbC52MS5SZXNldENhbnZhc1Jlc3BvbnNlYgZwcm90bzM");
+  fileDesc("ChVwaXhlbC92MS9jYW52YXMucHJvdG8SCHBpeGVsLnYxIiwKBVBpeGVsEgkKAXgYASABKA0SCQoBeRgCIAEoDRINCgVjb2xvchgDIAEoDSKlAQoKUGl4ZWxCYXRjaBIRCgljYW52YXNfaWQYASABKAkSCwoDc2VxGAIgASgEEh8KBnBpeGVscxgDIAMoCzIPLnBpeGVsLnYxLlBpeGVsEg4KBmF1dGhvchgEIAEoCRIUCgx0aW1lX3VuaXhfbXMYBSABKAMSDQoFZXBvY2gYBiABKAQSIQoHYXV0aG9ycxgHIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJMCgZBdXRob3ISDwoHdXNlcl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEhMKC3BpeGVsX2NvdW50GAMgASgNEg4KBmlwX2tleRgEIAEoCSIlChBHZXRDYW52YXNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCSJxChFHZXRDYW52YXNSZXNwb25zZRINCgV3aWR0aBgBIAEoDRIOCgZoZWlnaHQYAiABKA0SCwoDc2VxGAMgASgEEg4KBnBpeGVscxgEIAEoDBIRCgljYW52YXNfaWQYBSABKAkSDQoFZXBvY2gYBiABKAQiSgoOR2V0VGlsZVJlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEg0KBWxldmVsGAIgASgNEgoKAnR4GAMgASgNEgoKAnR5GAQgASgNIqQCCg9HZXRUaWxlUmVzcG9uc2USEQoJY2FudmFzX2lkGAEgASgJEg0KBWxldmVsGAIgASgNEgoKAnR4GAMgASgNEgoKAnR5GAQgASgNEg0KBXdpZHRoGAUgASgNEg4KBmhlaWdodBgGIAEoDRIoCghlbmNvZGluZxgHIAEoDjIWLnBpeGVsLnYxLlRpbGVFbmNvZGluZxIMCgRkYXRhGAggASgMEgsKA3NlcRgJIAEoBBINCgVlcG9jaBgKIAEoBBIPCgd2ZXJzaW9uGAsgASgEEhEKCXRpbGVfc2l6ZRgMIAEoDRIUCgxjYW52YXNfd2lkdGgYDSABKA0SFQoNY2FudmFzX2hlaWdodBgOIAEoDRITCgtsZXZlbF9jb3VudBgPIAEoDSJ5ChBTZXRQaXhlbHNSZXF1ZXN0EhEKCWNhbnZhc19pZBgBIAEoCRIfCgZwaXhlbHMYAiADKAsyDy5waXhlbC52MS5QaXhlbBIOCgZhdXRob3IYAyABKAkSIQoHYXV0aG9ycxgEIAMoCzIQLnBpeGVsLnYxLkF1dGhvciJbChFTZXRQaXhlbHNSZXNwb25zZRILCgNzZXEYASABKAQSDQoFZXBvY2gYAiABKAQSKgoHcmVzdWx0cxgDIAMoCzIZLnBpeGVsLnYxLlBsYWNlbWVudFJlc3VsdCI5Cg9QbGFjZW1lbnRSZXN1bHQSDgoGc3RvcmVkGAEgASgIEhYKDnJldHJ5X2FmdGVyX21zGAIgASgNIk0KEldyaXRlUGl4ZWxzUmVxdWVzdBIKCgJpZBgBIAEoBBIrCgdyZXF1ZXN0GAIgASgLMhoucGl4ZWwudjEuU2V0UGl4ZWxzUmVxdWVzdCKBAQoTV3JpdGVQaXhlbHNSZXNwb25zZRIKCgJpZBgBIAEoBBItCgZzdG9yZWQYAiABKAsyGy5waXhlbC52MS5TZXRQaXhlbHNSZXNwb25zZUgAEiUKBWVycm9yGAMgASgLMhQucGl4ZWwudjEuV3JpdGVFcnJvckgAQggKBnJlc3VsdCIrCgpXcml0ZUVycm9yEgwKBGNvZGUYASABKA0SDwoHbWVzc2FnZRgCIAEoCSI6ChJXYXRjaENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJEhEKCWFmdGVyX3NlcRgCIAEoBCI6ChNXYXRjaENhbnZhc1Jlc3BvbnNlEiMKBWJhdGNoGAEgASgLMhQucGl4ZWwudjEuUGl4ZWxCYXRjaCInChJSZXNldENhbnZhc1JlcXVlc3QSEQoJY2FudmFzX2lkGAEgASgJIiQKE1Jlc2V0Q2FudmFzUmVzcG9uc2USDQoFZXBvY2gYASABKAQidgoTQ3JlYXRlQ2FudmFzUmVxdWVzdBIMCgRuYW1lGAEgASgJEg0KBXdpZHRoGAIgASgNEg4KBmhlaWdodBgDIAEoDRIdChBiYWNrZ3JvdW5kX2NvbG9yGAQgASgNSACIAQFCEwoRX2JhY2tncm91bmRfY29sb3IiTQoUQ3JlYXRlQ2FudmFzUmVzcG9uc2USJAoGY2FudmFzGAEgASgLMhQucGl4ZWwudjEuQ2FudmFzSW5mbxIPCgdjcmVhdGVkGAIgASgIIhUKE0xpc3RDYW52YXNlc1JlcXVlc3QiPgoUTGlzdENhbnZhc2VzUmVzcG9uc2USJgoIY2FudmFzZXMYASADKAsyFC5waXhlbC52MS5DYW52YXNJbmZvInkKCkNhbnZhc0luZm8SDAoEbmFtZRgBIAEoCRINCgV3aWR0aBgCIAEoDRIOCgZoZWlnaHQYAyABKA0SGAoQYmFja2dyb3VuZF9jb2xvchgEIAEoDRIXCg9jcmVhdGVkX3VuaXhfbXMYBSABKAMSCwoDc2VxGAYgASgEKkQKDFRpbGVFbmNvZGluZxIdChlUSUxFX0VOQ09ESU5HX1VOU1BFQ0lGSUVEEAASFQoRVElMRV9FTkNPRElOR19QTkcQATLjBAoNQ2FudmFzU2VydmljZRJECglHZXRDYW52YXMSGi5waXhlbC52MS5HZXRDYW52YXNSZXF1ZXN0GhsucGl4ZWwudjEuR2V0Q2FudmFzUmVzcG9uc2USPgoHR2V0VGlsZRIYLnBpeGVsLnYxLkdldFRpbGVSZXF1ZXN0GhkucGl4ZWwudjEuR2V0VGlsZVJlc3BvbnNlEkQKCVNldFBpeGVscxIaLnBpeGVsLnYxLlNldFBpeGVsc1JlcXVlc3QaGy5waXhlbC52MS5TZXRQaXhlbHNSZXNwb25zZRJOCgtXcml0ZVBpeGVscxIcLnBpeGVsLnYxLldyaXRlUGl4ZWxzUmVxdWVzdBodLnBpeGVsLnYxLldyaXRlUGl4ZWxzUmVzcG9uc2UoATABEkwKC1dhdGNoQ2FudmFzEhwucGl4ZWwudjEuV2F0Y2hDYW52YXNSZXF1ZXN0Gh0ucGl4ZWwudjEuV2F0Y2hDYW52YXNSZXNwb25zZTABEkoKC1Jlc2V0Q2FudmFzEhwucGl4ZWwudjEuUmVzZXRDYW52YXNSZXF1ZXN0Gh0ucGl4ZWwudjEuUmVzZXRDYW52YXNSZXNwb25zZRJNCgxDcmVhdGVDYW52YXMSHS5waXhlbC52MS5DcmVhdGVDYW52YXNSZXF1ZXN0Gh4ucGl4ZWwudjEuQ3JlYXRlQ2FudmFzUmVzcG9uc2USTQoMTGlzdENhbnZhc2VzEh0ucGl4ZWwudjEuTGlzdENhbnZhc2VzUmVxdWVzdBoeLnBpeGVsLnYxLkxpc3RDYW52YXNlc1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * Pixel is one cell of a canvas and the colour to paint it.
@@ -705,6 +705,168 @@ export const ResetCanvasResponseSchema: GenMessage<ResetCanvasResponse> = /*@__P
   messageDesc(file_pixel_v1_canvas, 16);
 
 /**
+ * CreateCanvasRequest describes the canvas to register.
+ *
+ * @generated from message pixel.v1.CreateCanvasRequest
+ */
+export type CreateCanvasRequest = Message<"pixel.v1.CreateCanvasRequest"> & {
+  /**
+   * The canvas name: 1 to 32 lowercase letters, digits and dashes, starting with a letter or digit.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Width in pixels, 1 to 8192.
+   *
+   * @generated from field: uint32 width = 2;
+   */
+  width: number;
+
+  /**
+   * Height in pixels, 1 to 8192.
+   *
+   * @generated from field: uint32 height = 3;
+   */
+  height: number;
+
+  /**
+   * Colour of every pixel never painted, as 0xRRGGBB; unset means white (0xFFFFFF).
+   *
+   * @generated from field: optional uint32 background_color = 4;
+   */
+  backgroundColor?: number | undefined;
+};
+
+/**
+ * Describes the message pixel.v1.CreateCanvasRequest.
+ * Use `create(CreateCanvasRequestSchema)` to create a new message.
+ */
+export const CreateCanvasRequestSchema: GenMessage<CreateCanvasRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 17);
+
+/**
+ * CreateCanvasResponse is the canvas as registered.
+ *
+ * @generated from message pixel.v1.CreateCanvasResponse
+ */
+export type CreateCanvasResponse = Message<"pixel.v1.CreateCanvasResponse"> & {
+  /**
+   * The registered canvas (the existing one when it was already there).
+   *
+   * @generated from field: pixel.v1.CanvasInfo canvas = 1;
+   */
+  canvas?: CanvasInfo | undefined;
+
+  /**
+   * True when this call registered it; false when an identical canvas already existed.
+   *
+   * @generated from field: bool created = 2;
+   */
+  created: boolean;
+};
+
+/**
+ * Describes the message pixel.v1.CreateCanvasResponse.
+ * Use `create(CreateCanvasResponseSchema)` to create a new message.
+ */
+export const CreateCanvasResponseSchema: GenMessage<CreateCanvasResponse> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 18);
+
+/**
+ * ListCanvasesRequest asks for every registered canvas.
+ *
+ * @generated from message pixel.v1.ListCanvasesRequest
+ */
+export type ListCanvasesRequest = Message<"pixel.v1.ListCanvasesRequest"> & {
+};
+
+/**
+ * Describes the message pixel.v1.ListCanvasesRequest.
+ * Use `create(ListCanvasesRequestSchema)` to create a new message.
+ */
+export const ListCanvasesRequestSchema: GenMessage<ListCanvasesRequest> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 19);
+
+/**
+ * ListCanvasesResponse lists the registered canvases.
+ *
+ * @generated from message pixel.v1.ListCanvasesResponse
+ */
+export type ListCanvasesResponse = Message<"pixel.v1.ListCanvasesResponse"> & {
+  /**
+   * Every registered canvas, ordered by name.
+   *
+   * @generated from field: repeated pixel.v1.CanvasInfo canvases = 1;
+   */
+  canvases: CanvasInfo[];
+};
+
+/**
+ * Describes the message pixel.v1.ListCanvasesResponse.
+ * Use `create(ListCanvasesResponseSchema)` to create a new message.
+ */
+export const ListCanvasesResponseSchema: GenMessage<ListCanvasesResponse> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 20);
+
+/**
+ * CanvasInfo describes one registered canvas.
+ *
+ * @generated from message pixel.v1.CanvasInfo
+ */
+export type CanvasInfo = Message<"pixel.v1.CanvasInfo"> & {
+  /**
+   * The canvas name, as used in canvas_id and in the web app's /c/<name> path.
+   *
+   * @generated from field: string name = 1;
+   */
+  name: string;
+
+  /**
+   * Width in pixels.
+   *
+   * @generated from field: uint32 width = 2;
+   */
+  width: number;
+
+  /**
+   * Height in pixels.
+   *
+   * @generated from field: uint32 height = 3;
+   */
+  height: number;
+
+  /**
+   * Colour of every pixel never painted, as 0xRRGGBB.
+   *
+   * @generated from field: uint32 background_color = 4;
+   */
+  backgroundColor: number;
+
+  /**
+   * When the canvas was registered, in Unix milliseconds.
+   *
+   * @generated from field: int64 created_unix_ms = 5;
+   */
+  createdUnixMs: bigint;
+
+  /**
+   * The canvas's current seq (0 for a canvas never painted in its epoch).
+   *
+   * @generated from field: uint64 seq = 6;
+   */
+  seq: bigint;
+};
+
+/**
+ * Describes the message pixel.v1.CanvasInfo.
+ * Use `create(CanvasInfoSchema)` to create a new message.
+ */
+export const CanvasInfoSchema: GenMessage<CanvasInfo> = /*@__PURE__*/
+  messageDesc(file_pixel_v1_canvas, 21);
+
+/**
  * TileEncoding says how GetTileResponse.data encodes the tile's pixels.
  *
  * @generated from enum pixel.v1.TileEncoding
@@ -804,6 +966,28 @@ export const CanvasService: GenService<{
     methodKind: "unary";
     input: typeof ResetCanvasRequestSchema;
     output: typeof ResetCanvasResponseSchema;
+  },
+  /**
+   * CreateCanvas registers a new canvas with its size and background; it is an admin operation, like
+   * ResetCanvas. Creating a canvas that exists with the same size and background succeeds and changes
+   * nothing; with another size or background it fails with ALREADY_EXISTS.
+   *
+   * @generated from rpc pixel.v1.CanvasService.CreateCanvas
+   */
+  createCanvas: {
+    methodKind: "unary";
+    input: typeof CreateCanvasRequestSchema;
+    output: typeof CreateCanvasResponseSchema;
+  },
+  /**
+   * ListCanvases lists every registered canvas, by name; anyone may call it.
+   *
+   * @generated from rpc pixel.v1.CanvasService.ListCanvases
+   */
+  listCanvases: {
+    methodKind: "unary";
+    input: typeof ListCanvasesRequestSchema;
+    output: typeof ListCanvasesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_pixel_v1_canvas, 0);

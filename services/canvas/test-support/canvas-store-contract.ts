@@ -4,7 +4,7 @@ import { PixelBatchSchema, type PixelBatch } from "../../../gen/pixel/v1/canvas_
 import { waitFor } from "../../../tools/process/free-port.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
 import { TILE_SIZE, tileName } from "../../../protocol/tile-grid.js";
-import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasStore } from "../canvas-store.js";
+import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasShape, type CanvasStore } from "../canvas-store.js";
 
 /** A store under test and the bus its batches are heard on. */
 export interface OpenedCanvasStore {
@@ -20,6 +20,8 @@ export interface CanvasStoreShape {
   width: number;
   height: number;
   historyLimit?: number;
+  /** Registered shapes by canvas, for the store's `shapeOf`; other canvases get width x height, white. */
+  shapes?: Record<string, CanvasShape>;
 }
 
 /** How the contract reaches one implementation. */
@@ -68,6 +70,20 @@ export function describeCanvasStoreContract(name: string, harness: CanvasStoreHa
         await o.store.close();
         await o.dispose();
       }
+    });
+
+    it("sizes and fills each canvas by its registered shape, and the others by the configured size, white", async () => {
+      const { store } = await open({ width: 4, height: 3, shapes: { wide: { width: TILE_SIZE + 5, height: 2, background: 0x0a0b0c } } });
+      await store.setPixels("wide", [{ x: TILE_SIZE + 4, y: 1, color: 0x010203 }], "a");
+      const wide = await store.getCanvas("wide");
+      expect([wide.width, wide.height]).toEqual([TILE_SIZE + 5, 2]);
+      expect([...wide.pixels.subarray(((TILE_SIZE + 5) * 2 - 1) * 3)]).toEqual([1, 2, 3]);
+      // Never painted (tile 0) and not yet painted within a painted tile: both the background.
+      expect([...wide.pixels.subarray(0, 3), ...wide.pixels.subarray(-6, -3)]).toEqual([10, 11, 12, 10, 11, 12]);
+      const tile = await store.getTile("wide", { tx: 1, ty: 0 });
+      expect([tile.width, tile.height, tile.version, ...tile.pixels!.subarray(0, 3)]).toEqual([5, 2, 1, 10, 11, 12]);
+      await expect(store.setPixels("other", [{ x: 4, y: 0, color: 0 }], "a")).rejects.toThrow(RangeError);
+      expect([(await store.getCanvas("other")).width, await store.currentSeq("wide"), await store.currentSeq("other")]).toEqual([4, 1, 0]);
     });
 
     it("creates a missing canvas white at seq 0, and keeps canvases apart", async () => {

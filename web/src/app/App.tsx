@@ -2,6 +2,8 @@ import { useEffect, useMemo, useState } from "preact/hooks";
 import { CanvasClient } from "../protocol/canvas-client.js";
 import type { ConnectionState } from "../protocol/canvas-client-types.js";
 import { browserSocketFactory, gatewayUrl } from "./browser-socket.js";
+import { canvasFromLocation } from "./canvas-path.js";
+import { CanvasPicker } from "./CanvasPicker.js";
 import { ColorPicker, PRESET_COLORS } from "./ColorPicker.js";
 import { CooldownIndicator } from "./CooldownIndicator.js";
 import { connectionLostText, errorText, refusalText } from "./messages.js";
@@ -22,12 +24,12 @@ export function App() {
   const [notices, setNotices] = useState<readonly Notice[]>([]);
   const [rttMs, setRttMs] = useState<number | undefined>(undefined);
 
-  const { client, sender, store } = useMemo(() => {
+  const { client, sender, store, canvasId } = useMemo(() => {
     const store = new NoticeStore(setNotices);
-    const canvasId = new URLSearchParams(location.search).get("canvas") ?? "";
+    const canvasId = canvasFromLocation(location.pathname, location.search);
     const client = new CanvasClient({ url: gatewayUrl(location), socketFactory: browserSocketFactory, canvasId, name });
     const sender = new StrokeSender(client, (refusal) => store.push("error", refusalText(refusal)));
-    return { client, sender, store };
+    return { client, sender, store, canvasId };
     // One client per page: the name is sent later with SetName, not by recreating the client.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
@@ -79,6 +81,7 @@ export function App() {
           </span>
           Pixel Playground
         </h1>
+        <CanvasPicker current={canvasId} />
         <CooldownIndicator client={client} />
         <StatusBadge state={state} rttMs={rttMs} />
       </header>

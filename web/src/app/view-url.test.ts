@@ -10,7 +10,8 @@ describe("reading the view from a link", () => {
     expect(parseViewParams("")).toEqual({});
     expect(parseViewParams("?x=&y=%2012&zoom=abc")).toEqual({});
     expect(parseViewParams("?x=1e3&y=Infinity&zoom=NaN")).toEqual({});
-    expect(parseViewParams("?x=-1&y=5000&zoom=65")).toEqual({});
+    expect(parseViewParams("?x=-1&y=9000&zoom=65")).toEqual({});
+    expect(parseViewParams("?x=8000&y=5000")).toEqual({ x: 8000, y: 5000 });
     expect(parseViewParams("?x=0x10&y=12&zoom=0")).toEqual({ y: 12 });
     expect(hasViewParams(parseViewParams("?x=oops"))).toBe(false);
   });

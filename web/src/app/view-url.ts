@@ -1,7 +1,7 @@
 import { MAX_ZOOM, type View } from "./viewport.js";
 
 /** The largest canvas side the service allows (MAX_CANVAS_SIDE in services/shared/config.ts). */
-const MAX_SIDE = 2048;
+const MAX_SIDE = 8192;
 /** The smallest zoom a shared link may ask for; lower values come from hand-edited links. */
 const MIN_URL_ZOOM = 0.01;
 
@@ -44,7 +44,7 @@ function short(n: number, decimals: number): string {
 
 /**
  * The query string with the view written into `x`, `y` and `zoom` (or removed when `view` is
- * undefined: the fitted view needs no parameters), keeping every other parameter such as `canvas`.
+ * undefined: the fitted view needs no parameters), keeping every other parameter (the canvas itself is in the path, `/c/<name>`).
  */
 export function withViewParams(search: string, view: View | undefined): string {
   const q = new URLSearchParams(search);

@@ -1,0 +1,85 @@
+import { join } from "node:path";
+import type { Browser, BrowserContext } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { waitFor } from "../../tools/process/free-port.js";
+import { decodeTilePng } from "../../services/canvas/tile-codec.js";
+import { TILE_SIZE } from "../../protocol/tile-grid.js";
+import { ARTIFACTS, CANVAS, LocalSystem, launchBrowser, openLivePage, screenColorAt } from "./browser-support.js";
+
+const RED = 0xe63946;
+
+/** The canvases the running system lists on its public /api, as name -> [width, height, seq]. */
+async function listCanvases(baseUrl: string): Promise<Record<string, [number, number, number]>> {
+  const res = await fetch(`${baseUrl}api/pixel.v1.CanvasService/ListCanvases`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+  const body = (await res.json()) as { canvases: { name: string; width: number; height: number; seq?: string }[] };
+  return Object.fromEntries(body.canvases.map((c) => [c.name, [c.width, c.height, Number(c.seq ?? 0)]]));
+}
+
+/** The stored colour of one pixel of a canvas, read from its level-0 tile over the HTTP tile route. */
+async function tileColor(baseUrl: string, canvas: string, p: { x: number; y: number }): Promise<number> {
+  const tx = Math.floor(p.x / TILE_SIZE);
+  const ty = Math.floor(p.y / TILE_SIZE);
+  const res = await fetch(`${baseUrl}api/tiles/${canvas}/0/${tx}/${ty}.png`);
+  if (res.status !== 200) throw new Error(`the tile route answered ${res.status}`);
+  const tile = decodeTilePng(new Uint8Array(await res.arrayBuffer()));
+  const o = ((p.y - ty * TILE_SIZE) * tile.width + p.x - tx * TILE_SIZE) * 3;
+  return (tile.pixels[o]! << 16) | (tile.pixels[o + 1]! << 8) | tile.pixels[o + 2]!;
+}
+
+describe("the canvas registry in the web app (npm start's canvases)", () => {
+  let browser: Browser;
+  const contexts: BrowserContext[] = [];
+  // No CANVAS_IDS: the local entry's own seeds, as `npm start` runs it.
+  const system = new LocalSystem();
+
+  beforeAll(async () => {
+    await system.start();
+    browser = await launchBrowser();
+  });
+
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await system.dispose();
+  });
+
+  it("opens the big demo canvas at /c/big with a shared view, paints where clicked into that canvas only, and links it from the picker", async () => {
+    const listed = await listCanvases(system.url);
+    expect(listed.default?.slice(0, 2)).toEqual([50, 50]);
+    expect(listed.big?.slice(0, 2)).toEqual([2048, 2048]);
+
+    const target = { x: 1500, y: 700 };
+    const page = await openLivePage(browser, `${system.url}c/big?x=${target.x + 0.5}&y=${target.y + 0.5}&zoom=16`, contexts);
+    await page.click('[data-testid="swatch-e63946"]');
+    const box = await page.locator(CANVAS).boundingBox();
+    if (!box) throw new Error("no canvas box");
+    const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await page.mouse.click(centre.x, centre.y);
+    await waitFor("the pixel is stored in the big canvas", async () => (await tileColor(system.url, "big", target)) === RED, 10_000);
+    await waitFor("the clicked spot turns red on screen", async () => (await screenColorAt(page, centre)) === RED, 10_000);
+    expect(await tileColor(system.url, "big", { x: target.x + 1, y: target.y })).not.toBe(RED);
+    const after = await listCanvases(system.url);
+    expect([after.big?.[2], after.default?.[2]]).toEqual([1, 0]);
+    expect(await page.locator('nav[aria-label="Canvases"] a[href="/c/big"]').getAttribute("aria-current")).toBe("page");
+    await page.screenshot({ path: join(ARTIFACTS, "canvas-registry-big.png") });
+
+    // The link shared from that page opens the same canvas at the same view.
+    const other = await openLivePage(browser, page.url(), contexts);
+    expect(new URL(other.url()).pathname).toBe("/c/big");
+    await waitFor("the shared view shows the pixel at the centre", async () => (await screenColorAt(other, centre)) === RED, 10_000);
+  });
+
+  it("serves the app for /c/<name> of a canvas that does not exist, where the gateway refuses it NOT_FOUND (shown as a notice) and the tile route answers 404", async () => {
+    const res = await fetch(`${system.url}c/nope`);
+    expect([res.status, (await res.text()).includes('<div id="app">')]).toEqual([200, true]);
+    expect((await fetch(`${system.url}api/tiles/nope/0/0/0.png`)).status).toBe(404);
+    const context = await browser.newContext();
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(`${system.url}c/nope`);
+    await page.getByText("This canvas does not exist").first().waitFor({ timeout: 15_000 });
+  });
+});
