@@ -7,7 +7,7 @@ import { UNLOADED_COLOR } from "./canvas-state.js";
 import { FakeSocketServer, type FakeSocket } from "./test-support/fake-socket.js";
 import { FakeTiles, settleReads } from "./test-support/fake-tiles.js";
 import { ManualClock } from "./test-support/manual-clock.js";
-import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, MAX_BACKOFF_MS, WATCH_DEBOUNCE_MS } from "./timing.js";
+import { CONNECT_TIMEOUT_MS, APP_PING_INTERVAL_MS, SILENT_SOCKET_TIMEOUT_MS, MAX_BACKOFF_MS, WATCH_DEBOUNCE_MS } from "./timing.js";
 
 const W = 4;
 const H = 4;
@@ -313,9 +313,9 @@ describe("CanvasClient", () => {
 
   it("replaces a silent socket after the heartbeat timeout and pings while healthy", async () => {
     const socket = await goLive(10n);
-    clock.advance(HEARTBEAT_INTERVAL_MS);
+    clock.advance(APP_PING_INTERVAL_MS);
     expect(socket.sentCases()).toEqual(["hello", "watch", "ping"]);
-    clock.advance(HEARTBEAT_TIMEOUT_MS);
+    clock.advance(SILENT_SOCKET_TIMEOUT_MS);
     expect(socket.closedByClient?.code).toBe(CloseCode.HEARTBEAT_TIMEOUT);
     expect(client.state).toBe("reconnecting");
   });

@@ -12,7 +12,7 @@ import { UINT32_MAX } from "../../../protocol/limits.js";
 import { validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
 import type { CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
 import type { SocketHandle } from "./socket.js";
-import { CONNECT_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, HEARTBEAT_TIMEOUT_MS, IMMEDIATE_RECONNECT_MIN_INTERVAL_MS, WATCH_DEBOUNCE_MS } from "./timing.js";
+import { CONNECT_TIMEOUT_MS, APP_PING_INTERVAL_MS, SILENT_SOCKET_TIMEOUT_MS, IMMEDIATE_RECONNECT_MIN_INTERVAL_MS, WATCH_DEBOUNCE_MS } from "./timing.js";
 
 export type { CanvasChange, CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
 
@@ -248,13 +248,13 @@ export class CanvasClient {
     this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = this.clock.setTimeout(() => {
       const silentFor = this.clock.now() - this.lastReceivedAt;
-      if (silentFor >= HEARTBEAT_TIMEOUT_MS) {
+      if (silentFor >= SILENT_SOCKET_TIMEOUT_MS) {
         this.socketLost(CloseCode.HEARTBEAT_TIMEOUT, `nothing received for ${silentFor} ms`, true);
         return;
       }
       this.send(encodeClientFrame(pingFrame(BigInt(Math.max(0, Math.floor(this.clock.now()))))));
       this.scheduleHeartbeat();
-    }, HEARTBEAT_INTERVAL_MS);
+    }, APP_PING_INTERVAL_MS);
   }
 
   private send(bytes: Uint8Array): void {

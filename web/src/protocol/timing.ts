@@ -4,10 +4,13 @@
 export const BACKOFF_BASE_MS = 100;
 /** The reconnect delay ceiling doubles per failed attempt up to this cap. */
 export const MAX_BACKOFF_MS = 2_000;
-/** How often a connected client sends a Ping, so the watchdog has something to hear. */
-export const HEARTBEAT_INTERVAL_MS = 5_000;
-/** A socket that delivered nothing for this long is presumed dead (half-open) and replaced. */
-export const HEARTBEAT_TIMEOUT_MS = 12_000;
+/**
+ * How often a connected client sends an application-level Ping frame, so its watchdog has something to
+ * hear (the gateway's own WebSocket-level ping is SOCKET_PING_INTERVAL_MS in services/shared/timing.ts).
+ */
+export const APP_PING_INTERVAL_MS = 5_000;
+/** A socket that delivered nothing for this long is presumed dead (half-open) and replaced (close 4000 HEARTBEAT_TIMEOUT). */
+export const SILENT_SOCKET_TIMEOUT_MS = 12_000;
 /** From opening a socket to receiving its Welcome; past this the attempt counts as failed. */
 export const CONNECT_TIMEOUT_MS = 5_000;
 /**
