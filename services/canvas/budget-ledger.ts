@@ -1,8 +1,6 @@
 import type { CanvasBudget } from "./budget-settings.js";
 import { decideRuns, type BudgetState, type BudgetedRun } from "./placement-budget.js";
-
-/** Expired budget keys are swept at most this often, so idle people cost no memory for long. */
-export const BUDGET_SWEEP_INTERVAL_MS = 10_000;
+import { BUDGET_SWEEP_INTERVAL_MS } from "../shared/timing.js";
 
 /**
  * The embedded store's budget keys: what Redis holds under `canvas:{id}:budget:*`, with the same

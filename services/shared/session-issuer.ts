@@ -6,12 +6,10 @@ import { PerKeyRateLimit } from "./per-key-rate-limit.js";
 import type { SecurityConfig } from "./security-config.js";
 import { sessionSetCookie, sessionTokenOf } from "./session-cookie.js";
 import type { IssuedSession, Session, SessionTokens } from "./session-token.js";
+import { SESSION_RATE_WINDOW_MS } from "./timing.js";
 
 /** Path that mints (or renews) a session. */
 export const SESSION_PATH = "/session";
-
-/** Window of the per-address cap on new sessions. */
-const SESSION_RATE_WINDOW_MS = 60_000;
 
 /** What POST /session answers: the session's user id and expiry (Unix seconds); the token itself is only in Set-Cookie. */
 export interface SessionResponseBody {

@@ -63,3 +63,7 @@ export const CLOSE_HANDSHAKE_WAIT_MS = 1_000;
 export const OVERVIEW_REFRESH_MS = 5_000;
 /** Browsers and CDNs may reuse a tile for this long (Cache-Control max-age, in seconds) before revalidating with its ETag, as r/place's 1 s. */
 export const TILE_MAX_AGE_S = 1;
+/** Window of the per-address cap on new sessions. */
+export const SESSION_RATE_WINDOW_MS = 60_000;
+/** Expired budget keys are swept at most this often, so idle people cost no memory for long. */
+export const BUDGET_SWEEP_INTERVAL_MS = 10_000;

@@ -1,7 +1,8 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { CanvasClient } from "../protocol/canvas-client.js";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
-import { Cooldown, COOLDOWN_TICK_MS, cooldownText } from "./cooldown.js";
+import { Cooldown, cooldownText } from "./cooldown.js";
+import { COOLDOWN_TICK_MS } from "../protocol/timing.js";
 
 /** Props of CooldownIndicator. */
 export interface CooldownIndicatorProps {

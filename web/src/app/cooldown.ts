@@ -1,6 +1,3 @@
-/** How often the cooldown indicator redraws while counting down. */
-export const COOLDOWN_TICK_MS = 250;
-
 /**
  * When the placement budget will hold a Place again, from the RATE_LIMITED errors' retry_after_ms.
  * Several refusals in a row keep the latest end, so the count never jumps back.

@@ -1,6 +1,6 @@
 import type { Rect } from "../protocol/rect.js";
 import { tileRect, tilesOfRect, type TileCoord } from "../../../protocol/tile-grid.js";
-import { OVERVIEW_REFRESH_MS } from "./view-constants.js";
+import { OVERVIEW_REREAD_MS } from "../protocol/timing.js";
 import { canvasToScreen, type Size, type View } from "./viewport.js";
 
 /**
@@ -22,7 +22,7 @@ interface OverviewTile {
 
 /**
  * Overview tiles (levels above 0) for zoomed-out views: read over HTTP as images (the browser's
- * cache revalidates them by ETag), refreshed every OVERVIEW_REFRESH_MS while on screen, and drawn
+ * cache revalidates them by ETag), refreshed every OVERVIEW_REREAD_MS while on screen, and drawn
  * scaled to the view. They are not watched: an overview lags the canvas by up to that interval.
  */
 export class OverviewLayer {
@@ -45,7 +45,7 @@ export class OverviewLayer {
     for (const tile of tiles) {
       const key = `${level}/${tile.tx}/${tile.ty}`;
       const entry = this.tiles.get(key);
-      if (entry && (entry.loading || now - entry.requestedAt < OVERVIEW_REFRESH_MS)) continue;
+      if (entry && (entry.loading || now - entry.requestedAt < OVERVIEW_REREAD_MS)) continue;
       this.load(key, level, tile, entry, now);
     }
     return tiles;
@@ -90,7 +90,7 @@ export class OverviewLayer {
       .finally(() => {
         current.loading = false;
         this.changed();
-        setTimeout(this.changed, OVERVIEW_REFRESH_MS);
+        setTimeout(this.changed, OVERVIEW_REREAD_MS);
       });
   }
 }

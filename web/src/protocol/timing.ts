@@ -28,3 +28,11 @@ export const WATCH_DEBOUNCE_MS = 100;
 export const TILE_RETRY_BASE_MS = 200;
 /** Cap of the tile read retry delay. */
 export const TILE_RETRY_MAX_MS = 3_000;
+/** At most one history.replaceState per this long while the view moves; the last view is always written. */
+export const URL_WRITE_INTERVAL_MS = 300;
+/** The minimap redraws its overview at most this often while pixels change. */
+export const MINIMAP_REFRESH_MS = 250;
+/** Overview tiles on screen are read again this often (the canvas service rebuilds them at most every 5 s). */
+export const OVERVIEW_REREAD_MS = 5_000;
+/** How often the cooldown indicator redraws while counting down. */
+export const COOLDOWN_TICK_MS = 250;
