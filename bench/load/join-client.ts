@@ -5,6 +5,7 @@ import WebSocket from "ws";
 import { ClientFrameSchema, HelloSchema, ServerFrameSchema, WatchSchema, type ServerFrame } from "../../gen/pixel/v1/realtime_pb.js";
 import type { PixelRect } from "../../protocol/tile-grid.js";
 import { PIXEL_PROTOCOL, tilesToWatch } from "../../protocol/tile-watch.js";
+import { TILE_RETRY_BASE_MS, TILE_RETRY_MAX_MS } from "../../web/src/protocol/timing.js";
 import { now } from "./clock.js";
 
 /** One client joining a canvas to look at one viewport, as the web app does on page load. */
@@ -31,19 +32,37 @@ export interface JoinOutcome {
   tileBodyBytes: number;
   /** Request lines and headers of every tile GET, both ways (approximate: as the bytes were counted on the parsed messages). */
   httpHeaderBytes: number;
+  /** Tile reads that failed and were retried, by reason (`HTTP 503`, an error message). */
+  tileRetries: Record<string, number>;
 }
 
 /**
  * Joins like the web client on protocol 2: opens the socket, sends Hello, on the Welcome sends a
  * Watch of the viewport's level-0 tiles, on the Watching GETs each of those tiles over HTTP (its
  * own keep-alive agent with a browser's 6 connections per origin) and decodes each PNG with
- * fast-png. Resolves when every tile is decoded; the socket is left open for `close()`.
+ * fast-png. A failed read is retried after the web client's backoff (TILE_RETRY_BASE_MS doubling up
+ * to TILE_RETRY_MAX_MS), as the app does. Resolves when every tile is decoded; the socket is left
+ * open for `close()`.
  */
 export function joinViewport(spec: JoinSpec): { outcome: Promise<JoinOutcome>; close(): void } {
   const startedAt = now();
   const agent = new Agent({ keepAlive: true, maxSockets: 6 });
   const ws = new WebSocket(spec.wsUrl, { perMessageDeflate: false });
   let wsBytes = 0;
+  let closed = false;
+  const tileRetries: Record<string, number> = {};
+  const readTile = async (url: string): Promise<{ bodyBytes: number; headerBytes: number }> => {
+    for (let failures = 0; ; failures++) {
+      try {
+        return await fetchTile(agent, url);
+      } catch (err) {
+        if (closed) throw err;
+        const reason = err instanceof TileStatusError ? `HTTP ${err.status}` : (err as Error).message;
+        tileRetries[reason] = (tileRetries[reason] ?? 0) + 1;
+        await new Promise((r) => setTimeout(r, Math.min(TILE_RETRY_MAX_MS, TILE_RETRY_BASE_MS * 2 ** failures)));
+      }
+    }
+  };
   const send = (frame: Parameters<typeof create<typeof ClientFrameSchema>>[1]) => {
     const bytes = toBinary(ClientFrameSchema, create(ClientFrameSchema, frame));
     wsBytes += bytes.length;
@@ -77,7 +96,7 @@ export function joinViewport(spec: JoinSpec): { outcome: Promise<JoinOutcome>; c
         send({ frame: { case: "watch", value: create(WatchSchema, { tiles }) } });
       } else if (f.case === "watching") {
         const tiles = tilesToWatch(width, height, spec.view) ?? [];
-        Promise.all(tiles.map((t) => fetchTile(agent, `${spec.httpBase}/api/tiles/${encodeURIComponent(spec.canvasId)}/0/${t.tx}/${t.ty}.png?seq=${f.value.seq}`))).then((reads) => {
+        Promise.all(tiles.map((t) => readTile(`${spec.httpBase}/api/tiles/${encodeURIComponent(spec.canvasId)}/0/${t.tx}/${t.ty}.png?seq=${f.value.seq}`))).then((reads) => {
           clearTimeout(timer);
           resolve({
             paintedMs: now() - startedAt,
@@ -85,6 +104,7 @@ export function joinViewport(spec: JoinSpec): { outcome: Promise<JoinOutcome>; c
             wsBytes,
             tileBodyBytes: reads.reduce((a, r) => a + r.bodyBytes, 0),
             httpHeaderBytes: reads.reduce((a, r) => a + r.headerBytes, 0),
+            tileRetries,
           });
         }, fail);
       } else if (f.case === "error") fail(new Error(`error frame ${f.value.code}: ${f.value.message}`));
@@ -94,11 +114,19 @@ export function joinViewport(spec: JoinSpec): { outcome: Promise<JoinOutcome>; c
   return {
     outcome,
     close() {
+      closed = true;
       ws.removeAllListeners("close");
       ws.close();
       agent.destroy();
     },
   };
+}
+
+/** A tile GET answered with a status other than 200. */
+class TileStatusError extends Error {
+  constructor(url: string, readonly status: number) {
+    super(`GET ${url}: HTTP ${status}`);
+  }
 }
 
 /** GETs one tile and decodes it; throws on anything but a 200 with a decodable PNG. */
@@ -110,7 +138,7 @@ function fetchTile(agent: Agent, url: string): Promise<{ bodyBytes: number; head
       res.on("error", reject);
       res.on("end", () => {
         if (res.statusCode !== 200) {
-          reject(new Error(`GET ${url}: HTTP ${res.statusCode}`));
+          reject(new TileStatusError(url, res.statusCode ?? 0));
           return;
         }
         const body = Buffer.concat(chunks);

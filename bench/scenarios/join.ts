@@ -94,6 +94,8 @@ export const join: Scenario<typeof defaults> = {
     const tiles = ok.map((o) => o.tiles);
     const tileBodies = ok.reduce((a, o) => a + o.tileBodyBytes, 0);
 
+    const retries: Record<string, number> = {};
+    for (const o of ok) for (const [reason, n] of Object.entries(o.tileRetries)) retries[reason] = (retries[reason] ?? 0) + n;
     const isolation = await checkTileIsolation(wsUrl, CANVAS_ID, f["isolation-batches"]);
     const peaks = ctx.processes.filter((p) => p.role !== "load-generator").map((p) => ({ role: p.role, peakMiB: round((readProc(p.pid)?.peakRssBytes ?? 0) / MIB, 1) }));
     const headline: Record<string, number | string | boolean> = {
@@ -105,6 +107,8 @@ export const join: Scenario<typeof defaults> = {
       residentJoinsMs: coldJoins.join(", ") || "none",
       bytesPerJoinP50KiB: round((bytes[Math.floor(bytes.length / 2)] ?? 0) / KIB, 1),
       bytesPerJoinMaxKiB: round((bytes.at(-1) ?? 0) / KIB, 1),
+      tileRetries: Object.values(retries).reduce((a, n) => a + n, 0),
+      joinsWithRetries: ok.filter((o) => Object.keys(o.tileRetries).length > 0).length,
       tilesPerJoinMax: Math.max(0, ...tiles),
       meanTilePngBytes: round(tileBodies / Math.max(1, tiles.reduce((a, t) => a + t, 0)), 0),
       peakRssMaxMiB: Math.max(0, ...peaks.map((p) => p.peakMiB)),
@@ -124,6 +128,7 @@ export const join: Scenario<typeof defaults> = {
         `peak RSS = VmHWM of each server process at the end (covers pre-paint, joins and the isolation check)`,
         `join window usage: ${usage.map((u) => `${u.role} ${u.cpuPercent} % CPU, RSS max ${u.rssMaxMiB} MiB`).join("; ")}`,
         `isolation: a client watching tile 0:0 got ${isolation.batchFramesBeforeControl} batch frames while another placed ${isolation.placedElsewhere} acked batches in tile 1:0; the control pixel in 0:0 ${isolation.controlReceived ? "arrived" : "did not arrive"}`,
+        `tile reads retried (after the web client's backoff, inside the painted time), by reason: ${JSON.stringify(retries)}`,
         ...(firstError ? [`first join error: ${firstError.message}`] : []),
       ],
     };
