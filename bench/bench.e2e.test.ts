@@ -122,6 +122,31 @@ describe("benchmark harness against ours", () => {
     expect(scanner.headline.kneePixelsPerSecond).toBeGreaterThan(0);
   });
 
+  it("join pre-paints, joins every client to a painted viewport through the balancer, counts bytes and peak RSS, and checks tile isolation", async () => {
+    const r = await bench(["join", "--clients", "4", "--width", "600", "--height", "300", "--resident", "2", "--isolation-batches", "3"]);
+    expect(r.headline.joined).toBe(4);
+    expect(r.headline.failed).toBe(0);
+    expect(r.headline.paintedP50Ms).toBeGreaterThan(0);
+    expect(r.headline.residentJoinsMs).toMatch(/^[\d.]+, [\d.]+$/);
+    // A 160x100 view of a painted canvas spans 1 to 4 tiles, each a PNG bigger than a uniform tile's 103 bytes.
+    expect(r.headline.tilesPerJoinMax).toBeGreaterThanOrEqual(1);
+    expect(r.headline.meanTilePngBytes).toBeGreaterThan(103);
+    expect(r.headline.bytesPerJoinMaxKiB).toBeGreaterThan(0);
+    for (const role of ["redis", "canvas-0", "gateway-0", "gateway-1"]) expect(r.headline[`peakRssMiB_${role}`], role).toBeGreaterThan(0);
+    expect(r.headline.isolationBatchFramesSeen).toBe(0);
+    expect(r.headline.isolationControlReceived).toBe(true);
+  });
+
+  it("big-canvas creates the canvas with CreateCanvas and reports Redis memory, keys and canvas RSS per painted-tile step", async () => {
+    const r = await bench(["big-canvas", "--side", "2048", "--steps", "1,4", "--pixels-per-tile", "8"]);
+    expect(r.headline.paintedTilesLast).toBe(4);
+    // The registry hash plus one key per painted tile (and the canvas's own few keys), never one per pixel or per unpainted tile.
+    expect(r.headline.redisKeysLast).toBeLessThan(20);
+    expect(r.headline.redisUsedMiBLast).toBeGreaterThan(r.headline.redisUsedMiBEmpty as number);
+    // One line per measurement: right after CreateCanvas (0 painted tiles), then after each step.
+    expect(r.notes.filter((n) => /painted tile\(s\): Redis used_memory/.test(n)).map((n) => Number.parseInt(n, 10))).toEqual([0, 1, 4]);
+  });
+
   it("compare runs legacy then ours and writes medians, ratios and an overlaid chart", async () => {
     const before = new Set(readdirSync(out));
     // --allow-dirty: the tests run on uncommitted trees too; compare refuses a dirty tree without it.

@@ -12,14 +12,16 @@ import type { Method, Target } from "./load/bench-client.js";
 import type { BenchResult } from "./report/bench-result.js";
 import { writeResults } from "./report/write-results.js";
 import { collectRunInfo } from "./run-info.js";
+import { bigCanvas } from "./scenarios/big-canvas.js";
 import { connections } from "./scenarios/connections.js";
 import { fanout } from "./scenarios/fanout.js";
+import { join as joinScenario } from "./scenarios/join.js";
 import { knee } from "./scenarios/knee.js";
 import { COMMON_DEFAULTS, METHOD_DEFAULTS, type CommonFlags, type Scenario, type ScenarioContext } from "./scenarios/scenario.js";
 import { seedStress } from "./scenarios/seed-stress.js";
 import { startTarget } from "./targets.js";
 
-const SCENARIOS: Array<Scenario<FlagDefaults>> = [seedStress, fanout, connections, knee] as unknown as Array<Scenario<FlagDefaults>>;
+const SCENARIOS: Array<Scenario<FlagDefaults>> = [seedStress, fanout, connections, knee, joinScenario, bigCanvas] as unknown as Array<Scenario<FlagDefaults>>;
 
 function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);

@@ -13,6 +13,10 @@ export interface RunningTarget {
   /** Every server process including Redis, for CPU and RSS. */
   processes: WatchedProcess[];
   redisUrl: string;
+  /** Ours: the balancer's public origin (`/ws`, `/api/...`, as a browser reaches the system); legacy: undefined. */
+  frontUrl?: string;
+  /** Ours: each canvas replica's internal gRPC URL (h2c), for admin calls and bulk writes; legacy: none. */
+  canvasUrls: string[];
   /** /metrics of every replica that has one (ours only), for per-hop latency. */
   metrics: MetricsEndpoint[];
   stop(): Promise<void>;
@@ -57,6 +61,7 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
         gatewayUrls: legacy.gatewayUrls,
         processes: [redisProc, ...legacy.processes],
         redisUrl: redis.url,
+        canvasUrls: [],
         metrics: [],
         async stop() {
           await legacy.stop();
@@ -84,6 +89,8 @@ export async function startTarget(target: Target, o: TargetOptions): Promise<Run
       gatewayUrls: o.entry === "haproxy" ? [cluster.wsUrl] : cluster.gateways.map((g) => `ws://127.0.0.1:${g.port}/ws`),
       processes,
       redisUrl: redis.url,
+      frontUrl: cluster.url,
+      canvasUrls: cluster.canvases.map((c) => `http://127.0.0.1:${c.port}`),
       metrics: [
         ...cluster.gateways.map((g) => ({ role: g.id, url: `http://127.0.0.1:${g.port}/metrics` })),
         ...cluster.canvases.map((c) => ({ role: c.id, url: `http://127.0.0.1:${c.httpPort}/metrics` })),

@@ -3,6 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { Point } from "../../web/src/protocol/line-pixels.js";
+import { TILE_SIZE } from "../../protocol/tile-grid.js";
+import { decodeTilePng } from "../../services/canvas/tile-codec.js";
 import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { REPO_ROOT, startService, type ServiceProcess } from "../../tools/process/service-process.js";
 
@@ -144,4 +146,15 @@ export async function storedColor(baseUrl: string, p: Point): Promise<number> {
   const stored = Buffer.from(body.pixels ?? "", "base64");
   const i = (p.y * (body.width ?? 0) + p.x) * 3;
   return ((stored[i] ?? 0) << 16) | ((stored[i + 1] ?? 0) << 8) | (stored[i + 2] ?? 0);
+}
+
+/** The stored colour of one pixel of a canvas, read from its level-0 tile over the HTTP tile route. */
+export async function storedTileColor(baseUrl: string, canvas: string, p: { x: number; y: number }): Promise<number> {
+  const tx = Math.floor(p.x / TILE_SIZE);
+  const ty = Math.floor(p.y / TILE_SIZE);
+  const res = await fetch(`${baseUrl}api/tiles/${canvas}/0/${tx}/${ty}.png`);
+  if (res.status !== 200) throw new Error(`the tile route answered ${res.status}`);
+  const tile = decodeTilePng(new Uint8Array(await res.arrayBuffer()));
+  const o = ((p.y - ty * TILE_SIZE) * tile.width + p.x - tx * TILE_SIZE) * 3;
+  return (tile.pixels[o]! << 16) | (tile.pixels[o + 1]! << 8) | tile.pixels[o + 2]!;
 }

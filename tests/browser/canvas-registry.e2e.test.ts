@@ -2,9 +2,7 @@ import { join } from "node:path";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "../../tools/process/free-port.js";
-import { decodeTilePng } from "../../services/canvas/tile-codec.js";
-import { TILE_SIZE } from "../../protocol/tile-grid.js";
-import { ARTIFACTS, CANVAS, LocalSystem, launchBrowser, openLivePage, screenColorAt } from "./browser-support.js";
+import { ARTIFACTS, CANVAS, LocalSystem, launchBrowser, openLivePage, screenColorAt, storedTileColor } from "./browser-support.js";
 
 const RED = 0xe63946;
 
@@ -13,17 +11,6 @@ async function listCanvases(baseUrl: string): Promise<Record<string, [number, nu
   const res = await fetch(`${baseUrl}api/pixel.v1.CanvasService/ListCanvases`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
   const body = (await res.json()) as { canvases: { name: string; width: number; height: number; seq?: string }[] };
   return Object.fromEntries(body.canvases.map((c) => [c.name, [c.width, c.height, Number(c.seq ?? 0)]]));
-}
-
-/** The stored colour of one pixel of a canvas, read from its level-0 tile over the HTTP tile route. */
-async function tileColor(baseUrl: string, canvas: string, p: { x: number; y: number }): Promise<number> {
-  const tx = Math.floor(p.x / TILE_SIZE);
-  const ty = Math.floor(p.y / TILE_SIZE);
-  const res = await fetch(`${baseUrl}api/tiles/${canvas}/0/${tx}/${ty}.png`);
-  if (res.status !== 200) throw new Error(`the tile route answered ${res.status}`);
-  const tile = decodeTilePng(new Uint8Array(await res.arrayBuffer()));
-  const o = ((p.y - ty * TILE_SIZE) * tile.width + p.x - tx * TILE_SIZE) * 3;
-  return (tile.pixels[o]! << 16) | (tile.pixels[o + 1]! << 8) | tile.pixels[o + 2]!;
 }
 
 describe("the canvas registry in the web app (npm start's canvases)", () => {
@@ -58,9 +45,9 @@ describe("the canvas registry in the web app (npm start's canvases)", () => {
     if (!box) throw new Error("no canvas box");
     const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     await page.mouse.click(centre.x, centre.y);
-    await waitFor("the pixel is stored in the big canvas", async () => (await tileColor(system.url, "big", target)) === RED, 10_000);
+    await waitFor("the pixel is stored in the big canvas", async () => (await storedTileColor(system.url, "big", target)) === RED, 10_000);
     await waitFor("the clicked spot turns red on screen", async () => (await screenColorAt(page, centre)) === RED, 10_000);
-    expect(await tileColor(system.url, "big", { x: target.x + 1, y: target.y })).not.toBe(RED);
+    expect(await storedTileColor(system.url, "big", { x: target.x + 1, y: target.y })).not.toBe(RED);
     const after = await listCanvases(system.url);
     expect([after.big?.[2], after.default?.[2]]).toEqual([1, 0]);
     expect(await page.locator('nav[aria-label="Canvases"] a[href="/c/big"]').getAttribute("aria-current")).toBe("page");
