@@ -5,6 +5,7 @@ import { scanBatch, type BatchHeader } from "../../../protocol/batch-scan.js";
 import type { CanvasHead } from "../upstream/canvas-client.js";
 import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
 import { RoomFanout, touchesWatched, type FanoutHooks } from "./room-fanout.js";
+import { ringSeed } from "./ring-seed.js";
 import { batchFrame, coalesceFrames, encodeWelcomeBody, welcomeFrame } from "../../../protocol/server-frames.js";
 import { levelCount, TILE_SIZE, tileGridSize } from "../../../protocol/tile-grid.js";
 import { batchTileKeys, PIXEL_PROTOCOL } from "../../../protocol/tile-watch.js";
@@ -298,25 +299,17 @@ export class CanvasRoom {
     return true;
   }
 
-  /** Puts the snapshot's history into the empty ring when it is contiguous, in the snapshot's epoch and ends at its seq. */
+  /** Puts the snapshot's history into the empty ring when it chains onto the snapshot (see ringSeed). */
   private seedRing(snap: RoomSnapshot): void {
     const history = snap.history ?? [];
     if (history.length === 0) return;
-    let headers: BatchHeader[];
-    try {
-      headers = history.map((payload) => scanBatch(payload));
-    } catch (err) {
-      this.log.warn({ canvasId: this.canvasId, err: (err as Error).message }, "undecodable history batch; resume ring not seeded");
+    const seed = ringSeed(history, snap, this.columns);
+    if (!seed.ok) {
+      this.log.warn({ canvasId: this.canvasId, ...seed.detail }, `${seed.reason}; resume ring not seeded`);
       return;
     }
-    const first = headers[0] as BatchHeader;
-    const chains = headers.every((h, i) => h.epoch === snap.epoch && h.seq === first.seq + BigInt(i)) && first.seq + BigInt(headers.length - 1) === snap.seq;
-    if (!chains) {
-      this.log.warn({ canvasId: this.canvasId, seq: String(snap.seq), from: String(first.seq), batches: headers.length }, "history does not end at the snapshot; resume ring not seeded");
-      return;
-    }
-    history.forEach((payload, i) => this.ring.push((headers[i] as BatchHeader).seq, { frame: batchFrame(payload), tiles: batchTileKeys(payload, this.columns) }));
-    this.log.info({ canvasId: this.canvasId, from: String(first.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
+    for (const { seq, entry } of seed.entries) this.ring.push(seq, entry);
+    this.log.info({ canvasId: this.canvasId, from: String(seed.entries[0]?.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
   }
 
   private buffer(batch: BatchHeader, payload: Uint8Array): void {
