@@ -1,14 +1,14 @@
 import type { Logger } from "../../shared/logger.js";
 import { BatchRing } from "./batch-ring.js";
 import { batchContinuity } from "../../../protocol/batch-continuity.js";
-import { scanBatch, type BatchHeader } from "../../../protocol/batch-scan.js";
+import type { BatchHeader } from "../../../protocol/batch-scan.js";
 import type { CanvasHead } from "../upstream/canvas-client.js";
 import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
 import { RoomFanout, touchesWatched, type FanoutHooks } from "./room-fanout.js";
 import { ringSeed } from "./ring-seed.js";
 import { batchFrame, coalesceFrames, encodeWelcomeBody, welcomeFrame } from "../../../protocol/server-frames.js";
 import { levelCount, TILE_SIZE, tileGridSize } from "../../../protocol/tile-grid.js";
-import { batchTileKeys, PIXEL_PROTOCOL } from "../../../protocol/tile-watch.js";
+import { batchTileKeys, PIXEL_PROTOCOL, scanBatchTiles } from "../../../protocol/tile-watch.js";
 
 /**
  * A canvas head and the stored batches leading up to it (oldest first, ending at its seq), which
@@ -134,14 +134,17 @@ export class CanvasRoom {
   /** Every published batch of this canvas, as the bus delivered it. */
   onBatch(payload: Uint8Array): void {
     if (this.state === "disposed") return;
-    let batch: BatchHeader;
+    let scanned: { header: BatchHeader; tiles: number[] };
     try {
-      batch = scanBatch(payload);
+      // One pass for the header and the tiles. A batch buffered now (columns may still be 0 while
+      // loading) has its tiles found again when the backlog is applied.
+      scanned = scanBatchTiles(payload, this.columns);
     } catch (err) {
       this.log.error({ canvasId: this.canvasId, err: (err as Error).message }, "undecodable batch on the bus");
       this.requestResync("malformed_batch");
       return;
     }
+    const batch = scanned.header;
     if (this.state !== "live") {
       this.buffer(batch, payload);
       return;
@@ -162,7 +165,7 @@ export class CanvasRoom {
         this.requestResync("epoch");
         return;
     }
-    const { frame, tiles } = this.apply(batch, payload);
+    const { frame, tiles } = this.apply(batch, payload, scanned.tiles);
     this.fanout.add({ seq: batch.seq, frame, tiles, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
   }
 
@@ -321,9 +324,8 @@ export class CanvasRoom {
     this.backlog.push({ batch, payload });
   }
 
-  /** Finds the tiles a batch touches, advances seq and records its frame. */
-  private apply(batch: BatchHeader, payload: Uint8Array): { frame: Buffer; tiles: number[] } {
-    const tiles = batchTileKeys(payload, this.columns);
+  /** Advances seq and records the batch's frame with the tiles it touches (found now unless given). */
+  private apply(batch: BatchHeader, payload: Uint8Array, tiles = batchTileKeys(payload, this.columns)): { frame: Buffer; tiles: number[] } {
     this.seq = batch.seq;
     this.welcomeBody = undefined;
     const frame = batchFrame(payload);
