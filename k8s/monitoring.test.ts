@@ -93,7 +93,7 @@ describe("monitoring component", () => {
       if (!m) throw new Error(`no code matcher on ${metric}`);
       return new RegExp(`^(?:${m[1]})$`);
     };
-    // The gateway labels errors with ErrorCode[code] (services/gateway/connection.ts).
+    // The gateway labels errors with ErrorCode[code] (services/gateway/session/connection.ts).
     expect(matcher("pixel_gateway_errors_total").test(ErrorCode[ErrorCode.UNAVAILABLE])).toBe(true);
     const canvasCodes = matcher("pixel_canvas_rpc_errors_total");
     for (const c of [Code.Unavailable, Code.Internal, Code.Unknown, Code.DeadlineExceeded, Code.DataLoss]) expect(canvasCodes.test(codeLabel(c)), Code[c]).toBe(true);

@@ -1,5 +1,5 @@
 import type { SeqPosition } from "./batch-continuity.js";
-import { scanBatch } from "./batch-scan.js";
+import { scanBatch, type BatchHeader } from "./batch-scan.js";
 import { TILE_SIZE, tilesOfRect, type PixelRect, type TileCoord } from "./tile-grid.js";
 
 /**
@@ -21,15 +21,23 @@ export function tileKey(tile: TileCoord, columns: number): number {
 
 /** The keys of the level-0 tiles a binary PixelBatch touches, each once, in first-touched order. */
 export function batchTileKeys(pixelBatch: Uint8Array, columns: number): number[] {
-  const keys: number[] = [];
+  return scanBatchTiles(pixelBatch, columns).tiles;
+}
+
+/**
+ * A binary PixelBatch's header and the keys of the level-0 tiles it touches (as batchTileKeys), in
+ * one pass: the gateway needs both for every published batch. Throws BatchScanError like scanBatch.
+ */
+export function scanBatchTiles(pixelBatch: Uint8Array, columns: number): { header: BatchHeader; tiles: number[] } {
+  const tiles: number[] = [];
   let last = -1;
-  scanBatch(pixelBatch, (x, y) => {
+  const header = scanBatch(pixelBatch, (x, y) => {
     const key = Math.floor(y / TILE_SIZE) * columns + Math.floor(x / TILE_SIZE);
     // Strokes stay inside one tile for long runs: skip the includes() for those.
-    if (key !== last && !keys.includes(key)) keys.push(key);
+    if (key !== last && !tiles.includes(key)) tiles.push(key);
     last = key;
   });
-  return keys;
+  return { header, tiles };
 }
 
 /**

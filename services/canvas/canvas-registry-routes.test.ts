@@ -1,9 +1,7 @@
 import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig, MAX_CANVAS_SIDE } from "../shared/config.js";
@@ -11,6 +9,7 @@ import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { loadSecurityConfig } from "../shared/security-config.js";
 import { generateSessionKey, parseSessionKeys, SessionTokens } from "../shared/session-token.js";
 import { connectFailure } from "../../tests/support/connect-failure.js";
+import { capturedLogger } from "../shared/test-support/captured-logger.js";
 import { CanvasCatalog } from "./canvas-catalog.js";
 import { createCanvasServer, type CanvasServer } from "./canvas-server.js";
 import { MemoryCanvasRegistry } from "./memory-canvas-registry.js";
@@ -25,14 +24,7 @@ const admin = { headers: { authorization: `Bearer ${ADMIN_SECRET}` } };
  * registry), both listeners on port 0, its audit lines captured.
  */
 async function start(env: Record<string, string> = {}) {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = pino({ level: "info" }, sink);
+  const { logger, lines } = capturedLogger();
   const config = loadConfig({ CANVAS_WIDTH: "8", CANVAS_HEIGHT: "8", CANVAS_IDS: "default,wide:300x2" });
   const bus = new MemoryPixelBus();
   const registry = new MemoryCanvasRegistry();

@@ -1,5 +1,4 @@
 import { Code, ConnectError, createClient, createRouterTransport, type Client } from "@connectrpc/connect";
-import { Writable } from "node:stream";
 import { pino } from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
@@ -12,6 +11,7 @@ import { createCanvasRoutes, type CanvasRoutesDeps } from "./canvas-routes.js";
 import { rpcErrors } from "./canvas-metrics.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
 import { connectFailure } from "../../tests/support/connect-failure.js";
+import { capturedLogger } from "../shared/test-support/captured-logger.js";
 
 const logger = pino({ level: "silent" });
 
@@ -109,10 +109,9 @@ describe("CanvasRoutes (embedded store, in-memory transport)", () => {
         throw new Error("secret detail of the fault");
       }
     }
-    const lines: Record<string, unknown>[] = [];
-    const sink = new Writable({ write: (chunk: Buffer, _encoding, done) => done(void lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>)) });
+    const { logger: debugLogger, lines } = capturedLogger("debug");
     const faulty = new FaultyStore({ width: 8, height: 4, bus, logger });
-    const faultyClient = routesClient({ config, store: faulty, bus, logger: pino({ level: "debug" }, sink) });
+    const faultyClient = routesClient({ config, store: faulty, bus, logger: debugLogger });
     const count = async (method: string, code: string) => (await rpcErrors.get()).values.find((v) => v.labels.method === method && v.labels.code === code)?.value ?? 0;
     const [internalBefore, notFoundBefore] = [await count("WatchCanvas", "internal"), await count("GetCanvas", "not_found")];
 

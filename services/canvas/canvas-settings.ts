@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../shared/config.js";
+import { envInt, loadConfig } from "../shared/config.js";
 import { parseBudgetSettings, type BudgetSettings } from "./budget-settings.js";
 import { HISTORY_MAX_BATCHES } from "./canvas-store.js";
 
@@ -14,11 +14,5 @@ export interface CanvasSettings {
 export function loadCanvasSettings(env: NodeJS.ProcessEnv = process.env): CanvasSettings {
   const config = loadConfig(env);
   const budgets = parseBudgetSettings(env, config);
-  const raw = env.CANVAS_HISTORY_BATCHES;
-  if (raw === undefined || raw === "") return { historyBatches: HISTORY_MAX_BATCHES, budgets };
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
-    throw new ConfigError(`CANVAS_HISTORY_BATCHES=${raw} must be an integer from 1 to 1000000`);
-  }
-  return { historyBatches: value, budgets };
+  return { historyBatches: envInt(env, "CANVAS_HISTORY_BATCHES", HISTORY_MAX_BATCHES, 1, 1_000_000), budgets };
 }

@@ -15,7 +15,7 @@ import { RedisCanvasStore } from "./redis-canvas-store.js";
  * Pub/Sub itself, and `bus` is not used), otherwise the embedded store saved under DATA_DIR that
  * publishes on `bus`. Each canvas's size comes from `shapeOf` (the registry).
  */
-export function createCanvasStore(config: Config, logger: Logger, bus: MemoryPixelBus, settings: CanvasSettings = loadCanvasSettings(), shapeOf?: CanvasShapeOf): CanvasStore {
+function createCanvasStore(config: Config, logger: Logger, bus: MemoryPixelBus, settings: CanvasSettings = loadCanvasSettings(), shapeOf?: CanvasShapeOf): CanvasStore {
   const common = { width: config.canvasWidth, height: config.canvasHeight, logger, historyLimit: settings.historyBatches, budgets: settings.budgets, shapeOf };
   if (config.redisUrl !== undefined) return new RedisCanvasStore({ ...common, redisUrl: config.redisUrl });
   return new MemoryCanvasStore({ ...common, bus, dataDir: config.dataDir });

@@ -1,10 +1,8 @@
 import { createHash } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { Writable } from "node:stream";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { fromBinary } from "@bufbuild/protobuf";
-import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { CanvasService, PixelBatchSchema } from "../../gen/pixel/v1/canvas_pb.js";
 import { loadConfig } from "../shared/config.js";
@@ -12,6 +10,7 @@ import { MemoryPixelBus } from "../shared/pixel-bus.js";
 import { loadSecurityConfig } from "../shared/security-config.js";
 import { generateSessionKey, parseSessionKeys, SessionTokens } from "../shared/session-token.js";
 import { connectFailure } from "../../tests/support/connect-failure.js";
+import { capturedLogger } from "../shared/test-support/captured-logger.js";
 import { createCanvasServer, type CanvasServer } from "./canvas-server.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
 
@@ -20,14 +19,7 @@ const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 
 /** A canvas server in this process with both listeners on port 0, its log lines captured. */
 async function start(env: Record<string, string>) {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  const logger = pino({ level: "info" }, sink);
+  const { logger, lines } = capturedLogger();
   const tokens = new SessionTokens(parseSessionKeys(generateSessionKey()), 3600);
   const bus = new MemoryPixelBus();
   const store = new MemoryCanvasStore({ width: 8, height: 8, bus, logger });

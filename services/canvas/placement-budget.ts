@@ -2,7 +2,7 @@
  * The fair-use rule of a canvas: how many pixels one person (user id) and one network (IP key)
  * may place. This file is the one description of the rule; the Redis store runs the same
  * arithmetic inside its write script (`BUDGET_LUA` in canvas-lua.ts, variable for variable), and
- * placement-budget.contract.ts runs the same cases against both.
+ * test-support/budget-contract.ts runs the same cases against both.
  */
 
 /**

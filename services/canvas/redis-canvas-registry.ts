@@ -1,9 +1,9 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { CANVAS_REGISTRY_KEY } from "../shared/redis-keys.js";
-import { REDIS_BASE_BACKOFF_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
 import { CanvasExistsError, describeConflict, formatCanvasInfo, parseCanvasInfo, sameSpec, type CanvasInfo, type CanvasRegistry, type CanvasSpec, type CreatedCanvas } from "./canvas-registry.js";
 import { StoreUnavailableError } from "./canvas-store.js";
+import { storeRedisOptions } from "./store-redis-options.js";
 
 /**
  * The registry on Redis: one hash (CANVAS_REGISTRY_KEY) of name -> JSON entry, created with HSETNX
@@ -18,16 +18,7 @@ export class RedisCanvasRegistry implements CanvasRegistry {
   private closed = false;
 
   constructor(redisUrl: string, logger: Logger) {
-    this.redis = new Redis(redisUrl, {
-      connectionName: "pixel-canvas-registry",
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      retryStrategy: (times) => {
-        const cap = Math.min(REDIS_BASE_BACKOFF_MS * 2 ** Math.min(times, 16), REDIS_MAX_BACKOFF_MS);
-        return Math.round(cap / 2 + (Math.random() * cap) / 2);
-      },
-    });
+    this.redis = new Redis(redisUrl, storeRedisOptions("pixel-canvas-registry"));
     this.redis.on("error", (err: Error) => logger.warn({ err: err.message }, "redis registry connection error"));
   }
 

@@ -4,7 +4,6 @@ import { redisConnected } from "../shared/metrics.js";
 import type { PixelLike } from "../../protocol/pixel-validation.js";
 import { canvasKeys } from "../shared/redis-keys.js";
 import { tileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
-import { REDIS_BASE_BACKOFF_MS, REDIS_COMMAND_TIMEOUT_MS, REDIS_MAX_BACKOFF_MS } from "../shared/timing.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
 import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
 import {
@@ -27,6 +26,7 @@ import { DEFAULT_BACKGROUND as WHITE } from "./tile-codec.js";
 import { packPixelWrites } from "./pack-pixel-writes.js";
 import { encodeRuleArg } from "./placement-budget.js";
 import { resolveRuns } from "./placement-runs.js";
+import { storeRedisOptions } from "./store-redis-options.js";
 import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
 
 /** Redis replies that mean "not now" rather than "this request is wrong". */
@@ -102,18 +102,9 @@ export class RedisCanvasStore implements CanvasStore {
     this.historyLimit = options.historyLimit ?? HISTORY_MAX_BATCHES;
     this.budgets = options.budgets;
     this.shapeOf = options.shapeOf;
-    const redis = new Redis(options.redisUrl, {
-      connectionName: "pixel-canvas-store",
-      // No enableAutoPipelining: it defers every command by a setImmediate, which cost more at
-      // light load (seed-stress p99 +2-4 ms) than its one write per turn saved (see bench/README.md).
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-      retryStrategy: (times) => {
-        const cap = Math.min(REDIS_BASE_BACKOFF_MS * 2 ** Math.min(times, 16), REDIS_MAX_BACKOFF_MS);
-        return Math.round(cap / 2 + (Math.random() * cap) / 2);
-      },
-    });
+    // No enableAutoPipelining: it defers every command by a setImmediate, which cost more at
+    // light load (seed-stress p99 +2-4 ms) than its one write per turn saved (see bench/README.md).
+    const redis = new Redis(options.redisUrl, storeRedisOptions("pixel-canvas-store"));
     redis.defineCommand("writeBatch", { lua: WRITE_BATCH_LUA });
     redis.defineCommand("prepareCanvas", { numberOfKeys: 3, lua: PREPARE_CANVAS_LUA });
     redis.defineCommand("resetCanvas", { numberOfKeys: 3, lua: RESET_CANVAS_LUA });

@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from "../shared/config.js";
+import { ConfigError, envInt, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
 import { MemoryPixelBus, RedisPixelBus, type PixelBus } from "../shared/pixel-bus.js";
 import { GATEWAY_DRAIN_MS } from "../shared/timing.js";
@@ -9,15 +9,6 @@ import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "./p
 import { DEFAULT_TUNING } from "./gateway-tuning.js";
 import { loadSecurityConfig } from "../shared/security-config.js";
 import { loadSessionKeys } from "../shared/session-keys.js";
-
-/** Reads an optional integer variable of the gateway alone, failing loudly when it is out of range. */
-function envInt(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name}=${raw} must be an integer from ${min} to ${max}`);
-  return value;
-}
 
 /**
  * The standalone gateway process: /ws, /healthz, /readyz and /metrics on GATEWAY_PORT.
@@ -40,9 +31,9 @@ async function main(): Promise<void> {
     config = loadConfig();
     const security = loadSecurityConfig();
     identity = { tokens: loadSessionKeys(config, security, "service"), security };
-    writeMaxInFlight = envInt("WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
-    fanoutTickMaxMs = envInt("FANOUT_TICK_MAX_MS", DEFAULT_TUNING.fanoutTickMaxMs, 0, 1_000);
-    fanoutMicrosPerMember = envInt("FANOUT_US_PER_MEMBER", DEFAULT_TUNING.fanoutMicrosPerMember, 0, 10_000);
+    writeMaxInFlight = envInt(process.env, "WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
+    fanoutTickMaxMs = envInt(process.env, "FANOUT_TICK_MAX_MS", DEFAULT_TUNING.fanoutTickMaxMs, 0, 1_000);
+    fanoutMicrosPerMember = envInt(process.env, "FANOUT_US_PER_MEMBER", DEFAULT_TUNING.fanoutMicrosPerMember, 0, 10_000);
     const p = process.env.CANVAS_PROTOCOL || "connect";
     if (p !== "connect" && p !== "grpc") throw new ConfigError(`CANVAS_PROTOCOL=${p} must be connect or grpc`);
     protocol = p;

@@ -79,7 +79,8 @@ export interface Config {
 /** Thrown for an invalid environment value, naming the variable. */
 export class ConfigError extends Error {}
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+/** Reads an optional integer variable (`fallback` when unset or empty); throws ConfigError naming it when it is out of [min, max]. */
+export function envInt(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const value = Number(raw);
@@ -131,17 +132,17 @@ function parseCanvasIds(raw: string, defaultSize: { width: number; height: numbe
 
 /** Reads and validates the configuration from an environment. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const canvasWidth = int(env, "CANVAS_WIDTH", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE);
-  const canvasHeight = int(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE);
+  const canvasWidth = envInt(env, "CANVAS_WIDTH", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE);
+  const canvasHeight = envInt(env, "CANVAS_HEIGHT", DEFAULT_CANVAS_SIDE, 1, MAX_CANVAS_SIDE);
   const canvasSizes = parseCanvasIds(env.CANVAS_IDS ?? DEFAULT_CANVAS_ID, { width: canvasWidth, height: canvasHeight });
   const canvasIds = [...canvasSizes.keys()];
-  const canvasGrpcPort = int(env, "CANVAS_GRPC_PORT", DEFAULT_PORTS.canvasGrpc, 0, 65535);
+  const canvasGrpcPort = envInt(env, "CANVAS_GRPC_PORT", DEFAULT_PORTS.canvasGrpc, 0, 65535);
   return {
     host: env.HOST || "127.0.0.1",
-    webPort: int(env, "WEB_PORT", DEFAULT_PORTS.web, 0, 65535),
+    webPort: envInt(env, "WEB_PORT", DEFAULT_PORTS.web, 0, 65535),
     canvasGrpcPort,
-    canvasHttpPort: int(env, "CANVAS_HTTP_PORT", DEFAULT_PORTS.canvasHttp, 0, 65535),
-    gatewayPort: int(env, "GATEWAY_PORT", DEFAULT_PORTS.gateway, 0, 65535),
+    canvasHttpPort: envInt(env, "CANVAS_HTTP_PORT", DEFAULT_PORTS.canvasHttp, 0, 65535),
+    gatewayPort: envInt(env, "GATEWAY_PORT", DEFAULT_PORTS.gateway, 0, 65535),
     redisUrl: env.REDIS_URL || undefined,
     canvasUrl: env.CANVAS_URL || `http://127.0.0.1:${canvasGrpcPort}`,
     canvasWidth,
@@ -149,10 +150,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     canvasIds,
     canvasSizes,
     dataDir: env.DATA_DIR || ".data",
-    pixelsPerSecond: int(env, "PIXELS_PER_SECOND", 200, 1, 1_000_000),
-    pixelBurst: int(env, "PIXEL_BURST", 1_000, 1, 10_000_000),
-    maxConnections: int(env, "MAX_CONNECTIONS", 20_000, 1, 1_000_000),
-    forwardedForHops: int(env, "FORWARDED_FOR_HOPS", 0, 0, 10),
+    pixelsPerSecond: envInt(env, "PIXELS_PER_SECOND", 200, 1, 1_000_000),
+    pixelBurst: envInt(env, "PIXEL_BURST", 1_000, 1, 10_000_000),
+    maxConnections: envInt(env, "MAX_CONNECTIONS", 20_000, 1, 1_000_000),
+    forwardedForHops: envInt(env, "FORWARDED_FOR_HOPS", 0, 0, 10),
     instanceId: env.INSTANCE_ID || env.HOSTNAME || `pid-${process.pid}`,
     allowedOrigins: origins(env),
     logLevel: env.LOG_LEVEL || "info",

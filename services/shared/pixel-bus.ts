@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "./logger.js";
 import { redisConnected } from "./metrics.js";
 import { canvasKeys } from "./redis-keys.js";
-import { REDIS_MAX_BACKOFF_MS } from "./timing.js";
+import { REDIS_BASE_BACKOFF_MS, REDIS_MAX_BACKOFF_MS } from "./timing.js";
 
 /** Receives one published PixelBatch, as the binary protobuf bytes the canvas service stored. */
 export type BatchListener = (payload: Uint8Array) => void;
@@ -119,7 +119,7 @@ export class RedisPixelBus implements PixelBus {
       connectionName: "pixel-bus",
       autoResubscribe: false,
       maxRetriesPerRequest: null,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), REDIS_MAX_BACKOFF_MS),
+      retryStrategy: (times) => Math.min(REDIS_BASE_BACKOFF_MS * 2 ** Math.min(times, 10), REDIS_MAX_BACKOFF_MS),
     });
     redisConnected.set({ role: "bus" }, 0);
     this.redis.on("ready", () => {

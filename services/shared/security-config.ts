@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { ConfigError } from "./config.js";
+import { ConfigError, envInt } from "./config.js";
 
 /** Whether a WebSocket Place and a public /api write need a signed session. */
 export type SessionMode = "required" | "optional";
@@ -41,14 +41,6 @@ export const DEFAULT_MAX_CONNECTIONS_PER_IP = 50;
 
 const ADMIN_NAME_PATTERN = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new ConfigError(`${name}=${raw} must be an integer from ${min} to ${max}`);
-  return value;
-}
-
 function bool(env: NodeJS.ProcessEnv, name: string): boolean {
   const raw = env[name];
   if (raw === undefined || raw === "" || raw === "false") return false;
@@ -84,9 +76,9 @@ export function loadSecurityConfig(env: NodeJS.ProcessEnv = process.env): Securi
   return {
     sessions,
     sessionKeys: env.SESSION_KEYS || undefined,
-    sessionMaxAgeSeconds: int(env, "SESSION_MAX_AGE_DAYS", DEFAULT_SESSION_MAX_AGE_DAYS, 1, 400) * 86_400,
-    sessionsPerIpPerMinute: int(env, "SESSIONS_PER_IP_PER_MINUTE", DEFAULT_SESSIONS_PER_IP_PER_MINUTE, 1, 1_000_000),
-    maxConnectionsPerIp: int(env, "MAX_CONNECTIONS_PER_IP", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 1_000_000),
+    sessionMaxAgeSeconds: envInt(env, "SESSION_MAX_AGE_DAYS", DEFAULT_SESSION_MAX_AGE_DAYS, 1, 400) * 86_400,
+    sessionsPerIpPerMinute: envInt(env, "SESSIONS_PER_IP_PER_MINUTE", DEFAULT_SESSIONS_PER_IP_PER_MINUTE, 1, 1_000_000),
+    maxConnectionsPerIp: envInt(env, "MAX_CONNECTIONS_PER_IP", DEFAULT_MAX_CONNECTIONS_PER_IP, 1, 1_000_000),
     trustProxy: bool(env, "TRUST_PROXY"),
     cookieSecure: bool(env, "COOKIE_SECURE"),
     adminCredentials: parseAdminCredentials(env.ADMIN_TOKENS, env.ADMIN_TOKEN),

@@ -39,7 +39,7 @@ export const SLOW_CONSUMER_CHECK_MS = 250;
 export const SLOW_CONSUMER_TIMEOUT_MS = 10_000;
 /** A canvas-store Redis command that gets no reply within this time fails with Unavailable, well inside the gateway's per-attempt deadline. */
 export const REDIS_COMMAND_TIMEOUT_MS = 1_500;
-/** First reconnection delay of the canvas store's Redis connection; it doubles per attempt up to REDIS_MAX_BACKOFF_MS. */
+/** First reconnection delay of every Redis connection; it doubles per attempt up to REDIS_MAX_BACKOFF_MS (the canvas service's connections add jitter: see services/canvas/store-redis-options.ts). */
 export const REDIS_BASE_BACKOFF_MS = 50;
 /** The embedded store saves a changed canvas at most this long after its first unsaved write, so a crash loses at most this window. */
 export const PERSIST_INTERVAL_MS = 200;

@@ -131,7 +131,7 @@ function judge(input: HttpInput, answer: Answer, record: FuzzRecord): void {
 }
 
 /** An input in words: where it went, how, and its first bytes. */
-export function describeRequest(input: HttpInput): string {
+function describeRequest(input: HttpInput): string {
   const head = Buffer.from(input.body.subarray(0, 40)).toString("hex").replace(/(..)/g, "$1 ").trim();
   const odd = Object.entries(input.headers).filter(([k]) => k !== "te" && k !== "connect-protocol-version").map(([k, v]) => `${k}: ${v}`).join(", ");
   return `${input.target} input #${input.index} (${input.label}) POST /${input.method} [${odd}] body ${input.body.length} bytes: ${head}${input.body.length > 40 ? " …" : ""}`;

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../../tools/process/repo-root.js";
+import { argsOrExit } from "../../tools/process/args-or-exit.js";
 import { formatSummary, runFuzz } from "./fuzz-run.js";
 import { longForm, SHORT_SEED } from "./fuzz-presets.js";
 
@@ -24,13 +25,7 @@ function parse(argv: string[]): { frames: number; seed: number } {
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
+  const args = argsOrExit(parse);
   const options = longForm(args.frames, args.seed);
   process.stdout.write(`fuzz long form: ${JSON.stringify(options)}\n`);
   const result = await runFuzz(options, (line) => process.stdout.write(`${line}\n`));

@@ -17,7 +17,7 @@ export interface HaproxyServerStats {
  * FRONTEND and BACKEND summary rows are left out). Throws on a CSV without the
  * expected columns, so a format change is loud.
  */
-export function parseHaproxyStats(csv: string): HaproxyServerStats[] {
+function parseHaproxyStats(csv: string): HaproxyServerStats[] {
   const lines = csv.split("\n").filter((l) => l.trim() !== "");
   const header = lines.shift()?.replace(/^#\s*/, "").split(",") ?? [];
   const col = (name: string): number => {

@@ -24,7 +24,7 @@ export interface ServiceProcess {
 const PROJECT_VARIABLES = /^(REDIS_URL|CANVAS_.*|DATA_DIR|WEB_PORT|GATEWAY_PORT|HOST|ADMIN_TOKENS?|ADMIN_OVER_PUBLIC_API|SESSIONS|SESSION_KEYS|SESSION_MAX_AGE_DAYS|SESSIONS_PER_IP_PER_MINUTE|MAX_CONNECTIONS_PER_IP|TRUST_PROXY|COOKIE_SECURE|PIXELS_PER_SECOND|PIXEL_BURST|MAX_CONNECTIONS|INSTANCE_ID|ALLOWED_ORIGINS|WRITE_MAX_IN_FLIGHT|WEB_DIST_DIR|IP_BUDGET_FACTOR|FORWARDED_FOR_HOPS)$/;
 
 /** The test runner's environment without the project's own variables. */
-export function inheritedEnv(): Record<string, string> {
+function inheritedEnv(): Record<string, string> {
   return Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined && !PROJECT_VARIABLES.test(e[0])));
 }
 

@@ -2,7 +2,7 @@ import { Redis } from "ioredis";
 import type { Logger } from "../../shared/logger.js";
 import { redisConnected } from "../../shared/metrics.js";
 import { canvasKeys } from "../../shared/redis-keys.js";
-import { REDIS_MAX_BACKOFF_MS } from "../../shared/timing.js";
+import { REDIS_BASE_BACKOFF_MS, REDIS_MAX_BACKOFF_MS } from "../../shared/timing.js";
 
 /** Who is online on a canvas: a connection count and the non-empty display names. */
 export interface PresenceView {
@@ -100,7 +100,7 @@ export class RedisPresenceStore implements PresenceStore {
       // Presence is best effort: fail fast instead of queueing while Redis is away.
       maxRetriesPerRequest: 1,
       enableOfflineQueue: false,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), REDIS_MAX_BACKOFF_MS),
+      retryStrategy: (times) => Math.min(REDIS_BASE_BACKOFF_MS * 2 ** Math.min(times, 10), REDIS_MAX_BACKOFF_MS),
     });
     redisConnected.set({ role: "presence" }, 0);
     this.redis.on("ready", () => redisConnected.set({ role: "presence" }, 1));

@@ -1,13 +1,14 @@
 import type { Logger } from "../../shared/logger.js";
 import { BatchRing } from "./batch-ring.js";
 import { batchContinuity } from "../../../protocol/batch-continuity.js";
-import { scanBatch, type BatchHeader } from "../../../protocol/batch-scan.js";
+import type { BatchHeader } from "../../../protocol/batch-scan.js";
 import type { CanvasHead } from "../upstream/canvas-client.js";
 import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
 import { RoomFanout, touchesWatched, type FanoutHooks } from "./room-fanout.js";
+import { ringSeed } from "./ring-seed.js";
 import { batchFrame, coalesceFrames, encodeWelcomeBody, welcomeFrame } from "../../../protocol/server-frames.js";
 import { levelCount, TILE_SIZE, tileGridSize } from "../../../protocol/tile-grid.js";
-import { batchTileKeys, PIXEL_PROTOCOL } from "../../../protocol/tile-watch.js";
+import { batchTileKeys, PIXEL_PROTOCOL, scanBatchTiles } from "../../../protocol/tile-watch.js";
 
 /**
  * A canvas head and the stored batches leading up to it (oldest first, ending at its seq), which
@@ -133,14 +134,17 @@ export class CanvasRoom {
   /** Every published batch of this canvas, as the bus delivered it. */
   onBatch(payload: Uint8Array): void {
     if (this.state === "disposed") return;
-    let batch: BatchHeader;
+    let scanned: { header: BatchHeader; tiles: number[] };
     try {
-      batch = scanBatch(payload);
+      // One pass for the header and the tiles. A batch buffered now (columns may still be 0 while
+      // loading) has its tiles found again when the backlog is applied.
+      scanned = scanBatchTiles(payload, this.columns);
     } catch (err) {
       this.log.error({ canvasId: this.canvasId, err: (err as Error).message }, "undecodable batch on the bus");
       this.requestResync("malformed_batch");
       return;
     }
+    const batch = scanned.header;
     if (this.state !== "live") {
       this.buffer(batch, payload);
       return;
@@ -161,7 +165,7 @@ export class CanvasRoom {
         this.requestResync("epoch");
         return;
     }
-    const { frame, tiles } = this.apply(batch, payload);
+    const { frame, tiles } = this.apply(batch, payload, scanned.tiles);
     this.fanout.add({ seq: batch.seq, frame, tiles, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
   }
 
@@ -298,25 +302,17 @@ export class CanvasRoom {
     return true;
   }
 
-  /** Puts the snapshot's history into the empty ring when it is contiguous, in the snapshot's epoch and ends at its seq. */
+  /** Puts the snapshot's history into the empty ring when it chains onto the snapshot (see ringSeed). */
   private seedRing(snap: RoomSnapshot): void {
     const history = snap.history ?? [];
     if (history.length === 0) return;
-    let headers: BatchHeader[];
-    try {
-      headers = history.map((payload) => scanBatch(payload));
-    } catch (err) {
-      this.log.warn({ canvasId: this.canvasId, err: (err as Error).message }, "undecodable history batch; resume ring not seeded");
+    const seed = ringSeed(history, snap, this.columns);
+    if (!seed.ok) {
+      this.log.warn({ canvasId: this.canvasId, ...seed.detail }, `${seed.reason}; resume ring not seeded`);
       return;
     }
-    const first = headers[0] as BatchHeader;
-    const chains = headers.every((h, i) => h.epoch === snap.epoch && h.seq === first.seq + BigInt(i)) && first.seq + BigInt(headers.length - 1) === snap.seq;
-    if (!chains) {
-      this.log.warn({ canvasId: this.canvasId, seq: String(snap.seq), from: String(first.seq), batches: headers.length }, "history does not end at the snapshot; resume ring not seeded");
-      return;
-    }
-    history.forEach((payload, i) => this.ring.push((headers[i] as BatchHeader).seq, { frame: batchFrame(payload), tiles: batchTileKeys(payload, this.columns) }));
-    this.log.info({ canvasId: this.canvasId, from: String(first.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
+    for (const { seq, entry } of seed.entries) this.ring.push(seq, entry);
+    this.log.info({ canvasId: this.canvasId, from: String(seed.entries[0]?.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
   }
 
   private buffer(batch: BatchHeader, payload: Uint8Array): void {
@@ -328,9 +324,8 @@ export class CanvasRoom {
     this.backlog.push({ batch, payload });
   }
 
-  /** Finds the tiles a batch touches, advances seq and records its frame. */
-  private apply(batch: BatchHeader, payload: Uint8Array): { frame: Buffer; tiles: number[] } {
-    const tiles = batchTileKeys(payload, this.columns);
+  /** Advances seq and records the batch's frame with the tiles it touches (found now unless given). */
+  private apply(batch: BatchHeader, payload: Uint8Array, tiles = batchTileKeys(payload, this.columns)): { frame: Buffer; tiles: number[] } {
     this.seq = batch.seq;
     this.welcomeBody = undefined;
     const frame = batchFrame(payload);

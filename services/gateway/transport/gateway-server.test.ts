@@ -1,5 +1,5 @@
 import { create, toBinary } from "@bufbuild/protobuf";
-import { connect, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { WebSocket } from "ws";
 import { ClientFrameSchema, CloseCode, ServerFrameSchema } from "../../../gen/pixel/v1/realtime_pb.js";
@@ -13,6 +13,7 @@ import type { GatewayTuning } from "../gateway-tuning.js";
 import { MemoryPresenceStore } from "../presence/presence.js";
 import { quietLog } from "../test-support/test-helpers.js";
 import { QUEUED_FRAME_OVERHEAD_BYTES } from "./ws-client-socket.js";
+import { clientFrame, openNonReadingSocket, OPCODE } from "../../../tests/fuzz/raw-ws-client.js";
 
 // In-process gateway on a real port with real sockets; the canvas service is the in-memory fake.
 
@@ -41,32 +42,9 @@ async function start(tuning: Partial<GatewayTuning>, env: Record<string, string>
 
 /** Opens /ws over a raw TCP socket and then stops reading it, like a client that never reads. */
 async function openNonReader(port: number): Promise<Socket> {
-  const socket = connect(port, "127.0.0.1");
+  const socket = await openNonReadingSocket(port);
   sockets.push(socket);
-  socket.on("error", () => undefined);
-  socket.write(
-    "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-  );
-  await new Promise<void>((resolve, reject) => {
-    let head = "";
-    const onData = (chunk: Buffer) => {
-      head += chunk.toString("latin1");
-      if (!head.includes("\r\n\r\n")) return;
-      socket.off("data", onData);
-      if (!head.startsWith("HTTP/1.1 101")) reject(new Error(`upgrade refused: ${head.split("\r\n")[0]}`));
-      else resolve();
-    };
-    socket.on("data", onData);
-  });
-  socket.pause();
   return socket;
-}
-
-/** One masked client frame (mask key zero, so the payload goes as is); binary unless another opcode is given. */
-function maskedFrame(payload: Uint8Array, opcode = 0x2): Buffer {
-  if (payload.length >= 126) throw new Error("short frames only");
-  return Buffer.concat([Buffer.from([0x80 | opcode, 0x80 | payload.length, 0, 0, 0, 0]), payload]);
 }
 
 /** Opens a ws client; resolves once open. */
@@ -108,7 +86,7 @@ describe("gateway server (real sockets, in process)", () => {
     const place = toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "place", value: { clientSeq: 1000, pixels: [{ x: 1, y: 2, color: 0x1234 }] } as never } }));
     expect(place.length).toBe(14);
     // Not joined: every Place is refused with NOT_JOINED, an Error frame each, until the 101st closes.
-    socket.write(Buffer.concat(Array.from({ length: 10_000 }, () => maskedFrame(place))));
+    socket.write(Buffer.concat(Array.from({ length: 10_000 }, () => clientFrame(OPCODE.binary, place))));
     await waitFor("gateway dropped the connection", () => gw.gateway.connections.size === 0, 5000, 10);
     clearInterval(sampler);
     expect(conn!.state.kind).toBe("closed");
@@ -148,7 +126,7 @@ describe("gateway server (real sockets, in process)", () => {
     await waitFor("connection", () => gw.gateway.connections.size === 1, 5000, 10);
     const [conn] = gw.gateway.connections;
     const closeCalls = vi.spyOn(conn!.socket, "close");
-    const ping = maskedFrame(new Uint8Array(125), 0x9);
+    const ping = clientFrame(OPCODE.ping, new Uint8Array(125));
     const chunk = Buffer.concat(Array.from({ length: 1_000 }, () => ping));
     let written = 0;
     // Until the kernel buffers are full, ws's pongs still go out: keep pinging until it gives up.

@@ -4,6 +4,7 @@
  * JSON under bench/results/. Exits 1 when a correctness claim failed.
  */
 import { repoRoot } from "../../../tools/process/repo-root.js";
+import { argsOrExit } from "../../../tools/process/args-or-exit.js";
 import { BACKEND_CHAOS_FULL, BACKEND_CHAOS_SHORT, runBackendChaos } from "./backend-chaos.js";
 import { CONTESTED_FULL, CONTESTED_SHORT, runContestedPixels } from "./contested-pixels.js";
 import { GATEWAY_CHAOS_FULL, GATEWAY_CHAOS_SHORT, runGatewayChaos } from "./gateway-chaos.js";
@@ -52,13 +53,7 @@ function parse(argv: string[]): { names: string[]; short: boolean; overrides: Re
 }
 
 async function main(): Promise<void> {
-  let args;
-  try {
-    args = parse(process.argv.slice(2));
-  } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n`);
-    process.exit(2);
-  }
+  const args = argsOrExit(parse);
   const root = repoRoot();
   let failed = false;
   for (const name of args.names) {

@@ -14,7 +14,7 @@ export interface ViewToolbarProps {
 }
 
 /** Shows a zoom as a percentage: 1 screen pixel per canvas pixel is 100%. */
-export function zoomLabel(zoom: number): string {
+function zoomLabel(zoom: number): string {
   const percent = zoom * 100;
   return `${percent < 10 ? percent.toFixed(1) : Math.round(percent)}%`;
 }

@@ -28,7 +28,7 @@ export class ViewController {
     return this.view;
   }
 
-  /** The canvas size in canvas pixels; 0×0 until the first snapshot. */
+  /** The canvas size in canvas pixels; 0×0 until the first Welcome. */
   get canvasSize(): Size {
     return this.canvas;
   }

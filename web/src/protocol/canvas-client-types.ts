@@ -16,14 +16,14 @@ import type { TileReader } from "./tile-copies.js";
  */
 export type ConnectionState = "idle" | "connecting" | "live" | "resyncing" | "reconnecting" | "closed";
 
-/** A change of what the canvas shows: one region, or everything (snapshot, resync, rollback of many). */
+/** A change of what the canvas shows: one region, or everything (Welcome, resync, rollback of many). */
 export type CanvasChange = { full: true } | { full: false; rect: Rect };
 
 /** Events a CanvasClient emits. */
 export interface CanvasClientEvents {
   /** The connection state changed; `reason` says why, for logs and the status line. */
   state: { state: ConnectionState; previous: ConnectionState; reason: string };
-  /** What the canvas shows changed (canonical batches, snapshots, optimistic paint or rollback). */
+  /** What the canvas shows changed (canonical batches, tiles read, optimistic paint or rollback). */
   canvas: CanvasChange;
   /** Who is online. */
   presence: { online: number; names: string[] };
@@ -44,7 +44,7 @@ export interface CanvasClientEvents {
   watching: { seq: bigint; epoch: bigint; replayed: boolean };
   /** A Pong arrived; `rttMs` is the round trip of its Ping. */
   pong: { rttMs: number };
-  /** The server sent something the client could not use (undecodable frame, bad snapshot). */
+  /** The server sent something the client could not use (undecodable frame, a Welcome or Watching that makes no sense). */
   protocolError: { message: string };
 }
 

@@ -208,7 +208,7 @@ export class CanvasClient {
     this.joined = false;
     this.watches.reset();
     socket?.close(closeCode, reason.slice(0, 120));
-    // Their fate is unknown; a resumed stream or the next snapshot shows them if they were stored.
+    // Their fate is unknown; a resumed stream or the tiles read again show them if they were stored.
     const dropped = this.canvas.rollbackUnacknowledged();
     this.inFlight.clear();
     if (dropped.length > 0) {
