@@ -34,7 +34,7 @@ export interface GatewayTuning {
   slowConsumerCheckMs: number;
   slowConsumerTimeoutMs: number;
   /**
-   * Queued bytes on a socket (beyond one snapshot) after which it stops getting batches. Queued
+   * Queued bytes on a socket after which it stops getting batches. Queued
    * bytes are what the transport accounts for the frames it has not yet passed to the kernel:
    * each frame's bytes plus QUEUED_FRAME_OVERHEAD_BYTES (transport/ws-client-socket.ts).
    */
@@ -42,7 +42,7 @@ export interface GatewayTuning {
   /** A slow socket counts as drained, and is resynced, at or below this many queued bytes. */
   slowConsumerDrainedBytes: number;
   /**
-   * Hard cap on a socket's queued bytes (beyond two snapshots) for every frame, not only batches:
+   * Hard cap on a socket's queued bytes for every frame, not only batches:
    * a frame that would go over it closes the socket with 4001 instead of being queued. Above
    * slowConsumerBytes, so a reader that is merely slow is skipped (and resynced) long before it.
    * Midway between the two, the gateway stops reading the socket until it drains (session/outbox.ts).

@@ -12,7 +12,7 @@ export interface ConnectionContext {
   pixelBurst: number;
   /** Queued bytes a socket may hold above its room's snapshot size before it counts as slow. */
   slowConsumerBytes: number;
-  /** Hard cap on a socket's queued bytes beyond two snapshots, for every frame (see gateway-tuning.ts). */
+  /** Hard cap on a socket's queued bytes, for every frame (see gateway-tuning.ts). */
   sendBufferMaxBytes: number;
   /** A socket whose reads are paused because its writes do not drain is closed after this long. */
   stalledSocketCloseMs: number;

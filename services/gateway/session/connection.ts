@@ -13,12 +13,6 @@ import { Outbox } from "./outbox.js";
 import type { ConnectionIdentity } from "../transport/session-gate.js";
 
 /**
- * The snapshot a Welcome carries, for the outbox's allowance: none since protocol 2 (clients
- * read tiles over HTTP), so every frame counts against the plain bounds.
- */
-const WELCOME_SNAPSHOT_BYTES = 0;
-
-/**
  * One WebSocket client as a state machine (connection-state.ts): what it receives is served by
  * its ClientRequests, what it sends goes through its Outbox, and it is a member of at most one
  * room. It reads and writes only through ClientSocket, so it is testable without sockets.
@@ -94,7 +88,7 @@ export class Connection implements RoomMember {
       metrics.notOpenSkips.inc();
       return;
     }
-    if (this.outbox.write(frame, WELCOME_SNAPSHOT_BYTES)) metrics.framesOut.labels(type).inc();
+    if (this.outbox.write(frame)) metrics.framesOut.labels(type).inc();
   }
 
   /** Sends an Error frame and counts it. */
@@ -155,7 +149,7 @@ export class Connection implements RoomMember {
           this.transition({ kind: "behind", room: state.room, since: Date.now() });
           return false;
         }
-        return this.outbox.write(frame, WELCOME_SNAPSHOT_BYTES);
+        return this.outbox.write(frame);
       case "behind":
         metrics.slowConsumerSkips.inc();
         return false;

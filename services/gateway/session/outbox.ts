@@ -3,9 +3,9 @@ import type { ClientSocket } from "./client-socket.js";
 
 /** The memory bounds of one socket's queue (see gateway-tuning.ts). */
 export interface OutboxBounds {
-  /** Queued bytes above one snapshot after which a socket stops getting batches. */
+  /** Queued bytes after which a socket stops getting batches. */
   slowConsumerBytes: number;
-  /** Hard cap on queued bytes above two snapshots, for every frame. */
+  /** Hard cap on queued bytes, for every frame. */
   sendBufferMaxBytes: number;
   /** A socket whose reads were paused and whose queue did not drain within this long overflows. */
   stalledSocketCloseMs: number;
@@ -18,9 +18,8 @@ export type OverflowReason = "send_buffer_full" | "not_reading";
  * Writes a connection's frames to its socket within bounded memory. A frame that would take the
  * queue past the hard cap is not written. A queue past midway between the slow-consumer bound and
  * the cap pauses reading the client (each frame it sends may cost a reply) until the queue is back
- * at the slow-consumer bound; not back within stalledSocketCloseMs, the socket overflows. Both
- * bounds grow by two snapshots: a live socket may still hold its first Welcome when a room reset
- * sends another.
+ * at the slow-consumer bound; not back within stalledSocketCloseMs, the socket overflows. (Since
+ * protocol 2 a Welcome carries no pixels, so no frame needs an allowance above these bounds.)
  */
 export class Outbox {
   constructor(
@@ -30,17 +29,16 @@ export class Outbox {
   ) {}
 
   /** Writes `frame` and returns true, or returns false and overflows when it would pass the cap. */
-  write(frame: Uint8Array, snapshotBytes: number): boolean {
+  write(frame: Uint8Array): boolean {
     const { slowConsumerBytes, sendBufferMaxBytes, stalledSocketCloseMs } = this.bounds;
-    const allowance = 2 * snapshotBytes;
-    if (this.socket.queuedBytes + frame.length > sendBufferMaxBytes + allowance) {
+    if (this.socket.queuedBytes + frame.length > sendBufferMaxBytes) {
       metrics.sendBufferFullSkips.inc();
       this.overflow("send_buffer_full", this.socket.queuedBytes);
       return false;
     }
     this.socket.send(frame);
-    if (this.socket.queuedBytes > (slowConsumerBytes + sendBufferMaxBytes) / 2 + allowance) {
-      this.socket.pauseReading(slowConsumerBytes + allowance, stalledSocketCloseMs, () => this.overflow("not_reading", this.socket.queuedBytes));
+    if (this.socket.queuedBytes > (slowConsumerBytes + sendBufferMaxBytes) / 2) {
+      this.socket.pauseReading(slowConsumerBytes, stalledSocketCloseMs, () => this.overflow("not_reading", this.socket.queuedBytes));
     }
     return true;
   }
