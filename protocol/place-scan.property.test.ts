@@ -53,7 +53,7 @@ function oddVarint(): number[] {
 function mutate(bytes: number[]): number[] {
   const out = [...bytes];
   const at = int(out.length + 1);
-  switch (int(10)) {
+  switch (int(12)) {
     case 0: // bit flip
       if (out.length > 0) out[at % out.length]! ^= 1 << int(8);
       return out;
@@ -79,10 +79,22 @@ function mutate(bytes: number[]): number[] {
       return out;
     case 8: // a value replaced by a huge or overlong varint
       return [...out.slice(0, at), ...oddVarint(), ...out.slice(at + 1)];
+    case 10: // a second Place field, which the decoder merges into the first (client_seq: last one wins)
+      return [...out, ...mutatedOrNot(validPlace())];
+    case 11: // a trailing field: unknown, a Ping, or a bare varint a truncated value may run into
+      return [...out, ...pick([[0x48, ...oddVarint()], [0x22, 0x02, 0x08, int(128)], oddVarint(), [0x80 | int(128), 0x10]])];
     default: // a byte (often a tag or a length) re-encoded in two bytes
       if (out.length > 0) out.splice(at % out.length, 1, (out[at % out.length]! & 0x7f) | 0x80, out[at % out.length]! >> 7);
       return out;
   }
+}
+
+/** A Place frame as is, or with one of the byte-level mutations above (not the appending ones). */
+function mutatedOrNot(frame: number[]): number[] {
+  if (int(2) === 0) return frame;
+  const out = [...frame];
+  const at = int(out.length + 1);
+  return [...out.slice(0, at), ...oddVarint(), ...out.slice(at + 1)];
 }
 
 type Verdict =

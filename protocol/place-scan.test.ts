@@ -79,4 +79,25 @@ describe("scanPlace", () => {
     expect(scanPlace(bytes, 10)).toEqual({ clientSeq: 1, pixels: [{ x: 3, y: 4294967295, color: 0 }] });
     expect(scanPlace(bytes, 10)).toEqual(decodedPlace(bytes));
   });
+
+  it("follows the decoder on the 1M-frame fuzz run's seven frames: a value it overwrites does not count, one it reads past a message's end does", () => {
+    const hex = (h: string) => Uint8Array.from(Buffer.from(h, "hex"));
+    // A value above uint32 that a later client_seq, or a later color in the same pixel, replaces: the decoder keeps only the later one.
+    for (const h of [
+      "122208d0dfd0df1208080d1018d0df0d12080823104318d0df0d12080842107e18d0df0d",
+      "123608b3d418123608b3d41812080800105f18b3d4181208083d106218b3f3d41812080876105818b3d41812080853105e18b3d4b3d41812080835105518b3d418",
+      "124008a2a2a2a21b12080839106418a2a21b12080839105918a2a200201b12080867106f18a2a21b1208080d106a18a2a21b9208083c104a18a2a21b12080858106d18a2a21b",
+      "124008a9b63212080865105218a9b63212280858105d18a9b6a9b63212080879104618a9b63212080823104f18a9b63212080839105e18a9b6321208084c105818a9b632",
+    ]) {
+      expect(scanPlace(hex(h), 64)).toEqual(decodedPlace(hex(h)));
+    }
+    // A color varint that runs past its pixel's (and Place's) end into the next bytes, which the decoder reads as one value above uint32.
+    for (const h of [
+      "120e08e1d71012080806106218f0e1d78310",
+      "124008ca82301208081e106d18ca823012080808104518ca823012080860104f18ca82301208084d107d18ca82301208087c104918ca823012080842107118ca82ca8230",
+      "124008bb84301208081d104e18bb84301208087b104e18bb843012080831106a18bb843012080836105d18bb84301208083f107718bb84301208085d107a18bb84bb8430",
+    ]) {
+      expect(scanPlace(hex(h), 64)).toMatchObject({ invalid: expect.stringMatching(/^pixel \d has a value above uint32$/) });
+    }
+  });
 });

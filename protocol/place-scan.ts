@@ -184,8 +184,12 @@ function scanWithDecoder(bytes: Uint8Array, maxPixels: number): ScannedPlace | P
  * nearly all the traffic a gateway reads. It accepts and rejects exactly what the generated
  * decoder does and yields the same pixels and client_seq, except that a Place value above uint32
  * (which that decoder silently truncates) is `invalid`, as is a Place of more than `maxPixels`
- * pixels (no more than that many are ever built). Returns undefined for frames that are not a Place
- * (Hello, SetName, Ping, or malformed without one); those go to the generic decoder.
+ * pixels (no more than that many are ever built). A value counts when the decoder keeps it, on
+ * both paths alike: a client_seq, or an x, y or color in the same pixel, that a later one of the
+ * same field replaces (repeated Place fields merge) is not kept, so not truncated; a varint that
+ * runs past its message's end is read whole, as the decoder reads it. Returns undefined for
+ * frames that are not a Place (Hello, SetName, Ping, or malformed without one); those go to the
+ * generic decoder.
  */
 export function scanPlace(bytes: Uint8Array, maxPixels: number): ScannedPlace | PlaceProblem | undefined {
   const c = cursor.reset(bytes);

@@ -1,104 +1,127 @@
 const UINT32_MAX = 0xffff_ffffn;
+const LOW_32 = 0xffff_ffffn;
+const MAX_VARINT_BYTES = 10;
+const END_GROUP = 4n;
 
 /** Where a ClientFrame's Place carries a varint above uint32, which the generated decoder would silently truncate. */
 export interface Uint32Overflow {
-  /** In a field the decoder reads as uint32 (client_seq, x, y, color) or in a length prefix: the Place is invalid. */
+  /** A value the decoder keeps in client_seq, x, y or color (last one wins, Places merge): the Place is invalid. */
   known: string | undefined;
   /** In an unknown varint field of a Place or Pixel, which the decoder keeps as an unknown uint64. */
   unknown: string | undefined;
 }
 
 /**
- * Walks the raw bytes of a ClientFrame and reports varints above uint32 inside its Place fields
- * (every occurrence: the decoder merges repeated Place fields). The generated decoder cannot say
- * this, since it truncates such values to 32 bits; well-formedness itself is left to it.
+ * Walks the raw bytes of a ClientFrame the way the generated decoder reads them and reports the
+ * varints above uint32 it would truncate into the final Place. Its reading rules, followed here:
+ * a known field (client_seq, pixels, x, y, color; hello, place, set_name, ping, watch) is read
+ * whatever its wire type says (a scalar as a varint, a message by a length prefix truncated to 32
+ * bits); a varint runs on past the end of the message it starts in, and the next field is read
+ * from where it stopped; repeated Place fields merge (a later client_seq, or a later x, y or color
+ * in the same pixel, replaces the earlier one, so an overwritten value does not count); another
+ * oneof member discards the Place read so far. Well-formedness itself is left to the decoder:
+ * call this only on frames it accepts.
  */
 export function findUint32Overflow(bytes: Uint8Array): Uint32Overflow {
-  const found: Uint32Overflow = { known: undefined, unknown: undefined };
+  let unknown: string | undefined;
+  let clientSeqOverflow: string | undefined;
+  let pixelOverflow: string | undefined;
+  let pixelIndex = 0;
   let pos = 0;
-  const read = (end: number): bigint | undefined => {
+  const read = (): bigint | undefined => {
     let result = 0n;
-    for (let i = 0; i < 10 && pos < end; i++) {
+    for (let i = 0; i < MAX_VARINT_BYTES && pos < bytes.length; i++) {
       const b = bytes[pos++] as number;
       result |= BigInt(b & 0x7f) << BigInt(7 * i);
       if (b < 0x80) return result;
     }
     return undefined;
   };
-  /** Skips a non-varint value; false when it cannot (groups, truncation). */
-  const skip = (wireType: bigint, end: number): boolean => {
+  /** A length prefix, as the decoder reads it: a uint32, so truncated to its low 32 bits. */
+  const readLength = (): number | undefined => {
+    const n = read();
+    return n === undefined ? undefined : Number(n & LOW_32);
+  };
+  /** Skips an unknown field's value (groups included, as the decoder does); false when it cannot. */
+  const skip = (tag: bigint): boolean => {
+    const wireType = tag & 7n;
+    if (wireType === 0n) return read() !== undefined;
     if (wireType === 1n) pos += 8;
     else if (wireType === 5n) pos += 4;
     else if (wireType === 2n) {
-      const n = read(end);
+      const n = readLength();
       if (n === undefined) return false;
-      pos += Number(n);
+      pos += n;
+    } else if (wireType === 3n) {
+      for (;;) {
+        const t = read();
+        if (t === undefined) return false;
+        if ((t & 7n) === END_GROUP) return t >> 3n === tag >> 3n;
+        if (!skip(t)) return false;
+      }
     } else return false;
-    return pos <= end;
+    return pos <= bytes.length;
   };
-  const note = (key: keyof Uint32Overflow, what: string) => (found[key] ??= what);
+  const noteUnknown = (what: string, value: bigint) => {
+    if (value > UINT32_MAX) unknown ??= `${what} = ${value}`;
+  };
 
-  const pixel = (end: number, index: number) => {
+  const pixel = (end: number): boolean => {
+    const kept: (string | undefined)[] = [undefined, undefined, undefined];
     while (pos < end) {
-      const t = read(end);
-      if (t === undefined) return;
+      const t = read();
+      if (t === undefined) return false;
       const field = t >> 3n;
-      // The generated decoder reads a known uint32 field as a varint whatever its wire type says.
-      const known = field >= 1n && field <= 3n;
-      if (!known && (t & 7n) !== 0n) {
-        if (!skip(t & 7n, end)) return;
-        continue;
-      }
-      const v = read(end);
-      if (v === undefined) return;
-      if (v > UINT32_MAX) {
-        const name = field === 1n ? "x" : field === 2n ? "y" : field === 3n ? "color" : undefined;
-        if (name) note("known", `pixel ${index} ${name} = ${v}`);
-        else note("unknown", `pixel ${index} unknown field ${field} = ${v}`);
-      }
+      if (field >= 1n && field <= 3n) {
+        const v = read();
+        if (v === undefined) return false;
+        kept[Number(field) - 1] = v > UINT32_MAX ? `pixel ${pixelIndex} ${["x", "y", "color"][Number(field) - 1]} = ${v}` : undefined;
+      } else if ((t & 7n) === 0n) {
+        const v = read();
+        if (v === undefined) return false;
+        noteUnknown(`pixel ${pixelIndex} unknown field ${field}`, v);
+      } else if (!skip(t)) return false;
     }
+    pixelOverflow ??= kept.find((k) => k !== undefined);
+    pixelIndex++;
+    return true;
   };
-  const place = (end: number) => {
-    let index = 0;
+  const place = (end: number): boolean => {
     while (pos < end) {
-      const t = read(end);
-      if (t === undefined) return;
+      const t = read();
+      if (t === undefined) return false;
       const field = t >> 3n;
-      const wireType = t & 7n;
-      if (field === 2n && wireType === 2n) {
-        const n = read(end);
-        if (n === undefined) return;
-        if (n > UINT32_MAX) return void note("known", `pixel ${index} length = ${n}`);
-        const stop = Math.min(end, pos + Number(n));
-        pixel(stop, index++);
-        pos = stop;
-      } else if (wireType === 0n || field === 1n) {
-        // client_seq (field 1) is read as a varint whatever its wire type, as the generated decoder does.
-        const v = read(end);
-        if (v === undefined) return;
-        if (v > UINT32_MAX) {
-          if (field === 1n) note("known", `client_seq = ${v}`);
-          else note("unknown", `Place unknown field ${field} = ${v}`);
-        }
-      } else if (!skip(wireType, end)) return;
+      if (field === 1n) {
+        const v = read();
+        if (v === undefined) return false;
+        clientSeqOverflow = v > UINT32_MAX ? `client_seq = ${v}` : undefined;
+      } else if (field === 2n) {
+        const n = readLength();
+        if (n === undefined || !pixel(pos + n)) return false;
+      } else if ((t & 7n) === 0n) {
+        const v = read();
+        if (v === undefined) return false;
+        noteUnknown(`Place unknown field ${field}`, v);
+      } else if (!skip(t)) return false;
     }
+    return true;
   };
   while (pos < bytes.length) {
-    const t = read(bytes.length);
+    const t = read();
     if (t === undefined) break;
-    if (t === ((2n << 3n) | 2n)) {
-      const n = read(bytes.length);
+    const field = t >> 3n;
+    if (field === 2n) {
+      const n = readLength();
+      if (n === undefined || !place(pos + n)) break;
+    } else if (field >= 1n && field <= 5n) {
+      // Another oneof member: a later Place starts afresh.
+      clientSeqOverflow = undefined;
+      pixelOverflow = undefined;
+      pixelIndex = 0;
+      const n = readLength();
       if (n === undefined) break;
-      if (n > UINT32_MAX) {
-        note("known", `Place length = ${n}`);
-        break;
-      }
-      const stop = Math.min(bytes.length, pos + Number(n));
-      place(stop);
-      pos = stop;
-    } else if ((t & 7n) === 0n) {
-      if (read(bytes.length) === undefined) break;
-    } else if (!skip(t & 7n, bytes.length)) break;
+      pos += n;
+    } else if (!skip(t)) break;
   }
-  return found;
+  return { known: clientSeqOverflow ?? pixelOverflow, unknown };
 }

@@ -27,6 +27,28 @@ describe("the /ws oracle", () => {
     expect(codesOf(Uint8Array.from([...placeFrame(7, [big]), ...varintField(15, 1)]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
   });
 
+  it("follows the decoder on the 1M-frame fuzz run's seven frames: an overwritten value does not count, a varint read past a message's end does", () => {
+    const fuzzRules = { ...rules, width: 128, height: 128 };
+    const answer = (h: string) => expectAnswer(Uint8Array.from(Buffer.from(h, "hex")), true, true, fuzzRules);
+    // A later client_seq, or a later color in the same pixel, replaces the value above uint32: an Ack.
+    for (const h of [
+      "122208d0dfd0df1208080d1018d0df0d12080823104318d0df0d12080842107e18d0df0d",
+      "123608b3d418123608b3d41812080800105f18b3d4181208083d106218b3f3d41812080876105818b3d41812080853105e18b3d4b3d41812080835105518b3d418",
+      "124008a2a2a2a21b12080839106418a2a21b12080839105918a2a200201b12080867106f18a2a21b1208080d106a18a2a21b9208083c104a18a2a21b12080858106d18a2a21b",
+      "124008a9b63212080865105218a9b63212280858105d18a9b6a9b63212080879104618a9b63212080823104f18a9b63212080839105e18a9b6321208084c105818a9b632",
+    ]) {
+      expect(answer(h)).toMatchObject({ kind: "ack" });
+    }
+    // A color varint running past its pixel's end into the next bytes is read as one value above uint32.
+    for (const h of [
+      "120e08e1d71012080806106218f0e1d78310",
+      "124008ca82301208081e106d18ca823012080808104518ca823012080860104f18ca82301208084d107d18ca82301208087c104918ca823012080842107118ca82ca8230",
+      "124008bb84301208081d104e18bb84301208087b104e18bb843012080831106a18bb843012080836105d18bb84301208083f107718bb84301208085d107a18bb84bb8430",
+    ]) {
+      expect(answer(h)).toMatchObject({ kind: "error", codes: [ErrorCode.INVALID_ARGUMENT], why: expect.stringMatching(/^a varint above uint32 \(pixel \d color = \d+\)$/) });
+    }
+  });
+
   it("expects INVALID_ARGUMENT for a pixel outside the canvas or a colour above 0xFFFFFF, and NOT_JOINED before Hello", () => {
     expect(codesOf(placeFrame(7, [{ x: 600, y: 0, color: 1 }]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
     expect(codesOf(placeFrame(7, [{ x: 0, y: 0, color: 0x1000000 }]))).toEqual([ErrorCode.INVALID_ARGUMENT]);
