@@ -328,3 +328,53 @@ describe("CanvasRoom fan-out coalescing", () => {
     room.dispose();
   });
 });
+
+/** A history read the test resolves when it chooses, as a slow WatchCanvas. */
+function heldHistory() {
+  let release!: (batches: Uint8Array[]) => void;
+  const history = new Promise<Uint8Array[]>((resolve) => (release = resolve));
+  return { history, release };
+}
+
+describe("CanvasRoom with history read in the background", () => {
+  it("goes live at the head before its history arrives, then puts the history before the batches applied meanwhile", async () => {
+    const held = heldHistory();
+    const { room } = makeRoom([{ ...blankSnapshot(600, 300, 10n), history: held.history }]);
+    await room.load();
+    expect(room.live).toBe(true);
+    const first = new RecordingMember();
+    expect(room.join(first, "f")).toBeDefined();
+    room.onBatch(publishedBatch(11n, [{ x: 1, y: 0, color: 11 }]));
+    // Covered by the live batches alone: replayed; older: a snapshot (tile refetch), as any uncovered resume.
+    expect(room.watch(first, new Set([0]), 10n, 1n).replay.map(seqsIn)).toEqual([[11n]]);
+    expect(room.watch(new RecordingMember(), new Set([0]), 8n, 1n).replayed).toBe(false);
+    held.release([8n, 9n, 10n].map((s) => publishedBatch(s, [{ x: 1, y: 0, color: Number(s) }])));
+    await new Promise((r) => setImmediate(r));
+    // ringMaxBatches is 4: 8..11 are held, contiguous, each once.
+    expect(room.watch(new RecordingMember(), new Set([0]), 7n, 1n).replay.map(seqsIn)).toEqual([[8n, 9n, 10n, 11n]]);
+    expect(room.watch(new RecordingMember(), new Set([0]), 8n, 1n).replay.map(seqsIn)).toEqual([[9n, 10n, 11n]]);
+    expect(room.watch(new RecordingMember(), new Set([0]), 6n, 1n).replayed).toBe(false);
+  });
+
+  it("drops history that no longer chains onto the ring: evicted live batches, or a snapshot installed since", async () => {
+    const evicted = heldHistory();
+    const busy = makeRoom([{ ...blankSnapshot(2, 2, 10n), history: evicted.history }]).room;
+    await busy.load();
+    for (let s = 11n; s <= 15n; s++) busy.onBatch(publishedBatch(s, [{ x: 0, y: 0, color: 1 }]));
+    evicted.release([9n, 10n].map((s) => publishedBatch(s, [{ x: 0, y: 0, color: 1 }])));
+    await new Promise((r) => setImmediate(r));
+    expect(busy.watch(new RecordingMember(), new Set([0]), 11n, 1n).replay.map(seqsIn)).toEqual([[12n, 13n, 14n, 15n]]);
+    expect(busy.watch(new RecordingMember(), new Set([0]), 10n, 1n).replayed).toBe(false);
+
+    const stale = heldHistory();
+    const { room } = makeRoom([{ ...blankSnapshot(2, 2, 10n), history: stale.history }, blankSnapshot(2, 2, 10n, 2n)]);
+    await room.load();
+    // A new epoch re-snapshots at the same seq; the first snapshot's history would chain by seq alone.
+    room.onBatch(publishedBatch(11n, [{ x: 0, y: 0, color: 1 }], 2n));
+    await vi.waitFor(() => expect([room.live, room.epoch, room.seq]).toEqual([true, 2n, 11n]));
+    stale.release([9n, 10n].map((s) => publishedBatch(s, [{ x: 0, y: 0, color: 1 }])));
+    await new Promise((r) => setImmediate(r));
+    expect(room.watch(new RecordingMember(), new Set([0]), 9n, 2n).replayed).toBe(false);
+    expect(room.watch(new RecordingMember(), new Set([0]), 10n, 2n).replay.map(seqsIn)).toEqual([[11n]]);
+  });
+});

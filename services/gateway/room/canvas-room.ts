@@ -12,10 +12,12 @@ import { batchTileKeys, PIXEL_PROTOCOL } from "../../../protocol/tile-watch.js";
 /**
  * A canvas head and the stored batches leading up to it (oldest first, ending at its seq), which
  * seed the resume ring: clients that were on another gateway resume here instead of reading
- * their tiles again. History that does not chain onto the head is ignored.
+ * their tiles again. History that does not chain onto the head is ignored. A promise of history
+ * is awaited in the background: the room goes live at the head at once and puts the history
+ * before the batches it applied meanwhile when it arrives.
  */
 export interface RoomSnapshot extends CanvasHead {
-  history?: readonly Uint8Array[];
+  history?: readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
 }
 
 /** A joined connection as the room sees it: the socket stays behind this interface. */
@@ -91,6 +93,8 @@ export class CanvasRoom {
   private backlogOverflowed = false;
   private welcomeBody: Uint8Array | undefined;
   private readonly fanout: RoomFanout;
+  /** Counts installed snapshots, so history arriving for an older one is dropped. */
+  private generation = 0;
 
   constructor(
     readonly canvasId: string,
@@ -279,7 +283,20 @@ export class CanvasRoom {
     this.rows = grid.rows;
     this.welcomeBody = undefined;
     this.ring.clear();
-    this.seedRing(snap);
+    this.generation++;
+    const history = snap.history;
+    if (history instanceof Promise) {
+      const generation = this.generation;
+      // Rejections are the caller's to log; a room without history only answers resumes with snapshots.
+      history.then(
+        (batches) => {
+          if (this.generation === generation && this.state !== "disposed") this.seedRing(snap, batches);
+        },
+        () => undefined,
+      );
+    } else {
+      this.seedRing(snap, history ?? []);
+    }
     if (overflowed) {
       this.state = "resyncing";
       return false;
@@ -298,9 +315,13 @@ export class CanvasRoom {
     return true;
   }
 
-  /** Puts the snapshot's history into the empty ring when it is contiguous, in the snapshot's epoch and ends at its seq. */
-  private seedRing(snap: RoomSnapshot): void {
-    const history = snap.history ?? [];
+  /**
+   * Puts the snapshot's history before the ring's frames when it is contiguous, in the snapshot's
+   * epoch and ends at its seq. The ring then holds the batches since the snapshot (applied while
+   * the history was read, when it was read in the background), so the history chains onto them
+   * unless the ring already evicted some of those; the ring is left as it was when it does not.
+   */
+  private seedRing(snap: RoomSnapshot, history: readonly Uint8Array[]): void {
     if (history.length === 0) return;
     let headers: BatchHeader[];
     try {
@@ -315,7 +336,11 @@ export class CanvasRoom {
       this.log.warn({ canvasId: this.canvasId, seq: String(snap.seq), from: String(first.seq), batches: headers.length }, "history does not end at the snapshot; resume ring not seeded");
       return;
     }
-    history.forEach((payload, i) => this.ring.push((headers[i] as BatchHeader).seq, { frame: batchFrame(payload), tiles: batchTileKeys(payload, this.columns) }));
+    const entries = history.map((payload) => ({ frame: batchFrame(payload), tiles: batchTileKeys(payload, this.columns) }));
+    if (!this.ring.prepend(first.seq, entries, this.seq)) {
+      this.log.warn({ canvasId: this.canvasId, seq: String(snap.seq), now: String(this.seq) }, "the ring moved past the snapshot's history; resume ring not seeded");
+      return;
+    }
     this.log.info({ canvasId: this.canvasId, from: String(first.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
   }
 

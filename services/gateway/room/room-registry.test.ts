@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { MemoryPixelBus, type BatchListener, type PixelBus, type Subscription } from "../../shared/pixel-bus.js";
 import { FakeCanvasService } from "../test-support/fake-canvas.js";
 import { RoomRegistry, type RoomRegistryOptions } from "./room-registry.js";
-import { quietLog, RecordingMember } from "../test-support/test-helpers.js";
+import { batchSeqsOf, decodeAll, quietLog, RecordingMember } from "../test-support/test-helpers.js";
 
 /**
  * Forwards a MemoryPixelBus, but a subscription can be left unconfirmed (deaf, like a Redis
@@ -96,6 +96,8 @@ describe("RoomRegistry", () => {
     for (let i = 0; i < 20; i++) await canvas.setPixels("default", [{ x: i % 4, y: 0, color: i }], "");
     const room = await registry.acquire("default");
     expect(room.seq).toBe(20n);
+    // The history is read in the background: let it land.
+    await new Promise((r) => setImmediate(r));
     // ringMaxBatches is 16: batches 5..20 are held, so after_seq 4..19 replay (every batch touches tile 0).
     const a = new RecordingMember();
     room.join(a, "a");
@@ -116,6 +118,25 @@ describe("RoomRegistry", () => {
     unseeded.join(c, "c");
     expect(unseeded.watch(c, new Set([0]), 2n, 1n).replayed).toBe(false);
     failing.registry.closeAll();
+  });
+
+  it("makes a room joinable at its head while its history read is held, and seeds the ring behind the live batches once it lands", async () => {
+    const { canvas, registry } = setup();
+    for (let i = 0; i < 5; i++) await canvas.setPixels("default", [{ x: 0, y: 0, color: i }], "");
+    const release = canvas.holdHistory();
+    const room = await registry.acquire("default");
+    const early = new RecordingMember();
+    expect(room.join(early, "e")).toBeDefined();
+    await canvas.setPixels("default", [{ x: 1, y: 0, color: 6 }], "");
+    await vi.waitFor(() => expect(room.seq).toBe(6n));
+    // Before the history: only a resume from the head on is covered; an older one refetches its tiles.
+    expect(room.watch(early, new Set([0]), 5n, 1n).replayed).toBe(true);
+    expect(room.watch(new RecordingMember(), new Set([0]), 2n, 1n).replayed).toBe(false);
+    release();
+    await vi.waitFor(() => expect(room.watch(new RecordingMember(), new Set([0]), 2n, 1n).replayed).toBe(true));
+    const resumed = room.watch(new RecordingMember(), new Set([0]), 2n, 1n);
+    expect(batchSeqsOf(decodeAll(resumed.replay))).toEqual([3n, 4n, 5n, 6n]);
+    registry.closeAll();
   });
 
   it("answers UNAVAILABLE when the bus does not confirm the subscription in time, and closes the room", async () => {

@@ -23,10 +23,12 @@ interface Entry {
  * The rooms of this gateway, one per canvas with joined (or recently joined)
  * connections. The first acquire subscribes on the bus, waits until the bus confirmed
  * the subscription, and only then seeds the room with its head (GetTile): every batch stored
- * after the snapshot is then delivered, so the join is race-free by construction. The
- * stored batches up to the head (WatchCanvas from the history stream, bounded like the
- * ring) seed the room's resume ring, so the clients of a gateway that died resume on this one
- * instead of each reading their tiles again.
+ * after the snapshot is then delivered, so the join is race-free by construction. The room is
+ * joinable as soon as its head is known; the stored batches up to the head (WatchCanvas from
+ * the history stream, bounded like the ring) are read in the background and seed the room's
+ * resume ring, so the clients of a gateway that died resume on this one instead of each
+ * reading their tiles again. On a busy canvas that read takes seconds, which no Welcome waits
+ * for; a resume it has not yet covered gets a snapshot, as any uncovered resume does.
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Entry>();
@@ -106,10 +108,13 @@ export class RoomRegistry {
     this.onRoomClosed(entry.room.canvasId);
   }
 
-  /** The head, then the batches leading up to it; without them (history gone, deadline, another epoch) the room starts with an empty ring. */
+  /**
+   * The head, with the batches leading up to it still being read; without them (history gone,
+   * deadline, another epoch) the room keeps a ring of only the batches since the head.
+   */
   private async snapshotWithHistory(canvasId: string): Promise<RoomSnapshot> {
     const head = await this.canvas.getHead(canvasId, this.options.snapshotTimeoutMs);
-    return { ...head, history: await this.history(head) };
+    return { ...head, history: this.history(head) };
   }
 
   private async history(snap: CanvasHead): Promise<Uint8Array[]> {
