@@ -337,7 +337,7 @@ function heldHistory() {
 }
 
 describe("CanvasRoom with history read in the background", () => {
-  it("goes live at the head before its history arrives, then puts the history before the batches applied meanwhile", async () => {
+  it("goes live at the head before its history arrives, then puts the history before the batches applied meanwhile and settles `seeded`", async () => {
     const held = heldHistory();
     const { room } = makeRoom([{ ...blankSnapshot(600, 300, 10n), history: held.history }]);
     await room.load();
@@ -348,8 +348,13 @@ describe("CanvasRoom with history read in the background", () => {
     // Covered by the live batches alone: replayed; older: a snapshot (tile refetch), as any uncovered resume.
     expect(room.watch(first, new Set([0]), 10n, 1n).replay.map(seqsIn)).toEqual([[11n]]);
     expect(room.watch(new RecordingMember(), new Set([0]), 8n, 1n).replayed).toBe(false);
-    held.release([8n, 9n, 10n].map((s) => publishedBatch(s, [{ x: 1, y: 0, color: Number(s) }])));
+    // `seeded`, which reconnecting Hellos wait for, settles only once the history is in the ring.
+    let seeded = false;
+    void room.seeded.then(() => (seeded = true));
     await new Promise((r) => setImmediate(r));
+    expect(seeded).toBe(false);
+    held.release([8n, 9n, 10n].map((s) => publishedBatch(s, [{ x: 1, y: 0, color: Number(s) }])));
+    await room.seeded;
     // ringMaxBatches is 4: 8..11 are held, contiguous, each once.
     expect(room.watch(new RecordingMember(), new Set([0]), 7n, 1n).replay.map(seqsIn)).toEqual([[8n, 9n, 10n, 11n]]);
     expect(room.watch(new RecordingMember(), new Set([0]), 8n, 1n).replay.map(seqsIn)).toEqual([[9n, 10n, 11n]]);

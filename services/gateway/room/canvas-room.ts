@@ -95,6 +95,7 @@ export class CanvasRoom {
   private readonly fanout: RoomFanout;
   /** Counts installed snapshots, so history arriving for an older one is dropped. */
   private generation = 0;
+  private seeding: Promise<void> = Promise.resolve();
 
   constructor(
     readonly canvasId: string,
@@ -116,6 +117,15 @@ export class CanvasRoom {
   /** True after dispose(); a disposed room must not be joined. */
   get disposed(): boolean {
     return this.state === "disposed";
+  }
+
+  /**
+   * Settles once the history of the latest snapshot was put into the ring or given up on (its read
+   * has a deadline); at once when there is none in flight. A reconnecting client waits for it, so
+   * it resumes from the ring rather than refetching its tiles; a new client need not.
+   */
+  get seeded(): Promise<void> {
+    return this.seeding;
   }
 
   /** Joined members (read-only view for presence and shutdown). */
@@ -288,7 +298,7 @@ export class CanvasRoom {
     if (history instanceof Promise) {
       const generation = this.generation;
       // Rejections are the caller's to log; a room without history only answers resumes with snapshots.
-      history.then(
+      this.seeding = history.then(
         (batches) => {
           if (this.generation === generation && this.state !== "disposed") this.seedRing(snap, batches);
         },

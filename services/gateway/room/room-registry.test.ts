@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { MemoryPixelBus, type BatchListener, type PixelBus, type Subscription } from "../../shared/pixel-bus.js";
 import { FakeCanvasService } from "../test-support/fake-canvas.js";
 import { RoomRegistry, type RoomRegistryOptions } from "./room-registry.js";
+import { batchFrame } from "../../../protocol/server-frames.js";
 import { batchSeqsOf, decodeAll, quietLog, RecordingMember } from "../test-support/test-helpers.js";
 
 /**
@@ -136,6 +137,27 @@ describe("RoomRegistry", () => {
     await vi.waitFor(() => expect(room.watch(new RecordingMember(), new Set([0]), 2n, 1n).replayed).toBe(true));
     const resumed = room.watch(new RecordingMember(), new Set([0]), 2n, 1n);
     expect(batchSeqsOf(decodeAll(resumed.replay))).toEqual([3n, 4n, 5n, 6n]);
+    registry.closeAll();
+  });
+
+  it("reads history newest window first and stops at the ring's byte bound, so large batches are not all read", async () => {
+    const { bus, canvas } = setup();
+    for (let i = 0; i < 60; i++) await canvas.setPixels("default", [{ x: 1, y: 1, color: 7 }], "");
+    const [one] = await canvas.recentBatches({ canvasId: "default", afterSeq: 1n, throughSeq: 2n, epoch: 1n, maxBytes: 1 << 20, timeoutMs: 100 });
+    const read = vi.spyOn(canvas, "recentBatches");
+    const registry = new RoomRegistry(bus, canvas, { ...options, ringMaxBatches: 64, ringMaxBytes: 20 * one!.length }, { fannedOut: () => undefined, resynced: () => undefined }, quietLog);
+    const room = await registry.acquire("default");
+    await vi.waitFor(() => expect(read).toHaveBeenCalledTimes(2));
+    await new Promise((r) => setImmediate(r));
+    // 16 newest, then a doubled window trimmed to the 4 that still fit (41..44); nothing older is read.
+    expect(read.mock.calls.map(([req]) => [req.afterSeq, req.throughSeq])).toEqual([[44n, 60n], [12n, 44n]]);
+    // The ring's frames are a little larger than the payloads: it keeps as many as fit, the second window's among them.
+    const kept = Math.floor((20 * one!.length) / batchFrame(one!).length);
+    expect(kept).toBeGreaterThan(16);
+    const first = BigInt(61 - kept);
+    const resumed = room.watch(new RecordingMember(), new Set([0]), first - 1n, 1n);
+    expect(batchSeqsOf(decodeAll(resumed.replay))).toEqual(Array.from({ length: kept }, (_, i) => first + BigInt(i)));
+    expect(room.watch(new RecordingMember(), new Set([0]), first - 2n, 1n).replayed).toBe(false);
     registry.closeAll();
   });
 

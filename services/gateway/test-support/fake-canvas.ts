@@ -106,7 +106,11 @@ export class FakeCanvasService implements CanvasClient {
     if (this.historyFailsWith !== undefined) throw new ConnectError("injected history failure", this.historyFailsWith);
     const all = this.history.get(req.canvasId) ?? [];
     // Seq n is all[n - 1]: the fake never changes epoch.
-    return all.slice(Number(req.afterSeq), Number(req.throughSeq));
+    const batches = all.slice(Number(req.afterSeq), Number(req.throughSeq));
+    // As readRecentBatches: the oldest are dropped past maxBytes, but at least one batch is kept.
+    let bytes = batches.reduce((sum, b) => sum + b.length, 0);
+    while (batches.length > 1 && bytes > req.maxBytes) bytes -= batches.shift()!.length;
+    return batches;
   }
 
   async isReachable(): Promise<boolean> {
