@@ -13,12 +13,21 @@ import { batchTileKeys, PIXEL_PROTOCOL } from "../../../protocol/tile-watch.js";
  * A canvas head and the stored batches leading up to it (oldest first, ending at its seq), which
  * seed the resume ring: clients that were on another gateway resume here instead of reading
  * their tiles again. History that does not chain onto the head is ignored. A promise of history
- * is awaited in the background: the room goes live at the head at once and puts the history
- * before the batches it applied meanwhile when it arrives.
+ * read (a function) is started in the background, after HISTORY_SEED_DELAY_MS or when `seeded` is
+ * first asked for: the room goes live at the head at once and puts the history before the
+ * batches it applied meanwhile when it arrives.
  */
 export interface RoomSnapshot extends CanvasHead {
-  history?: readonly Uint8Array[] | Promise<readonly Uint8Array[]>;
+  history?: readonly Uint8Array[] | (() => Promise<readonly Uint8Array[]>);
 }
+
+/**
+ * How long a room just opened waits before it reads its history (unless a reconnecting client asks
+ * for it first): reading hundreds of large batches costs the canvas service and this gateway
+ * seconds of CPU, which would otherwise land on the crowd of new clients that opened the room
+ * while they read their tiles.
+ */
+export const HISTORY_SEED_DELAY_MS = 2_000;
 
 /** A joined connection as the room sees it: the socket stays behind this interface. */
 export interface RoomMember {
@@ -95,7 +104,9 @@ export class CanvasRoom {
   private readonly fanout: RoomFanout;
   /** Counts installed snapshots, so history arriving for an older one is dropped. */
   private generation = 0;
-  private seeding: Promise<void> = Promise.resolve();
+  /** Starts (once) the history read of the latest snapshot and settles when it was seeded or given up on. */
+  private seeding: () => Promise<void> = () => Promise.resolve();
+  private seedTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly canvasId: string,
@@ -120,12 +131,13 @@ export class CanvasRoom {
   }
 
   /**
-   * Settles once the history of the latest snapshot was put into the ring or given up on (its read
-   * has a deadline); at once when there is none in flight. A reconnecting client waits for it, so
-   * it resumes from the ring rather than refetching its tiles; a new client need not.
+   * Starts the history read of the latest snapshot now if it has not started, and settles once
+   * the history was put into the ring or given up on (its read has a deadline); at once when
+   * there is none. A reconnecting client waits for it, so it resumes from the ring rather than
+   * refetching its tiles; a new client need not.
    */
   get seeded(): Promise<void> {
-    return this.seeding;
+    return this.seeding();
   }
 
   /** Joined members (read-only view for presence and shutdown). */
@@ -251,6 +263,7 @@ export class CanvasRoom {
   /** Stops the room; members must already have been told. */
   dispose(): void {
     this.state = "disposed";
+    clearTimeout(this.seedTimer);
     this.fanout.clear();
     this.members.clear();
     this.backlog = [];
@@ -295,16 +308,22 @@ export class CanvasRoom {
     this.ring.clear();
     this.generation++;
     const history = snap.history;
-    if (history instanceof Promise) {
+    clearTimeout(this.seedTimer);
+    if (typeof history === "function") {
       const generation = this.generation;
+      let started: Promise<void> | undefined;
       // Rejections are the caller's to log; a room without history only answers resumes with snapshots.
-      this.seeding = history.then(
-        (batches) => {
-          if (this.generation === generation && this.state !== "disposed") this.seedRing(snap, batches);
-        },
-        () => undefined,
-      );
+      this.seeding = () =>
+        (started ??= history().then(
+          (batches) => {
+            if (this.generation === generation && this.state !== "disposed") this.seedRing(snap, batches);
+          },
+          () => undefined,
+        ));
+      this.seedTimer = setTimeout(() => void this.seeding(), HISTORY_SEED_DELAY_MS);
+      this.seedTimer.unref();
     } else {
+      this.seeding = () => Promise.resolve();
       this.seedRing(snap, history ?? []);
     }
     if (overflowed) {

@@ -97,8 +97,8 @@ describe("RoomRegistry", () => {
     for (let i = 0; i < 20; i++) await canvas.setPixels("default", [{ x: i % 4, y: 0, color: i }], "");
     const room = await registry.acquire("default");
     expect(room.seq).toBe(20n);
-    // The history is read in the background: let it land.
-    await new Promise((r) => setImmediate(r));
+    // The history is read in the background: start it and let it land.
+    await room.seeded;
     // ringMaxBatches is 16: batches 5..20 are held, so after_seq 4..19 replay (every batch touches tile 0).
     const a = new RecordingMember();
     room.join(a, "a");
@@ -114,6 +114,7 @@ describe("RoomRegistry", () => {
     for (let i = 0; i < 3; i++) await failing.canvas.setPixels("default", [{ x: 0, y: 0, color: i }], "");
     failing.canvas.historyFailsWith = Code.OutOfRange;
     const unseeded = await failing.registry.acquire("default");
+    await unseeded.seeded;
     expect(unseeded.seq).toBe(3n);
     const c = new RecordingMember();
     unseeded.join(c, "c");
@@ -133,8 +134,9 @@ describe("RoomRegistry", () => {
     // Before the history: only a resume from the head on is covered; an older one refetches its tiles.
     expect(room.watch(early, new Set([0]), 5n, 1n).replayed).toBe(true);
     expect(room.watch(new RecordingMember(), new Set([0]), 2n, 1n).replayed).toBe(false);
+    const seeded = room.seeded;
     release();
-    await vi.waitFor(() => expect(room.watch(new RecordingMember(), new Set([0]), 2n, 1n).replayed).toBe(true));
+    await seeded;
     const resumed = room.watch(new RecordingMember(), new Set([0]), 2n, 1n);
     expect(batchSeqsOf(decodeAll(resumed.replay))).toEqual([3n, 4n, 5n, 6n]);
     registry.closeAll();
@@ -147,8 +149,7 @@ describe("RoomRegistry", () => {
     const read = vi.spyOn(canvas, "recentBatches");
     const registry = new RoomRegistry(bus, canvas, { ...options, ringMaxBatches: 64, ringMaxBytes: 20 * one!.length }, { fannedOut: () => undefined, resynced: () => undefined }, quietLog);
     const room = await registry.acquire("default");
-    await vi.waitFor(() => expect(read).toHaveBeenCalledTimes(2));
-    await new Promise((r) => setImmediate(r));
+    await room.seeded;
     // 16 newest, then a doubled window trimmed to the 4 that still fit (41..44); nothing older is read.
     expect(read.mock.calls.map(([req]) => [req.afterSeq, req.throughSeq])).toEqual([[44n, 60n], [12n, 44n]]);
     // The ring's frames are a little larger than the payloads: it keeps as many as fit, the second window's among them.

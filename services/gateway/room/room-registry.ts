@@ -28,7 +28,8 @@ interface Entry {
  * the subscription, and only then seeds the room with its head (GetTile): every batch stored
  * after the snapshot is then delivered, so the join is race-free by construction. The room is
  * joinable as soon as its head is known; the stored batches up to the head (WatchCanvas from
- * the history stream, bounded like the ring) are read in the background and seed the room's
+ * the history stream, bounded like the ring) are read in the background (see
+ * HISTORY_SEED_DELAY_MS) and seed the room's
  * resume ring, so the clients of a gateway that died resume on this one instead of each
  * reading their tiles again. On a busy canvas that read takes seconds, which a new client's
  * Welcome does not wait for; a reconnecting client's Hello waits for it (CanvasRoom.seeded, bounded
@@ -114,12 +115,12 @@ export class RoomRegistry {
   }
 
   /**
-   * The head, with the batches leading up to it still being read; without them (history gone,
+   * The head, with a read of the batches leading up to it for the room to start; without them (history gone,
    * deadline, another epoch) the room keeps a ring of only the batches since the head.
    */
   private async snapshotWithHistory(canvasId: string): Promise<RoomSnapshot> {
     const head = await this.canvas.getHead(canvasId, this.options.snapshotTimeoutMs);
-    return { ...head, history: this.history(head) };
+    return { ...head, history: () => this.history(head) };
   }
 
   /**
