@@ -78,3 +78,65 @@ describe("TileReader overviews", () => {
     expect((await reader.read("default", shape, 1, { tx: 1, ty: 1 }))!.version).toBe(second.seq);
   });
 });
+
+/** A memory store that counts tile reads, to tell cache hits from encodes. */
+class CountingStore extends MemoryCanvasStore {
+  tileReads = 0;
+
+  override async getTile(...args: Parameters<MemoryCanvasStore["getTile"]>) {
+    this.tileReads++;
+    return super.getTile(...args);
+  }
+}
+
+describe("TileReader level 0", () => {
+  let store: CountingStore;
+  afterEach(() => store.close());
+  const width = TILE_SIZE * 2;
+  const shape = { width, height: width };
+
+  it("serves a repeated tile from the cache, stamped with the newer seq it is still exact at", async () => {
+    store = new CountingStore({ width, height: width, bus: new MemoryPixelBus(), logger });
+    const painted = await store.setPixels("default", [{ x: 1, y: 1, color: 0x123456 }], "");
+    const reader = new TileReader(store);
+    const first = await reader.read("default", shape, 0, { tx: 0, ty: 0 });
+    // A batch elsewhere moves the seq but not this tile's version.
+    const elsewhere = await store.setPixels("default", [{ x: TILE_SIZE, y: 0, color: 0 }], "");
+    const second = await reader.read("default", shape, 0, { tx: 0, ty: 0 });
+    expect(store.tileReads).toBe(1);
+    expect(second!.png).toBe(first!.png);
+    expect([second!.seq, second!.version]).toEqual([elsewhere.seq, painted.seq]);
+  });
+
+  it("reads and encodes again once a batch painted the tile", async () => {
+    store = new CountingStore({ width, height: width, bus: new MemoryPixelBus(), logger });
+    const reader = new TileReader(store);
+    await reader.read("default", shape, 0, { tx: 0, ty: 0 });
+    const repaint = await store.setPixels("default", [{ x: 2, y: 3, color: 0x00ff00 }], "");
+    const fresh = await reader.read("default", shape, 0, { tx: 0, ty: 0 });
+    expect(store.tileReads).toBe(2);
+    expect([fresh!.seq, fresh!.version]).toEqual([repaint.seq, repaint.seq]);
+    expect(Array.from(decodeTilePng(fresh!.png).pixels.subarray((3 * TILE_SIZE + 2) * 3, (3 * TILE_SIZE + 2) * 3 + 3))).toEqual([0, 0xff, 0]);
+  });
+
+  it("reads and encodes a tile once for concurrent misses", async () => {
+    store = new CountingStore({ width, height: width, bus: new MemoryPixelBus(), logger });
+    await store.setPixels("default", [{ x: 5, y: 5, color: 0xff0000 }], "");
+    const reader = new TileReader(store);
+    const tiles = await Promise.all(Array.from({ length: 10 }, () => reader.read("default", shape, 0, { tx: 0, ty: 0 })));
+    expect(store.tileReads).toBe(1);
+    expect(new Set(tiles.map((t) => t!.png)).size).toBe(1);
+  });
+
+  it("evicts by bytes: with room for one painted tile, alternating two tiles reads each again", async () => {
+    store = new CountingStore({ width, height: width, bus: new MemoryPixelBus(), logger });
+    await store.setPixels("default", [{ x: 0, y: 0, color: 0xff0000 }, { x: TILE_SIZE + 1, y: 0, color: 0x0000ff }], "");
+    const probe = await new TileReader(store).read("default", shape, 0, { tx: 0, ty: 0 });
+    store.tileReads = 0;
+    const reader = new TileReader(store, undefined, probe!.png.length + 10);
+    for (const tx of [0, 1, 0, 1]) await reader.read("default", shape, 0, { tx, ty: 0 });
+    expect(store.tileReads).toBe(4);
+    await reader.read("default", shape, 0, { tx: 1, ty: 0 });
+    expect(store.tileReads).toBe(4);
+  });
+});

@@ -239,6 +239,26 @@ describe("Gateway connections (no sockets)", () => {
     expect(frames[2]).toMatchObject({ case: "watching", value: { seq: 5n, epoch: 1n, replayed: true } });
   });
 
+  it("welcomes a new client of a room whose history read is held at once, and a reconnecting one once the ring is seeded, so it resumes", async () => {
+    const { connect, canvas } = setup();
+    for (let i = 1; i <= 5; i++) await canvas.setPixels("default", [{ x: i, y: 0, color: i }], "");
+    const release = canvas.holdHistory();
+    const fresh = connect();
+    fresh.send(hello());
+    await vi.waitFor(() => expect(fresh.conn.state.kind).toBe("live"));
+    const back = connect();
+    back.send(hello("default", 2n, 1n));
+    back.send({ case: "watch", value: { tiles: [{ tx: 0, ty: 0 }], afterSeq: 2n, afterEpoch: 1n } as never });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(back.socket.frames().filter((f) => f.case === "welcome")).toEqual([]);
+    release();
+    await vi.waitFor(() => expect(back.socket.frames().some((f) => f.case === "watching")).toBe(true));
+    const frames = back.socket.frames().filter((f) => f.case !== "presence");
+    expect(frames[0]).toMatchObject({ case: "welcome", value: { seq: 5n } });
+    expect(batchSeqsOf(frames.slice(1))).toEqual([3n, 4n, 5n]);
+    expect(frames.at(-1)).toMatchObject({ case: "watching", value: { seq: 5n, replayed: true } });
+  });
+
   it("stops feeding a slow socket, then resyncs it with a fresh Welcome once it drains", async () => {
     const { connect } = setup({ slowConsumerBytes: 100, slowConsumerDrainedBytes: 50, slowConsumerCheckMs: 10 });
     const a = connect();

@@ -47,6 +47,29 @@ export class BatchRing {
     }
   }
 
+  /**
+   * Puts older frames before the ones held, the first of them being batch `firstSeq`, when they end
+   * right before the ring's first frame: the ring holds (currentSeq - size, currentSeq], so they must
+   * end at currentSeq - size. Evicts the oldest over the bounds as push does. Returns false (and
+   * changes nothing) when they do not chain, so the ring stays contiguous.
+   */
+  prepend(firstSeq: bigint, entries: readonly RingEntry[], currentSeq: bigint): boolean {
+    if (entries.length === 0 || firstSeq + BigInt(entries.length) !== currentSeq - BigInt(this.size) + 1n) return false;
+    const held = this.frames.slice(this.head);
+    this.frames = [...entries, ...held];
+    this.head = 0;
+    this.firstSeq = firstSeq;
+    this.bytes = this.frames.reduce((sum, e) => sum + e.frame.length, 0);
+    while (this.size > 1 && (this.size > this.maxBatches || this.bytes > this.maxBytes)) {
+      this.bytes -= this.frames[this.head]!.frame.length;
+      this.head++;
+      this.firstSeq++;
+    }
+    this.frames = this.frames.slice(this.head);
+    this.head = 0;
+    return true;
+  }
+
   /** Forgets everything (after a resync the history before the snapshot no longer chains). */
   clear(): void {
     this.frames = [];

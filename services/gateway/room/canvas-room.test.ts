@@ -1,7 +1,7 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { describe, expect, it, vi } from "vitest";
 import { ServerFrameSchema } from "../../../gen/pixel/v1/realtime_pb.js";
-import { CanvasRoom, type RoomHooks, type RoomOptions, type RoomSnapshot } from "./canvas-room.js";
+import { CanvasRoom, HISTORY_SEED_DELAY_MS, type RoomHooks, type RoomOptions, type RoomSnapshot } from "./canvas-room.js";
 import { ManualTickClock } from "../test-support/manual-tick-clock.js";
 import { batchFrame } from "../../../protocol/server-frames.js";
 import { blankSnapshot, joinWatching, publishedBatch, quietLog, RecordingMember } from "../test-support/test-helpers.js";
@@ -326,5 +326,80 @@ describe("CanvasRoom fan-out coalescing", () => {
     await new Promise((r) => setImmediate(r));
     expect(m.frames.map(seqsIn)).toEqual([[11n, 12n, 13n, 14n]]);
     room.dispose();
+  });
+});
+
+/** A history read the test resolves when it chooses, as a slow WatchCanvas. */
+function heldHistory() {
+  let release!: (batches: Uint8Array[]) => void;
+  const history = new Promise<Uint8Array[]>((resolve) => (release = resolve));
+  return { history, release };
+}
+
+describe("CanvasRoom with history read in the background", () => {
+  it("goes live at the head before its history arrives, then puts the history before the batches applied meanwhile and settles `seeded`", async () => {
+    const held = heldHistory();
+    const { room } = makeRoom([{ ...blankSnapshot(600, 300, 10n), history: () => held.history }]);
+    await room.load();
+    expect(room.live).toBe(true);
+    const first = new RecordingMember();
+    expect(room.join(first, "f")).toBeDefined();
+    room.onBatch(publishedBatch(11n, [{ x: 1, y: 0, color: 11 }]));
+    // Covered by the live batches alone: replayed; older: a snapshot (tile refetch), as any uncovered resume.
+    expect(room.watch(first, new Set([0]), 10n, 1n).replay.map(seqsIn)).toEqual([[11n]]);
+    expect(room.watch(new RecordingMember(), new Set([0]), 8n, 1n).replayed).toBe(false);
+    // `seeded`, which reconnecting Hellos wait for, starts the read and settles only once the history is in the ring.
+    let seeded = false;
+    void room.seeded.then(() => (seeded = true));
+    await new Promise((r) => setImmediate(r));
+    expect(seeded).toBe(false);
+    held.release([8n, 9n, 10n].map((s) => publishedBatch(s, [{ x: 1, y: 0, color: Number(s) }])));
+    await room.seeded;
+    // ringMaxBatches is 4: 8..11 are held, contiguous, each once.
+    expect(room.watch(new RecordingMember(), new Set([0]), 7n, 1n).replay.map(seqsIn)).toEqual([[8n, 9n, 10n, 11n]]);
+    expect(room.watch(new RecordingMember(), new Set([0]), 8n, 1n).replay.map(seqsIn)).toEqual([[9n, 10n, 11n]]);
+    expect(room.watch(new RecordingMember(), new Set([0]), 6n, 1n).replayed).toBe(false);
+  });
+
+  it("starts the history read HISTORY_SEED_DELAY_MS after the head unless `seeded` asks for it first", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const read = vi.fn(async () => [publishedBatch(10n, [{ x: 0, y: 0, color: 1 }])]);
+      const { room } = makeRoom([{ ...blankSnapshot(2, 2, 10n), history: read }]);
+      await room.load();
+      vi.advanceTimersByTime(HISTORY_SEED_DELAY_MS - 1);
+      expect(read).not.toHaveBeenCalled();
+      vi.advanceTimersByTime(1);
+      expect(read).toHaveBeenCalledTimes(1);
+      await room.seeded;
+      expect(read).toHaveBeenCalledTimes(1);
+      expect(room.watch(new RecordingMember(), new Set([0]), 9n, 1n).replay.map(seqsIn)).toEqual([[10n]]);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it("drops history that no longer chains onto the ring: evicted live batches, or a snapshot installed since", async () => {
+    const evicted = heldHistory();
+    const busy = makeRoom([{ ...blankSnapshot(2, 2, 10n), history: () => evicted.history }]).room;
+    await busy.load();
+    void busy.seeded;
+    for (let s = 11n; s <= 15n; s++) busy.onBatch(publishedBatch(s, [{ x: 0, y: 0, color: 1 }]));
+    evicted.release([9n, 10n].map((s) => publishedBatch(s, [{ x: 0, y: 0, color: 1 }])));
+    await new Promise((r) => setImmediate(r));
+    expect(busy.watch(new RecordingMember(), new Set([0]), 11n, 1n).replay.map(seqsIn)).toEqual([[12n, 13n, 14n, 15n]]);
+    expect(busy.watch(new RecordingMember(), new Set([0]), 10n, 1n).replayed).toBe(false);
+
+    const stale = heldHistory();
+    const { room } = makeRoom([{ ...blankSnapshot(2, 2, 10n), history: () => stale.history }, blankSnapshot(2, 2, 10n, 2n)]);
+    await room.load();
+    void room.seeded;
+    // A new epoch re-snapshots at the same seq; the first snapshot's history would chain by seq alone.
+    room.onBatch(publishedBatch(11n, [{ x: 0, y: 0, color: 1 }], 2n));
+    await vi.waitFor(() => expect([room.live, room.epoch, room.seq]).toEqual([true, 2n, 11n]));
+    stale.release([9n, 10n].map((s) => publishedBatch(s, [{ x: 0, y: 0, color: 1 }])));
+    await new Promise((r) => setImmediate(r));
+    expect(room.watch(new RecordingMember(), new Set([0]), 9n, 2n).replayed).toBe(false);
+    expect(room.watch(new RecordingMember(), new Set([0]), 10n, 2n).replay.map(seqsIn)).toEqual([[11n]]);
   });
 });

@@ -13,11 +13,22 @@ import { batchTileKeys, PIXEL_PROTOCOL, scanBatchTiles } from "../../../protocol
 /**
  * A canvas head and the stored batches leading up to it (oldest first, ending at its seq), which
  * seed the resume ring: clients that were on another gateway resume here instead of reading
- * their tiles again. History that does not chain onto the head is ignored.
+ * their tiles again. History that does not chain onto the head is ignored. A promise of history
+ * read (a function) is started in the background, after HISTORY_SEED_DELAY_MS or when `seeded` is
+ * first asked for: the room goes live at the head at once and puts the history before the
+ * batches it applied meanwhile when it arrives.
  */
 export interface RoomSnapshot extends CanvasHead {
-  history?: readonly Uint8Array[];
+  history?: readonly Uint8Array[] | (() => Promise<readonly Uint8Array[]>);
 }
+
+/**
+ * How long a room just opened waits before it reads its history (unless a reconnecting client asks
+ * for it first): reading hundreds of large batches costs the canvas service and this gateway
+ * seconds of CPU, which would otherwise land on the crowd of new clients that opened the room
+ * while they read their tiles.
+ */
+export const HISTORY_SEED_DELAY_MS = 2_000;
 
 /** A joined connection as the room sees it: the socket stays behind this interface. */
 export interface RoomMember {
@@ -92,6 +103,11 @@ export class CanvasRoom {
   private backlogOverflowed = false;
   private welcomeBody: Uint8Array | undefined;
   private readonly fanout: RoomFanout;
+  /** Counts installed snapshots, so history arriving for an older one is dropped. */
+  private generation = 0;
+  /** Starts (once) the history read of the latest snapshot and settles when it was seeded or given up on. */
+  private seeding: () => Promise<void> = () => Promise.resolve();
+  private seedTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly canvasId: string,
@@ -113,6 +129,16 @@ export class CanvasRoom {
   /** True after dispose(); a disposed room must not be joined. */
   get disposed(): boolean {
     return this.state === "disposed";
+  }
+
+  /**
+   * Starts the history read of the latest snapshot now if it has not started, and settles once
+   * the history was put into the ring or given up on (its read has a deadline); at once when
+   * there is none. A reconnecting client waits for it, so it resumes from the ring rather than
+   * refetching its tiles; a new client need not.
+   */
+  get seeded(): Promise<void> {
+    return this.seeding();
   }
 
   /** Joined members (read-only view for presence and shutdown). */
@@ -241,6 +267,7 @@ export class CanvasRoom {
   /** Stops the room; members must already have been told. */
   dispose(): void {
     this.state = "disposed";
+    clearTimeout(this.seedTimer);
     this.fanout.clear();
     this.members.clear();
     this.backlog = [];
@@ -283,7 +310,26 @@ export class CanvasRoom {
     this.rows = grid.rows;
     this.welcomeBody = undefined;
     this.ring.clear();
-    this.seedRing(snap);
+    this.generation++;
+    const history = snap.history;
+    clearTimeout(this.seedTimer);
+    if (typeof history === "function") {
+      const generation = this.generation;
+      let started: Promise<void> | undefined;
+      // Rejections are the caller's to log; a room without history only answers resumes with snapshots.
+      this.seeding = () =>
+        (started ??= history().then(
+          (batches) => {
+            if (this.generation === generation && this.state !== "disposed") this.seedRing(snap, batches);
+          },
+          () => undefined,
+        ));
+      this.seedTimer = setTimeout(() => void this.seeding(), HISTORY_SEED_DELAY_MS);
+      this.seedTimer.unref();
+    } else {
+      this.seeding = () => Promise.resolve();
+      this.seedRing(snap, history ?? []);
+    }
     if (overflowed) {
       this.state = "resyncing";
       return false;
@@ -302,17 +348,25 @@ export class CanvasRoom {
     return true;
   }
 
-  /** Puts the snapshot's history into the empty ring when it chains onto the snapshot (see ringSeed). */
-  private seedRing(snap: RoomSnapshot): void {
-    const history = snap.history ?? [];
+  /**
+   * Puts the snapshot's history before the ring's frames when it chains onto the snapshot (see
+   * ringSeed). The ring then holds the batches since the snapshot (applied while the history was
+   * read, when it was read in the background), so the history chains onto them unless the ring
+   * already evicted some of those; the ring is left as it was when it does not.
+   */
+  private seedRing(snap: RoomSnapshot, history: readonly Uint8Array[]): void {
     if (history.length === 0) return;
     const seed = ringSeed(history, snap, this.columns);
     if (!seed.ok) {
       this.log.warn({ canvasId: this.canvasId, ...seed.detail }, `${seed.reason}; resume ring not seeded`);
       return;
     }
-    for (const { seq, entry } of seed.entries) this.ring.push(seq, entry);
-    this.log.info({ canvasId: this.canvasId, from: String(seed.entries[0]?.seq), to: String(snap.seq) }, "resume ring seeded from the canvas history");
+    const first = seed.entries[0]!.seq;
+    if (!this.ring.prepend(first, seed.entries.map((e) => e.entry), this.seq)) {
+      this.log.warn({ canvasId: this.canvasId, seq: String(snap.seq), now: String(this.seq) }, "the ring moved past the snapshot's history; resume ring not seeded");
+      return;
+    }
+    this.log.info({ canvasId: this.canvasId, from: String(first), to: String(snap.seq) }, "resume ring seeded from the canvas history");
   }
 
   private buffer(batch: BatchHeader, payload: Uint8Array): void {

@@ -3,7 +3,8 @@ import { describe, expect, it, vi } from "vitest";
 import { MemoryPixelBus, type BatchListener, type PixelBus, type Subscription } from "../../shared/pixel-bus.js";
 import { FakeCanvasService } from "../test-support/fake-canvas.js";
 import { RoomRegistry, type RoomRegistryOptions } from "./room-registry.js";
-import { quietLog, RecordingMember } from "../test-support/test-helpers.js";
+import { batchFrame } from "../../../protocol/server-frames.js";
+import { batchSeqsOf, decodeAll, quietLog, RecordingMember } from "../test-support/test-helpers.js";
 
 /**
  * Forwards a MemoryPixelBus, but a subscription can be left unconfirmed (deaf, like a Redis
@@ -96,6 +97,8 @@ describe("RoomRegistry", () => {
     for (let i = 0; i < 20; i++) await canvas.setPixels("default", [{ x: i % 4, y: 0, color: i }], "");
     const room = await registry.acquire("default");
     expect(room.seq).toBe(20n);
+    // The history is read in the background: start it and let it land.
+    await room.seeded;
     // ringMaxBatches is 16: batches 5..20 are held, so after_seq 4..19 replay (every batch touches tile 0).
     const a = new RecordingMember();
     room.join(a, "a");
@@ -111,11 +114,52 @@ describe("RoomRegistry", () => {
     for (let i = 0; i < 3; i++) await failing.canvas.setPixels("default", [{ x: 0, y: 0, color: i }], "");
     failing.canvas.historyFailsWith = Code.OutOfRange;
     const unseeded = await failing.registry.acquire("default");
+    await unseeded.seeded;
     expect(unseeded.seq).toBe(3n);
     const c = new RecordingMember();
     unseeded.join(c, "c");
     expect(unseeded.watch(c, new Set([0]), 2n, 1n).replayed).toBe(false);
     failing.registry.closeAll();
+  });
+
+  it("makes a room joinable at its head while its history read is held, and seeds the ring behind the live batches once it lands", async () => {
+    const { canvas, registry } = setup();
+    for (let i = 0; i < 5; i++) await canvas.setPixels("default", [{ x: 0, y: 0, color: i }], "");
+    const release = canvas.holdHistory();
+    const room = await registry.acquire("default");
+    const early = new RecordingMember();
+    expect(room.join(early, "e")).toBeDefined();
+    await canvas.setPixels("default", [{ x: 1, y: 0, color: 6 }], "");
+    await vi.waitFor(() => expect(room.seq).toBe(6n));
+    // Before the history: only a resume from the head on is covered; an older one refetches its tiles.
+    expect(room.watch(early, new Set([0]), 5n, 1n).replayed).toBe(true);
+    expect(room.watch(new RecordingMember(), new Set([0]), 2n, 1n).replayed).toBe(false);
+    const seeded = room.seeded;
+    release();
+    await seeded;
+    const resumed = room.watch(new RecordingMember(), new Set([0]), 2n, 1n);
+    expect(batchSeqsOf(decodeAll(resumed.replay))).toEqual([3n, 4n, 5n, 6n]);
+    registry.closeAll();
+  });
+
+  it("reads history newest window first and stops at the ring's byte bound, so large batches are not all read", async () => {
+    const { bus, canvas } = setup();
+    for (let i = 0; i < 60; i++) await canvas.setPixels("default", [{ x: 1, y: 1, color: 7 }], "");
+    const [one] = await canvas.recentBatches({ canvasId: "default", afterSeq: 1n, throughSeq: 2n, epoch: 1n, maxBytes: 1 << 20, timeoutMs: 100 });
+    const read = vi.spyOn(canvas, "recentBatches");
+    const registry = new RoomRegistry(bus, canvas, { ...options, ringMaxBatches: 64, ringMaxBytes: 20 * one!.length }, { fannedOut: () => undefined, resynced: () => undefined }, quietLog);
+    const room = await registry.acquire("default");
+    await room.seeded;
+    // 16 newest, then a doubled window trimmed to the 4 that still fit (41..44); nothing older is read.
+    expect(read.mock.calls.map(([req]) => [req.afterSeq, req.throughSeq])).toEqual([[44n, 60n], [12n, 44n]]);
+    // The ring's frames are a little larger than the payloads: it keeps as many as fit, the second window's among them.
+    const kept = Math.floor((20 * one!.length) / batchFrame(one!).length);
+    expect(kept).toBeGreaterThan(16);
+    const first = BigInt(61 - kept);
+    const resumed = room.watch(new RecordingMember(), new Set([0]), first - 1n, 1n);
+    expect(batchSeqsOf(decodeAll(resumed.replay))).toEqual(Array.from({ length: kept }, (_, i) => first + BigInt(i)));
+    expect(room.watch(new RecordingMember(), new Set([0]), first - 2n, 1n).replayed).toBe(false);
+    registry.closeAll();
   });
 
   it("answers UNAVAILABLE when the bus does not confirm the subscription in time, and closes the room", async () => {

@@ -12,6 +12,9 @@ export interface RoomRegistryOptions extends RoomOptions {
   snapshotTimeoutMs: number;
 }
 
+/** Batches in the first (newest) history window a new room reads; each older window doubles. */
+const HISTORY_FIRST_WINDOW_BATCHES = 16n;
+
 interface Entry {
   room: CanvasRoom;
   ready: Promise<void>;
@@ -23,10 +26,15 @@ interface Entry {
  * The rooms of this gateway, one per canvas with joined (or recently joined)
  * connections. The first acquire subscribes on the bus, waits until the bus confirmed
  * the subscription, and only then seeds the room with its head (GetTile): every batch stored
- * after the snapshot is then delivered, so the join is race-free by construction. The
- * stored batches up to the head (WatchCanvas from the history stream, bounded like the
- * ring) seed the room's resume ring, so the clients of a gateway that died resume on this one
- * instead of each reading their tiles again.
+ * after the snapshot is then delivered, so the join is race-free by construction. The room is
+ * joinable as soon as its head is known; the stored batches up to the head (WatchCanvas from
+ * the history stream, bounded like the ring) are read in the background (see
+ * HISTORY_SEED_DELAY_MS) and seed the room's
+ * resume ring, so the clients of a gateway that died resume on this one instead of each
+ * reading their tiles again. On a busy canvas that read takes seconds, which a new client's
+ * Welcome does not wait for; a reconnecting client's Hello waits for it (CanvasRoom.seeded, bounded
+ * by the read's deadline), and any other resume it has not yet covered gets a snapshot, as any
+ * uncovered resume does.
  */
 export class RoomRegistry {
   private readonly rooms = new Map<string, Entry>();
@@ -106,31 +114,56 @@ export class RoomRegistry {
     this.onRoomClosed(entry.room.canvasId);
   }
 
-  /** The head, then the batches leading up to it; without them (history gone, deadline, another epoch) the room starts with an empty ring. */
+  /**
+   * The head, with a read of the batches leading up to it for the room to start; without them (history gone,
+   * deadline, another epoch) the room keeps a ring of only the batches since the head.
+   */
   private async snapshotWithHistory(canvasId: string): Promise<RoomSnapshot> {
     const head = await this.canvas.getHead(canvasId, this.options.snapshotTimeoutMs);
-    return { ...head, history: await this.history(head) };
+    return { ...head, history: () => this.history(head) };
   }
 
+  /**
+   * The newest stored batches up to the head within the ring's bounds, read newest window first
+   * (HISTORY_FIRST_WINDOW_BATCHES, doubling): with large batches the byte bound is reached long
+   * before ringMaxBatches, and every batch read costs a decode on the canvas service and here,
+   * which a room opened during a join burst competes with. A failed window ends the read with the
+   * newer windows already read, which still end at the head.
+   */
   private async history(snap: CanvasHead): Promise<Uint8Array[]> {
     // Seq 1 cannot be asked for (after_seq 0 means live only), so a canvas at seq 1 seeds nothing.
     if (!this.canvas.recentBatches || snap.seq < 2n) return [];
     const span = BigInt(this.options.ringMaxBatches);
-    const afterSeq = snap.seq > span ? snap.seq - span : 1n;
-    try {
-      return await this.canvas.recentBatches({
-        canvasId: snap.canvasId,
-        afterSeq,
-        throughSeq: snap.seq,
-        epoch: snap.epoch,
-        maxBytes: this.options.ringMaxBytes,
-        timeoutMs: this.options.snapshotTimeoutMs,
-      });
-    } catch (err) {
-      const error = ConnectError.from(err);
-      this.log.info({ canvasId: snap.canvasId, code: Code[error.code], err: error.rawMessage }, "no history for the resume ring; reconnecting clients get snapshots");
-      return [];
+    const lowest = snap.seq > span ? snap.seq - span : 1n;
+    const windows: Uint8Array[][] = [];
+    let bytes = 0;
+    let throughSeq = snap.seq;
+    let window = HISTORY_FIRST_WINDOW_BATCHES;
+    while (throughSeq > lowest && bytes < this.options.ringMaxBytes) {
+      const afterSeq = throughSeq - window > lowest ? throughSeq - window : lowest;
+      let batches: Uint8Array[];
+      try {
+        batches = await this.canvas.recentBatches({
+          canvasId: snap.canvasId,
+          afterSeq,
+          throughSeq,
+          epoch: snap.epoch,
+          maxBytes: this.options.ringMaxBytes - bytes,
+          timeoutMs: this.options.snapshotTimeoutMs,
+        });
+      } catch (err) {
+        const error = ConnectError.from(err);
+        this.log.info({ canvasId: snap.canvasId, code: Code[error.code], err: error.rawMessage }, "history for the resume ring ends early; reconnecting clients from before it get snapshots");
+        break;
+      }
+      windows.unshift(batches);
+      bytes += batches.reduce((sum, b) => sum + b.length, 0);
+      // Trimmed to the byte bound: the batches before it would not fit either.
+      if (BigInt(batches.length) < throughSeq - afterSeq) break;
+      throughSeq = afterSeq;
+      window *= 2n;
     }
+    return windows.flat();
   }
 
   /** Waits for the bus to confirm a subscription, for at most snapshotTimeoutMs (Redis may be down). */

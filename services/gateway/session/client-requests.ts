@@ -158,6 +158,12 @@ export class ClientRequests implements ClientFrameHandlers {
     let room: CanvasRoom;
     try {
       room = await this.ctx.rooms.acquire(canvasId);
+      if (hello.lastSeq > 0n) {
+        // A reconnecting client resumes from the ring: in a room just opened, the history seeding it may still be in flight.
+        await room.seeded;
+        // Emptied and closed meanwhile (this connection is not a member yet): join the canvas's room anew.
+        if (room.disposed) room = await this.ctx.rooms.acquire(canvasId);
+      }
     } catch (err) {
       if (!this.conn.joinFailed(joining)) return;
       const error = ConnectError.from(err);

@@ -24,6 +24,7 @@ export class FakeCanvasService implements CanvasClient {
   /** SetPixels calls waiting on {@link holdWrites}' gate right now: writes that are in flight. */
   heldWrites = 0;
   private gate: Promise<void> | undefined;
+  private historyGate: Promise<void> | undefined;
 
   constructor(
     private readonly bus: MemoryPixelBus,
@@ -58,6 +59,19 @@ export class FakeCanvasService implements CanvasClient {
     };
   }
 
+  /**
+   * Holds every history read from now on (a slow WatchCanvas on a busy canvas); the returned
+   * function lets them (and later ones) through. The batches are chosen when a read is released.
+   */
+  holdHistory(): () => void {
+    let open!: () => void;
+    this.historyGate = new Promise<void>((resolve) => (open = resolve));
+    return () => {
+      this.historyGate = undefined;
+      open();
+    };
+  }
+
   async setPixels(canvasId: string, allPixels: PixelLike[], author: string, _timeoutMs?: number, authors: AuthorRun[] = []): Promise<StoredWrite> {
     this.setPixelsCalls++;
     if (this.gate) {
@@ -88,10 +102,15 @@ export class FakeCanvasService implements CanvasClient {
 
   /** The stored batches (afterSeq, throughSeq], like WatchCanvas replaying the history stream (one epoch only). */
   async recentBatches(req: RecentBatchesRequest): Promise<Uint8Array[]> {
+    if (this.historyGate) await this.historyGate;
     if (this.historyFailsWith !== undefined) throw new ConnectError("injected history failure", this.historyFailsWith);
     const all = this.history.get(req.canvasId) ?? [];
     // Seq n is all[n - 1]: the fake never changes epoch.
-    return all.slice(Number(req.afterSeq), Number(req.throughSeq));
+    const batches = all.slice(Number(req.afterSeq), Number(req.throughSeq));
+    // As readRecentBatches: the oldest are dropped past maxBytes, but at least one batch is kept.
+    let bytes = batches.reduce((sum, b) => sum + b.length, 0);
+    while (batches.length > 1 && bytes > req.maxBytes) bytes -= batches.shift()!.length;
+    return batches;
   }
 
   async isReachable(): Promise<boolean> {
