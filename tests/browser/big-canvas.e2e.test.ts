@@ -1,9 +1,8 @@
 import { join } from "node:path";
-import type { Browser, BrowserContext } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../../tools/process/free-port.js";
 import { fetchSession } from "../../tools/process/session.js";
-import { ARTIFACTS, CANVAS, canvasPointAt, drawnView, LocalSystem, launchBrowser, openLivePage, pixelCentre, screenColorAt, storedColor, waitForPixel } from "./browser-support.js";
+import { ARTIFACTS, CANVAS, canvasPointAt, drawnView, browserSuite, openLivePage, pixelCentre, screenColorAt, storedColor, waitForPixel } from "./browser-support.js";
 
 const SIDE = 512;
 const RED = 0xe63946;
@@ -15,26 +14,11 @@ function viewParams(url: string): { x: string | null; y: string | null; zoom: st
 }
 
 describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and the view in the URL", () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const system = new LocalSystem({ CANVAS_WIDTH: String(SIDE), CANVAS_HEIGHT: String(SIDE) });
-
-  beforeAll(async () => {
-    await system.start();
-    browser = await launchBrowser();
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await system.dispose();
-  });
+  const suite = browserSuite({ CANVAS_WIDTH: String(SIDE), CANVAS_HEIGHT: String(SIDE) });
+  const { system, contexts } = suite;
 
   it("zooms to the cursor with the wheel, places a pixel by click at that zoom, pans by dragging in hand mode, and keeps the view in the URL", async () => {
-    const page = await openLivePage(browser, system.url, contexts);
+    const page = await openLivePage(suite.browser, system.url, contexts);
     expect(await page.locator(CANVAS).getAttribute("data-width")).toBe(String(SIDE));
     const fitted = await drawnView(page);
     expect(viewParams(page.url())).toEqual({ x: null, y: null, zoom: null });
@@ -97,7 +81,7 @@ describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and 
       return zoom > 0 && Math.abs(box.width / 2 - x * zoom - panned.originX) <= 1.5 && Math.abs(box.height / 2 - y * zoom - panned.originY) <= 1.5;
     });
     const shared = page.url();
-    const other = await openLivePage(browser, shared, contexts);
+    const other = await openLivePage(suite.browser, shared, contexts);
     const otherView = await drawnView(other);
     expect(Math.abs(otherView.zoom - panned.zoom) / panned.zoom).toBeLessThan(0.001);
     const there = await pixelCentre(other, target);
@@ -119,7 +103,7 @@ describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and 
       body: JSON.stringify({ pixels: [{ ...dot, color: RED }] }),
     });
     expect(stored.status).toBe(200);
-    const page = await openLivePage(browser, `${system.url}?x=${dot.x + 0.5}&y=${dot.y + 0.5}&zoom=16`, contexts);
+    const page = await openLivePage(suite.browser, `${system.url}?x=${dot.x + 0.5}&y=${dot.y + 0.5}&zoom=16`, contexts);
     const view = await drawnView(page);
     expect(view.zoom).toBe(16);
     const box = await page.locator(CANVAS).boundingBox();
@@ -167,7 +151,7 @@ describe("the web app on a 512×512 canvas: zoom, pan, placing at any zoom, and 
   });
 
   it("zooms with a two-finger pinch on a touch screen, spreading the fingers threefold zooms threefold; the pinch paints nothing, a tap paints its pixel", async () => {
-    const page = await openLivePage(browser, system.url, contexts, { hasTouch: true });
+    const page = await openLivePage(suite.browser, system.url, contexts, { hasTouch: true });
     const before = await drawnView(page);
     const mid = { x: before.left + 350, y: before.top + 300 };
     const under = await canvasPointAt(page, mid);

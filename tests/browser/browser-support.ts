@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import type { Point } from "../../web/src/protocol/line-pixels.js";
 import { TILE_SIZE } from "../../protocol/tile-grid.js";
@@ -157,4 +158,43 @@ export async function storedTileColor(baseUrl: string, canvas: string, p: { x: n
   const tile = decodeTilePng(new Uint8Array(await res.arrayBuffer()));
   const o = ((p.y - ty * TILE_SIZE) * tile.width + p.x - tx * TILE_SIZE) * 3;
   return (tile.pixels[o]! << 16) | (tile.pixels[o + 1]! << 8) | tile.pixels[o + 2]!;
+}
+
+/** The system and browser a describe block's tests share, as browserSuite hands them out. */
+export interface BrowserSuite {
+  system: LocalSystem;
+  /** Contexts the tests open; each is closed after its test. */
+  contexts: BrowserContext[];
+  /** The launched browser (only inside tests and hooks: it starts in beforeAll). */
+  readonly browser: Browser;
+}
+
+/**
+ * Registers, in the calling describe block, the hooks every browser test file needs: start the
+ * one-process system with `env` and launch Chromium before the tests, close each test's contexts
+ * after it, and stop both at the end.
+ */
+export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
+  const system = new LocalSystem(env);
+  const contexts: BrowserContext[] = [];
+  let browser: Browser | undefined;
+  beforeAll(async () => {
+    await system.start();
+    browser = await launchBrowser();
+  });
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await system.dispose();
+  });
+  return {
+    system,
+    contexts,
+    get browser(): Browser {
+      if (!browser) throw new Error("the browser starts in beforeAll; use it inside tests");
+      return browser;
+    },
+  };
 }

@@ -1,8 +1,7 @@
 import { join } from "node:path";
-import type { Browser, BrowserContext } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../../tools/process/free-port.js";
-import { ARTIFACTS, CANVAS, LocalSystem, launchBrowser, openLivePage, screenColorAt, storedTileColor } from "./browser-support.js";
+import { ARTIFACTS, CANVAS, browserSuite, openLivePage, screenColorAt, storedTileColor } from "./browser-support.js";
 
 const RED = 0xe63946;
 
@@ -14,24 +13,9 @@ async function listCanvases(baseUrl: string): Promise<Record<string, [number, nu
 }
 
 describe("the canvas registry in the web app (npm start's canvases)", () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
   // No CANVAS_IDS: the local entry's own seeds, as `npm start` runs it.
-  const system = new LocalSystem();
-
-  beforeAll(async () => {
-    await system.start();
-    browser = await launchBrowser();
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await system.dispose();
-  });
+  const suite = browserSuite();
+  const { system, contexts } = suite;
 
   it("opens the big demo canvas at /c/big with a shared view, paints where clicked into that canvas only, and links it from the picker", async () => {
     const listed = await listCanvases(system.url);
@@ -39,7 +23,7 @@ describe("the canvas registry in the web app (npm start's canvases)", () => {
     expect(listed.big?.slice(0, 2)).toEqual([2048, 2048]);
 
     const target = { x: 1500, y: 700 };
-    const page = await openLivePage(browser, `${system.url}c/big?x=${target.x + 0.5}&y=${target.y + 0.5}&zoom=16`, contexts);
+    const page = await openLivePage(suite.browser, `${system.url}c/big?x=${target.x + 0.5}&y=${target.y + 0.5}&zoom=16`, contexts);
     await page.click('[data-testid="swatch-e63946"]');
     const box = await page.locator(CANVAS).boundingBox();
     if (!box) throw new Error("no canvas box");
@@ -54,7 +38,7 @@ describe("the canvas registry in the web app (npm start's canvases)", () => {
     await page.screenshot({ path: join(ARTIFACTS, "canvas-registry-big.png") });
 
     // The link shared from that page opens the same canvas at the same view.
-    const other = await openLivePage(browser, page.url(), contexts);
+    const other = await openLivePage(suite.browser, page.url(), contexts);
     expect(new URL(other.url()).pathname).toBe("/c/big");
     await waitFor("the shared view shows the pixel at the centre", async () => (await screenColorAt(other, centre)) === RED, 10_000);
   });
@@ -63,7 +47,7 @@ describe("the canvas registry in the web app (npm start's canvases)", () => {
     const res = await fetch(`${system.url}c/nope`);
     expect([res.status, (await res.text()).includes('<div id="app">')]).toEqual([200, true]);
     expect((await fetch(`${system.url}api/tiles/nope/0/0/0.png`)).status).toBe(404);
-    const context = await browser.newContext();
+    const context = await suite.browser.newContext();
     contexts.push(context);
     const page = await context.newPage();
     await page.goto(`${system.url}c/nope`);

@@ -2,11 +2,10 @@ import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { createHash } from "node:crypto";
 import { join } from "node:path";
-import type { Browser, BrowserContext } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
 import { waitFor } from "../../tools/process/free-port.js";
-import { ARTIFACTS, CANVAS, LocalSystem, launchBrowser, openLivePage, screenColorAt, storedTileColor } from "./browser-support.js";
+import { ARTIFACTS, CANVAS, browserSuite, openLivePage, screenColorAt, storedTileColor } from "./browser-support.js";
 
 const RED = 0xe63946;
 const SIDE = 8192;
@@ -15,20 +14,8 @@ const ADMIN_TOKEN = "huge-canvas-admin";
 const CORNER = { x: SIDE - 2, y: SIDE - 2 };
 
 describe("an 8192×8192 canvas created at run time", () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const system = new LocalSystem({ ADMIN_TOKENS: `ops:${createHash("sha256").update(ADMIN_TOKEN).digest("hex")}` });
-
-  beforeAll(async () => {
-    await system.start();
-    browser = await launchBrowser();
-  });
-
-  afterAll(async () => {
-    for (const context of contexts) await context.close();
-    await browser?.close();
-    await system.dispose();
-  });
+  const suite = browserSuite({ ADMIN_TOKENS: `ops:${createHash("sha256").update(ADMIN_TOKEN).digest("hex")}` });
+  const { system, contexts } = suite;
 
   it("is created with CreateCanvas on the internal port, joined in Chromium at its far corner, and paints there: the tile and the screen show the colour", async () => {
     // The admin RPC over the internal h2c port, as an operator's connect-node client calls it.
@@ -36,7 +23,7 @@ describe("an 8192×8192 canvas created at run time", () => {
     const created = await admin.createCanvas({ name: "huge", width: SIDE, height: SIDE }, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(created.created).toBe(true);
 
-    const page = await openLivePage(browser, `${system.url}c/huge?x=${CORNER.x + 0.5}&y=${CORNER.y + 0.5}&zoom=16`, contexts);
+    const page = await openLivePage(suite.browser, `${system.url}c/huge?x=${CORNER.x + 0.5}&y=${CORNER.y + 0.5}&zoom=16`, contexts);
     expect(await page.locator(CANVAS).getAttribute("data-width")).toBe(String(SIDE));
     await page.click('[data-testid="swatch-e63946"]');
     const box = (await page.locator(CANVAS).boundingBox())!;

@@ -1,8 +1,8 @@
 import { join } from "node:path";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { waitFor } from "../../tools/process/free-port.js";
-import { ARTIFACTS, CANVAS, canvasPointAt, drawnView, LocalSystem, launchBrowser, openLivePage, pixelCentre, screenColorAt, storedColor, waitForPixel } from "./browser-support.js";
+import { ARTIFACTS, CANVAS, canvasPointAt, drawnView, browserSuite, openLivePage, pixelCentre, screenColorAt, storedColor, waitForPixel } from "./browser-support.js";
 
 const SIDE = 2048;
 const RED = 0xe63946;
@@ -13,27 +13,12 @@ async function drawnSeq(page: Page): Promise<bigint> {
 }
 
 describe("the web app on a 2048×2048 canvas drawn from tiles", () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const system = new LocalSystem({ CANVAS_WIDTH: String(SIDE), CANVAS_HEIGHT: String(SIDE) });
-
-  beforeAll(async () => {
-    await system.start();
-    browser = await launchBrowser();
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await system.dispose();
-  });
+  const suite = browserSuite({ CANVAS_WIDTH: String(SIDE), CANVAS_HEIGHT: String(SIDE) });
+  const { system, contexts } = suite;
 
   it("zooms in with the wheel and places a pixel; a page zoomed elsewhere shows it only once it pans there, then gets its live batches", async () => {
-    const placer = await openLivePage(browser, system.url, contexts);
-    const elsewhere = await openLivePage(browser, `${system.url}?x=1800.5&y=1700.5&zoom=16`, contexts);
+    const placer = await openLivePage(suite.browser, system.url, contexts);
+    const elsewhere = await openLivePage(suite.browser, `${system.url}?x=1800.5&y=1700.5&zoom=16`, contexts);
     expect(await placer.locator(CANVAS).getAttribute("data-width")).toBe(String(SIDE));
 
     // Fitted, a 2048 canvas is under half a screen pixel per pixel: the page draws level-1 overview

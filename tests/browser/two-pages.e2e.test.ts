@@ -1,32 +1,16 @@
 import { join } from "node:path";
-import type { Browser, BrowserContext } from "playwright-core";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { linePixels } from "../../web/src/protocol/line-pixels.js";
 import { waitFor } from "../../tools/process/free-port.js";
-import { ARTIFACTS, CANVAS, LocalSystem, launchBrowser, openLivePage, pixelCentre, readPixel, STATUS, storedColor, waitForPixel } from "./browser-support.js";
+import { ARTIFACTS, CANVAS, browserSuite, openLivePage, pixelCentre, readPixel, STATUS, storedColor, waitForPixel } from "./browser-support.js";
 
 describe("the web app in two Chromium pages against the one-URL local system", () => {
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
-  const system = new LocalSystem();
-
-  beforeAll(async () => {
-    await system.start();
-    browser = await launchBrowser();
-  });
-
-  afterEach(async () => {
-    for (const context of contexts.splice(0)) await context.close();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await system.dispose();
-  });
+  const suite = browserSuite();
+  const { system, contexts } = suite;
 
   it("a click and a drag in one page appear, pixel for pixel, in the canvas of the other", async () => {
-    const painter = await openLivePage(browser, system.url, contexts);
-    const viewer = await openLivePage(browser, system.url, contexts);
+    const painter = await openLivePage(suite.browser, system.url, contexts);
+    const viewer = await openLivePage(suite.browser, system.url, contexts);
 
     const red = 0xe63946;
     await painter.click('[data-testid="swatch-e63946"]');
@@ -63,7 +47,7 @@ describe("the web app in two Chromium pages against the one-URL local system", (
   });
 
   it("shows reconnecting… while the server is gone, refuses placements visibly, and recovers when it returns", async () => {
-    const page = await openLivePage(browser, system.url, contexts);
+    const page = await openLivePage(suite.browser, system.url, contexts);
     const green = 0x06a77d;
     await page.click('[data-testid="swatch-06a77d"]');
     const before = { x: 20, y: 2 };
@@ -97,13 +81,13 @@ describe("the web app in two Chromium pages against the one-URL local system", (
     const again = await pixelCentre(page, refused);
     await page.mouse.click(again.x, again.y);
     await waitForPixel(page, refused, green, "a placement after recovery");
-    const viewer = await openLivePage(browser, system.url, contexts);
+    const viewer = await openLivePage(suite.browser, system.url, contexts);
     await waitForPixel(viewer, refused, green, "the recovered placement reaches a new page");
     await page.screenshot({ path: join(ARTIFACTS, "recovered.png") });
   });
 
   it("runs under the web tier's Content-Security-Policy without a violation, and the policy is enforced", async () => {
-    const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
+    const context = await suite.browser.newContext({ viewport: { width: 1100, height: 760 } });
     contexts.push(context);
     const page = await context.newPage();
     const problems: string[] = [];
