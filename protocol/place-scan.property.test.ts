@@ -4,20 +4,9 @@ import { describe, expect, it } from "vitest";
 import { ClientFrameSchema } from "../gen/pixel/v1/realtime_pb.js";
 import { scanPlace } from "./place-scan.js";
 import { decodeWidePlace } from "./wide-place-decode.js";
+import { mulberry32 } from "../tools/prng.js";
 
-/** mulberry32: a small seeded PRNG, so every run checks the same frames. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const random = prng(0x5eed_0011);
+const random = mulberry32(0x5eed_0011);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(items: readonly T[]): T => items[int(items.length)]!;
 

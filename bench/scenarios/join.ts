@@ -2,7 +2,8 @@ import { LatencyHistogram, summarizeMicros } from "../latency-histogram.js";
 import { joinViewport, type JoinOutcome } from "../load/join-client.js";
 import { ProcSampler, readProc, round } from "../proc-stats.js";
 import { checkTileIsolation } from "./tile-isolation.js";
-import { mulberry32, prepaint } from "./prepaint.js";
+import { mulberry32 } from "../../tools/prng.js";
+import { prepaint } from "./prepaint.js";
 import type { Scenario } from "./scenario.js";
 
 const defaults = {

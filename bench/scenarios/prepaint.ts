@@ -2,6 +2,7 @@ import { create } from "@bufbuild/protobuf";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { CanvasService, PixelSchema, type Pixel } from "../../gen/pixel/v1/canvas_pb.js";
+import { mulberry32 } from "../../tools/prng.js";
 
 /** SetPixels' documented maximum per call. */
 const PIXELS_PER_CALL = 10_000;
@@ -58,16 +59,4 @@ export async function prepaint(spec: PrepaintSpec): Promise<number> {
   if (batch.length > 0) await flush();
   await Promise.all(inFlight);
   return written;
-}
-
-/** A small seeded PRNG, so a run's art (and so its tile sizes) can be repeated. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

@@ -1,4 +1,4 @@
-import type { Prng } from "./prng.js";
+import type { Prng } from "../../tools/prng.js";
 
 /** Applies one byte-level mutation in place and names it. */
 export function mutate(rng: Prng, bytes: number[]): string {

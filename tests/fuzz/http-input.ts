@@ -2,7 +2,7 @@ import { create, toBinary, toJsonString, type DescMessage, type MessageInitShape
 import { HealthCheckRequestSchema } from "../../gen/grpc/health/v1/health_pb.js";
 import { GetCanvasRequestSchema, ResetCanvasRequestSchema, SetPixelsRequestSchema, WatchCanvasRequestSchema, WritePixelsRequestSchema } from "../../gen/pixel/v1/canvas_pb.js";
 import { mutate } from "./byte-mutation.js";
-import { inputPrng, type Prng } from "./prng.js";
+import { inputPrng, type Prng } from "../../tools/prng.js";
 import { API_CANVAS } from "./fuzz-system.js";
 
 /** Where an HTTP input goes: the canvas service's HTTP/1.1 /api, or its h2c port. */

@@ -4,7 +4,7 @@ import { ClientFrameSchema } from "../../gen/pixel/v1/realtime_pb.js";
 import { decodeWidePlace } from "../../protocol/wide-place-decode.js";
 import { mutate } from "./byte-mutation.js";
 import { findUint32Overflow } from "./place-wire-scan.js";
-import { inputPrng } from "./prng.js";
+import { inputPrng } from "../../tools/prng.js";
 import { generateWsInput } from "./ws-input.js";
 import { placeFrame, varint, varintField } from "./wire-writer.js";
 

@@ -1,7 +1,7 @@
 import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
 import { OUTCOME } from "./fuzz-record.js";
 import { FuzzSocket, type SocketSinks, type WsEndpoint } from "./fuzz-socket.js";
-import { inputPrng } from "./prng.js";
+import { inputPrng } from "../../tools/prng.js";
 import { generateWsInput, type WsInput, type WsLayout } from "./ws-input.js";
 import { expectAnswer, type CanvasRules, type Expectation } from "./ws-oracle.js";
 

@@ -1,5 +1,5 @@
 import { mutate } from "./byte-mutation.js";
-import { inputPrng, type Prng } from "./prng.js";
+import { inputPrng, type Prng } from "../../tools/prng.js";
 import { lenField, overlongVarint, pixelBody, placeBody, placeFrame, tag, varint, varintField, WT, type RawPixel } from "./wire-writer.js";
 
 /** The kinds of /ws input the fuzzer sends. */

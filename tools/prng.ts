@@ -46,6 +46,12 @@ export class Prng {
   }
 }
 
+/** The same generator as a function yielding floats in [0, 1), for code that only needs Math.random's shape. */
+export function mulberry32(seed: number): () => number {
+  const prng = new Prng(seed);
+  return () => prng.next() / 0x1_0000_0000;
+}
+
 /**
  * The generator of input number `index` of a run: derived from the run's seed and the index only,
  * so inputs do not depend on timing or on how they were spread over sockets.
