@@ -22,6 +22,11 @@ export class CanvasCatalog {
     this.seeds = new Map([...config.canvasSizes].map(([name, size]) => [name, { name, ...size, background: WHITE }]));
   }
 
+  /** True while the registry can answer (its Redis connection is up, or it is the in-memory one). */
+  isReady(): boolean {
+    return this.registry.isReady();
+  }
+
   /**
    * The registered canvas, seeding it when configured; NotFound when it is neither registered nor
    * a seed. Concurrent first lookups of one name share one registry read, so calls for a canvas

@@ -58,7 +58,7 @@ export interface CanvasServer {
    * tile images under /api/tiles/, for a process that mounts the API in its own server; other paths get 404.
    */
   apiHandler: NodeRequestHandler;
-  /** True while the store is ready and the server is not draining. */
+  /** True while the store and the canvas registry are ready and the server is not draining. */
   isReady(): boolean;
   /**
    * Drains: readiness turns false, every call's and stream's signal aborts (streams end, unary calls
@@ -75,9 +75,10 @@ export interface CanvasServer {
 export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   const shutdownController = new AbortController();
   let draining = false;
-  const isReady = () => !draining && deps.store.isReady();
   const tiles = new TileReader(deps.store);
   const catalog = deps.catalog ?? new CanvasCatalog(new MemoryCanvasRegistry(), deps.config);
+  // The registry has its own Redis connection, which may come back after the store's: ready means both answer.
+  const isReady = () => !draining && deps.store.isReady() && catalog.isReady();
   const canvasRoutes = createCanvasRoutes({ ...deps, tiles, catalog });
   const tileHandler = createTileHttpHandler({ catalog, tiles, logger: deps.logger });
   const healthRoutes = createHealthRoutes(isReady);
@@ -120,7 +121,7 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   });
 
   const httpServer = createHttpServer((req, res) => {
-    if (handleProbe(req, res, () => (isReady() ? undefined : draining ? "draining" : "the store is not ready"))) return;
+    if (handleProbe(req, res, () => (isReady() ? undefined : draining ? "draining" : "the store or the canvas registry is not ready"))) return;
     apiHandler(req, res);
   });
 
