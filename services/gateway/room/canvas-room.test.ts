@@ -1,7 +1,8 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { describe, expect, it, vi } from "vitest";
 import { ServerFrameSchema } from "../../../gen/pixel/v1/realtime_pb.js";
-import { CanvasRoom, HISTORY_SEED_DELAY_MS, type RoomHooks, type RoomOptions, type RoomSnapshot } from "./canvas-room.js";
+import { CanvasRoom, type RoomHooks, type RoomOptions } from "./canvas-room.js";
+import { HISTORY_SEED_DELAY_MS, type RoomSnapshot } from "./room-history.js";
 import { ManualTickClock } from "../test-support/manual-tick-clock.js";
 import { batchFrame } from "../../../protocol/server-frames.js";
 import { blankSnapshot, joinWatching, publishedBatch, quietLog, RecordingMember } from "../test-support/test-helpers.js";
