@@ -37,7 +37,7 @@ export class ClientRequests implements ClientFrameHandlers {
     if (hello.protocol < MIN_PIXEL_PROTOCOL) {
       // A page from before tiles would wait forever for pixels in its Welcome: tell it to reload.
       this.conn.sendError(ErrorCode.UNSUPPORTED_PROTOCOL, `this gateway speaks pixel protocol ${MIN_PIXEL_PROTOCOL} to ${PIXEL_PROTOCOL} (tiles); Hello.protocol was ${hello.protocol}: reload the page`);
-      return this.conn.close(CloseCode.PROTOCOL_TOO_OLD, `reload: this server speaks pixel protocol ${PIXEL_PROTOCOL} (tiles)`);
+      return this.conn.close(CloseCode.PROTOCOL_TOO_OLD, `reload: this server speaks pixel protocol ${MIN_PIXEL_PROTOCOL} or later (tiles)`);
     }
     const canvasId = resolveCanvasId(hello.canvasId);
     if (!CANVAS_ID_PATTERN.test(canvasId)) {

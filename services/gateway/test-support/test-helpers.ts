@@ -66,7 +66,7 @@ export class RecordingMember implements RoomMember {
   heldAcks: Buffer[] = [];
   sendBatch(frame: Buffer): boolean {
     if (!this.accept) return false;
-    this.frames.push(Buffer.concat([frame, ...this.heldAcks.splice(0)]));
+    this.frames.push(this.heldAcks.length === 0 ? frame : Buffer.concat([frame, ...this.heldAcks.splice(0)]));
     return true;
   }
   /** Holds an ack for the next flush, as Connection.ack does for a protocol 3 client. */

@@ -91,12 +91,12 @@ describe("CanvasClient", () => {
     for (const name of ["canvas", "presence", "error", "ack", "rollback", "batch", "protocolError"] as const) record(name);
   });
 
-  it("connects with a protocol 2 Hello, goes live on Welcome, watches its tiles and reads them", async () => {
+  it("connects with a protocol 3 Hello, goes live on Welcome, watches its tiles and reads them", async () => {
     expect(client.state).toBe("idle");
     tiles.paint(2, 3, 0xabcdef);
     const socket = await goLive(10n);
     expect(socket.url).toBe("ws://test/ws");
-    expect(helloOf(socket)).toMatchObject({ name: "ann", lastSeq: 0n, lastEpoch: 0n, protocol: 2 });
+    expect(helloOf(socket)).toMatchObject({ name: "ann", lastSeq: 0n, lastEpoch: 0n, protocol: 3 });
     expect(socket.sentCases()).toEqual(["hello", "watch"]);
     expect(lastWatch(socket)).toEqual({ tiles: ["0:0"], afterSeq: 0n, afterEpoch: 0n });
     expect(tiles.reads).toEqual([{ tile: { tx: 0, ty: 0 }, minSeq: 10n }]);
