@@ -60,9 +60,9 @@ describe("Acks coalesced per flush (protocol 3)", () => {
     const c = await connect(3, false);
     c.place(1, 0);
     await vi.waitFor(() => expect(c.acks()).toEqual([[1, 1]]));
-    const last = c.full().at(-1)!;
-    expect(last.frame.case).toBeUndefined();
-    expect(last.acks).toHaveLength(1);
+    const carrying = c.full().find((f) => f.acks.length > 0)!;
+    expect(carrying.frame.case).toBeUndefined();
+    expect(carrying.acks).toHaveLength(1);
   });
 
   it("keeps one `ack` frame per Place for a protocol 2 client, beside a protocol 3 one", async () => {
