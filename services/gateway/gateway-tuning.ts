@@ -74,7 +74,7 @@ export interface GatewayTuning {
    * 40,000 frames/s whatever its size ...
    */
   fanoutMicrosPerMember: number;
-  /** ... and never waits longer than this many ms since its last flush (the latency cap); 0 flushes once per I/O turn. */
+  /** ... and never waits longer than this many ms since its last flush (the latency cap); 0 flushes once per I/O turn (while the frame budget below does not apply). */
   fanoutTickMaxMs: number;
   /**
    * The frame budget (env FRAME_BUDGET_MS): while the gateway is under load, a room flushes at most
