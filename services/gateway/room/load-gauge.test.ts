@@ -31,6 +31,17 @@ describe("EventLoopLoad", () => {
     expect(gauge.underLoad()).toBe(false);
   });
 
+  it("reports each window's utilization and verdict", () => {
+    const loop = fakeLoop();
+    const seen: [number, boolean][] = [];
+    const gauge = new EventLoopLoad(0.4, 100, loop.utilization, loop.now, (busy, loaded) => seen.push([busy, loaded]));
+    loop.state.busy = 0.5;
+    loop.state.time = 100;
+    gauge.underLoad();
+    gauge.underLoad();
+    expect(seen).toEqual([[0.5, true]]);
+  });
+
   it("is always under load at threshold 0 and never above 1", () => {
     const loop = fakeLoop();
     expect(new EventLoopLoad(0, 100, loop.utilization, loop.now).underLoad()).toBe(true);

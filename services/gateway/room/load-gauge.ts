@@ -33,6 +33,8 @@ export class EventLoopLoad implements LoadGauge {
     private readonly sampleMs = LOAD_SAMPLE_MS,
     private readonly utilization: (since?: EventLoopUtilization) => EventLoopUtilization = (since) => performance.eventLoopUtilization(since),
     private readonly now: () => number = () => performance.now(),
+    /** Called with each window's utilization and the verdict (metrics). */
+    private readonly sampled: (utilization: number, underLoad: boolean) => void = () => undefined,
   ) {
     this.last = utilization();
     this.lastAt = now();
@@ -48,6 +50,7 @@ export class EventLoopLoad implements LoadGauge {
       this.last = current;
       this.lastAt = at;
       this.loaded = this.loaded ? busy >= this.threshold * LEAVE_FRACTION : busy >= this.threshold;
+      this.sampled(busy, this.loaded);
     }
     return this.loaded;
   }
