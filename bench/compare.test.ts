@@ -60,4 +60,25 @@ describe("runCompare", () => {
     expect(md).toMatch(/compare-knee-outsider-.*\.md$/);
     expect(readFileSync(md, "utf8")).toContain("| kneePixelsPerSecond (higher is better) | 450 (400–500) | 4500 (4000–6000) | 10× |");
   });
+
+  it("compares ours against ours with techniques switched off when given --baseline-env, keeping any --server-env", async () => {
+    const r = fakeRunner({ ours: [4000, 6000, 3000, 5000] });
+    const { result, md } = await runCompare(["knee", "--rounds", "2", "--server-env", "CANVAS_WRITES=stream", "--baseline-env", "FRAME_BUDGET_MS=0,COALESCE_ACKS=0", "--out", out], r.runScenario, () => undefined);
+    expect(result.baseline).toBe("ours with FRAME_BUDGET_MS=0,COALESCE_ACKS=0");
+    // Every run is ours; the baseline's carry both the common and the baseline switches.
+    expect(r.calls.map((argv) => argv[argv.indexOf("--target") + 1])).toEqual(["ours", "ours", "ours", "ours"]);
+    const envOf = (argv: string[]) => argv[argv.indexOf("--server-env") + 1];
+    expect(r.calls.map(envOf)).toEqual(["CANVAS_WRITES=stream,FRAME_BUDGET_MS=0,COALESCE_ACKS=0", "CANVAS_WRITES=stream", "CANVAS_WRITES=stream", "CANVAS_WRITES=stream,FRAME_BUDGET_MS=0,COALESCE_ACKS=0"]);
+    expect(r.calls.every((argv) => !argv.includes("--baseline-env"))).toBe(true);
+    // Baseline rounds: 4000 and 5000; ours: 6000 and 3000.
+    expect(result.medians[0]).toMatchObject({ legacy: 4500, ours: 4500 });
+    expect(md).toMatch(/compare-knee-outsider-techniques-.*\.md$/);
+    expect(readFileSync(md, "utf8")).toContain("ours with FRAME_BUDGET_MS=0,COALESCE_ACKS=0 median (min–max)");
+  });
+
+  it("refuses a --baseline-env that is not NAME=VALUE pairs", async () => {
+    const r = fakeRunner({ ours: [] });
+    await expect(runCompare(["knee", "--baseline-env", "nonsense", "--out", out], r.runScenario, () => undefined)).rejects.toThrow(UsageError);
+    expect(r.calls).toEqual([]);
+  });
 });

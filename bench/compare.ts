@@ -24,6 +24,12 @@ export interface CompareResult {
   method: string;
   run: RunInfo;
   rounds: number;
+  /**
+   * What the baseline side was: "legacy" (the old design), or "ours with NAME=VALUE,..." when
+   * `--baseline-env` compared ours against itself with techniques switched off. The `legacy`
+   * figures below are that side's.
+   */
+  baseline: string;
   /** Result files of every run, in the order they ran. */
   runs: Array<{ target: string; round: number; json: string; headline: BenchResult["headline"] }>;
   /** Per compared figure: the median and spread (min, max over rounds) of each target, and legacy/ours (or ours/legacy for higher-is-better) of the medians. */
@@ -50,16 +56,32 @@ function median(values: number[]): number {
 }
 
 /**
- * `npm run bench -- compare <scenario> [--rounds N] [scenario flags]`: runs the scenario against
- * legacy and ours alternately, so both see the same machine conditions, and reports medians and
- * the ratio (how many times better ours is) with an overlaid latency chart.
+ * `npm run bench -- compare <scenario> [--rounds N] [--baseline-env NAME=VALUE,...] [scenario flags]`:
+ * runs the scenario against legacy and ours alternately, so both see the same machine conditions,
+ * and reports medians and the ratio (how many times better ours is) with an overlaid latency
+ * chart. With `--baseline-env` the baseline is ours with those server variables added (the off
+ * switches of techniques, e.g. FRAME_BUDGET_MS=0,COALESCE_ACKS=0), so one build measures a
+ * technique before and after.
  */
 export async function runCompare(argv: string[], runScenario: (argv: string[]) => Promise<{ json: string; result: BenchResult }>, log: (m: string) => void): Promise<{ result: CompareResult; json: string; md: string }> {
   const [scenario, ...rest] = argv;
   if (!scenario || !(scenario in COMPARED)) throw new UsageError(`compare needs a scenario: ${COMPARED_SCENARIOS.join(", ")}`);
   const roundsFlag = takeFlag(rest, "rounds", true);
   const dirtyFlag = takeFlag(roundsFlag.rest, "allow-dirty", false);
-  const flags = dirtyFlag.rest;
+  const baselineFlag = takeFlag(dirtyFlag.rest, "baseline-env", true);
+  const flags = baselineFlag.rest;
+  if (baselineFlag.value !== undefined && !/^[A-Z_][A-Z0-9_]*=[^,]*(,[A-Z_][A-Z0-9_]*=[^,]*)*$/.test(baselineFlag.value)) {
+    throw new UsageError(`--baseline-env needs NAME=VALUE[,NAME=VALUE], got "${baselineFlag.value}"`);
+  }
+  const baseline = baselineFlag.value === undefined ? "legacy" : `ours with ${baselineFlag.value}`;
+  // The baseline side's command line: legacy, or ours with the technique switches added to any --server-env.
+  const baselineArgv = (): string[] => {
+    if (baselineFlag.value === undefined) return [...flags, "--target", "legacy"];
+    const envAt = flags.indexOf("--server-env");
+    const common = envAt >= 0 ? [...flags.slice(0, envAt), ...flags.slice(envAt + 2)] : flags;
+    const env = envAt >= 0 && flags[envAt + 1] ? `${flags[envAt + 1]},${baselineFlag.value}` : baselineFlag.value;
+    return [...common, "--server-env", env, "--target", "ours"];
+  };
   const { rounds } = parseFlags(roundsFlag.value === undefined ? [] : ["--rounds", roundsFlag.value], { rounds: 3 });
   const outAt = flags.indexOf("--out");
   const out = outAt >= 0 ? flags[outAt + 1]! : "bench/results";
@@ -72,9 +94,10 @@ export async function runCompare(argv: string[], runScenario: (argv: string[]) =
   const results: BenchResult[] = [];
   for (let r = 1; r <= rounds; r++) {
     // Alternate which target goes first, so neither always runs on the machine the other just warmed.
+    // "legacy" labels the baseline side, whichever it is (see CompareResult.baseline).
     for (const target of r % 2 === 1 ? ["legacy", "ours"] : ["ours", "legacy"]) {
-      log(`compare ${scenario}: round ${r}/${rounds}, ${target}`);
-      const { json, result } = await runScenario([scenario, ...flags, "--target", target]);
+      log(`compare ${scenario}: round ${r}/${rounds}, ${target === "legacy" ? baseline : "ours"}`);
+      const { json, result } = await runScenario([scenario, ...(target === "legacy" ? baselineArgv() : [...flags, "--target", target])]);
       runs.push({ target, round: r, json, headline: result.headline });
       results.push(result);
     }
@@ -89,28 +112,29 @@ export async function runCompare(argv: string[], runScenario: (argv: string[]) =
     medians.push({ figure: key, ours: round(ours, 3), legacy: round(legacy, 3), oursSpread: spread("ours"), legacySpread: spread("legacy"), advantage: advantage === null ? null : round(advantage, 2), better });
   }
   const method = methodOf(flags);
-  const result: CompareResult = { scenario, method, run, rounds, runs, medians };
+  const result: CompareResult = { scenario, method, run, rounds, baseline, runs, medians };
   mkdirSync(out, { recursive: true });
-  const base = join(out, `compare-${scenario}-${method}-${run.startedAt.replace(/[:.]/g, "-")}`);
+  const base = join(out, `compare-${scenario}-${method}${baselineFlag.value === undefined ? "" : "-techniques"}-${run.startedAt.replace(/[:.]/g, "-")}`);
   writeFileSync(`${base}.json`, JSON.stringify(result, null, 2) + "\n");
   const series: CdfSeries[] = results.map((res, i) => {
     // The knee's most telling curve is its highest step that held; other scenarios have one phase.
     const phase = res.phases.find((p) => p.sentPixelsPerSecond === res.headline.kneePixelsPerSecond) ?? res.phases.at(-1)!;
-    return { label: `${res.target} r${runs[i]!.round} ${phase.name} p99 ${phase.latency.p99Ms}`, points: phase.cdf };
+    const side = runs[i]!.target === "legacy" ? (baselineFlag.value === undefined ? "legacy" : "baseline") : "ours";
+    return { label: `${side} r${runs[i]!.round} ${phase.name} p99 ${phase.latency.p99Ms}`, points: phase.cdf };
   });
   const svgName = `${base.split("/").at(-1)}.svg`;
-  writeFileSync(`${base}.svg`, renderCdfSvg(`${scenario}: legacy vs ours, ${method} method, ${rounds} round(s)`, series));
+  writeFileSync(`${base}.svg`, renderCdfSvg(`${scenario}: ${baseline} vs ours, ${method} method, ${rounds} round(s)`, series));
   const lines = [
-    `# compare ${scenario}: legacy vs ours (${method} method)`, "",
+    `# compare ${scenario}: ${baseline} vs ours (${method} method)`, "",
     `- command: \`${run.command}\``,
     `- started: ${run.startedAt}; git ${run.git.commit.slice(0, 12)}${run.git.dirty ? " (dirty)" : ""}; Node ${run.node}; ${run.machine.cores} cores; load average at start ${run.machine.loadAverage.join(", ")}`,
-    `- ${rounds} round(s), targets alternating (legacy first in odd rounds, ours first in even ones) so both share the machine's conditions`, "",
-    "| figure | legacy median (min–max) | ours median (min–max) | ours better by |", "|---|---|---|---|",
+    `- ${rounds} round(s), targets alternating (${baseline} first in odd rounds, ours first in even ones) so both share the machine's conditions`, "",
+    `| figure | ${baseline} median (min–max) | ours median (min–max) | ours better by |`, "|---|---|---|---|",
     ...medians.map((m) => `| ${m.figure} (${m.better} is better) | ${m.legacy} (${m.legacySpread.join("–")}) | ${m.ours} (${m.oursSpread.join("–")}) | ${m.advantage === null ? "–" : `${m.advantage}×`} |`),
     "", `![latency CDFs](${svgName})`, "", "## Runs", "",
     "| round | target | " + COMPARED[scenario]!.map((c) => c.key).join(" | ") + " | result |",
     "|---|---|" + COMPARED[scenario]!.map(() => "---").join("|") + "|---|",
-    ...runs.map((x) => `| ${x.round} | ${x.target} | ${COMPARED[scenario]!.map((c) => String(x.headline[c.key])).join(" | ")} | ${x.json.split("/").at(-1)} |`),
+    ...runs.map((x) => `| ${x.round} | ${x.target === "legacy" ? baseline : x.target} | ${COMPARED[scenario]!.map((c) => String(x.headline[c.key])).join(" | ")} | ${x.json.split("/").at(-1)} |`),
     "",
   ];
   writeFileSync(`${base}.md`, lines.join("\n"));

@@ -30,7 +30,7 @@ function log(message: string): void {
 function usage(): string {
   const lines = ["Usage: npm run bench -- <scenario> [--flags]", "", "Scenarios:"];
   for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
-  lines.push("  table        every compared scenario under both methods, ≥ 3 alternating rounds: the README's performance table (about 70 min)", "  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js", "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)", "  compare <scenario> [--rounds N]   legacy and ours alternately, medians and ratios", "", "Flags (defaults of seed-stress; each scenario overrides some):");
+  lines.push("  table        every compared scenario under both methods, ≥ 3 alternating rounds: the README's performance table (about 70 min)", "  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js", "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)", "  compare <scenario> [--rounds N] [--baseline-env NAME=VALUE,...]   legacy (or ours with those switches) and ours alternately, medians and ratios", "", "Flags (defaults of seed-stress; each scenario overrides some):");
   for (const [k, v] of Object.entries({ ...COMMON_DEFAULTS, ...seedStress.defaults })) lines.push(`  --${k} ${JSON.stringify(v)}`);
   return lines.join("\n");
 }

@@ -2,9 +2,9 @@ import { create, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { PixelBatchSchema, PixelSchema } from "../gen/pixel/v1/canvas_pb.js";
 import { ServerFrameSchema, AckSchema, BatchesSchema } from "../gen/pixel/v1/realtime_pb.js";
-import { batchFrame as gatewayBatchFrame, coalescedFrame } from "./server-frames.js";
+import { acksElement, batchFrame as gatewayBatchFrame, coalescedFrame } from "./server-frames.js";
 import { decodeServerFrame, encodeServerFrame } from "./frame-codec.js";
-import { scanBatchFrame, scanBatchFrames } from "./batch-frame-scan.js";
+import { scanAckFrame, scanBatchFrame, scanBatchFrames } from "./batch-frame-scan.js";
 
 function pixelBatch(seq: bigint, colors: number[]) {
   return create(PixelBatchSchema, {
@@ -84,5 +84,21 @@ describe("scanBatchFrame", () => {
     expect(() => scanBatchFrame(frame.subarray(0, frame.length - 4), () => undefined)).toThrow(/truncated/);
     const batches = encodeServerFrame(create(ServerFrameSchema, { frame: { case: "batches", value: create(BatchesSchema, { batches: [pixelBatch(1n, [1]), pixelBatch(2n, [2, 3])] }) } }));
     expect(() => scanBatchFrames(batches.subarray(0, batches.length - 4), () => undefined, () => undefined)).toThrow(/truncated/);
+  });
+
+  it("reads the acks a batch or batches frame carries after its batches, and frames of acks alone", () => {
+    const one = Buffer.from(batchFrame(7n, [1, 2]));
+    const two = coalescedFrame([one, Buffer.from(batchFrame(8n, [3]))]);
+    for (const frame of [one, two]) {
+      const acks: number[] = [];
+      const seqs: number[] = [];
+      const withAcks = Buffer.concat([frame, acksElement(11, 7n), acksElement(12, 8n)]);
+      expect(scanBatchFrames(withAcks, () => undefined, (s) => seqs.push(s), (c) => acks.push(c))).toBe(frame === one ? 1 : 2);
+      expect(seqs).toEqual(frame === one ? [7] : [7, 8]);
+      expect(acks).toEqual([11, 12]);
+    }
+    const alone: number[] = [];
+    expect(scanAckFrame(Buffer.concat([acksElement(1, 1n), acksElement(0xffffffff, 2n)]), (c) => alone.push(c))).toBe(2);
+    expect(alone).toEqual([1, 0xffffffff]);
   });
 });

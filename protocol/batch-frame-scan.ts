@@ -1,5 +1,5 @@
 import { readUint32, readVarint, skipField, WireCursor } from "./varint.js";
-import { BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, PIXEL_COLOR_TAG, PixelBatchField, WireType } from "./wire-tags.js";
+import { ACK_CLIENT_SEQ_TAG, ACKS_ELEMENT_TAG, BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, PIXEL_COLOR_TAG, PixelBatchField, WireType } from "./wire-tags.js";
 
 /**
  * Reads a `ServerFrame{batch}` or `ServerFrame{batches}` in place: every batch's seq and every
@@ -71,30 +71,69 @@ export function scanBatchFrame(buf: Uint8Array, visit: ColorVisitor): number {
   return scanBatch(c, fieldEnd(c, buf.length, "batch frame"), visit);
 }
 
+/** Called once per acknowledgement a frame carries (ServerFrame.acks, protocol 3) with its Place's client_seq. */
+export type AckVisitor = (clientSeq: number) => void;
+
 /**
  * Reads a `batch` or a coalesced `batches` frame: visits each batch's pixel colours and then
- * calls `onBatch` with its seq, batch by batch in order, exactly as for that many batch frames.
+ * calls `onBatch` with its seq, batch by batch in order, exactly as for that many batch frames;
+ * then calls `onAck` for each ack the frame carries after them (protocol 3).
  * Returns the number of batches, or -1 when the frame is neither. Throws on truncated input.
  */
-export function scanBatchFrames(buf: Uint8Array, visit: ColorVisitor, onBatch: SeqVisitor): number {
+export function scanBatchFrames(buf: Uint8Array, visit: ColorVisitor, onBatch: SeqVisitor, onAck?: AckVisitor): number {
   if (buf.length < 2) return -1;
-  if (buf[0] === BATCH_FRAME_TAG) {
-    onBatch(scanBatchFrame(buf, visit));
-    return 1;
-  }
-  if (buf[0] !== BATCHES_FRAME_TAG) return -1;
   const c = cursor.reset(buf, 1);
-  const end = fieldEnd(c, buf.length, "batches frame");
   let count = 0;
+  if (buf[0] === BATCH_FRAME_TAG) {
+    onBatch(scanBatch(c, fieldEnd(c, buf.length, "batch frame"), visit));
+    count = 1;
+  } else if (buf[0] === BATCHES_FRAME_TAG) {
+    const end = fieldEnd(c, buf.length, "batches frame");
+    while (c.pos < end) {
+      const key = varint(c);
+      if (key !== BATCHES_ITEM_TAG) {
+        skip(c, key & 7);
+        continue;
+      }
+      const batchEnd = fieldEnd(c, end, "batch in a batches frame");
+      onBatch(scanBatch(c, batchEnd, visit));
+      count++;
+    }
+  } else {
+    return -1;
+  }
+  if (c.pos < buf.length) scanAcks(c, buf.length, onAck);
+  return count;
+}
+
+/**
+ * Reads the ServerFrame fields from `c.pos` to `end` (after a frame's `frame` field): calls
+ * `onAck` with the client_seq of each `acks` element and skips anything else.
+ */
+export function scanAcks(c: WireCursor, end: number, onAck: AckVisitor | undefined): void {
   while (c.pos < end) {
     const key = varint(c);
-    if (key !== BATCHES_ITEM_TAG) {
+    if (key !== ACKS_ELEMENT_TAG) {
       skip(c, key & 7);
       continue;
     }
-    const batchEnd = fieldEnd(c, end, "batch in a batches frame");
-    onBatch(scanBatch(c, batchEnd, visit));
-    count++;
+    const ackEnd = fieldEnd(c, end, "ack");
+    let clientSeq = 0;
+    while (c.pos < ackEnd) {
+      const k = varint(c);
+      if (k === ACK_CLIENT_SEQ_TAG) clientSeq = varint(c);
+      else skip(c, k & 7);
+    }
+    onAck?.(clientSeq);
   }
+}
+
+/** Reads a frame that holds only acks (its first byte is ACKS_ELEMENT_TAG); returns how many. */
+export function scanAckFrame(buf: Uint8Array, onAck: AckVisitor): number {
+  let count = 0;
+  scanAcks(cursor.reset(buf, 0), buf.length, (clientSeq) => {
+    count++;
+    onAck(clientSeq);
+  });
   return count;
 }

@@ -46,7 +46,7 @@ describe("frame codec", () => {
     expect(garbage).toMatchObject({ ok: false });
     expect(garbage.ok ? "" : garbage.error).toMatch(/undecodable server frame of 5 bytes/);
     expect(decodeServerFrame("hello")).toEqual({ ok: false, error: "text frame: the protocol is binary protobuf only" });
-    expect(decodeServerFrame(new Uint8Array(0))).toEqual({ ok: false, error: "server frame of 0 bytes has no known frame set" });
+    expect(decodeServerFrame(new Uint8Array(0))).toEqual({ ok: false, error: "server frame of 0 bytes has no known frame set and no acks" });
     expect(decodeClientFrame(new Uint8Array([0x0a, 0x05, 0x01]))).toMatchObject({ ok: false });
   });
 

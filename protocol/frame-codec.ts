@@ -38,7 +38,8 @@ export function decodeServerFrame(data: Uint8Array | ArrayBuffer | string): Deco
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
   try {
     const frame = fromBinary(ServerFrameSchema, bytes);
-    if (frame.frame.case === undefined) return { ok: false, error: `server frame of ${bytes.length} bytes has no known frame set` };
+    // Protocol 3: a frame may hold only acks.
+    if (frame.frame.case === undefined && frame.acks.length === 0) return { ok: false, error: `server frame of ${bytes.length} bytes has no known frame set and no acks` };
     return { ok: true, frame };
   } catch (err) {
     return { ok: false, error: `undecodable server frame of ${bytes.length} bytes: ${err instanceof Error ? err.message : String(err)}` };

@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { PixelBatchSchema } from "../gen/pixel/v1/canvas_pb.js";
 import { ErrorCode, ServerFrameSchema } from "../gen/pixel/v1/realtime_pb.js";
-import { batchFrame, batchFrameType, coalescedFrame, coalesceFrames, encodeWelcomeBody, errorFrame, welcomeFrame } from "./server-frames.js";
+import { ackFrame, acksElement, batchFrame, batchFrameType, coalescedFrame, coalesceFrames, encodeWelcomeBody, errorFrame, welcomeFrame } from "./server-frames.js";
 
 describe("server frames", () => {
   it("frames published batch bytes as ServerFrame.batch without re-encoding, for small and large batches", () => {
@@ -74,5 +74,23 @@ describe("server frames", () => {
   it("encodes errors with code, message and client_seq", () => {
     const decoded = fromBinary(ServerFrameSchema, errorFrame(ErrorCode.RATE_LIMITED, "slow down", 12));
     expect(decoded.frame).toMatchObject({ case: "error", value: { code: ErrorCode.RATE_LIMITED, message: "slow down", clientSeq: 12 } });
+  });
+
+  it("encodes ack frames and acks elements by hand exactly as the generated code does", () => {
+    for (const [clientSeq, seq] of [[0, 0n], [1, 1n], [127, 128n], [0xffffffff, 2n ** 40n], [5, 2n ** 60n]] as const) {
+      expect(Buffer.from(ackFrame(clientSeq, seq))).toEqual(Buffer.from(toBinary(ServerFrameSchema, create(ServerFrameSchema, { frame: { case: "ack", value: { clientSeq, seq } } }))));
+      expect(acksElement(clientSeq, seq)).toEqual(Buffer.from(toBinary(ServerFrameSchema, create(ServerFrameSchema, { acks: [{ clientSeq, seq }] }))));
+    }
+  });
+
+  it("adds acks to any frame by appending elements, which a decoder reads beside the frame", () => {
+    const payload = toBinary(PixelBatchSchema, create(PixelBatchSchema, { canvasId: "c", seq: 9n, epoch: 1n, pixels: [{ x: 1, y: 2, color: 3 }] }));
+    const frame = Buffer.concat([batchFrame(payload), acksElement(4, 9n), acksElement(5, 9n)]);
+    const decoded = fromBinary(ServerFrameSchema, frame);
+    expect(decoded.frame.case).toBe("batch");
+    expect(decoded.acks.map((a) => [a.clientSeq, a.seq])).toEqual([[4, 9n], [5, 9n]]);
+    const alone = fromBinary(ServerFrameSchema, acksElement(6, 10n));
+    expect(alone.frame.case).toBeUndefined();
+    expect(alone.acks).toHaveLength(1);
   });
 });

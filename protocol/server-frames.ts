@@ -1,7 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ErrorCode, ServerFrameSchema, WelcomeSchema, type Welcome } from "../gen/pixel/v1/realtime_pb.js";
 import { varintLength, writeVarint } from "./varint.js";
-import { BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, WELCOME_CONNECTION_ID_TAG, WELCOME_FRAME_TAG } from "./wire-tags.js";
+import { ACK_CLIENT_SEQ_TAG, ACK_FRAME_TAG, ACK_SEQ_TAG, ACKS_ELEMENT_TAG, BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, WELCOME_CONNECTION_ID_TAG, WELCOME_FRAME_TAG } from "./wire-tags.js";
 
 /**
  * Server-side framing (uses Node's Buffer; the web app never imports it): the frames a gateway
@@ -99,9 +99,43 @@ export function welcomeFrame(body: Uint8Array, connectionId: string): Buffer {
   return embed(WELCOME_FRAME_TAG, welcome);
 }
 
+/**
+ * Writes `tag`, then an embedded Ack {client_seq, seq}, exactly as toBinary would (zero fields
+ * left out): the gateway sends one per Place, so it builds them without creating messages.
+ * Returns undefined for a seq beyond 2^53, which the caller encodes the generic way.
+ */
+function embeddedAck(tag: number, clientSeq: number, seq: bigint): Buffer | undefined {
+  if (seq > MAX_SAFE_SEQ) return undefined;
+  const s = Number(seq);
+  const bodyLength = (clientSeq !== 0 ? 1 + varintLength(clientSeq) : 0) + (s !== 0 ? 1 + varintLength(s) : 0);
+  const out = Buffer.allocUnsafe(1 + varintLength(bodyLength) + bodyLength);
+  out[0] = tag;
+  let o = writeVarint(out, 1, bodyLength);
+  if (clientSeq !== 0) {
+    out[o++] = ACK_CLIENT_SEQ_TAG;
+    o = writeVarint(out, o, clientSeq);
+  }
+  if (s !== 0) {
+    out[o++] = ACK_SEQ_TAG;
+    writeVarint(out, o, s);
+  }
+  return out;
+}
+
+const MAX_SAFE_SEQ = BigInt(Number.MAX_SAFE_INTEGER);
+
 /** Encodes `ServerFrame{ack}`. */
 export function ackFrame(clientSeq: number, seq: bigint): Uint8Array {
-  return toBinary(ServerFrameSchema, create(ServerFrameSchema, { frame: { case: "ack", value: { clientSeq, seq } } }));
+  return embeddedAck(ACK_FRAME_TAG, clientSeq, seq) ?? toBinary(ServerFrameSchema, create(ServerFrameSchema, { frame: { case: "ack", value: { clientSeq, seq } } }));
+}
+
+/**
+ * Encodes one element of `ServerFrame.acks` (protocol 3). Appended to any encoded ServerFrame it
+ * adds that ack to the frame (protobuf merges concatenated encodings, and `acks` is outside the
+ * `frame` oneof); elements alone make a frame holding only acks.
+ */
+export function acksElement(clientSeq: number, seq: bigint): Buffer {
+  return embeddedAck(ACKS_ELEMENT_TAG, clientSeq, seq) ?? Buffer.from(toBinary(ServerFrameSchema, create(ServerFrameSchema, { acks: [{ clientSeq, seq }] })));
 }
 
 /** Encodes `ServerFrame{error}`. */

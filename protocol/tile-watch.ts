@@ -8,8 +8,17 @@ import { TILE_SIZE, tilesOfRect, type PixelRect, type TileCoord } from "./tile-g
  * Shared by the gateway, the web client, the load generator and the tests.
  */
 
-/** The pixel protocol this code speaks: 2 = tiled (Welcome without pixels, Watch, tiles over HTTP). */
-export const PIXEL_PROTOCOL = 2;
+/**
+ * The pixel protocol this code speaks: 2 = tiled (Welcome without pixels, Watch, tiles over HTTP);
+ * 3 = 2 plus ServerFrame.acks (acks carried beside batches, coalesced per fan-out flush).
+ */
+export const PIXEL_PROTOCOL = 3;
+
+/** The oldest pixel protocol a gateway serves: a protocol 2 client gets one `ack` frame per Place. */
+export const MIN_PIXEL_PROTOCOL = 2;
+
+/** The first protocol whose clients read ServerFrame.acks. */
+export const ACKS_PROTOCOL = 3;
 
 /** The most tiles one Watch may name: 1024 tiles of 256 cover an 8192 × 8192 canvas. */
 export const MAX_WATCHED_TILES = 1024;

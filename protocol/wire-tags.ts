@@ -34,8 +34,11 @@ export const PixelBatchField = { CANVAS_ID: 1, SEQ: 2, PIXELS: 3, AUTHOR: 4, TIM
 /** pixel.v1.Author field numbers. */
 export const AuthorField = { USER_ID: 1, NAME: 2, PIXEL_COUNT: 3, IP_KEY: 4 } as const;
 
-/** pixel.v1.ServerFrame field numbers (the `frame` oneof). */
-export const ServerFrameField = { WELCOME: 1, BATCH: 2, ACK: 3, ERROR: 4, PRESENCE: 5, PONG: 6, BATCHES: 7, WATCHING: 8 } as const;
+/** pixel.v1.ServerFrame field numbers (the `frame` oneof, then `acks` beside it). */
+export const ServerFrameField = { WELCOME: 1, BATCH: 2, ACK: 3, ERROR: 4, PRESENCE: 5, PONG: 6, BATCHES: 7, WATCHING: 8, ACKS: 9 } as const;
+
+/** pixel.v1.Ack field numbers. */
+export const AckField = { CLIENT_SEQ: 1, SEQ: 2 } as const;
 
 /** pixel.v1.Batches field numbers. */
 export const BatchesField = { BATCHES: 1 } as const;
@@ -69,6 +72,12 @@ export const AUTHOR_PIXEL_COUNT_TAG = fieldTag(AuthorField.PIXEL_COUNT, WireType
 export const WELCOME_FRAME_TAG = fieldTag(ServerFrameField.WELCOME, WireType.LENGTH_DELIMITED);
 export const BATCH_FRAME_TAG = fieldTag(ServerFrameField.BATCH, WireType.LENGTH_DELIMITED);
 export const BATCHES_FRAME_TAG = fieldTag(ServerFrameField.BATCHES, WireType.LENGTH_DELIMITED);
+/** ServerFrame.ack, and one element of ServerFrame.acks (protocol 3). */
+export const ACK_FRAME_TAG = fieldTag(ServerFrameField.ACK, WireType.LENGTH_DELIMITED);
+export const ACKS_ELEMENT_TAG = fieldTag(ServerFrameField.ACKS, WireType.LENGTH_DELIMITED);
+/** Ack.client_seq and Ack.seq as varints. */
+export const ACK_CLIENT_SEQ_TAG = fieldTag(AckField.CLIENT_SEQ, WireType.VARINT);
+export const ACK_SEQ_TAG = fieldTag(AckField.SEQ, WireType.VARINT);
 /** Batches.batches: one PixelBatch of a coalesced frame. */
 export const BATCHES_ITEM_TAG = fieldTag(BatchesField.BATCHES, WireType.LENGTH_DELIMITED);
 /** Welcome.connection_id, appended to a cached Welcome body. */

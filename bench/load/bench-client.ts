@@ -1,10 +1,10 @@
 import WebSocket from "ws";
 import { ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
 import { batchContinuity } from "../../protocol/batch-continuity.js";
-import { scanBatchFrames } from "../../protocol/batch-frame-scan.js";
+import { scanAckFrame, scanBatchFrames } from "../../protocol/batch-frame-scan.js";
 import { decodeServerFrame, encodeClientFrame, helloFrame, placeFrame, watchFrame } from "../../protocol/frame-codec.js";
 import { tilesOfRect } from "../../protocol/tile-grid.js";
-import { BATCH_FRAME_TAG, BATCHES_FRAME_TAG } from "../../protocol/wire-tags.js";
+import { ACKS_ELEMENT_TAG, BATCH_FRAME_TAG, BATCHES_FRAME_TAG } from "../../protocol/wire-tags.js";
 import { now } from "./clock.js";
 import type { ReaderStats } from "./reader-stats.js";
 
@@ -129,9 +129,14 @@ export function openClient(target: Target, url: string, index: number, steadyInd
     stats.frames++;
     stats.bytes += data.length;
     if (data[0] === BATCH_FRAME_TAG || data[0] === BATCHES_FRAME_TAG) {
-      // A coalesced frame counts each of its batches (pixels, latency, seq continuity) as a batch frame would.
-      scanBatchFrames(data, visit, onSeq);
+      // A coalesced frame counts each of its batches (pixels, latency, seq continuity) as a batch
+      // frame would, then the acks it carries (protocol 3).
+      scanBatchFrames(data, visit, onSeq, onAck);
       stats.endFrame();
+      return;
+    }
+    if (data[0] === ACKS_ELEMENT_TAG) {
+      scanAckFrame(data, onAck);
       return;
     }
     const decoded = decodeServerFrame(data);
@@ -140,6 +145,7 @@ export function openClient(target: Target, url: string, index: number, steadyInd
       return;
     }
     stats.decodedFrames++;
+    for (const ack of decoded.frame.acks) stats.ack(ack.clientSeq);
     const frame = decoded.frame.frame;
     switch (frame.case) {
       case "welcome":
@@ -171,6 +177,10 @@ export function openClient(target: Target, url: string, index: number, steadyInd
         break;
     }
   });
+
+  function onAck(clientSeq: number): void {
+    stats.ack(clientSeq);
+  }
 
   /** Counts what the protocol's continuity rule says of each batch; a load client records gaps instead of resyncing. */
   function onSeq(seq: number): void {

@@ -12,9 +12,13 @@ import type { ReaderStats } from "./reader-stats.js";
  * JSON.parse for the legacy design's text messages), every pixel of every frame is visited, and
  * each Place carries one pixel. It shares nothing with `protocol/` (no scanner, no frame helpers)
  * so that what it measures includes what any real client pays to read the stream. It speaks pixel
- * protocol 2 as the proto documents it: Hello with protocol 2, then a Watch of every level-0 tile
- * (grid from Welcome.tile_size), so it still receives every batch; it is ready at its Watching.
+ * protocol 3 as the proto documents it: Hello with protocol 3, then a Watch of every level-0 tile
+ * (grid from Welcome.tile_size), so it still receives every batch; it is ready at its Watching;
+ * acks are read from ServerFrame.acks of any frame as well as from `ack` frames.
  */
+
+/** The pixel protocol the outsider speaks (Hello.protocol in realtime.proto). */
+const OUTSIDER_PROTOCOL = 3;
 export function openOutsiderClient(target: Target, url: string, index: number, steadyIndex: number, stats: ReaderStats): BenchClient {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const startedAt = now();
@@ -80,7 +84,7 @@ export function openOutsiderClient(target: Target, url: string, index: number, s
     send = (x, y, id) => ws.send(JSON.stringify({ type: "place", x, y, color: `#${id.toString(16).padStart(6, "0")}` }));
   } else {
     ws.on("open", () => {
-      const hello = create(HelloSchema, { canvasId: "", name: `outsider-${index}`, lastSeq: 0n, lastEpoch: 0n, protocol: 2 });
+      const hello = create(HelloSchema, { canvasId: "", name: `outsider-${index}`, lastSeq: 0n, lastEpoch: 0n, protocol: OUTSIDER_PROTOCOL });
       ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "hello", value: hello } })));
     });
     ws.on("message", (data: Buffer) => {
@@ -96,6 +100,8 @@ export function openOutsiderClient(target: Target, url: string, index: number, s
       }
       stats.decodedFrames++;
       const f = frame.frame;
+      // Protocol 3: acks ride any frame (after what it carries), or come alone with `frame` unset.
+      for (const ack of frame.acks) stats.ack(ack.clientSeq);
       switch (f.case) {
         case "batch":
           onBatch(f.value, at);

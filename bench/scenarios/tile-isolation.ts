@@ -68,6 +68,7 @@ export async function checkTileIsolation(wsUrl: string, canvasId: string, batche
   const acked = new Set<number>();
   const painter = await watchingSocket(wsUrl, canvasId, [{ tx: 1, ty: 0 }], (f) => {
     if (f.frame.case === "ack") acked.add(f.frame.value.clientSeq);
+    for (const a of f.acks) acked.add(a.clientSeq);
   });
   const place = (clientSeq: number, x: number, y: number, color: number) =>
     painter.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame: { case: "place", value: create(PlaceSchema, { clientSeq, pixels: [create(PixelSchema, { x, y, color })] }) } })));

@@ -84,6 +84,12 @@ export const abuseCloses = new Counter({ name: "pixel_gateway_abuse_closes_total
 /** Pixels waiting in the write queues of all canvases. */
 export const writeQueuePixels = new Gauge({ name: "pixel_gateway_write_queue_pixels", help: "Pixels waiting for a SetPixels call.", registers });
 
+/** The event loop's busy share over the last load-gauge window (room/load-gauge.ts), as last read. */
+export const eventLoopUtilization = new Gauge({ name: "pixel_gateway_event_loop_utilization", help: "Share of the last load-gauge window the event loop was busy (0..1).", registers });
+
+/** 1 while the gateway counts as under load, so rooms pace their flushes by the frame budget. */
+export const underLoad = new Gauge({ name: "pixel_gateway_under_load", help: "1 while the fan-out frame budget applies (the gateway is under load), else 0.", registers });
+
 /** Pre-bound children for the hot path, so the fan-out does no label hashing. */
 export const batchFramesOut = framesOut.labels("batch");
 /** Coalesced batch frames out, pre-bound. */

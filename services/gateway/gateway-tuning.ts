@@ -74,8 +74,26 @@ export interface GatewayTuning {
    * 40,000 frames/s whatever its size ...
    */
   fanoutMicrosPerMember: number;
-  /** ... and never waits longer than this many ms since its last flush (the latency cap); 0 flushes once per I/O turn. */
+  /** ... and never waits longer than this many ms since its last flush (the latency cap); 0 flushes once per I/O turn (while the frame budget below does not apply). */
   fanoutTickMaxMs: number;
+  /**
+   * The frame budget (env FRAME_BUDGET_MS): while the gateway is under load, a room flushes at most
+   * once per this many ms, so a socket gets at most one frame of batches (and acks) per display
+   * refresh carrying everything since its last; the first batch after a quiet period still goes at
+   * once. 0 turns it off (the adaptive tick above alone).
+   */
+  frameBudgetMs: number;
+  /**
+   * When the gateway counts as under load (env FRAME_BUDGET_LOAD, percent): its event loop busy at
+   * least this fraction of the time (room/load-gauge.ts). 0: always, so the budget paces every
+   * room whose batches keep coming.
+   */
+  frameBudgetLoad: number;
+  /**
+   * Acks of protocol 3 clients wait for their room's next flush and ride its frame (env
+   * COALESCE_ACKS, 1 or 0); off, every Place gets its own `ack` frame at once.
+   */
+  coalesceAcks: boolean;
   /** Batches buffered while a room re-snapshots. */
   backlogMaxBatches: number;
   /** An empty room stays subscribed this long. */
@@ -115,6 +133,9 @@ export const DEFAULT_TUNING: GatewayTuning = {
   ringMaxBytes: 8 * 1024 * 1024,
   fanoutMicrosPerMember: 25,
   fanoutTickMaxMs: 20,
+  frameBudgetMs: 16,
+  frameBudgetLoad: 0.3,
+  coalesceAcks: true,
   backlogMaxBatches: 10_000,
   roomLingerMs: 30_000,
   snapshotTimeoutMs: 5_000,

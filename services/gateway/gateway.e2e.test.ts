@@ -211,7 +211,7 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
     const otherGw = await connect(gwPorts[1]!);
     for (const c of [placer, sameGw, otherGw]) {
       const welcome = await c.hello();
-      expect(welcome).toMatchObject({ width: WIDTH, height: HEIGHT, tileSize: 256, protocol: 2 });
+      expect(welcome).toMatchObject({ width: WIDTH, height: HEIGHT, tileSize: 256, protocol: 3 });
       expect(welcome.pixels.length).toBe(0);
     }
     const start = (await placer.watch()).seq;

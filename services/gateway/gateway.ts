@@ -12,6 +12,7 @@ import * as metrics from "./gateway-metrics.js";
 import { DEFAULT_TUNING, type GatewayTuning } from "./gateway-tuning.js";
 import { MAX_PRESENCE_NAMES, type PresenceStore } from "./presence/presence.js";
 import { RoomRegistry } from "./room/room-registry.js";
+import { EventLoopLoad, LOAD_SAMPLE_MS } from "./room/load-gauge.js";
 import { presenceFrame } from "../../protocol/server-frames.js";
 import { WriteBatcher } from "./upstream/write-batcher.js";
 
@@ -72,7 +73,10 @@ export class Gateway {
     this.rooms = new RoomRegistry(
       deps.bus,
       deps.canvas,
-      { ...t, lingerMs: t.roomLingerMs, maxPixelsPerPlace: MAX_PIXELS_PER_PLACE, pixelsPerSecond: deps.config.pixelsPerSecond },
+      { ...t, lingerMs: t.roomLingerMs, maxPixelsPerPlace: MAX_PIXELS_PER_PLACE, pixelsPerSecond: deps.config.pixelsPerSecond, loadGauge: new EventLoopLoad(t.frameBudgetLoad, LOAD_SAMPLE_MS, undefined, undefined, (busy, loaded) => {
+        metrics.eventLoopUtilization.set(busy);
+        metrics.underLoad.set(loaded ? 1 : 0);
+      }) },
       roomHooks,
       deps.log,
       (canvasId) => {
@@ -100,6 +104,7 @@ export class Gateway {
       membersChanged: () => this.schedulePresenceRefresh(),
       draining: () => this.draining,
       helloTimeoutMs: t.helloTimeoutMs,
+      coalesceAcks: t.coalesceAcks,
     };
   }
 

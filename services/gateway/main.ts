@@ -16,7 +16,8 @@ import { loadSessionKeys } from "../shared/session-keys.js";
  * Gateway-only variables: WRITE_MAX_IN_FLIGHT (SetPixels calls in flight per canvas, default 1),
  * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport, CANVAS_WRITES
  * (stream, the default: one WritePixels stream; or unary: a SetPixels call per batch),
- * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick; see gateway-tuning.ts).
+ * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick), FRAME_BUDGET_MS and FRAME_BUDGET_LOAD
+ * (the frame budget under load, percent of event-loop busy time), COALESCE_ACKS (1 or 0); see gateway-tuning.ts.
  */
 async function main(): Promise<void> {
   const log = createLogger("gateway");
@@ -24,6 +25,9 @@ async function main(): Promise<void> {
   let writeMaxInFlight;
   let fanoutTickMaxMs;
   let fanoutMicrosPerMember;
+  let frameBudgetMs;
+  let frameBudgetLoad;
+  let coalesceAcks;
   let protocol: "connect" | "grpc";
   let writes: CanvasWrites;
   let identity;
@@ -34,6 +38,9 @@ async function main(): Promise<void> {
     writeMaxInFlight = envInt(process.env, "WRITE_MAX_IN_FLIGHT", DEFAULT_TUNING.writeMaxInFlight, 1, 16);
     fanoutTickMaxMs = envInt(process.env, "FANOUT_TICK_MAX_MS", DEFAULT_TUNING.fanoutTickMaxMs, 0, 1_000);
     fanoutMicrosPerMember = envInt(process.env, "FANOUT_US_PER_MEMBER", DEFAULT_TUNING.fanoutMicrosPerMember, 0, 10_000);
+    frameBudgetMs = envInt(process.env, "FRAME_BUDGET_MS", DEFAULT_TUNING.frameBudgetMs, 0, 1_000);
+    frameBudgetLoad = envInt(process.env, "FRAME_BUDGET_LOAD", Math.round(DEFAULT_TUNING.frameBudgetLoad * 100), 0, 100) / 100;
+    coalesceAcks = envInt(process.env, "COALESCE_ACKS", DEFAULT_TUNING.coalesceAcks ? 1 : 0, 0, 1) === 1;
     const p = process.env.CANVAS_PROTOCOL || "connect";
     if (p !== "connect" && p !== "grpc") throw new ConfigError(`CANVAS_PROTOCOL=${p} must be connect or grpc`);
     protocol = p;
@@ -65,7 +72,7 @@ async function main(): Promise<void> {
     presence,
     identity,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
-    tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember },
+    tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember, frameBudgetMs, frameBudgetLoad, coalesceAcks },
   });
   gw.server.listen(config.gatewayPort, config.host, () => {
     log.info({ host: config.host, port: config.gatewayPort, canvasUrl: config.canvasUrl, instanceId: config.instanceId }, "gateway listening");

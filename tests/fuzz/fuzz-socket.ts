@@ -219,8 +219,9 @@ export class FuzzSocket {
   private receive(data: Buffer): void {
     const { record } = this.sinks;
     let frame;
+    let acks;
     try {
-      frame = fromBinary(ServerFrameSchema, data).frame;
+      ({ frame, acks } = fromBinary(ServerFrameSchema, data));
     } catch (err) {
       record.fail(this.check, `${this.name}: the gateway sent an undecodable ServerFrame (${(err as Error).message}): ${data.subarray(0, 32).toString("hex")}`);
       return;
@@ -229,7 +230,7 @@ export class FuzzSocket {
       case "batch":
       case "batches":
       case "presence":
-        return;
+        break;
       case "welcome":
         record.count(record.answers, "ws.welcome");
         if (!this.helloWaiting && !this.welcomeOptional) record.fail(this.check, `${this.name}: a Welcome no Hello asked for`);
@@ -283,8 +284,13 @@ export class FuzzSocket {
         break;
       }
       case undefined:
-        record.fail(this.check, `${this.name}: the gateway sent a ServerFrame that sets no frame`);
+        if (acks.length === 0) record.fail(this.check, `${this.name}: the gateway sent a ServerFrame that sets no frame and carries no acks`);
         break;
+    }
+    // Protocol 3: acks coalesced into the frame, after what it carries.
+    for (const a of acks) {
+      record.count(record.answers, "ws.ack");
+      this.ack(a.clientSeq, a.seq);
     }
     if (this.waiting === 0) this.wakeUp?.();
   }

@@ -2,33 +2,12 @@ import type { Logger } from "../../shared/logger.js";
 import { BatchRing } from "./batch-ring.js";
 import { batchContinuity } from "../../../protocol/batch-continuity.js";
 import type { BatchHeader } from "../../../protocol/batch-scan.js";
-import type { CanvasHead } from "../upstream/canvas-client.js";
 import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
 import { RoomFanout, touchesWatched, type FanoutHooks } from "./room-fanout.js";
-import { ringSeed } from "./ring-seed.js";
+import { RoomHistory, type RoomSnapshot } from "./room-history.js";
 import { batchFrame, coalesceFrames, encodeWelcomeBody, welcomeFrame } from "../../../protocol/server-frames.js";
 import { levelCount, TILE_SIZE, tileGridSize } from "../../../protocol/tile-grid.js";
 import { batchTileKeys, PIXEL_PROTOCOL, scanBatchTiles } from "../../../protocol/tile-watch.js";
-
-/**
- * A canvas head and the stored batches leading up to it (oldest first, ending at its seq), which
- * seed the resume ring: clients that were on another gateway resume here instead of reading
- * their tiles again. History that does not chain onto the head is ignored. A promise of history
- * read (a function) is started in the background, after HISTORY_SEED_DELAY_MS or when `seeded` is
- * first asked for: the room goes live at the head at once and puts the history before the
- * batches it applied meanwhile when it arrives.
- */
-export interface RoomSnapshot extends CanvasHead {
-  history?: readonly Uint8Array[] | (() => Promise<readonly Uint8Array[]>);
-}
-
-/**
- * How long a room just opened waits before it reads its history (unless a reconnecting client asks
- * for it first): reading hundreds of large batches costs the canvas service and this gateway
- * seconds of CPU, which would otherwise land on the crowd of new clients that opened the room
- * while they read their tiles.
- */
-export const HISTORY_SEED_DELAY_MS = 2_000;
 
 /** A joined connection as the room sees it: the socket stays behind this interface. */
 export interface RoomMember {
@@ -40,6 +19,8 @@ export interface RoomMember {
   send(frame: Uint8Array): void;
   /** The room re-snapshotted: the member must send itself a fresh Welcome from the room now. */
   onRoomReset(): void;
+  /** Sends the acks it holds (see acksPending) as a frame of their own, if it still holds any. */
+  flushAcks(): void;
 }
 
 /** Why a room re-snapshotted; the `reason` label of pixel_gateway_resyncs_total. */
@@ -103,11 +84,7 @@ export class CanvasRoom {
   private backlogOverflowed = false;
   private welcomeBody: Uint8Array | undefined;
   private readonly fanout: RoomFanout;
-  /** Counts installed snapshots, so history arriving for an older one is dropped. */
-  private generation = 0;
-  /** Starts (once) the history read of the latest snapshot and settles when it was seeded or given up on. */
-  private seeding: () => Promise<void> = () => Promise.resolve();
-  private seedTimer: NodeJS.Timeout | undefined;
+  private readonly history: RoomHistory;
 
   constructor(
     readonly canvasId: string,
@@ -119,6 +96,7 @@ export class CanvasRoom {
   ) {
     this.ring = new BatchRing(options.ringMaxBatches, options.ringMaxBytes);
     this.fanout = new RoomFanout(this.members, options, hooks, tickClock);
+    this.history = new RoomHistory(this, this.ring, log);
   }
 
   /** True once seeded and not re-snapshotting. */
@@ -138,7 +116,7 @@ export class CanvasRoom {
    * refetching its tiles; a new client need not.
    */
   get seeded(): Promise<void> {
-    return this.seeding();
+    return this.history.seeded;
   }
 
   /** Joined members (read-only view for presence and shutdown). */
@@ -193,6 +171,11 @@ export class CanvasRoom {
     }
     const { frame, tiles } = this.apply(batch, payload, scanned.tiles);
     this.fanout.add({ seq: batch.seq, frame, tiles, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
+  }
+
+  /** `member` holds acks for the next flush: they ride its frame of batches, or go alone in it. */
+  acksPending(member: RoomMember): void {
+    this.fanout.acksPending(member);
   }
 
   /** Sends the batches waiting for the fan-out tick now (tests; the room itself before a re-snapshot). */
@@ -267,7 +250,7 @@ export class CanvasRoom {
   /** Stops the room; members must already have been told. */
   dispose(): void {
     this.state = "disposed";
-    clearTimeout(this.seedTimer);
+    this.history.stop();
     this.fanout.clear();
     this.members.clear();
     this.backlog = [];
@@ -310,26 +293,7 @@ export class CanvasRoom {
     this.rows = grid.rows;
     this.welcomeBody = undefined;
     this.ring.clear();
-    this.generation++;
-    const history = snap.history;
-    clearTimeout(this.seedTimer);
-    if (typeof history === "function") {
-      const generation = this.generation;
-      let started: Promise<void> | undefined;
-      // Rejections are the caller's to log; a room without history only answers resumes with snapshots.
-      this.seeding = () =>
-        (started ??= history().then(
-          (batches) => {
-            if (this.generation === generation && this.state !== "disposed") this.seedRing(snap, batches);
-          },
-          () => undefined,
-        ));
-      this.seedTimer = setTimeout(() => void this.seeding(), HISTORY_SEED_DELAY_MS);
-      this.seedTimer.unref();
-    } else {
-      this.seeding = () => Promise.resolve();
-      this.seedRing(snap, history ?? []);
-    }
+    this.history.installed(snap, this.columns);
     if (overflowed) {
       this.state = "resyncing";
       return false;
@@ -346,27 +310,6 @@ export class CanvasRoom {
     }
     this.state = "live";
     return true;
-  }
-
-  /**
-   * Puts the snapshot's history before the ring's frames when it chains onto the snapshot (see
-   * ringSeed). The ring then holds the batches since the snapshot (applied while the history was
-   * read, when it was read in the background), so the history chains onto them unless the ring
-   * already evicted some of those; the ring is left as it was when it does not.
-   */
-  private seedRing(snap: RoomSnapshot, history: readonly Uint8Array[]): void {
-    if (history.length === 0) return;
-    const seed = ringSeed(history, snap, this.columns);
-    if (!seed.ok) {
-      this.log.warn({ canvasId: this.canvasId, ...seed.detail }, `${seed.reason}; resume ring not seeded`);
-      return;
-    }
-    const first = seed.entries[0]!.seq;
-    if (!this.ring.prepend(first, seed.entries.map((e) => e.entry), this.seq)) {
-      this.log.warn({ canvasId: this.canvasId, seq: String(snap.seq), now: String(this.seq) }, "the ring moved past the snapshot's history; resume ring not seeded");
-      return;
-    }
-    this.log.info({ canvasId: this.canvasId, from: String(first), to: String(snap.seq) }, "resume ring seeded from the canvas history");
   }
 
   private buffer(batch: BatchHeader, payload: Uint8Array): void {

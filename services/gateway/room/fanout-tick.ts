@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { ALWAYS_LOADED, type LoadGauge } from "./load-gauge.js";
 
 /** The clock and timers a FanoutTick uses; tests pass a fake one. */
 export interface TickClock {
@@ -23,22 +24,40 @@ export const systemTickClock: TickClock = {
   },
 };
 
-/** The two knobs of the fan-out frame budget (see GatewayTuning). */
+/** The knobs of the fan-out's pacing (see GatewayTuning). */
 export interface FanoutTickOptions {
   /** Budget per member: a room flushes at most once per members × this many microseconds ... */
   fanoutMicrosPerMember: number;
   /** ... and at least once per this many milliseconds while batches arrive; 0 flushes once per I/O turn. */
   fanoutTickMaxMs: number;
+  /**
+   * The frame budget: while the gateway is under load (`loadGauge`), a room flushes at most once
+   * per this many milliseconds (16: one frame per display refresh per socket), whatever its size.
+   * The first batch after a quiet period still goes at once. 0 (or absent) turns it off.
+   */
+  frameBudgetMs?: number;
+  /** Says when the frame budget applies; absent: always (tests). */
+  loadGauge?: LoadGauge;
 }
 
 /**
  * The least time between two flushes of a room with `members` members:
  * min(fanoutTickMaxMs, members × fanoutMicrosPerMember / 1000). A flush costs one frame per
  * member, so this caps a room's frames per second at about 1e6 / fanoutMicrosPerMember while
- * keeping small rooms at sub-millisecond latency and large ones within fanoutTickMaxMs.
+ * keeping small rooms at sub-millisecond latency and large ones within fanoutTickMaxMs. Under
+ * load (`underLoad`) it is at least frameBudgetMs, so no socket gets more than one frame of
+ * batches per budget.
  */
-export function fanoutIntervalMs(members: number, options: FanoutTickOptions): number {
-  return Math.min(options.fanoutTickMaxMs, (members * options.fanoutMicrosPerMember) / 1000);
+export function fanoutIntervalMs(members: number, options: FanoutTickOptions, underLoad = false): number {
+  const adaptive = Math.min(options.fanoutTickMaxMs, (members * options.fanoutMicrosPerMember) / 1000);
+  const budget = options.frameBudgetMs ?? 0;
+  return budget > 0 && underLoad ? Math.max(adaptive, budget) : adaptive;
+}
+
+/** The interval function a room's FanoutTick uses: fanoutIntervalMs, asking the gauge only when a budget is set. */
+export function roomInterval(members: () => number, options: FanoutTickOptions): () => number {
+  const gauge = options.loadGauge ?? ALWAYS_LOADED;
+  return () => fanoutIntervalMs(members(), options, (options.frameBudgetMs ?? 0) > 0 && gauge.underLoad());
 }
 
 /**

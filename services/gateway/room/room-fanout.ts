@@ -1,5 +1,5 @@
 import type { RoomMember } from "./canvas-room.js";
-import { FanoutTick, fanoutIntervalMs, systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
+import { FanoutTick, roomInterval, systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
 import { coalescedFrame } from "../../../protocol/server-frames.js";
 
 /** A batch the room applied and has not sent yet. */
@@ -36,6 +36,9 @@ export function touchesWatched(tiles: readonly number[], watch: ReadonlySet<numb
  * frame per flush as before, and a member watching one tile gets nothing for batches elsewhere.
  * A member that got a Welcome (join, resync) while batches were pending is recorded with the room
  * seq of that Welcome and gets only the pending batches after it: nothing twice, no gap.
+ * Members holding acknowledgements (RoomMember.flushAcks) are flushed on the same tick: a member
+ * with a frame of batches carries them in it, any other gets them alone, so under load a socket
+ * gets at most one frame per flush whether it reads, places or both.
  */
 export class RoomFanout {
   private pending: PendingBatch[] = [];
@@ -43,6 +46,8 @@ export class RoomFanout {
   private readonly caughtUpAt = new Map<RoomMember, bigint>();
   /** Each member's watched level-0 tiles; a member without an entry watches nothing. */
   private readonly watches = new Map<RoomMember, ReadonlySet<number>>();
+  /** Members holding acknowledgements for the next flush. */
+  private readonly acking = new Set<RoomMember>();
   private readonly tick: FanoutTick;
 
   constructor(
@@ -51,7 +56,7 @@ export class RoomFanout {
     private readonly hooks: FanoutHooks,
     clock: TickClock = systemTickClock,
   ) {
-    this.tick = new FanoutTick(() => this.flush(), () => fanoutIntervalMs(this.members.size, options), clock);
+    this.tick = new FanoutTick(() => this.flush(), roomInterval(() => this.members.size, options), clock);
   }
 
   /** Batches waiting for the next flush. */
@@ -67,18 +72,35 @@ export class RoomFanout {
     this.tick.schedule();
   }
 
+  /** `member` holds acknowledgements to send: they go in its frame of the next flush, or alone in it. */
+  acksPending(member: RoomMember): void {
+    this.acking.add(member);
+    this.tick.schedule();
+  }
+
   /** `member` was sent a Welcome covering everything up to `seq`. */
   caughtUp(member: RoomMember, seq: bigint): void {
     if (this.pending.length > 0) this.caughtUpAt.set(member, seq);
   }
 
   /**
-   * Replaces `member`'s watched tiles. Pending batches are flushed first under the old sets, so
-   * a tile watched before and after gets every batch, and the new set applies from the room's
-   * current seq on.
+   * Replaces `member`'s watched tiles. The pending batches under its old set are sent to it first
+   * (to it alone: the rest of the room keeps its pace), so a tile watched before and after gets
+   * every batch, and the new set applies from the room's current seq on.
    */
   watch(member: RoomMember, tiles: ReadonlySet<number>): void {
-    this.flush();
+    const batches = this.pending;
+    if (batches.length > 0) {
+      const old = this.watches.get(member);
+      const since = this.caughtUpAt.get(member);
+      const subset = old ? batches.filter((b) => (since === undefined || b.seq > since) && touchesWatched(b.tiles, old)) : [];
+      if (subset.length > 0) {
+        const sent = member.sendBatch(coalescedFrame(subset.map((b) => b.frame)));
+        this.hooks.sentFrame?.(subset.length, sent ? 1 : 0);
+        for (const b of subset) this.hooks.fannedOut(b.pixelCount, sent ? 1 : 0, b.timeUnixMs);
+      }
+      this.caughtUpAt.set(member, batches[batches.length - 1]!.seq);
+    }
     if (tiles.size === 0) this.watches.delete(member);
     else this.watches.set(member, tiles);
   }
@@ -91,15 +113,23 @@ export class RoomFanout {
   /** `member` left the room. */
   left(member: RoomMember): void {
     this.caughtUpAt.delete(member);
+    this.acking.delete(member);
     this.watches.delete(member);
   }
 
   /** Sends everything pending now; the tick calls it, and the room before it re-snapshots or changes a watch. */
   flush(): void {
     const batches = this.pending;
-    if (batches.length === 0) return;
+    if (batches.length === 0 && this.acking.size === 0) return;
     this.tick.flushedNow();
     this.pending = [];
+    if (batches.length > 0) this.flushBatches(batches);
+    // Members that got a frame of batches carried their acks in it; the others get them alone.
+    for (const member of this.acking) member.flushAcks();
+    this.acking.clear();
+  }
+
+  private flushBatches(batches: PendingBatch[]): void {
     // One frame per distinct subset of batches (keyed by their indices), shared by its audience.
     const frames = new Map<string, { frame: Buffer; count: number; indices: number[]; sockets: number }>();
     const sockets = new Array<number>(batches.length).fill(0);
@@ -138,6 +168,7 @@ export class RoomFanout {
     this.pending = [];
     this.caughtUpAt.clear();
     this.watches.clear();
+    this.acking.clear();
   }
 }
 

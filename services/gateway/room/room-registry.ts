@@ -2,7 +2,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { Logger } from "../../shared/logger.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
 import type { CanvasClient, CanvasHead } from "../upstream/canvas-client.js";
-import { CanvasRoom, type RoomHooks, type RoomOptions, type RoomSnapshot } from "./canvas-room.js";
+import { CanvasRoom, type RoomHooks, type RoomOptions } from "./canvas-room.js";
+import type { RoomSnapshot } from "./room-history.js";
 
 /** Timing of room lifecycles. */
 export interface RoomRegistryOptions extends RoomOptions {

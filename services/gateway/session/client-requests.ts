@@ -6,8 +6,8 @@ import type { CanvasRoom } from "../room/canvas-room.js";
 import * as metrics from "../gateway-metrics.js";
 import { HELLO_BURST, HELLOS_PER_SECOND } from "../gateway-tuning.js";
 import { TokenBucket } from "./rate-limiter.js";
-import { ackFrame, batchFrameType, pongFrame, watchingFrame } from "../../../protocol/server-frames.js";
-import { MAX_WATCHED_TILES, PIXEL_PROTOCOL, tileKey } from "../../../protocol/tile-watch.js";
+import { batchFrameType, pongFrame, watchingFrame } from "../../../protocol/server-frames.js";
+import { ACKS_PROTOCOL, MAX_WATCHED_TILES, MIN_PIXEL_PROTOCOL, PIXEL_PROTOCOL, tileKey } from "../../../protocol/tile-watch.js";
 import { AbuseGuard, MAX_MALFORMED_FRAMES } from "./abuse-guard.js";
 import type { Connection } from "./connection.js";
 import type { ConnectionContext } from "./connection-context.js";
@@ -34,10 +34,10 @@ export class ClientRequests implements ClientFrameHandlers {
 
   /** Serves a Hello: leaves the current room, joins the named one, then serves the frames that waited. */
   hello(hello: Hello): void {
-    if (hello.protocol < PIXEL_PROTOCOL) {
+    if (hello.protocol < MIN_PIXEL_PROTOCOL) {
       // A page from before tiles would wait forever for pixels in its Welcome: tell it to reload.
-      this.conn.sendError(ErrorCode.UNSUPPORTED_PROTOCOL, `this gateway speaks pixel protocol ${PIXEL_PROTOCOL} (tiles); Hello.protocol was ${hello.protocol}: reload the page`);
-      return this.conn.close(CloseCode.PROTOCOL_TOO_OLD, `reload: this server speaks pixel protocol ${PIXEL_PROTOCOL} (tiles)`);
+      this.conn.sendError(ErrorCode.UNSUPPORTED_PROTOCOL, `this gateway speaks pixel protocol ${MIN_PIXEL_PROTOCOL} to ${PIXEL_PROTOCOL} (tiles); Hello.protocol was ${hello.protocol}: reload the page`);
+      return this.conn.close(CloseCode.PROTOCOL_TOO_OLD, `reload: this server speaks pixel protocol ${MIN_PIXEL_PROTOCOL} or later (tiles)`);
     }
     const canvasId = resolveCanvasId(hello.canvasId);
     if (!CANVAS_ID_PATTERN.test(canvasId)) {
@@ -50,6 +50,7 @@ export class ClientRequests implements ClientFrameHandlers {
     }
     if (hello.lastSeq > 0n) metrics.reconnects.inc();
     this.conn.name = hello.name;
+    this.conn.coalescesAcks = this.ctx.coalesceAcks && hello.protocol >= ACKS_PROTOCOL;
     const joining = this.conn.beginJoin();
     this.join(joining, canvasId, hello).then(
       () => {
@@ -88,7 +89,7 @@ export class ClientRequests implements ClientFrameHandlers {
       settle: (result) => {
         if (result.ok) {
           metrics.pixelsPlaced.inc(pixels.length);
-          this.conn.sendFrame(ackFrame(clientSeq, result.seq), "ack");
+          this.conn.ack(clientSeq, result.seq);
         } else {
           this.conn.sendError(result.code, result.message, clientSeq, result.retryAfterMs);
         }

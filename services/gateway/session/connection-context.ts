@@ -30,4 +30,6 @@ export interface ConnectionContext {
   /** True while the gateway is shutting down: no new placements. */
   draining(): boolean;
   helloTimeoutMs: number;
+  /** Acks of protocol 3 clients wait for their room's next fan-out flush (see GatewayTuning.coalesceAcks). */
+  coalesceAcks: boolean;
 }

@@ -3,13 +3,14 @@ import type { Logger } from "../../shared/logger.js";
 import type { CanvasRoom, RoomMember } from "../room/canvas-room.js";
 import * as metrics from "../gateway-metrics.js";
 import { MAX_DEFERRED_FRAMES } from "../gateway-tuning.js";
-import { errorFrame } from "../../../protocol/server-frames.js";
+import { ackFrame, errorFrame } from "../../../protocol/server-frames.js";
 import { SOCKET_OPEN, type ClientSocket } from "./client-socket.js";
 import { ClientRequests } from "./client-requests.js";
 import type { ConnectionContext } from "./connection-context.js";
 import { roomOf, type ConnectionState, type Joining } from "./connection-state.js";
 import { dispatchClientFrame } from "./frame-dispatch.js";
 import { Outbox } from "./outbox.js";
+import { PendingAcks } from "./pending-acks.js";
 import type { ConnectionIdentity } from "../transport/session-gate.js";
 
 /**
@@ -26,7 +27,10 @@ export class Connection implements RoomMember {
    * one, its Places are charged to that user's and its network's placement budgets.
    */
   identity: ConnectionIdentity = { userId: undefined, ipKey: "" };
+  /** Set from the Hello: the client reads ServerFrame.acks (protocol 3) and the gateway coalesces acks. */
+  coalescesAcks = false;
   private current: ConnectionState;
+  private readonly acks = new PendingAcks();
   private readonly requests: ClientRequests;
   private readonly outbox: Outbox;
   private childLog: Logger | undefined;
@@ -91,6 +95,23 @@ export class Connection implements RoomMember {
     if (this.outbox.write(frame)) metrics.framesOut.labels(type).inc();
   }
 
+  /**
+   * Acknowledges a stored Place. With coalescing, a member of a room holds the ack for the room's
+   * next fan-out flush (in its frame of batches, or alone), so Places completing together cost one
+   * frame; otherwise, or outside a room, it goes at once as an `ack` frame.
+   */
+  ack(clientSeq: number, seq: bigint): void {
+    const room = this.coalescesAcks ? roomOf(this.current) : undefined;
+    if (room === undefined) return this.sendFrame(ackFrame(clientSeq, seq), "ack");
+    this.acks.add(clientSeq, seq);
+    room.acksPending(this);
+  }
+
+  flushAcks(): void {
+    const frame = this.acks.takeFrame();
+    if (frame) this.sendFrame(frame, "acks");
+  }
+
   /** Sends an Error frame and counts it. */
   sendError(code: ErrorCode, message: string, clientSeq = 0, retryAfterMs = 0): void {
     metrics.errorsSent.labels(ErrorCode[code] ?? String(code)).inc();
@@ -149,7 +170,7 @@ export class Connection implements RoomMember {
           this.transition({ kind: "behind", room: state.room, since: Date.now() });
           return false;
         }
-        return this.outbox.write(frame);
+        return this.outbox.write(this.acks.appendTo(frame));
       case "behind":
         metrics.slowConsumerSkips.inc();
         return false;
@@ -219,7 +240,11 @@ export class Connection implements RoomMember {
         break;
       case "live":
       case "behind":
-        if (roomOf(next) !== prev.room) this.leaveRoom(prev.room);
+        if (roomOf(next) !== prev.room) {
+          // Acks held for the old room's flush go now (a closed socket takes nothing).
+          this.flushAcks();
+          this.leaveRoom(prev.room);
+        }
         break;
       case "closing":
         clearTimeout(prev.terminateTimer);

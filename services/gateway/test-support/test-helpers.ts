@@ -10,6 +10,7 @@ import type { ClientSocket } from "../session/client-socket.js";
 import { Gateway } from "../gateway.js";
 import type { GatewayTuning } from "../gateway-tuning.js";
 import { MemoryPresenceStore } from "../presence/presence.js";
+import { acksElement } from "../../../protocol/server-frames.js";
 
 /** A silent logger for unit tests. */
 export const quietLog: Logger = pino({ level: "silent" });
@@ -61,10 +62,19 @@ export class RecordingMember implements RoomMember {
   resets = 0;
   accept = true;
   constructor(readonly name = "") {}
+  /** Acks held for the room's next flush, as ServerFrame.acks elements (what a protocol 3 connection does). */
+  heldAcks: Buffer[] = [];
   sendBatch(frame: Buffer): boolean {
     if (!this.accept) return false;
-    this.frames.push(frame);
+    this.frames.push(this.heldAcks.length === 0 ? frame : Buffer.concat([frame, ...this.heldAcks.splice(0)]));
     return true;
+  }
+  /** Holds an ack for the next flush, as Connection.ack does for a protocol 3 client. */
+  holdAck(clientSeq: number, seq: bigint): void {
+    this.heldAcks.push(acksElement(clientSeq, seq));
+  }
+  flushAcks(): void {
+    if (this.heldAcks.length > 0) this.frames.push(Buffer.concat(this.heldAcks.splice(0)));
   }
   send(frame: Uint8Array): void {
     this.frames.push(frame);

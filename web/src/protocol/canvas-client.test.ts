@@ -91,12 +91,12 @@ describe("CanvasClient", () => {
     for (const name of ["canvas", "presence", "error", "ack", "rollback", "batch", "protocolError"] as const) record(name);
   });
 
-  it("connects with a protocol 2 Hello, goes live on Welcome, watches its tiles and reads them", async () => {
+  it("connects with a protocol 3 Hello, goes live on Welcome, watches its tiles and reads them", async () => {
     expect(client.state).toBe("idle");
     tiles.paint(2, 3, 0xabcdef);
     const socket = await goLive(10n);
     expect(socket.url).toBe("ws://test/ws");
-    expect(helloOf(socket)).toMatchObject({ name: "ann", lastSeq: 0n, lastEpoch: 0n, protocol: 2 });
+    expect(helloOf(socket)).toMatchObject({ name: "ann", lastSeq: 0n, lastEpoch: 0n, protocol: 3 });
     expect(socket.sentCases()).toEqual(["hello", "watch"]);
     expect(lastWatch(socket)).toEqual({ tiles: ["0:0"], afterSeq: 0n, afterEpoch: 0n });
     expect(tiles.reads).toEqual([{ tile: { tx: 0, ty: 0 }, minSeq: 10n }]);
@@ -340,6 +340,24 @@ describe("CanvasClient", () => {
     socket.deliver(batch(11n, [[0, 0, 1], [1, 0, 2], [2, 0, 3]]));
     expect(client.canvas.isPending(1)).toBe(false);
     expect(client.canvas.colorAt(0, 0)).toBe(1);
+  });
+
+  it("settles placements acked in ServerFrame.acks (protocol 3), read after the batch the frame carries", async () => {
+    const socket = await goLive(10n);
+    client.place([{ x: 0, y: 0, color: 1 }]);
+    client.place([{ x: 1, y: 0, color: 2 }]);
+    const carrying = batch(11n, [[0, 0, 1], [1, 0, 2]]);
+    carrying.acks = [create(AckSchema, { clientSeq: 1, seq: 11n }), create(AckSchema, { clientSeq: 2, seq: 11n })];
+    socket.deliver(carrying);
+    expect(events.ack).toEqual([{ clientSeq: 1, seq: 11n, pixels: 1 }, { clientSeq: 2, seq: 11n, pixels: 1 }]);
+    expect(client.canvas.isPending(1)).toBe(false);
+    expect(client.canvas.isPending(2)).toBe(false);
+    expect(client.canvas.colorAt(1, 0)).toBe(2);
+    // A frame holding only acks (no `frame` set).
+    client.place([{ x: 2, y: 0, color: 3 }]);
+    socket.deliver(create(ServerFrameSchema, { acks: [create(AckSchema, { clientSeq: 3, seq: 12n })] }));
+    expect(events.ack?.at(-1)).toEqual({ clientSeq: 3, seq: 12n, pixels: 1 });
+    expect(events.protocolError).toEqual([]);
   });
 
   it("rolls a placement back on Error and reports the ErrorCode", async () => {

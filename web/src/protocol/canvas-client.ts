@@ -1,5 +1,5 @@
 import type { PixelBatch } from "../../../gen/pixel/v1/canvas_pb.js";
-import { CloseCode, ErrorCode, type ServerFrame, type Watching, type Welcome } from "../../../gen/pixel/v1/realtime_pb.js";
+import { CloseCode, ErrorCode, type Ack, type ServerFrame, type Watching, type Welcome } from "../../../gen/pixel/v1/realtime_pb.js";
 import { backoffDelayMs } from "./backoff.js";
 import { CanvasState } from "./canvas-state.js";
 import { systemClock, type Clock } from "./clock.js";
@@ -17,7 +17,7 @@ import { CONNECT_TIMEOUT_MS, APP_PING_INTERVAL_MS, SILENT_SOCKET_TIMEOUT_MS, IMM
 export type { CanvasChange, CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
 
 /**
- * A client of the realtime canvas protocol (2, tiles): keeps the tiles it watches in step with
+ * A client of the realtime canvas protocol (3: tiles, acks coalesced into any frame): keeps the tiles it watches in step with
  * the gateway (read over HTTP, then kept current by the watch stream), reconnects and resumes by
  * itself, and shows the user's placements optimistically.
  */
@@ -269,6 +269,16 @@ export class CanvasClient {
       return;
     }
     this.handleFrame(decoded.frame);
+    // Protocol 3: acks coalesced into this frame, after whatever it carries.
+    for (const ack of decoded.frame.acks) this.handleAck(ack);
+  }
+
+  private handleAck(ack: Ack): void {
+    const pixels = this.inFlight.get(ack.clientSeq) ?? 0;
+    this.inFlight.delete(ack.clientSeq);
+    const rect = this.canvas.ack(ack.clientSeq, ack.seq);
+    if (rect) this.events.emit("canvas", { full: false, rect });
+    this.events.emit("ack", { clientSeq: ack.clientSeq, seq: ack.seq, pixels });
   }
 
   private handleFrame(frame: ServerFrame): void {
@@ -285,14 +295,9 @@ export class CanvasClient {
         // dropped socket's remaining batches are then ignored (handleBatch checks `joined`).
         for (const batch of f.value.batches) this.handleBatch(batch);
         return;
-      case "ack": {
-        const pixels = this.inFlight.get(f.value.clientSeq) ?? 0;
-        this.inFlight.delete(f.value.clientSeq);
-        const rect = this.canvas.ack(f.value.clientSeq, f.value.seq);
-        if (rect) this.events.emit("canvas", { full: false, rect });
-        this.events.emit("ack", { clientSeq: f.value.clientSeq, seq: f.value.seq, pixels });
+      case "ack":
+        this.handleAck(f.value);
         return;
-      }
       case "error": {
         const { code, message, clientSeq, retryAfterMs } = f.value;
         const pixels = this.inFlight.get(clientSeq) ?? 0;
