@@ -28,6 +28,11 @@ ip_of() {
   esac
 }
 addr_of() { echo "$(ip_of "$1"):${1##*:}"; }
+# The node's cluster bus port: cluster-port, or its client port + 10000 when that is 0 (the default).
+bus_port_of() {
+  bus=$(cli "$1" config get cluster-port | sed -n 2p)
+  if [ "${bus:-0}" = 0 ]; then echo $((${1##*:} + 10000)); else echo "$bus"; fi
+}
 
 # wait_until DESCRIPTION COMMAND...: retries the command every second, up to WAIT_SECONDS.
 wait_until() {
@@ -77,7 +82,13 @@ else
 fi
 
 for pod in $(all_pods); do
-  [ "$pod" = "$anchor" ] || cli "$anchor" cluster meet "$(ip_of "$pod")" "${pod##*:}" >/dev/null
+  [ "$pod" != "$anchor" ] || continue
+  # Known at this address already (the usual case): nothing to do.
+  if cli "$anchor" cluster nodes | awk -v a="$(addr_of "$pod")@" -v id="$(myid "$pod")" '$1 == id && index($2, a) == 1 { found = 1 } END { exit !found }'; then
+    continue
+  fi
+  log "meeting $pod at $(addr_of "$pod")"
+  cli "$anchor" cluster meet "$(ip_of "$pod")" "${pod##*:}" "$(bus_port_of "$pod")" >/dev/null
 done
 for pod in $(all_pods); do wait_until "$pod to finish its handshakes" no_handshake "$pod"; done
 
