@@ -43,7 +43,7 @@ export const ASSUMED = {
 
 /** Published r/place figures the scenarios are built on. */
 export const R_PLACE = {
-  cooldownSeconds: { value: 300, unit: "s between placements per user", source: "Reddit, How we built r/place (2017); the same 5 minutes in 2022" },
+  cooldownSeconds: { value: 300, unit: "s between placements per user", source: "Reddit, How we built r/place (2017): one tile per user every 5 minutes (the 2022 rule for verified accounts)" },
   peakPixelsPerHour2022: { value: 5_900_000, unit: "pixels/hour", source: "Reddit, r/Place: The Recap (Part 1), 2022-04-07: over 5.9M pixels placed per hour at the peak" },
   peakPlacersPerHour2022: { value: 1_700_000, unit: "people/hour", source: "same recap: over 1.7M people setting tiles per hour" },
   peakVisitors2022: { value: 2_800_000, unit: "unique visitors at the peak", source: "same recap: 2.8 million unique visitors at the peak" },
