@@ -8,6 +8,8 @@
 #      known one whose IP changed: pods get new IPs when they all restart at once);
 #   4. in each shard, the one pod that owns slots is the primary; every other pod replicates it
 #      (CLUSTER REPLICATE), so the two pods of a shard are always one primary and its replica;
+#      A shard that owns no slots while the others serve all 16384 is new (scaling out): its first
+#      pod becomes its primary, and once everything is ready the slots are rebalanced onto it;
 #   5. FORGET node ids no pod has any more (a pod whose volume was replaced gets a new id);
 #   6. wait until every pod is ready (ready.sh) and run `redis-cli --cluster check`.
 # SHARD_PODS: one entry per shard, space-separated; each entry lists the shard's pods as
@@ -98,8 +100,15 @@ for shard in $SHARD_PODS; do
     if owns_slots "$pod"; then primary=$pod; fi
   done
   if [ -z "$primary" ]; then
-    log "no pod of shard [$shard] owns slots: its data is not loaded or lost (docs/operations.md, Redis Cluster)"
-    exit 1
+    # A shard without slots is new (scaling out) only if the other shards serve every slot;
+    # otherwise its data is not loaded or was lost, which needs an operator.
+    if [ "$(cli "$anchor" cluster info | info_field cluster_slots_ok)" != 16384 ]; then
+      log "no pod of shard [$shard] owns slots and not every slot is served: its data is not loaded or lost (docs/operations.md, Redis Cluster)"
+      exit 1
+    fi
+    primary=${shard%%,*}
+    new_shards=yes
+    log "shard [$shard] is new: $primary is its primary"
   fi
   primary_id=$(myid "$primary")
   for pod in $(pods_of "$shard"); do
@@ -120,5 +129,10 @@ for id in $(cli "$anchor" cluster nodes | awk '{ print $1 }'); do
 done
 
 for pod in $(all_pods); do wait_until "$pod to be ready" ready "$pod"; done
+if [ "${new_shards:-}" = yes ]; then
+  log "moving slots (and their keys) to the new shards"
+  redis-cli --cluster rebalance "$(addr_of "$anchor")" --cluster-use-empty-masters
+  for pod in $(all_pods); do wait_until "$pod to be ready" ready "$pod"; done
+fi
 redis-cli --cluster check "$(addr_of "$anchor")"
 log "done: $(echo "$SHARD_PODS" | wc -w) shards, every pod ready"
