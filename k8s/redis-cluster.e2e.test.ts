@@ -23,6 +23,8 @@ let root: string;
 let scriptsDir: string;
 let nodes: Node[];
 let shards: Node[][];
+/** Builds a node as the named pod of a shard StatefulSet would run (used for a 4th shard below). */
+let makeNode: (stsName: string, pod: string) => Promise<Node>;
 
 /** redis-cli against a node with the manifests' password, output without carriage returns. */
 function cli(node: Node, ...args: string[]): string {
@@ -73,23 +75,25 @@ beforeAll(async () => {
   for (const [file, text] of Object.entries(findGenerated(objects, "ConfigMap", "redis-cluster-scripts").data as Record<string, string>)) {
     writeFileSync(join(scriptsDir, file), text);
   }
+  makeNode = async (stsName, pod) => {
+    const c = container(find(objects, "StatefulSet", stsName), "redis");
+    const env = containerEnv(objects, c, pod, "127.0.0.1");
+    const port = await freePort();
+    const busPort = await freePort();
+    const dir = join(root, pod);
+    mkdirSync(dir);
+    // The pod's argv, expanded as the kubelet does, with the pod's port and volume mapped here.
+    const args = (c.args as string[]).map((a) => expandDependentVars(a, env)).map((a) => (a === "6379" ? String(port) : a.replace(/^\/data/, dir)));
+    args.push("--cluster-port", String(busPort), "--bind", "127.0.0.1", "--daemonize", "no", "--logfile", join(dir, "redis.log"));
+    return { pod, port, busPort, dir, args };
+  };
   shards = [];
   nodes = [];
   for (const name of ["redis-shard-0", "redis-shard-1", "redis-shard-2"]) {
     const sts = find(objects, "StatefulSet", name);
-    const c = container(sts, "redis");
     const shard: Node[] = [];
     for (let i = 0; i < (sts.spec as { replicas: number }).replicas; i++) {
-      const pod = `${name}-${i}`;
-      const env = containerEnv(objects, c, pod, "127.0.0.1");
-      const port = await freePort();
-      const busPort = await freePort();
-      const dir = join(root, pod);
-      mkdirSync(dir);
-      // The pod's argv, expanded as the kubelet does, with the pod's port and volume mapped here.
-      const args = (c.args as string[]).map((a) => expandDependentVars(a, env)).map((a) => (a === "6379" ? String(port) : a.replace(/^\/data/, dir)));
-      args.push("--cluster-port", String(busPort), "--bind", "127.0.0.1", "--daemonize", "no", "--logfile", join(dir, "redis.log"));
-      const node: Node = { pod, port, busPort, dir, args };
+      const node = await makeNode(name, `${name}-${i}`);
       shard.push(node);
       nodes.push(node);
     }
@@ -167,4 +171,24 @@ describe("the Redis Cluster's scripts on six redis-server processes started with
       expect(await ready(n), n.pod).toBe(true);
     }
   }, 90_000);
+
+  it("a fourth shard (a copy of the last StatefulSet) gets a primary, a replica and its share of the slots and keys on the next run", async () => {
+    // docs/operations.md, "Scaling shards": the new StatefulSet runs the same pod spec.
+    const added = [await makeNode("redis-shard-2", "redis-shard-3-0"), await makeNode("redis-shard-2", "redis-shard-3-1")];
+    await Promise.all(added.map(launch));
+    nodes.push(...added);
+    shards.push(added);
+    const keysBefore = shards.slice(0, 3).reduce((sum, [a, b]) => sum + Number(cli(role(a as Node) === "master" ? (a as Node) : (b as Node), "dbsize")), 0);
+    const run = await createCluster();
+    expect(run.code, run.output).toBe(0);
+    expect(run.output).toContain("is new");
+    const [primary, replica] = added as [Node, Node];
+    expect(role(primary)).toBe("master");
+    expect(masterOf(replica)).toBe(myId(primary));
+    const slots = cli(primary, "cluster", "nodes").split("\n").find((l) => l.includes("myself"))?.split(" ").slice(8) ?? [];
+    expect(slots.length).toBeGreaterThan(0);
+    const primaries = shards.map(([a, b]) => (role(a as Node) === "master" ? (a as Node) : (b as Node)));
+    expect(primaries.reduce((sum, p) => sum + Number(cli(p, "dbsize")), 0)).toBe(keysBefore);
+    for (const n of nodes) expect(await ready(n), n.pod).toBe(true);
+  }, 180_000);
 });
