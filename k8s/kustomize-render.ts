@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 
@@ -103,12 +103,12 @@ type Kustomization = {
   namespace?: string;
   images?: { name: string; newName?: string; newTag?: string; digest?: string }[];
   replicas?: { name: string; count: number }[];
-  patches?: { target: { kind: string; name: string }; patch: string }[];
-  configMapGenerator?: { name: string; literals?: string[] }[];
+  patches?: { target?: { kind: string; name: string }; patch: string }[];
+  configMapGenerator?: { name: string; literals?: string[]; files?: string[] }[];
   secretGenerator?: { name: string; envs?: string[] }[];
 };
 
-type PatchOp = { op: "replace" | "add" | "remove"; path: string; value?: unknown };
+type PatchOp = { op: "replace" | "add" | "remove" | "test"; path: string; value?: unknown };
 
 const SUPPORTED_KEYS = new Set([
   "apiVersion", "kind", "resources", "components", "namespace", "images", "replicas", "patches",
@@ -116,47 +116,61 @@ const SUPPORTED_KEYS = new Set([
 ]);
 
 /**
- * Resolves a kustomization without kubectl: resources, components, namespace, images, replicas,
- * JSON6902 patches with a kind/name target, literal ConfigMaps and env-file Secrets. Generated
- * names keep no hash suffix. Any other kustomize field is an error, so the resolver never
- * silently renders something different from kubectl.
+ * Resolves a kustomization without kubectl: resources, components (applied to the resources
+ * gathered so far, as kustomize does), namespace, images, replicas, JSON6902 patches with a
+ * kind/name target (add, remove, replace, test; `-` appends), `$patch: delete` patches, ConfigMaps
+ * from literals or files and env-file Secrets. Generated names keep no hash suffix. Any other
+ * kustomize field is an error, so the resolver never silently renders something different from kubectl.
  */
 export function renderWithResolver(dir: string): K8sObject[] {
+  return build(dir, []);
+}
+
+/** Builds the kustomization or component in `dir` on top of `inherited` (a component's parent). */
+function build(dir: string, inherited: K8sObject[]): K8sObject[] {
   const file = join(dir, "kustomization.yaml");
   const [k] = parseYamlStream(readFileSync(file, "utf8"), file) as unknown as Kustomization[];
   if (!k) throw new Error(`${file} is empty`);
   for (const key of Object.keys(k)) {
     if (!SUPPORTED_KEYS.has(key)) throw new Error(`${file}: the test resolver does not support "${key}"`);
   }
-  let objects: K8sObject[] = [];
+  let objects: K8sObject[] = [...inherited];
   for (const entry of k.resources ?? []) {
     const path = resolve(dir, entry);
     objects.push(...(statSync(path).isDirectory() ? renderWithResolver(path) : parseYamlStream(readFileSync(path, "utf8"), path)));
   }
   for (const gen of k.configMapGenerator ?? []) {
-    const data = Object.fromEntries((gen.literals ?? []).map((l) => splitPair(l)));
-    objects.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: gen.name }, data });
+    const literals = (gen.literals ?? []).map((l) => splitPair(l));
+    const files = (gen.files ?? []).map((f): [string, string] => [basename(f), readFileSync(join(dir, f), "utf8")]);
+    objects.push({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: gen.name }, data: Object.fromEntries([...literals, ...files]) });
   }
   for (const gen of k.secretGenerator ?? []) {
     const pairs = (gen.envs ?? []).flatMap((f) => readEnvFile(join(dir, f)));
     const data = Object.fromEntries(pairs.map(([key, v]) => [key, Buffer.from(v).toString("base64")]));
     objects.push({ apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: gen.name }, data });
   }
-  for (const entry of k.components ?? []) objects = applyComponent(resolve(dir, entry), objects);
-  applyTransforms(k, objects, file);
-  return objects;
+  for (const entry of k.components ?? []) objects = build(resolve(dir, entry), objects);
+  return applyTransforms(k, objects, file);
 }
 
-function applyComponent(dir: string, objects: K8sObject[]): K8sObject[] {
-  const added = renderWithResolver(dir);
-  return [...objects, ...added];
-}
-
-function applyTransforms(k: Kustomization, objects: K8sObject[], file: string): void {
+function applyTransforms(k: Kustomization, input: K8sObject[], file: string): K8sObject[] {
+  let objects = input;
   for (const p of k.patches ?? []) {
-    const target = objects.find((o) => o.kind === p.target.kind && o.metadata.name === p.target.name);
-    if (!target) throw new Error(`${file}: patch target ${p.target.kind}/${p.target.name} not found`);
-    for (const op of parseYamlStream(p.patch, file)[0] as unknown as PatchOp[]) applyOp(target, op);
+    const parsed: unknown = parseYamlStream(p.patch, file)[0];
+    if (!Array.isArray(parsed)) {
+      // A strategic-merge patch; the only form this tree uses deletes one object.
+      const doc = parsed as K8sObject & { $patch?: string };
+      if (doc.$patch !== "delete") throw new Error(`${file}: the test resolver supports only $patch: delete strategic-merge patches`);
+      const remaining = objects.filter((o) => !(o.kind === doc.kind && o.metadata.name === doc.metadata.name));
+      if (remaining.length === objects.length) throw new Error(`${file}: delete target ${doc.kind}/${doc.metadata.name} not found`);
+      objects = remaining;
+      continue;
+    }
+    if (!p.target) throw new Error(`${file}: a JSON6902 patch needs a target`);
+    const { kind, name } = p.target;
+    const target = objects.find((o) => o.kind === kind && o.metadata.name === name);
+    if (!target) throw new Error(`${file}: patch target ${kind}/${name} not found`);
+    for (const op of parsed as PatchOp[]) applyOp(target, op);
   }
   for (const r of k.replicas ?? []) {
     const target = objects.find((o) => ["Deployment", "StatefulSet"].includes(o.kind) && o.metadata.name === r.name);
@@ -174,6 +188,7 @@ function applyTransforms(k: Kustomization, objects: K8sObject[], file: string): 
       }
     }
   }
+  return objects;
 }
 
 /** Every container (and init container) of a workload's pod template. */
@@ -203,17 +218,30 @@ function readEnvFile(path: string): [string, string][] {
   return readFileSync(path, "utf8").split("\n").map((l) => l.trim()).filter((l) => l && !l.startsWith("#")).map(splitPair);
 }
 
+/** Applies one JSON6902 operation (RFC 6902: add, remove, replace, test; `-` appends to an array). */
 function applyOp(target: Record<string, unknown>, op: PatchOp): void {
   const parts = op.path.split("/").slice(1).map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
   const last = parts.pop();
   if (last === undefined) throw new Error(`bad patch path ${op.path}`);
-  let node: Record<string, unknown> = target;
+  let node: Record<string, unknown> | unknown[] = target;
   for (const part of parts) {
-    const next = node[part];
+    const next: unknown = Array.isArray(node) ? node[Number(part)] : node[part];
     if (typeof next !== "object" || next === null) throw new Error(`patch path ${op.path} does not exist`);
-    node = next as Record<string, unknown>;
+    node = next as Record<string, unknown> | unknown[];
   }
-  if (op.op === "remove") delete node[last];
-  else if (op.op === "replace" && !(last in node)) throw new Error(`patch path ${op.path} does not exist`);
+  if (Array.isArray(node)) {
+    const index = last === "-" ? node.length : Number(last);
+    const exists = Number.isInteger(index) && index >= 0 && index < node.length;
+    if (op.op !== "add" && !exists) throw new Error(`patch path ${op.path} does not exist`);
+    if (op.op === "test" && JSON.stringify(node[index]) !== JSON.stringify(op.value)) throw new Error(`patch test failed at ${op.path}`);
+    if (op.op === "remove") node.splice(index, 1);
+    else if (op.op === "replace") node[index] = structuredClone(op.value);
+    else if (op.op === "add") node.splice(index, 0, structuredClone(op.value));
+    return;
+  }
+  if (op.op !== "add" && !(last in node)) throw new Error(`patch path ${op.path} does not exist`);
+  if (op.op === "test") {
+    if (JSON.stringify(node[last]) !== JSON.stringify(op.value)) throw new Error(`patch test failed at ${op.path}`);
+  } else if (op.op === "remove") delete node[last];
   else node[last] = structuredClone(op.value);
 }

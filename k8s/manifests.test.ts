@@ -13,7 +13,7 @@ import {
 import { validateObject } from "./schema-validate.js";
 
 /** Every kustomization the repository ships; each must render. */
-const TARGETS = ["base", "overlays/dev", "overlays/prod", "overlays/prod-monitoring"];
+const TARGETS = ["base", "overlays/dev", "overlays/prod", "overlays/prod-monitoring", "overlays/prod-redis-cluster"];
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -33,10 +33,11 @@ function withoutHash(objects: K8sObject[], generated: string[]): unknown[] {
 describe("YAML under k8s/", () => {
   const files = yamlFiles(K8S_DIR);
 
-  it("has the base, the overlays and the monitoring component", () => {
+  it("has the base, the overlays and the monitoring and Redis Cluster components", () => {
     const names = files.map((f) => relative(K8S_DIR, f));
     for (const t of TARGETS) expect(names).toContain(join(t, "kustomization.yaml"));
     expect(names).toContain("components/monitoring/kustomization.yaml");
+    expect(names).toContain("components/redis-cluster/kustomization.yaml");
   });
 
   it("every file parses, and every resource file validates against its schema", () => {
@@ -110,7 +111,7 @@ describe("kustomize renders", () => {
     it(`${target} renders with kubectl kustomize, validates, and equals the resolver's output`, () => {
       const objects = renderWithKubectl(join(tree.dir, target));
       for (const o of objects) validateObject(o);
-      const generated = ["pixel-config", "redis-config", "redis-auth", "pixel-sessions", "pixel-admin"];
+      const generated = ["pixel-config", "redis-config", "redis-auth", "pixel-sessions", "pixel-admin", "redis-cluster-client", "redis-cluster-scripts"];
       expect(withoutHash(objects, generated)).toEqual(withoutHash(renderWithResolver(join(tree.dir, target)), generated));
     });
   }

@@ -71,6 +71,18 @@ const EXPECTED = [
   "canvas -> kube-dns:53/TCP",
 ];
 
+/**
+ * What the Redis Cluster component adds: replication (6379) and the cluster bus (16379) between
+ * the shard pods, and the init Job's DNS lookups and commands; nothing else reaches the bus.
+ */
+const CLUSTER = [
+  "redis -> redis:6379/TCP",
+  "redis -> redis:16379/TCP",
+  "redis-cluster-init -> redis:6379/TCP",
+  "redis-cluster-init -> kube-dns:53/UDP",
+  "redis-cluster-init -> kube-dns:53/TCP",
+];
+
 /** What the monitoring component adds: Prometheus scrapes each /metrics port. */
 const SCRAPES = [
   `prometheus -> web:${DEFAULT_PORTS.web}/TCP`,
@@ -87,12 +99,17 @@ afterAll(() => cleanup());
 
 describe("NetworkPolicies", () => {
   for (const overlay of OVERLAYS) {
-    it(`${overlay.target} allows exactly the required flows${overlay.target.includes("monitoring") ? " plus Prometheus scrapes" : ""}`, () => {
+    const extra = [overlay.target.includes("monitoring") ? " plus Prometheus scrapes" : "", overlay.redis === "cluster" ? " plus the Redis Cluster's own" : ""].join("");
+    it(`${overlay.target} allows exactly the required flows${extra}`, () => {
       const namespace = overlay.namespace ?? "default";
       const objects = (rendered.get(overlay.target) ?? []).map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }));
       const policies = objects.filter((o) => o.kind === "NetworkPolicy");
       const endpoints = [...appEndpoints(objects, namespace), ...externalEndpoints(namespace)];
-      const expected = overlay.target.includes("monitoring") ? [...EXPECTED, ...SCRAPES] : EXPECTED;
+      const expected = [
+        ...EXPECTED,
+        ...(overlay.target.includes("monitoring") ? SCRAPES : []),
+        ...(overlay.redis === "cluster" ? CLUSTER : []),
+      ];
       expect([...allowedFlows(policies, endpoints, namespace)].sort()).toEqual([...expected].sort());
     });
 

@@ -34,8 +34,11 @@ export function expandDependentVars(value: string, defined: Record<string, strin
   });
 }
 
-/** The environment of a container: envFrom first, then env in order with dependent expansion. */
-export function containerEnv(objects: K8sObject[], container: Record<string, unknown>, podName: string): Record<string, string> {
+/**
+ * The environment of a container: envFrom first, then env in order with dependent expansion.
+ * `podIP` stands in for status.podIP; a container that reads it without one is an error.
+ */
+export function containerEnv(objects: K8sObject[], container: Record<string, unknown>, podName: string, podIP?: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const from of (container.envFrom as EnvFrom[] | undefined) ?? []) {
     if (from.configMapRef) Object.assign(env, dataOf(objects, "ConfigMap", from.configMapRef.name));
@@ -46,6 +49,7 @@ export function containerEnv(objects: K8sObject[], container: Record<string, unk
     else if (v.valueFrom?.secretKeyRef) env[v.name] = dataOf(objects, "Secret", v.valueFrom.secretKeyRef.name)[v.valueFrom.secretKeyRef.key] ?? "";
     else if (v.valueFrom?.configMapKeyRef) env[v.name] = dataOf(objects, "ConfigMap", v.valueFrom.configMapKeyRef.name)[v.valueFrom.configMapKeyRef.key] ?? "";
     else if (v.valueFrom?.fieldRef?.fieldPath === "metadata.name") env[v.name] = podName;
+    else if (v.valueFrom?.fieldRef?.fieldPath === "status.podIP" && podIP !== undefined) env[v.name] = podIP;
     else throw new Error(`env ${v.name}: unsupported source`);
   }
   return env;

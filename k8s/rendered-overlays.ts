@@ -4,12 +4,33 @@
 import { join } from "node:path";
 import { containersOf, type K8sObject, prepareRenderTree, render } from "./kustomize-render.js";
 
-/** Every kustomization the repository ships, with the replica counts it promises (null: base). */
-export const OVERLAYS: { target: string; namespace: string | undefined; replicas: Record<string, number> }[] = [
-  { target: "base", namespace: undefined, replicas: { canvas: 1, gateway: 1, web: 1, redis: 1 } },
-  { target: "overlays/dev", namespace: "pixel-dev", replicas: { canvas: 1, gateway: 1, web: 1, redis: 1 } },
-  { target: "overlays/prod", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 } },
-  { target: "overlays/prod-monitoring", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 } },
+/** A rendered kustomization: where it is, its namespace, the replicas it promises and its Redis. */
+export interface Overlay {
+  target: string;
+  namespace: string | undefined;
+  replicas: Record<string, number>;
+  /** "single": one Redis StatefulSet behind REDIS_URL; "cluster": k8s/components/redis-cluster. */
+  redis: "single" | "cluster";
+  /** Containers across every workload (Deployments, StatefulSets, Jobs). */
+  containers: number;
+}
+
+const CLUSTER_SHARDS = { "redis-shard-0": 2, "redis-shard-1": 2, "redis-shard-2": 2 };
+
+/** Every kustomization the repository ships, with the replica counts it promises. */
+export const OVERLAYS: Overlay[] = [
+  { target: "base", namespace: undefined, replicas: { canvas: 1, gateway: 1, web: 1, redis: 1 }, redis: "single", containers: 4 },
+  { target: "overlays/dev", namespace: "pixel-dev", replicas: { canvas: 1, gateway: 1, web: 1, redis: 1 }, redis: "single", containers: 4 },
+  { target: "overlays/prod", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 }, redis: "single", containers: 4 },
+  { target: "overlays/prod-monitoring", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 }, redis: "single", containers: 4 },
+  {
+    target: "overlays/prod-redis-cluster",
+    namespace: "pixel-prod",
+    replicas: { canvas: 3, gateway: 4, web: 2, ...CLUSTER_SHARDS },
+    redis: "cluster",
+    // canvas, gateway, web, three shard StatefulSets and the init Job.
+    containers: 7,
+  },
 ];
 
 /** Renders the overlays (all, or the targets named) into a map keyed by target. */
@@ -24,9 +45,14 @@ export function renderAll(targets: string[] = OVERLAYS.map((o) => o.target)): { 
   return { rendered, cleanup: () => rendered.clear() };
 }
 
-/** Workloads that run pods. */
+/** Workloads that run pods: Deployments, StatefulSets and (one-shot) Jobs. */
 export function workloads(objects: K8sObject[]): K8sObject[] {
-  return objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet");
+  return objects.filter((o) => o.kind === "Deployment" || o.kind === "StatefulSet" || o.kind === "Job");
+}
+
+/** Workloads that run pods for good (not Jobs): these serve, are probed and sit behind Services. */
+export function servingWorkloads(objects: K8sObject[]): K8sObject[] {
+  return workloads(objects).filter((o) => o.kind !== "Job");
 }
 
 /** The one object of a kind and name; throws when absent. */

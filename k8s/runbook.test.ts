@@ -10,7 +10,7 @@ const doc = readFileSync(join(K8S_DIR, "..", "docs", "operations.md"), "utf8");
 let rendered: Map<string, K8sObject[]>;
 let cleanup: () => void;
 beforeAll(() => {
-  ({ rendered, cleanup } = renderAll(["overlays/prod-monitoring", "overlays/dev"]));
+  ({ rendered, cleanup } = renderAll(["overlays/prod-monitoring", "overlays/dev", "overlays/prod-redis-cluster"]));
 });
 afterAll(() => cleanup());
 
@@ -21,7 +21,9 @@ function mentions(pattern: RegExp): string[] {
 
 describe("docs/operations.md matches the manifests", () => {
   const objects = (): K8sObject[] => rendered.get("overlays/prod-monitoring") ?? [];
-  const names = (kind: string): string[] => objects().filter((o) => o.kind === kind).map((o) => o.metadata.name);
+  /** What the runbook may name: the prod overlays, on the single Redis and on the Redis Cluster. */
+  const everything = (): K8sObject[] => [...objects(), ...(rendered.get("overlays/prod-redis-cluster") ?? [])];
+  const names = (kind: string): string[] => everything().filter((o) => o.kind === kind).map((o) => o.metadata.name);
 
   it("every workload, pod, PVC and label selector it names exists", () => {
     const deployments = mentions(/deployment\/([a-z0-9-]+)/g);
@@ -29,7 +31,7 @@ describe("docs/operations.md matches the manifests", () => {
     for (const d of deployments) expect(names("Deployment"), `deployment/${d}`).toContain(d);
     for (const s of mentions(/statefulset\/([a-z0-9-]+)/g)) expect(names("StatefulSet"), `statefulset/${s}`).toContain(s);
     for (const s of mentions(/statefulset ([a-z0-9-]+) --replicas/g)) expect(names("StatefulSet")).toContain(s);
-    const podLabels = new Set(objects().flatMap((o) => Object.entries(((o.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template?.metadata?.labels) ?? {}).map(([k, v]) => `${k}=${v}`)));
+    const podLabels = new Set(everything().flatMap((o) => Object.entries(((o.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template?.metadata?.labels) ?? {}).map(([k, v]) => `${k}=${v}`)));
     const selectors = mentions(/-l ([a-z0-9./-]+=[a-z0-9-]+)/g);
     expect(selectors.length).toBeGreaterThanOrEqual(3);
     for (const sel of selectors) expect(podLabels, sel).toContain(sel);
@@ -38,6 +40,21 @@ describe("docs/operations.md matches the manifests", () => {
     expect(doc).toContain(`${claim}-redis-0`);
     const restorePod = readFileSync(join(K8S_DIR, "tools", "redis-restore-pod.yaml"), "utf8");
     expect(restorePod).toContain(`claimName: ${claim}-redis-0`);
+  });
+
+  it("names the Redis Cluster's pods, claims, Job and objects as the cluster overlay renders them", () => {
+    const cluster = rendered.get("overlays/prod-redis-cluster") ?? [];
+    const shardSets = cluster.filter((o) => o.kind === "StatefulSet");
+    expect(shardSets.length).toBe(3);
+    const pods = new Set(shardSets.flatMap((s) => [0, 1].map((i) => `${s.metadata.name}-${i}`)));
+    const claims = new Set(shardSets.flatMap((s) => [0, 1].map((i) => `data-${s.metadata.name}-${i}`)));
+    const mentionedPods = mentions(/\b(redis-shard-\d+-\d+)\b/g).filter((p) => !p.startsWith("data-"));
+    expect(mentionedPods.length).toBeGreaterThan(2);
+    for (const p of mentionedPods) expect(pods, p).toContain(p);
+    for (const c of mentions(/\b(data-redis-shard-\d+-\d+)\b/g)) expect(claims, c).toContain(c);
+    for (const j of mentions(/job\/([a-z0-9-]+)/g)) expect(cluster.filter((o) => o.kind === "Job").map((o) => o.metadata.name), j).toContain(j);
+    for (const n of ["redis-cluster", "redis-cluster-init", "redis-cluster-scripts", "redis-cluster-client"]) expect(doc).toContain(`\`${n}\``);
+    for (const p of cluster.filter((o) => o.kind === "NetworkPolicy")) expect(doc, p.metadata.name).toContain(`\`${p.metadata.name}\``);
   });
 
   it("names the overlays' namespaces and the ports the services listen on", () => {

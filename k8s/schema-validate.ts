@@ -4,6 +4,7 @@
  */
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
+import { Job } from "kubernetes-models/batch/v1";
 import { Ingress, NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { ConfigMap, Namespace, Pod, Secret, Service, ServiceAccount } from "kubernetes-models/v1";
@@ -16,6 +17,7 @@ type Validator = (obj: K8sObject) => void;
 const BUILTIN: Record<string, Validator> = {
   "apps/v1/Deployment": (o) => new Deployment(o as never).validate(),
   "apps/v1/StatefulSet": (o) => new StatefulSet(o as never).validate(),
+  "batch/v1/Job": (o) => new Job(o as never).validate(),
   "autoscaling/v2/HorizontalPodAutoscaler": (o) => new HorizontalPodAutoscaler(o as never).validate(),
   "networking.k8s.io/v1/Ingress": (o) => new Ingress(o as never).validate(),
   "networking.k8s.io/v1/NetworkPolicy": (o) => new NetworkPolicy(o as never).validate(),

@@ -6,7 +6,7 @@ import { LIVENESS_SERVICE } from "../services/canvas/health-routes.js";
 import { SHUTDOWN_GRACE_MS } from "../services/shared/timing.js";
 import { containersOf, K8S_DIR, type K8sObject, parseYamlStream, prepareRenderTree, render, splitImage } from "./kustomize-render.js";
 import { selectorMatches } from "./network-policy-flows.js";
-import { container, find, findGenerated, namedPort, OVERLAYS, podTemplate, renderAll, workloads } from "./rendered-overlays.js";
+import { container, find, findGenerated, namedPort, OVERLAYS, podTemplate, renderAll, servingWorkloads, workloads } from "./rendered-overlays.js";
 
 type Probe = {
   httpGet?: { path: string; port: number | string };
@@ -35,6 +35,17 @@ const EXPECTED_PORTS: Record<string, Record<string, number>> = {
   web: { http: DEFAULT_PORTS.web },
   redis: { redis: 6379 },
 };
+/** A Redis Cluster pod also listens on the cluster bus, its client port + 10000 (Redis' default). */
+const CLUSTER_REDIS_PORTS = { redis: 6379, bus: 16379 };
+/** The label k8s/components/redis-cluster puts on each shard's pods. */
+const SHARD_LABEL = "pixel-playground/redis-shard";
+
+/** The ports a workload's main container must name, by its app label (and shard label for Redis). */
+function expectedPorts(w: K8sObject): Record<string, number> | undefined {
+  const labels = podTemplate(w).metadata.labels;
+  if (labels[SHARD_LABEL] !== undefined) return CLUSTER_REDIS_PORTS;
+  return EXPECTED_PORTS[labels["app.kubernetes.io/name"] ?? ""];
+}
 
 /** Resolves a probe or Service target port (number or name) against a container. */
 function resolvePort(c: Record<string, unknown>, port: number | string): number {
@@ -52,13 +63,17 @@ for (const overlay of OVERLAYS) {
   describe(`${overlay.target}`, () => {
     const objects = (): K8sObject[] => rendered.get(overlay.target) ?? [];
 
-    it("every container has liveness and readiness probes, requests and limits, and a pinned image", () => {
+    it("every container has requests and limits and a pinned image, and every serving one liveness and readiness probes", () => {
       let n = 0;
       for (const w of workloads(objects())) {
         for (const c of containersOf(w)) {
           const where = `${w.metadata.name}/${c.name}`;
-          expect(c.livenessProbe, where).toBeDefined();
-          expect(c.readinessProbe, where).toBeDefined();
+          // A Job's pod runs to completion: Kubernetes restarts it on failure (restartPolicy), and
+          // nothing routes traffic to it.
+          if (w.kind !== "Job") {
+            expect(c.livenessProbe, where).toBeDefined();
+            expect(c.readinessProbe, where).toBeDefined();
+          }
           const r = c.resources as Resources | undefined;
           for (const kind of ["requests", "limits"] as const) {
             expect(r?.[kind]?.cpu, `${where} ${kind}.cpu`).toBeDefined();
@@ -70,7 +85,7 @@ for (const overlay of OVERLAYS) {
           n++;
         }
       }
-      expect(n).toBe(4);
+      expect(n).toBe(overlay.containers);
     });
 
     it("runs our one image, with the registry and tag the kustomizations set", () => {
@@ -126,32 +141,38 @@ for (const overlay of OVERLAYS) {
       for (const w of workloads(objects())) {
         const name = w.metadata.labels?.["app.kubernetes.io/name"] ?? "";
         const c = container(w, name);
-        const ports = (c.ports as { name?: string; containerPort: number }[]).map((p) => [p.name, p.containerPort]);
-        expect(Object.fromEntries(ports), name).toEqual(EXPECTED_PORTS[name]);
+        const ports = ((c.ports as { name?: string; containerPort: number }[] | undefined) ?? []).map((p) => [p.name, p.containerPort]);
+        // A Job listens on nothing.
+        expect(Object.fromEntries(ports), w.metadata.name).toEqual(w.kind === "Job" ? {} : expectedPorts(w));
       }
       for (const s of objects().filter((o) => o.kind === "Service")) {
         for (const p of (s.spec as { ports: { name?: string }[] }).ports) expect(p.name, s.metadata.name).toMatch(/^[a-z][a-z0-9-]*$/);
       }
     });
 
-    it("every Service selects an existing workload's pods and targets a port they expose, at the configured number", () => {
+    it("every Service selects the pods of one app and targets a port they all expose, at the configured number", () => {
       for (const s of objects().filter((o) => o.kind === "Service")) {
         const spec = s.spec as { selector?: Record<string, string>; ports: { name: string; port: number; targetPort: number | string }[] };
         expect(Object.keys(spec.selector ?? {}).length, s.metadata.name).toBeGreaterThan(0);
-        const targets = workloads(objects()).filter((w) => selectorMatches({ matchLabels: spec.selector }, podTemplate(w).metadata.labels));
-        expect(targets.length, `${s.metadata.name} selects no pods`).toBe(1);
-        const w = targets[0] as K8sObject;
-        const app = w.metadata.labels?.["app.kubernetes.io/name"] ?? "";
-        for (const p of spec.ports) {
-          const port = resolvePort(container(w, app), p.targetPort);
-          expect(port, `${s.metadata.name}:${p.name}`).toBe(EXPECTED_PORTS[app]?.[p.name]);
-          expect(p.port, `${s.metadata.name}:${p.name} service port`).toBe(port);
+        const targets = servingWorkloads(objects()).filter((w) => selectorMatches({ matchLabels: spec.selector }, podTemplate(w).metadata.labels));
+        expect(targets.length, `${s.metadata.name} selects no pods`).toBeGreaterThan(0);
+        // Several workloads only as the shards of one Redis Cluster (one headless Service over all).
+        const apps = new Set(targets.map((w) => w.metadata.labels?.["app.kubernetes.io/name"] ?? ""));
+        expect([...apps], s.metadata.name).toHaveLength(1);
+        if (targets.length > 1) for (const w of targets) expect(podTemplate(w).metadata.labels[SHARD_LABEL], w.metadata.name).toBeDefined();
+        for (const w of targets) {
+          const app = w.metadata.labels?.["app.kubernetes.io/name"] ?? "";
+          for (const p of spec.ports) {
+            const port = resolvePort(container(w, app), p.targetPort);
+            expect(port, `${s.metadata.name}:${p.name}`).toBe(expectedPorts(w)?.[p.name]);
+            expect(p.port, `${s.metadata.name}:${p.name} service port`).toBe(port);
+          }
         }
       }
     });
 
     it("every workload's selector matches its own pod template", () => {
-      for (const w of workloads(objects())) {
+      for (const w of servingWorkloads(objects())) {
         const sel = (w.spec as { selector: { matchLabels: Record<string, string> } }).selector;
         expect(selectorMatches(sel, podTemplate(w).metadata.labels), w.metadata.name).toBe(true);
       }
@@ -176,9 +197,16 @@ for (const overlay of OVERLAYS) {
         expect(resolvePort(c, ready.httpGet?.port ?? -1), name).toBe(port);
       }
       expect((container(find(objects(), "Deployment", "gateway"), "gateway").startupProbe as Probe).httpGet?.path).toBe("/healthz");
-      const redis = container(find(objects(), "StatefulSet", "redis"), "redis");
-      expect(resolvePort(redis, (redis.livenessProbe as Probe).tcpSocket?.port ?? -1)).toBe(6379);
-      expect((redis.readinessProbe as Probe).exec?.command.join(" ")).toMatch(/redis-cli -p 6379 ping\)" = PONG/);
+      const redisSets = objects().filter((o) => o.kind === "StatefulSet" && o.metadata.labels?.["app.kubernetes.io/name"] === "redis");
+      expect(redisSets.length).toBe(overlay.redis === "single" ? 1 : 3);
+      for (const sts of redisSets) {
+        const redis = container(sts, "redis");
+        expect(resolvePort(redis, (redis.livenessProbe as Probe).tcpSocket?.port ?? -1)).toBe(6379);
+        const ready = (redis.readinessProbe as Probe).exec?.command.join(" ");
+        // Single: PONG. Cluster: scripts/ready.sh (cluster state ok, a replica in sync; k8s/redis-cluster.test.ts).
+        if (overlay.redis === "single") expect(ready).toMatch(/redis-cli -p 6379 ping\)" = PONG/);
+        else expect(ready).toBe("sh /scripts/ready.sh");
+      }
     });
 
     it("services get HOST, their ports, INSTANCE_ID from the pod name, and the upstream URLs", () => {
@@ -205,15 +233,28 @@ for (const overlay of OVERLAYS) {
       expect(envOf("web").has("REDIS_URL")).toBe(false);
     });
 
-    it("canvas and gateway build REDIS_URL from the redis-auth Secret, defined before use", () => {
+    it(overlay.redis === "single"
+      ? "canvas and gateway build REDIS_URL from the redis-auth Secret, defined before use"
+      : "canvas and gateway get the redis-auth password and cluster mode (REDIS_CLUSTER_NODES), and no REDIS_URL", () => {
       const secret = findGenerated(objects(), "Secret", "redis-auth");
       expect(Object.keys((secret.data as Record<string, string>) ?? {})).toEqual(["password"]);
-      const redisSvc = find(objects(), "Service", "redis");
       for (const name of ["canvas", "gateway"]) {
-        const env = (container(find(objects(), "Deployment", name), name).env as EnvVar[]) ?? [];
+        const c = container(find(objects(), "Deployment", name), name);
+        const env = (c.env as EnvVar[]) ?? [];
         const pwIndex = env.findIndex((e) => e.name === "REDIS_PASSWORD");
         const urlIndex = env.findIndex((e) => e.name === "REDIS_URL");
         expect(pwIndex, name).toBeGreaterThanOrEqual(0);
+        expect(env[pwIndex]?.valueFrom?.secretKeyRef).toEqual({ name: secret.metadata.name, key: "password" });
+        if (overlay.redis === "cluster") {
+          // The seed list itself is checked against the shard pods in k8s/redis-cluster.test.ts.
+          expect(urlIndex, `${name} must not also point at a single Redis`).toBe(-1);
+          const refs = ((c.envFrom as { configMapRef?: { name: string } }[]) ?? []).map((r) => r.configMapRef?.name ?? "");
+          const client = findGenerated(objects(), "ConfigMap", "redis-cluster-client");
+          expect(refs, name).toContain(client.metadata.name);
+          expect(Object.keys(client.data as Record<string, string>), name).toContain("REDIS_CLUSTER_NODES");
+          continue;
+        }
+        const redisSvc = find(objects(), "Service", "redis");
         // Dependent variables only expand when the referenced variable comes earlier in the list.
         expect(urlIndex, name).toBeGreaterThan(pwIndex);
         expect(env[pwIndex]?.valueFrom?.secretKeyRef).toEqual({ name: secret.metadata.name, key: "password" });
@@ -297,7 +338,8 @@ for (const overlay of OVERLAYS) {
       expect((gw.spec as { strategy: { rollingUpdate: { maxUnavailable: number } } }).strategy.rollingUpdate.maxUnavailable).toBe(0);
     });
 
-    it("Redis is a StatefulSet on a 1Gi volume with AOF, a valid fsync policy and requirepass from the Secret", () => {
+    // The cluster's shard StatefulSets get the same checks, and the cluster's own, in k8s/redis-cluster.test.ts.
+    if (overlay.redis === "single") it("Redis is a StatefulSet on a 1Gi volume with AOF, a valid fsync policy and requirepass from the Secret", () => {
       const sts = find(objects(), "StatefulSet", "redis");
       const c = container(sts, "redis");
       expect(c.image).toMatch(/^redis:7\.\d+\.\d+(-[a-z0-9.]+)?(@sha256:[a-f0-9]{64})?$/);
