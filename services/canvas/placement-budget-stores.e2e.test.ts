@@ -36,7 +36,7 @@ describeBudgetContract("RedisCanvasStore against a real redis-server", async () 
       await store?.close();
       // A fresh keyspace per case, as the memory store starts empty.
       await admin.flushall();
-      store = new RedisCanvasStore({ ...size, redisUrl: redis.url, budgets });
+      store = new RedisCanvasStore({ ...size, redis: redis.url, budgets });
       await waitFor("store ready", () => store!.isReady());
       return store;
     },
