@@ -36,6 +36,10 @@ export interface TestRedisCluster {
   dir: string;
   /** The node that is primary for `key`'s slot now (asks the cluster). */
   primaryFor(key: string): Promise<ClusterNode>;
+  /** A running replica of `primary` (asks each node for its replication role). */
+  replicaOf(primary: ClusterNode): Promise<ClusterNode>;
+  /** The hash slot of a key (CLUSTER KEYSLOT). */
+  slotOf(key: string): Promise<number>;
   /** Waits until every slot is served, `cluster_state:ok` holds on every running node and every running replica is synced. */
   waitHealthy(timeoutMs?: number): Promise<void>;
   /** Stops every node and deletes the directory. */
@@ -110,6 +114,18 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
           if (found) return found;
         }
         throw new Error(`no running node knows the primary for ${key}`);
+      },
+      async replicaOf(primary) {
+        for (const node of nodes.filter((n) => n.alive && n !== primary)) {
+          const replication = await redisCli("-p", String(node.port), "info", "replication");
+          if (replication.includes("role:slave") && replication.includes(`master_port:${primary.port}`)) return node;
+        }
+        throw new Error(`no running replica of the primary on port ${primary.port}`);
+      },
+      async slotOf(key) {
+        const running = nodes.find((n) => n.alive);
+        if (!running) throw new Error("no running node");
+        return Number((await redisCli("-p", String(running.port), "cluster", "keyslot", key)).trim());
       },
       async waitHealthy(timeoutMs = 20_000) {
         await waitFor("the Redis Cluster to report cluster_state:ok on every running node", async () => {
