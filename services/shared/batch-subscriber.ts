@@ -87,12 +87,15 @@ class SingleBatchSubscriber implements BatchSubscriber {
 
 /**
  * SSUBSCRIBE through ioredis's sharded subscriber group. After a subscriber connection is lost
- * (its shard's primary died, a failover moved the slot), ioredis rebuilds the group from the new
- * slot map, re-sends SSUBSCRIBE without waiting for the answer, and emits `subscribersReady`; that
- * is our `onReconnected`, and `resubscribe` then confirms each channel itself.
+ * (its shard's primary died, a failover moved the slot), ioredis drops it (`-subscriber`), builds
+ * the group again from the new slot map, re-sends SSUBSCRIBE without waiting for the answer, and
+ * emits `subscribersReady`; that is our `onReconnected`, and `resubscribe` then confirms each
+ * channel itself. ioredis also emits `subscribersReady` when only the order of a shard's replicas
+ * changed between two slot-map reads, with every subscriber kept: that lost nothing and is ignored.
  */
 class ShardedBatchSubscriber implements BatchSubscriber {
   private everReady = false;
+  private subscriberLost = false;
   private closed = false;
 
   constructor(private readonly cluster: Cluster) {}
@@ -130,8 +133,13 @@ class ShardedBatchSubscriber implements BatchSubscriber {
   }
 
   onReconnected(listener: () => void): void {
+    this.cluster.on("-subscriber", () => (this.subscriberLost = true));
+    // A reconnect of the whole cluster client stops every subscriber.
+    this.cluster.on("close", () => (this.subscriberLost = true));
     this.cluster.on("subscribersReady", () => {
-      if (this.everReady) listener();
+      const lost = this.subscriberLost;
+      this.subscriberLost = false;
+      if (this.everReady && lost) listener();
       this.everReady = true;
     });
   }

@@ -116,7 +116,7 @@ describe("RedisPixelBus against a real Redis Cluster (3 primaries, 3 replicas: S
     await sub.ready;
     let publishedAtResubscribe: number | undefined;
     const off = bus.onResubscribed(() => {
-      void spublish("failover", new Uint8Array([42])).then((n) => (publishedAtResubscribe = n), () => undefined);
+      void spublish("failover", new Uint8Array([42])).then((n) => (publishedAtResubscribe = Number(n)), () => undefined);
     });
     const victim = await cluster.primaryFor(canvasKeys("failover").channel);
     await victim.kill9();

@@ -46,9 +46,10 @@ const SLOTS_REFRESH_INTERVAL_MS = 1_000;
  * whole through clusterRetryStrategy). `sharded` makes SSUBSCRIBE use one subscriber per shard.
  */
 function clusterOptions(options: RedisOptions, sharded: boolean): ClusterOptions {
-  const { retryStrategy, enableOfflineQueue, ...perNode } = options;
+  const { retryStrategy, enableOfflineQueue, lazyConnect, ...perNode } = options;
   return {
     redisOptions: perNode,
+    lazyConnect: lazyConnect ?? false,
     enableOfflineQueue: enableOfflineQueue ?? true,
     clusterRetryStrategy: retryStrategy ?? undefined,
     slotsRefreshInterval: SLOTS_REFRESH_INTERVAL_MS,

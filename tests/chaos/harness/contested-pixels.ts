@@ -80,7 +80,7 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const sentAt = Date.now();
-    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisUrl, 120_000);
+    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisTarget, 120_000);
     const lastAnswerMs = Math.max(0, ...clients.flatMap((c) => c.placementLog().map((p) => (p.settledMs ?? sentAt) - sentAt)));
     // Client against client, too: the first client as the reference for the others.
     const pairwise = compareCanvases(clients[0]!.copy(), clients.slice(1).map((c) => c.copy()));
