@@ -100,7 +100,8 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
       nodes.push(await startNode(dir, await freePort(), options));
     }
     const seeds = nodes.map((n) => `127.0.0.1:${n.port}`);
-    await redisCli("--cluster", "create", ...seeds, "--cluster-replicas", String(replicas), "--cluster-yes");
+    if (shards >= 3) await redisCli("--cluster", "create", ...seeds, "--cluster-replicas", String(replicas), "--cluster-yes");
+    else await createSmallCluster(nodes, shards, replicas);
     const cluster: TestRedisCluster = {
       nodes,
       seeds,
@@ -140,6 +141,36 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/**
+ * `redis-cli --cluster create` wants at least 3 primaries; 1 or 2 (a baseline for the scaling
+ * benchmark) are joined by hand: MEET, the slots split evenly, then each replica REPLICATEs its
+ * primary. Nodes `0..shards-1` are the primaries; the rest are replicas, in turn.
+ */
+async function createSmallCluster(nodes: ClusterNode[], shards: number, replicas: number): Promise<void> {
+  const [first, ...rest] = nodes;
+  if (!first) throw new Error("no node to create a cluster from");
+  for (const node of rest) await redisCli("-p", String(first.port), "cluster", "meet", "127.0.0.1", String(node.port));
+  for (let i = 0; i < shards; i++) {
+    const start = Math.floor((16384 * i) / shards);
+    const end = Math.floor((16384 * (i + 1)) / shards) - 1;
+    await redisCli("-p", String(nodes[i]!.port), "cluster", "addslotsrange", String(start), String(end));
+  }
+  await waitFor("every node to know every other", async () => {
+    const known = (await redisCli("-p", String(first.port), "cluster", "nodes")).trim().split("\n").length;
+    return known === nodes.length;
+  }, 20_000, 100);
+  for (let r = 0; r < shards * replicas; r++) {
+    const primary = nodes[r % shards]!;
+    const id = (await redisCli("-p", String(primary.port), "cluster", "myid")).trim();
+    await waitFor(`replica ${nodes[shards + r]!.port} to know its primary`, async () => {
+      await redisCli("-p", String(nodes[shards + r]!.port), "cluster", "replicate", id).then((out) => {
+        if (!out.startsWith("OK")) throw new Error(out);
+      });
+      return true;
+    }, 20_000, 200);
   }
 }
 
