@@ -38,7 +38,7 @@ export function isCluster(endpoint: RedisEndpoint): boolean {
  * How often a cluster client re-reads the slot map on its own, besides after MOVED or a lost node:
  * a failover is noticed within this even by a client that sent nothing to the failed shard.
  */
-const SLOTS_REFRESH_INTERVAL_MS = 1_000;
+const SLOTS_REFRESH_INTERVAL_MS = 500;
 
 /**
  * Cluster options that keep a single connection's behaviour: `options` apply to every node

@@ -13,7 +13,7 @@ const run = promisify(execFile);
  * replica is promoted about a second later. Redis's default (15 s) would keep writes out for far
  * longer than the gateway's write deadline; production sets its own (k8s/, docs/operations.md).
  */
-export const LOCAL_CLUSTER_NODE_TIMEOUT_MS = 1_000;
+export const LOCAL_CLUSTER_NODE_TIMEOUT_MS = 750;
 
 /** One redis-server of a local cluster. */
 export interface ClusterNode {
