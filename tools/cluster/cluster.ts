@@ -162,7 +162,7 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
       const redisDir = join(dir, "redis");
       mkdirSync(redisDir);
       redisCluster = await startRedisCluster({
-        shards: o.redisShards, replicasPerShard: o.redisReplicas, appendfsync: o.appendfsync, dir: redisDir,
+        shards: o.redisShards, replicasPerShard: o.redisReplicas, appendfsync: o.appendfsync, dir: redisDir, ownProcessGroups: o.ownProcessGroups,
         onCrash: (port, code, signal) => crashed({ name: `redis-${port}`, pid: undefined, code, signal, logFile: join(redisDir, `node-${port}`, "redis.log"), atUnixMs: Date.now() }),
       });
       redisTarget = clusterRedis(redisCluster.seeds);

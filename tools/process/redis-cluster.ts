@@ -58,6 +58,8 @@ export interface RedisClusterOptions {
   nodeTimeoutMs?: number;
   /** Parent directory for the nodes' directories (default: a new temporary one, deleted on stop). */
   dir?: string;
+  /** Each node in its own process group, so a terminal's Ctrl-C reaches only the launcher (the cluster CLI). */
+  ownProcessGroups?: boolean;
   /** Called with every node that exits without being asked to. */
   onCrash?: (port: number, code: number | null, signal: NodeJS.Signals | null) => void;
 }
@@ -207,7 +209,7 @@ async function startNode(parent: string, port: number, options: RedisClusterOpti
   const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
   const launch = async () => {
     expectingExit = false;
-    const c = spawn("redis-server", args, { stdio: "ignore" });
+    const c = spawn("redis-server", args, { stdio: "ignore", detached: options.ownProcessGroups ?? false });
     child = c;
     let spawnError: Error | undefined;
     c.once("error", (err) => (spawnError = err));
