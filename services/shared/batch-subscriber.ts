@@ -97,23 +97,29 @@ class ShardedBatchSubscriber implements BatchSubscriber {
   private everReady = false;
   private subscriberLost = false;
   private closed = false;
+  /** Channels asked for and not given up: a retry for a channel no longer wanted stops. */
+  private readonly wanted = new Set<string>();
 
   constructor(private readonly cluster: Cluster) {}
 
   /** SSUBSCRIBE, retried with backoff while the shard that owns the channel is unreachable. */
   async subscribe(channel: string): Promise<void> {
+    this.wanted.add(channel);
     for (let attempt = 0; ; attempt++) {
       try {
         await this.cluster.ssubscribe(channel);
+        // Given up while the answer was on its way: leave nothing subscribed behind.
+        if (!this.wanted.has(channel)) await this.cluster.sunsubscribe(channel);
         return;
       } catch (err) {
-        if (this.closed) throw err;
+        if (this.closed || !this.wanted.has(channel)) throw err;
         await new Promise((r) => setTimeout(r, Math.min(REDIS_BASE_BACKOFF_MS * 2 ** Math.min(attempt, 10), REDIS_MAX_BACKOFF_MS)));
       }
     }
   }
 
   async unsubscribe(channel: string): Promise<void> {
+    this.wanted.delete(channel);
     await this.cluster.sunsubscribe(channel);
   }
 
