@@ -47,7 +47,7 @@ export interface FaultFigures {
   writesStopped: boolean;
   /** From the kill to the first Ack of a placement sent after the last failed one (ms): when writes succeeded again. */
   writesResumedAfterKillMs: number;
-  /** From the kill to the first Ack of a placement sent after the kill (ms): when a new write first succeeded. */
+  /** From the kill to the first Ack of a placement sent at or after the kill (ms): when a new write first succeeded. */
   firstNewAckAfterKillMs: number;
   /** Sent time of the placements refused or lost because of the fault, from the kill (ms): [earliest, latest]. */
   failedSentRangeMs: [number, number];
@@ -164,7 +164,7 @@ export async function faultPhase(fault: string, cluster: Cluster, victim: FaultV
       longestAckGapMs: longest.to - longest.from,
       writesStopped: failed.length > 0,
       writesResumedAfterKillMs: resumedAt - killMs,
-      firstNewAckAfterKillMs: Math.min(...log.filter((p) => p.outcome === "acked" && p.sentMs > killMs).map((p) => p.settledMs as number)) - killMs,
+      firstNewAckAfterKillMs: Math.min(...log.filter((p) => p.outcome === "acked" && p.sentMs >= killMs).map((p) => p.settledMs as number)) - killMs,
       failedSentRangeMs: failed.length === 0 ? [0, 0] : [Math.min(...failed.map((p) => p.sentMs)) - killMs, lastFailureSent - killMs],
       writesResumedAfterRestartMs: resumedAt - restartMs,
       duringFault,

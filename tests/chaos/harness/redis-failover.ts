@@ -32,8 +32,12 @@ export interface RedisFailoverOptions {
 
 /** The documented full form (npm run chaos -- redis-failover). */
 export const REDIS_FAILOVER_FULL: RedisFailoverOptions = { clients: 50, gateways: 2, canvases: 2, shards: 3, replicas: 2, warmupMs: 5_000, recoveryMs: 10_000, drawIntervalMs: 100, resumeBoundMs: 5_000, form: "full" };
-/** The short form run by npm test. */
-export const REDIS_FAILOVER_SHORT: RedisFailoverOptions = { clients: 10, gateways: 2, canvases: 2, shards: 3, replicas: 2, warmupMs: 1_500, recoveryMs: 3_000, drawIntervalMs: 100, resumeBoundMs: 5_000, form: "short" };
+/**
+ * The short form run by npm test. Like every short form it asserts correctness, not timings (the
+ * test machine may be loaded): writes must come back after the failover, within a generous bound;
+ * the 5 s goal is the full form's claim.
+ */
+export const REDIS_FAILOVER_SHORT: RedisFailoverOptions = { clients: 10, gateways: 2, canvases: 2, shards: 3, replicas: 2, warmupMs: 1_500, recoveryMs: 3_000, drawIntervalMs: 100, resumeBoundMs: 20_000, form: "short" };
 
 /** What the failover did, besides the common fault figures. */
 export interface FailoverFigures extends FaultFigures {
