@@ -188,4 +188,18 @@ describe("benchmark harness against ours", () => {
     expect(r.ratios.map((x) => `${x.call}/${x.tool}`).sort()).toEqual(["GetCanvas/connect-node", "GetCanvas/h2load", "SetPixels x10/connect-node", "SetPixels x10/h2load", "WritePixels x10/connect-node"]);
     expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("Ours / @grpc/grpc-js");
   }, 120_000);
+
+  it("shards drives the same multi-canvas write load on a 1-shard and a 3-shard Redis Cluster, alternating, and reports the ratio", async () => {
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "shards", "--rounds", "2", "--duration-ms", "500", "--canvases-per-shard", "2", "--concurrency", "2", "--workers", "1", "--pixels-per-batch", "20", "--out", out], { cwd: ROOT, timeout: 120_000 });
+    const json = readdirSync(out).find((f) => f.startsWith("shards-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { rounds: { shards: number; pixelsPerSecond: number; batches: number; errors: number }[]; medians: Record<string, number>; ratio: number };
+    // Two rounds, each setup once per round, the order swapped in the second.
+    expect(r.rounds.map((x) => x.shards)).toEqual([1, 3, 3, 1]);
+    for (const round of r.rounds) {
+      expect(round.batches).toBeGreaterThan(0);
+      expect(round.errors).toBe(0);
+    }
+    expect(r.ratio).toBeCloseTo(r.medians["3"]! / r.medians["1"]!, 1);
+    expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("| round | shards | pixels/s | batches | errors |");
+  }, 120_000);
 });

@@ -30,7 +30,15 @@ function log(message: string): void {
 function usage(): string {
   const lines = ["Usage: npm run bench -- <scenario> [--flags]", "", "Scenarios:"];
   for (const s of SCENARIOS) lines.push(`  ${s.name.padEnd(12)} ${s.description}`);
-  lines.push("  table        every compared scenario under both methods, ≥ 3 alternating rounds: the README's performance table (about 70 min)", "  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js", "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)", "  compare <scenario> [--rounds N] [--baseline-env NAME=VALUE,...]   legacy (or ours with those switches) and ours alternately, medians and ratios", "", "Flags (defaults of seed-stress; each scenario overrides some):");
+  lines.push(
+    "  table        every compared scenario under both methods, ≥ 3 alternating rounds: the README's performance table (about 70 min)",
+    "  shards       stored pixels/s of many canvases on a 1-shard vs a 3-shard Redis Cluster, alternating rounds, and the ratio",
+    "  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js",
+    "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)",
+    "  compare <scenario> [--rounds N] [--baseline-env NAME=VALUE,...]   legacy (or ours with those switches) and ours alternately, medians and ratios",
+    "",
+    "Flags (defaults of seed-stress; each scenario overrides some):",
+  );
   for (const [k, v] of Object.entries({ ...COMMON_DEFAULTS, ...seedStress.defaults })) lines.push(`  --${k} ${JSON.stringify(v)}`);
   return lines.join("\n");
 }
@@ -128,6 +136,11 @@ async function main(): Promise<void> {
   if (argv[0] === "frame-cost") {
     const { runFrameCost } = await import("./micro/frame-cost.js");
     await runFrameCost(argv.slice(1), log);
+    return;
+  }
+  if (argv[0] === "shards") {
+    const { runShardScaling } = await import("./shards/shard-scaling.js");
+    await runShardScaling(argv.slice(1), log);
     return;
   }
   if (argv[0] === "rpc") {

@@ -12,7 +12,7 @@ if (!redisUrl) throw new Error("REDIS_URL is required");
 const width = Number(process.env.CANVAS_WIDTH ?? 50);
 const height = Number(process.env.CANVAS_HEIGHT ?? 50);
 const logger = createLogger("grpcjs-peer", process.env.LOG_LEVEL ?? "warn");
-const store = new RedisCanvasStore({ redisUrl, width, height, logger });
+const store = new RedisCanvasStore({ redis: redisUrl, width, height, logger });
 const server = createGrpcJsPeer({ store, width, height });
 server.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (err, port) => {
   if (err) throw err;

@@ -14,6 +14,15 @@ import { TILE_SIZE } from "../../protocol/tile-grid.js";
  */
 
 /**
+ * The scripts publish with PUBLISH_COMMAND, which `withPublishCommand` defines as the first line of
+ * the script: PUBLISH on one Redis, SPUBLISH on a Redis Cluster (the channel shares the canvas's
+ * hash tag, so it is in the same slot and the message stays on the shard that owns the canvas).
+ */
+export function withPublishCommand(lua: string, command: "PUBLISH" | "SPUBLISH"): string {
+  return `local PUBLISH_COMMAND = '${command}'\n${lua}`;
+}
+
+/**
  * Shared helpers. `prepare` makes sure the canvas exists and that its history can be trusted;
  * it starts a new epoch (and publishes an epoch marker, a PixelBatch without pixels) when:
  * - the canvas is missing (first use, or Redis lost it): the canvas is recreated white at seq 0,
@@ -104,7 +113,7 @@ local function prepare(channel, width, height, seen_epoch, seen_seq, marker)
     end
     redis.call('DEL', KEYS[3])
     redis.call('HSET', KEYS[1], 'epoch', string.format('%d', epoch), 'seq', string.format('%d', seq), 'width', width, 'height', height, 'tile', TILE)
-    redis.call('PUBLISH', channel, prefix(seq, epoch) .. marker)
+    redis.call(PUBLISH_COMMAND, channel, prefix(seq, epoch) .. marker)
   end
   return epoch, seq
 end
@@ -272,7 +281,7 @@ for _, packed in ipairs(accepted) do
 end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 store_budgets()
-redis.call('PUBLISH', ARGV[1], payload)
+redis.call(PUBLISH_COMMAND, ARGV[1], payload)
 reply[1] = seq
 return reply
 `;
@@ -299,7 +308,7 @@ local epoch = new_epoch(tonumber(redis.call('HGET', KEYS[1], 'epoch')), tonumber
 clear_tiles()
 redis.call('DEL', KEYS[3], legacy_key())
 redis.call('HSET', KEYS[1], 'epoch', string.format('%d', epoch), 'seq', '0', 'width', width, 'height', height, 'tile', TILE)
-redis.call('PUBLISH', ARGV[1], prefix(0, epoch) .. ARGV[4])
+redis.call(PUBLISH_COMMAND, ARGV[1], prefix(0, epoch) .. ARGV[4])
 return epoch
 `;
 

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig } from "../shared/config.js";
 import { createLogger } from "../shared/logger.js";
+import { describeRedis } from "../shared/redis-connection.js";
 import { CANVAS_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasServer } from "./canvas-server.js";
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const grpc = await listen(server.grpcServer, config.canvasGrpcPort);
   const http = await listen(server.httpServer, config.canvasHttpPort);
   logger.info(
-    { grpc: `http://${grpc.address}:${grpc.port}`, http: `http://${http.address}:${http.port}/api`, store: config.redisUrl ? "redis" : "embedded", instance: config.instanceId },
+    { grpc: `http://${grpc.address}:${grpc.port}`, http: `http://${http.address}:${http.port}/api`, store: config.redis ? describeRedis(config.redis) : "embedded", instance: config.instanceId },
     "canvas service listening (gRPC, gRPC-Web, Connect on h2c; Connect over HTTP/1.1 at /api)",
   );
 

@@ -1,24 +1,24 @@
-import { Redis } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { CANVAS_REGISTRY_KEY } from "../shared/redis-keys.js";
+import { createRedisClient, type RedisClient, type RedisEndpoint } from "../shared/redis-connection.js";
 import { CanvasExistsError, describeConflict, formatCanvasInfo, parseCanvasInfo, sameSpec, type CanvasInfo, type CanvasRegistry, type CanvasSpec, type CreatedCanvas } from "./canvas-registry.js";
 import { StoreUnavailableError } from "./canvas-store.js";
 import { storeRedisOptions } from "./store-redis-options.js";
 
 /**
- * The registry on Redis: one hash (CANVAS_REGISTRY_KEY) of name -> JSON entry, created with HSETNX
+ * The registry on Redis (one server or a cluster): one hash (CANVAS_REGISTRY_KEY, its own slot) of name -> JSON entry, created with HSETNX
  * so concurrent creates of one name race safely. It has its own connection, with the canvas
  * store's resilience settings (no offline queue, no resends, command timeout): a call while Redis
  * is down fails at once with StoreUnavailableError.
  */
 export class RedisCanvasRegistry implements CanvasRegistry {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   /** Entries read or written by this process; entries never change, so they are kept. */
   private readonly cache = new Map<string, CanvasInfo>();
   private closed = false;
 
-  constructor(redisUrl: string, logger: Logger) {
-    this.redis = new Redis(redisUrl, storeRedisOptions("pixel-canvas-registry"));
+  constructor(redis: RedisEndpoint, logger: Logger) {
+    this.redis = createRedisClient(redis, storeRedisOptions("pixel-canvas-registry"));
     this.redis.on("error", (err: Error) => logger.warn({ err: err.message }, "redis registry connection error"));
   }
 

@@ -47,7 +47,7 @@ describe("RedisCanvasStore against a real redis-server", () => {
   let admin: Redis;
   const stores: RedisCanvasStore[] = [];
   const open = (width = W, height = H, historyLimit?: number) => {
-    const store = new RedisCanvasStore({ redisUrl: redis.url, width, height, logger, historyLimit });
+    const store = new RedisCanvasStore({ redis: redis.url, width, height, logger, historyLimit });
     stores.push(store);
     return store;
   };
@@ -72,7 +72,7 @@ describe("RedisCanvasStore against a real redis-server", () => {
     async open({ width, height, historyLimit, shapes }) {
       const bus = new RedisPixelBus(redis.url, logger);
       const shapeOf = (canvasId: string) => shapes?.[canvasId];
-      return { store: new RedisCanvasStore({ redisUrl: redis.url, width, height, logger, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
+      return { store: new RedisCanvasStore({ redis: redis.url, width, height, logger, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
     },
   });
 

@@ -1,11 +1,13 @@
-import { Redis, ReplyError } from "ioredis";
+import { ReplyError } from "ioredis";
 import type { Logger } from "../shared/logger.js";
 import { redisConnected } from "../shared/metrics.js";
 import type { PixelLike } from "../../protocol/pixel-validation.js";
 import { canvasKeys } from "../shared/redis-keys.js";
+import { createRedisClient, publishCommand, type RedisClient, type RedisEndpoint, type WaitPolicy } from "../shared/redis-connection.js";
 import { tileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
-import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
+import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA, withPublishCommand } from "./canvas-lua.js";
+import { ReplicatedWriter } from "./replicated-write.js";
 import {
   CanvasSizeMismatchError,
   HISTORY_MAX_BATCHES,
@@ -29,12 +31,21 @@ import { resolveRuns } from "./placement-runs.js";
 import { storeRedisOptions } from "./store-redis-options.js";
 import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
 
-/** Redis replies that mean "not now" rather than "this request is wrong". */
-const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOSCRIPT)/;
+/**
+ * Redis replies that mean "not now" rather than "this request is wrong"; MOVED and ASK reach us
+ * only while a cluster's slot map is changing (a failover), which the retry outlives.
+ */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOSCRIPT|MOVED|ASK)/;
 
 /** What a RedisCanvasStore needs. */
 export interface RedisCanvasStoreOptions {
-  redisUrl: string;
+  /** One Redis (a URL or a single target) or a Redis Cluster (services/shared/redis-connection.ts). */
+  redis: RedisEndpoint;
+  /**
+   * WAIT after each write before it counts as stored (see replicated-write.ts); default off. The
+   * canvas service passes REDIS_WAIT_REPLICAS / REDIS_WAIT_TIMEOUT_MS (on by default on a cluster).
+   */
+  wait?: WaitPolicy;
   width: number;
   height: number;
   logger: Logger;
@@ -84,7 +95,8 @@ interface CanvasCommands {
  * runs that check for every canvas it knows, without waiting for a write.
  */
 export class RedisCanvasStore implements CanvasStore {
-  private readonly redis: Redis & CanvasCommands;
+  private readonly redis: RedisClient & CanvasCommands;
+  private readonly replicated: ReplicatedWriter | undefined;
   private readonly log: Logger;
   private readonly width: number;
   private readonly height: number;
@@ -104,14 +116,16 @@ export class RedisCanvasStore implements CanvasStore {
     this.shapeOf = options.shapeOf;
     // No enableAutoPipelining: it defers every command by a setImmediate, which cost more at
     // light load (seed-stress p99 +2-4 ms) than its one write per turn saved (see bench/README.md).
-    const redis = new Redis(options.redisUrl, storeRedisOptions("pixel-canvas-store"));
-    redis.defineCommand("writeBatch", { lua: WRITE_BATCH_LUA });
-    redis.defineCommand("prepareCanvas", { numberOfKeys: 3, lua: PREPARE_CANVAS_LUA });
-    redis.defineCommand("resetCanvas", { numberOfKeys: 3, lua: RESET_CANVAS_LUA });
-    redis.defineCommand("readCanvas", { numberOfKeys: 3, lua: READ_CANVAS_LUA });
-    redis.defineCommand("readTile", { numberOfKeys: 3, lua: READ_TILE_LUA });
-    redis.defineCommand("readTileVersions", { numberOfKeys: 3, lua: READ_TILE_VERSIONS_LUA });
-    this.redis = redis as Redis & CanvasCommands;
+    const redis = createRedisClient(options.redis, storeRedisOptions("pixel-canvas-store"));
+    const lua = (source: string) => withPublishCommand(source, publishCommand(options.redis));
+    redis.defineCommand("writeBatch", { lua: lua(WRITE_BATCH_LUA) });
+    redis.defineCommand("prepareCanvas", { numberOfKeys: 3, lua: lua(PREPARE_CANVAS_LUA) });
+    redis.defineCommand("resetCanvas", { numberOfKeys: 3, lua: lua(RESET_CANVAS_LUA) });
+    redis.defineCommand("readCanvas", { numberOfKeys: 3, lua: lua(READ_CANVAS_LUA) });
+    redis.defineCommand("readTile", { numberOfKeys: 3, lua: lua(READ_TILE_LUA) });
+    redis.defineCommand("readTileVersions", { numberOfKeys: 3, lua: lua(READ_TILE_VERSIONS_LUA) });
+    this.redis = redis as RedisClient & CanvasCommands;
+    this.replicated = options.wait && options.wait.replicas > 0 ? new ReplicatedWriter(redis, lua(WRITE_BATCH_LUA), options.wait) : undefined;
     redisConnected.set({ role: "store" }, 0);
     redis.on("ready", () => {
       redisConnected.set({ role: "store" }, 1);
@@ -184,15 +198,20 @@ export class RedisCanvasStore implements CanvasStore {
       runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, width, height), encodePixels(slice), resolved.authors[i]!);
     });
     const seen = this.seen.get(canvasId);
-    const [seq, epoch, ...decided] = await this.run(() =>
-      this.redis.writeBatch(
-        3 + budgetKeys.length, keys.meta, keys.tiles, keys.log, ...budgetKeys,
-        keys.channel, width, height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
-        encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
-        encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
-        Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
-      ),
-    );
+    const numKeys = 3 + budgetKeys.length;
+    const keysAndArgs: ScriptArg[] = [
+      keys.meta, keys.tiles, keys.log, ...budgetKeys,
+      keys.channel, width, height, seen?.epoch ?? 0, seen?.seq ?? 0, this.historyLimit, this.marker(canvasId),
+      encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
+      encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
+      Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
+    ];
+    const replicated = this.replicated;
+    const [seq, epoch, ...decided] = replicated === undefined
+      ? await this.run(() => this.redis.writeBatch(numKeys, ...keysAndArgs))
+      // The seq is remembered even when too few replicas confirmed: this process saw it, so a failover
+      // that loses it shows as a lower stored seq and starts a new epoch (see `prepare`).
+      : await this.run(() => replicated.write<WriteReply>(numKeys, keysAndArgs, (reply) => this.remember(canvasId, reply[1], reply[0])));
     this.remember(canvasId, epoch, seq);
     const retryAfterMs = resolved.budgeted === undefined ? new Array<number>(resolved.runCount).fill(0) : decided;
     return { seq, epoch, retryAfterMs };

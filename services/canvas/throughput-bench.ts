@@ -18,7 +18,7 @@ async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL;
   if (!redisUrl) throw new Error("set REDIS_URL to a Redis you own");
   const [batches = 2_000, perBatch = 1_000, concurrency = 4, side = 1024] = process.argv.slice(2).map(Number);
-  const store = new RedisCanvasStore({ redisUrl, width: side, height: side, logger: log });
+  const store = new RedisCanvasStore({ redis: redisUrl, width: side, height: side, logger: log });
   const sub = new Redis(redisUrl);
   let heard = 0;
   // Epoch markers (from the resets) are tiny; count only the benchmark's batches.

@@ -56,12 +56,12 @@ async function main(): Promise<void> {
   }
   let bus: PixelBus;
   let presence: PresenceStore;
-  if (config.redisUrl) {
-    bus = new RedisPixelBus(config.redisUrl, log);
-    presence = new RedisPresenceStore(config.redisUrl, config.instanceId, DEFAULT_TUNING.presenceTtlMs, log);
+  if (config.redis) {
+    bus = new RedisPixelBus(config.redis, log);
+    presence = new RedisPresenceStore(config.redis, config.instanceId, DEFAULT_TUNING.presenceTtlMs, log);
   } else {
     // Without Redis a standalone gateway only sees batches published in this process (none): useful for smoke tests only.
-    log.warn("REDIS_URL is unset: the gateway will not receive batches from a separate canvas service");
+    log.warn("neither REDIS_URL nor REDIS_CLUSTER_NODES is set: the gateway will not receive batches from a separate canvas service");
     bus = new MemoryPixelBus();
     presence = new MemoryPresenceStore(config.instanceId, DEFAULT_TUNING.presenceTtlMs);
   }

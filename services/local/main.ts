@@ -7,6 +7,7 @@ import { DEFAULT_TUNING } from "../gateway/gateway-tuning.js";
 import { MemoryPresenceStore, RedisPresenceStore, type PresenceStore } from "../gateway/presence/presence.js";
 import { ConfigError, loadConfig, type Config } from "../shared/config.js";
 import { createLogger, type Logger } from "../shared/logger.js";
+import { describeRedis } from "../shared/redis-connection.js";
 import { handleProbe } from "../shared/probe-routes.js";
 import { createStaticHandler, webDistDir } from "../shared/static-files.js";
 import { EMBEDDED_STAGE_DRAIN_MS } from "../shared/timing.js";
@@ -38,8 +39,8 @@ async function main(log: Logger, config: Config): Promise<void> {
   const canvas = createCanvasServer({ config, store, bus, catalog, logger: log.child({ component: "canvas" }), identity });
   const grpc = await listen(canvas.grpcServer, config.canvasGrpcPort, config.host);
 
-  const presence: PresenceStore = config.redisUrl
-    ? new RedisPresenceStore(config.redisUrl, config.instanceId, DEFAULT_TUNING.presenceTtlMs, log)
+  const presence: PresenceStore = config.redis
+    ? new RedisPresenceStore(config.redis, config.instanceId, DEFAULT_TUNING.presenceTtlMs, log)
     : new MemoryPresenceStore(config.instanceId, DEFAULT_TUNING.presenceTtlMs);
   const gateway = createGatewayServer({
     config,
@@ -66,7 +67,7 @@ async function main(log: Logger, config: Config): Promise<void> {
   web.on("upgrade", (req, socket, head) => gateway.handleUpgrade(req, socket, head));
   const entry = await listen(web, config.webPort, config.host);
   log.info(
-    { url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${entry.port}`, grpc: `http://${config.host}:${grpc.port}`, store: config.redisUrl ? "redis" : `embedded (${config.dataDir})` },
+    { url: `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${entry.port}`, grpc: `http://${config.host}:${grpc.port}`, store: config.redis ? describeRedis(config.redis) : `embedded (${config.dataDir})` },
     "Pixel Playground is up: web app, /api and /ws",
   );
 

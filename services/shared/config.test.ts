@@ -18,3 +18,24 @@ describe("CANVAS_IDS, the registry's seed", () => {
     }
   });
 });
+
+describe("Redis: REDIS_URL (one server) or REDIS_CLUSTER_NODES (a Redis Cluster), and the WAIT policy", () => {
+  it("reads either mode, with WAIT 1 by default on a cluster and off on one Redis", () => {
+    expect(loadConfig({}).redis).toBeUndefined();
+    const single = loadConfig({ REDIS_URL: "redis://10.0.0.1:6379" });
+    expect(single.redis).toEqual({ mode: "single", url: "redis://10.0.0.1:6379" });
+    expect(single.redisWait).toEqual({ replicas: 0, timeoutMs: 500 });
+    const cluster = loadConfig({ REDIS_CLUSTER_NODES: "redis-0.redis:6379, 10.0.0.2:7001,[::1]:7002" });
+    expect(cluster.redis).toEqual({ mode: "cluster", nodes: [{ host: "redis-0.redis", port: 6379 }, { host: "10.0.0.2", port: 7001 }, { host: "::1", port: 7002 }] });
+    expect(cluster.redisWait).toEqual({ replicas: 1, timeoutMs: 500 });
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_WAIT_REPLICAS: "0" }).redisWait.replicas).toBe(0);
+    expect(loadConfig({ REDIS_URL: "redis://a:1", REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "250" }).redisWait).toEqual({ replicas: 1, timeoutMs: 250 });
+  });
+
+  it("refuses both variables at once, a node without a port and a WAIT outside its range", () => {
+    expect(() => loadConfig({ REDIS_URL: "redis://a:1", REDIS_CLUSTER_NODES: "a:1" })).toThrow(/not both/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "a:1,b" })).toThrow(/REDIS_CLUSTER_NODES entry "b" must be host:port/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "a:70000" })).toThrow(ConfigError);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_WAIT_TIMEOUT_MS: "0" })).toThrow(/REDIS_WAIT_TIMEOUT_MS/);
+  });
+});

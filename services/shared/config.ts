@@ -39,8 +39,10 @@ export interface Config {
   canvasGrpcPort: number;
   canvasHttpPort: number;
   gatewayPort: number;
-  /** Unset means the embedded in-process store and bus. */
-  redisUrl: string | undefined;
+  /** REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster); unset means the embedded in-process store and bus. */
+  redis: RedisTarget | undefined;
+  /** When a canvas write counts as stored (REDIS_WAIT_REPLICAS, REDIS_WAIT_TIMEOUT_MS; canvas service). */
+  redisWait: WaitPolicy;
   /** Where the gateway reaches the canvas service over HTTP/2. */
   canvasUrl: string;
   /** Size of new canvases. */
@@ -137,13 +139,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const canvasSizes = parseCanvasIds(env.CANVAS_IDS ?? DEFAULT_CANVAS_ID, { width: canvasWidth, height: canvasHeight });
   const canvasIds = [...canvasSizes.keys()];
   const canvasGrpcPort = envInt(env, "CANVAS_GRPC_PORT", DEFAULT_PORTS.canvasGrpc, 0, 65535);
+  const redis = redisTargetFromEnv(env);
   return {
     host: env.HOST || "127.0.0.1",
     webPort: envInt(env, "WEB_PORT", DEFAULT_PORTS.web, 0, 65535),
     canvasGrpcPort,
     canvasHttpPort: envInt(env, "CANVAS_HTTP_PORT", DEFAULT_PORTS.canvasHttp, 0, 65535),
     gatewayPort: envInt(env, "GATEWAY_PORT", DEFAULT_PORTS.gateway, 0, 65535),
-    redisUrl: env.REDIS_URL || undefined,
+    redis,
+    redisWait: waitPolicyFromEnv(env, redis),
     canvasUrl: env.CANVAS_URL || `http://127.0.0.1:${canvasGrpcPort}`,
     canvasWidth,
     canvasHeight,
@@ -157,6 +161,63 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     instanceId: env.INSTANCE_ID || env.HOSTNAME || `pid-${process.pid}`,
     allowedOrigins: origins(env),
     logLevel: env.LOG_LEVEL || "info",
+  };
+}
+
+/**
+ * Where Redis is: one server (`REDIS_URL`) or a Redis Cluster given by its seed nodes
+ * (`REDIS_CLUSTER_NODES=host:port,host:port,...`; any reachable primaries or replicas, the client
+ * discovers the rest). services/shared/redis-connection.ts turns it into clients.
+ */
+export type RedisTarget =
+  | { mode: "single"; url: string }
+  | { mode: "cluster"; nodes: { host: string; port: number }[] };
+
+/**
+ * When a canvas write counts as stored (`REDIS_WAIT_REPLICAS`, `REDIS_WAIT_TIMEOUT_MS`): after the
+ * write script, `WAIT replicas timeoutMs` on the same connection; fewer replicas than asked
+ * answers Unavailable instead of an ack. `replicas: 0` turns it off.
+ */
+export interface WaitPolicy {
+  replicas: number;
+  timeoutMs: number;
+}
+
+/** WAIT's default timeout: well inside REDIS_COMMAND_TIMEOUT_MS and the gateway's per-attempt deadline. */
+export const DEFAULT_WAIT_TIMEOUT_MS = 500;
+
+/** Parses `host:port,host:port`; throws ConfigError naming the variable for anything else. */
+export function parseRedisNodes(raw: string, name = "REDIS_CLUSTER_NODES"): { host: string; port: number }[] {
+  return raw.split(",").map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const m = /^(\[[^\]]+\]|[^:\s]+):(\d{1,5})$/.exec(entry);
+    const port = Number(m?.[2]);
+    if (!m || port < 1 || port > 65535) throw new ConfigError(`${name} entry "${entry}" must be host:port`);
+    return { host: (m[1] as string).replace(/^\[|\]$/g, ""), port };
+  });
+}
+
+/**
+ * Reads the Redis target from the environment: REDIS_CLUSTER_NODES (cluster) or REDIS_URL
+ * (single); both set is an error, neither means no Redis (the embedded store).
+ */
+export function redisTargetFromEnv(env: NodeJS.ProcessEnv): RedisTarget | undefined {
+  const url = env.REDIS_URL || undefined;
+  const nodes = env.REDIS_CLUSTER_NODES || undefined;
+  if (url !== undefined && nodes !== undefined) throw new ConfigError("set REDIS_URL (one Redis) or REDIS_CLUSTER_NODES (a Redis Cluster), not both");
+  if (nodes !== undefined) {
+    const parsed = parseRedisNodes(nodes);
+    if (parsed.length === 0) throw new ConfigError("REDIS_CLUSTER_NODES names no node");
+    return { mode: "cluster", nodes: parsed };
+  }
+  return url === undefined ? undefined : { mode: "single", url };
+}
+
+/** The write acknowledgement policy: on by default (1 replica) in cluster mode, off with one Redis. */
+export function waitPolicyFromEnv(env: NodeJS.ProcessEnv, target: RedisTarget | undefined): WaitPolicy {
+  const fallback = target?.mode === "cluster" ? 1 : 0;
+  return {
+    replicas: envInt(env, "REDIS_WAIT_REPLICAS", fallback, 0, 16),
+    timeoutMs: envInt(env, "REDIS_WAIT_TIMEOUT_MS", DEFAULT_WAIT_TIMEOUT_MS, 1, 10_000),
   };
 }
 

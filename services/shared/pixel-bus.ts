@@ -1,8 +1,8 @@
-import { Redis } from "ioredis";
+import { createBatchSubscriber, type BatchSubscriber } from "./batch-subscriber.js";
 import type { Logger } from "./logger.js";
 import { redisConnected } from "./metrics.js";
+import type { RedisEndpoint } from "./redis-connection.js";
 import { canvasKeys } from "./redis-keys.js";
-import { REDIS_BASE_BACKOFF_MS, REDIS_MAX_BACKOFF_MS } from "./timing.js";
 
 /** Receives one published PixelBatch, as the binary protobuf bytes the canvas service stored. */
 export type BatchListener = (payload: Uint8Array) => void;
@@ -102,34 +102,26 @@ export class MemoryPixelBus implements PixelBus {
 }
 
 /**
- * Redis Pub/Sub on one dedicated subscriber connection, reading messages as Buffers. It
- * re-subscribes itself after a reconnect (not ioredis's autoResubscribe, which gives no
- * signal when it is done), so onResubscribed listeners run only once Redis confirmed.
+ * Redis Pub/Sub, reading messages as Buffers: SUBSCRIBE on one dedicated connection with one
+ * Redis, SSUBSCRIBE on the shard that owns each canvas's slot with a Redis Cluster (see
+ * batch-subscriber.ts). It re-subscribes itself after a reconnect or failover (not ioredis's
+ * autoResubscribe, which gives no signal when it is done), so onResubscribed listeners run only
+ * once Redis confirmed.
  */
 export class RedisPixelBus implements PixelBus {
   private readonly listeners = new ListenerSet();
   private readonly channelToCanvas = new Map<string, string>();
   /** Per channel: settles when Redis answered the SUBSCRIBE that made it active. */
   private readonly confirmed = new Map<string, Promise<void>>();
-  private readonly redis: Redis;
-  private everReady = false;
+  private readonly redis: BatchSubscriber;
 
-  constructor(redisUrl: string, private readonly log: Logger) {
-    this.redis = new Redis(redisUrl, {
-      connectionName: "pixel-bus",
-      autoResubscribe: false,
-      maxRetriesPerRequest: null,
-      retryStrategy: (times) => Math.min(REDIS_BASE_BACKOFF_MS * 2 ** Math.min(times, 10), REDIS_MAX_BACKOFF_MS),
-    });
+  constructor(redis: RedisEndpoint, private readonly log: Logger) {
+    this.redis = createBatchSubscriber(redis);
     redisConnected.set({ role: "bus" }, 0);
-    this.redis.on("ready", () => {
-      redisConnected.set({ role: "bus" }, 1);
-      if (this.everReady) this.resubscribe();
-      this.everReady = true;
-    });
-    this.redis.on("close", () => redisConnected.set({ role: "bus" }, 0));
-    this.redis.on("error", (err: Error) => this.log.warn({ err: err.message }, "pub/sub connection error"));
-    this.redis.on("messageBuffer", (channel: Buffer, message: Buffer) => {
+    this.redis.onConnected((up) => redisConnected.set({ role: "bus" }, up ? 1 : 0));
+    this.redis.onReconnected(() => this.resubscribe());
+    this.redis.onError((err: Error) => this.log.warn({ err: err.message }, "pub/sub connection error"));
+    this.redis.onMessage((channel: Buffer, message: Buffer) => {
       const canvasId = this.channelToCanvas.get(channel.toString("latin1"));
       if (canvasId !== undefined) this.listeners.emit(canvasId, message);
     });
@@ -156,7 +148,7 @@ export class RedisPixelBus implements PixelBus {
   }
 
   isReady(): boolean {
-    return this.redis.status === "ready";
+    return this.redis.isReady();
   }
 
   async close(): Promise<void> {
@@ -164,9 +156,9 @@ export class RedisPixelBus implements PixelBus {
   }
 
   /** SUBSCRIBE; the promise settles with Redis's reply. A failure is logged here, so nobody has to await it. */
-  private send(...channels: string[]): Promise<void> {
-    const reply = this.redis.subscribe(...channels).then(() => undefined);
-    reply.catch((err: Error) => this.log.error({ err: err.message, channels }, "subscribe failed"));
+  private send(channel: string): Promise<void> {
+    const reply = this.redis.subscribe(channel);
+    reply.catch((err: Error) => this.log.error({ err: err.message, channel }, "subscribe failed"));
     return reply;
   }
 
@@ -175,7 +167,8 @@ export class RedisPixelBus implements PixelBus {
     const channels = [...this.channelToCanvas.keys()];
     if (channels.length === 0) return this.listeners.emitResubscribed();
     this.log.warn({ channels: channels.length }, "pub/sub reconnected; re-subscribing, then consumers resync");
-    const reply = this.send(...channels);
+    const reply = this.redis.resubscribe(channels);
+    reply.catch((err: Error) => this.log.warn({ err: err.message }, "re-subscribe failed; waiting for the next reconnect"));
     for (const channel of channels) this.confirmed.set(channel, reply);
     // A failure here means the connection dropped again: the next "ready" starts over.
     reply.then(() => this.listeners.emitResubscribed(), () => undefined);

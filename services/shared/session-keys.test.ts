@@ -21,9 +21,9 @@ describe("loadSessionKeys", () => {
   it("embedded without SESSION_KEYS: generates a key once under DATA_DIR (owner-only) and reuses it, so sessions survive a restart", async () => {
     const dataDir = tempDir();
     const security = loadSecurityConfig({});
-    const first = loadSessionKeys({ dataDir, redisUrl: undefined }, security, "embedded");
+    const first = loadSessionKeys({ dataDir, redis: undefined }, security, "embedded");
     const { token } = await first.issue();
-    const restarted = loadSessionKeys({ dataDir, redisUrl: undefined }, security, "embedded");
+    const restarted = loadSessionKeys({ dataDir, redis: undefined }, security, "embedded");
     expect(await restarted.verify(token)).toBeDefined();
     expect(readFileSync(join(dataDir, LOCAL_KEY_FILE), "utf8")).toMatch(/^local:/);
     expect(statSync(join(dataDir, LOCAL_KEY_FILE)).mode & 0o077).toBe(0);
@@ -31,19 +31,19 @@ describe("loadSessionKeys", () => {
 
   it("refuses to start a process on Redis without SESSION_KEYS, naming the variable", () => {
     const security = loadSecurityConfig({});
-    expect(() => loadSessionKeys({ dataDir: tempDir(), redisUrl: "redis://x" }, security, "embedded")).toThrow(ConfigError);
-    expect(() => loadSessionKeys({ dataDir: tempDir(), redisUrl: undefined }, security, "service")).toThrow(/SESSION_KEYS must be set/);
+    expect(() => loadSessionKeys({ dataDir: tempDir(), redis: { mode: "single", url: "redis://x" } }, security, "embedded")).toThrow(ConfigError);
+    expect(() => loadSessionKeys({ dataDir: tempDir(), redis: undefined }, security, "service")).toThrow(/SESSION_KEYS must be set/);
   });
 
   it("uses SESSION_KEYS when set, and reports a malformed value as a ConfigError", async () => {
     const keys = `${generateSessionKey("new")},${generateSessionKey("old")}`;
-    const tokens = loadSessionKeys({ dataDir: tempDir(), redisUrl: "redis://x" }, loadSecurityConfig({ SESSION_KEYS: keys }), "service");
+    const tokens = loadSessionKeys({ dataDir: tempDir(), redis: { mode: "single", url: "redis://x" } }, loadSecurityConfig({ SESSION_KEYS: keys }), "service");
     expect(JSON.parse(Buffer.from((await tokens.issue()).token.split(".")[0]!, "base64url").toString()).kid).toBe("new");
-    expect(() => loadSessionKeys({ dataDir: tempDir(), redisUrl: undefined }, loadSecurityConfig({ SESSION_KEYS: "k:short" }), "service")).toThrow(/SESSION_KEYS: .*at least 32/);
+    expect(() => loadSessionKeys({ dataDir: tempDir(), redis: undefined }, loadSecurityConfig({ SESSION_KEYS: "k:short" }), "service")).toThrow(/SESSION_KEYS: .*at least 32/);
   });
 
   it("with SESSIONS=optional and no keys, runs with a key of its own", async () => {
-    const tokens = loadSessionKeys({ dataDir: tempDir(), redisUrl: "redis://x" }, loadSecurityConfig({ SESSIONS: "optional" }), "service");
+    const tokens = loadSessionKeys({ dataDir: tempDir(), redis: { mode: "single", url: "redis://x" } }, loadSecurityConfig({ SESSIONS: "optional" }), "service");
     expect(await tokens.verify((await tokens.issue()).token)).toBeDefined();
   });
 });

@@ -19,9 +19,9 @@ export type KeyOwner = "embedded" | "service";
  *   elsewhere, which an optional deployment tolerates: those clients count as anonymous);
  * - else a ConfigError: replicas that do not share keys would refuse each other's sessions.
  */
-export function loadSessionKeys(config: Pick<Config, "dataDir" | "redisUrl">, security: SecurityConfig, owner: KeyOwner): SessionTokens {
+export function loadSessionKeys(config: Pick<Config, "dataDir" | "redis">, security: SecurityConfig, owner: KeyOwner): SessionTokens {
   let text = security.sessionKeys;
-  if (text === undefined && owner === "embedded" && config.redisUrl === undefined) {
+  if (text === undefined && owner === "embedded" && config.redis === undefined) {
     const file = join(config.dataDir, LOCAL_KEY_FILE);
     try {
       text = readFileSync(file, "utf8").trim();

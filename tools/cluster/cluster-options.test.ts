@@ -16,6 +16,16 @@ describe("parseClusterArgs", () => {
     expect(o.env).toEqual({ PIXELS_PER_SECOND: "100000", LOG_LEVEL: "warn" });
   });
 
+  it("runs on one redis-server by default and on a local Redis Cluster with --redis cluster", () => {
+    const single = parseClusterArgs([]);
+    const cluster = parseClusterArgs(["--redis", "cluster", "--redis-shards", "3", "--redis-replicas=2"]);
+    if (single === "help" || cluster === "help") throw new Error("unexpected help");
+    expect([single.redisMode, single.redisShards, single.redisReplicas]).toEqual(["single", 3, 1]);
+    expect([cluster.redisMode, cluster.redisShards, cluster.redisReplicas]).toEqual(["cluster", 3, 2]);
+    expect(() => parseClusterArgs(["--redis", "sentinel"])).toThrow(/--redis must be one of single, cluster/);
+    expect(() => parseClusterArgs(["--redis", "cluster", "--redis-url", "redis://x:1"])).toThrow(/cannot be used with --redis cluster/);
+  });
+
   it("refuses bad values with a message naming the flag", () => {
     expect(() => parseClusterArgs(["--gateways", "0"])).toThrow(/--gateways needs an integer from 1 to 64, got "0"/);
     expect(() => parseClusterArgs(["--appendfsync", "sometimes"])).toThrow(/--appendfsync must be one of always, everysec, no/);

@@ -3,6 +3,11 @@ export const APPENDFSYNC_POLICIES = ["always", "everysec", "no"] as const;
 /** One AOF fsync policy. */
 export type AppendFsync = (typeof APPENDFSYNC_POLICIES)[number];
 
+/** What Redis the cluster runs on: one redis-server, or a Redis Cluster of primaries and replicas. */
+export const REDIS_MODES = ["single", "cluster"] as const;
+/** One Redis mode. */
+export type RedisMode = (typeof REDIS_MODES)[number];
+
 /** How gateways reach the canvas replicas. */
 export const CANVAS_ROUTINGS = ["balancer", "direct"] as const;
 /**
@@ -45,6 +50,12 @@ export interface ClusterOptions {
   appendfsync: AppendFsync;
   /** Use this Redis instead of starting one (its durability is then its own business). */
   redisUrl: string | undefined;
+  /** `single` (one redis-server, REDIS_URL) or `cluster` (a local Redis Cluster, REDIS_CLUSTER_NODES). */
+  redisMode: RedisMode;
+  /** Primaries of the local Redis Cluster (cluster mode). */
+  redisShards: number;
+  /** Replicas per primary of the local Redis Cluster (cluster mode). */
+  redisReplicas: number;
   canvasRouting: CanvasRouting;
   wsBalance: WsBalance;
   /** Extra environment for every service process (for example PIXELS_PER_SECOND). */
@@ -74,6 +85,9 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
   canvasBalancerPort: 0,
   appendfsync: "everysec",
   redisUrl: undefined,
+  redisMode: "single",
+  redisShards: 3,
+  redisReplicas: 1,
   canvasRouting: "balancer",
   wsBalance: "roundrobin",
   env: {},
@@ -96,7 +110,10 @@ processes on 127.0.0.1. Ctrl-C stops all of them.
   --canvases N             canvas replicas (default 2)
   --port P                 public haproxy port: / web, /api canvas, /ws gateways (default 3000)
   --appendfsync POLICY     always | everysec | no, for the cluster's own Redis (default everysec)
-  --redis-url URL          use this Redis instead of starting one
+  --redis MODE             single (one redis-server; default) | cluster (a local Redis Cluster)
+  --redis-shards N         cluster mode: primaries (default 3)
+  --redis-replicas N       cluster mode: replicas per primary (default 1)
+  --redis-url URL          use this Redis instead of starting one (single mode)
   --redis-port P           port of the cluster's own Redis (default: free)
   --gateway-port-base P    gateway i listens on P+i (default: free ports)
   --canvas-grpc-port-base P, --canvas-http-port-base P   likewise for canvas replicas
@@ -151,6 +168,9 @@ export function parseClusterArgs(argv: string[]): ClusterOptions | "help" {
         o.redisUrl = url;
         break;
       }
+      case "--redis": o.redisMode = oneOf("redis", value(), REDIS_MODES); break;
+      case "--redis-shards": o.redisShards = intFlag("redis-shards", value(), 1, 16); break;
+      case "--redis-replicas": o.redisReplicas = intFlag("redis-replicas", value(), 0, 4); break;
       case "--canvas-routing": o.canvasRouting = oneOf("canvas-routing", value(), CANVAS_ROUTINGS); break;
       case "--ws-balance": o.wsBalance = oneOf("ws-balance", value(), WS_BALANCES); break;
       case "--env": {
@@ -166,5 +186,6 @@ export function parseClusterArgs(argv: string[]): ClusterOptions | "help" {
       default: throw new UsageError(`unknown flag "${flag}" (see --help)`);
     }
   }
+  if (o.redisMode === "cluster" && o.redisUrl !== undefined) throw new UsageError("--redis-url names one Redis; it cannot be used with --redis cluster");
   return o;
 }

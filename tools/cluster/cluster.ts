@@ -5,6 +5,8 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, waitFor } from "../process/free-port.js";
 import { redisPing } from "../process/redis-server.js";
+import { startRedisCluster, type TestRedisCluster } from "../process/redis-cluster.js";
+import { clusterRedis, describeRedis, singleRedis, type RedisTarget } from "../../services/shared/redis-connection.js";
 import { repoRoot } from "../process/repo-root.js";
 import { testSessionKeys } from "../process/session.js";
 import { DEFAULT_CLUSTER_OPTIONS, type ClusterOptions } from "./cluster-options.js";
@@ -41,15 +43,18 @@ export interface Cluster {
   url: string;
   /** WebSocket URL through haproxy. */
   wsUrl: string;
-  redisUrl: string;
+  /** The Redis every service uses: one server or a Redis Cluster. */
+  redisTarget: RedisTarget;
   /** The URL gateways use to reach the canvas service. */
   canvasUrls: string[];
   /** haproxy's stats page (append `;csv` for CSV). */
   statsUrl: string;
   /** Temporary directory with logs/, redis/ and haproxy.cfg. */
   dir: string;
-  /** The cluster's own Redis; undefined with an external --redis-url. */
+  /** The cluster's own single Redis; undefined with an external --redis-url or in cluster mode. */
   redis: Replica | undefined;
+  /** The cluster's own Redis Cluster in cluster mode (its nodes can be killed and restarted). */
+  redisCluster: TestRedisCluster | undefined;
   canvases: CanvasReplica[];
   gateways: Replica[];
   web: Replica | undefined;
@@ -135,10 +140,12 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
   // A parent that exits without stop() (an uncaught error, process.exit) must not leave orphans.
   const killAll = () => all.forEach((p) => p.killNow());
   process.once("exit", killAll);
+  let redisCluster: TestRedisCluster | undefined;
   const teardown = async () => {
     for (const group of ["gateway", "web", "haproxy", "canvas", "redis"]) {
       await Promise.all(all.filter((p) => p.name.startsWith(group)).map((p) => p.close()));
     }
+    await redisCluster?.stop();
     process.removeListener("exit", killAll);
     if (!o.keepDir) rmSync(dir, { recursive: true, force: true });
   };
@@ -150,8 +157,16 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
     const gatewayPorts = await ports(o.gatewayPortBase, o.gateways);
 
     let redis: Replica | undefined;
-    let redisUrl = o.redisUrl;
-    if (redisUrl === undefined) {
+    let redisTarget: RedisTarget | undefined = o.redisUrl === undefined ? undefined : singleRedis(o.redisUrl);
+    if (o.redisMode === "cluster") {
+      const redisDir = join(dir, "redis");
+      mkdirSync(redisDir);
+      redisCluster = await startRedisCluster({
+        shards: o.redisShards, replicasPerShard: o.redisReplicas, appendfsync: o.appendfsync, dir: redisDir, ownProcessGroups: o.ownProcessGroups,
+        onCrash: (port, code, signal) => crashed({ name: `redis-${port}`, pid: undefined, code, signal, logFile: join(redisDir, `node-${port}`, "redis.log"), atUnixMs: Date.now() }),
+      });
+      redisTarget = clusterRedis(redisCluster.seeds);
+    } else if (redisTarget === undefined) {
       const redisPort = await pickPort(o.redisPort);
       const redisDir = join(dir, "redis");
       mkdirSync(redisDir);
@@ -164,16 +179,22 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
       });
       await proc.start();
       redis = replicaOf(proc, "redis", redisPort);
-      redisUrl = `redis://127.0.0.1:${redisPort}`;
+      redisTarget = singleRedis(`redis://127.0.0.1:${redisPort}`);
     }
+    const target = redisTarget;
+    const redisEnv: Record<string, string> = target.mode === "single" ? { REDIS_URL: target.url } : { REDIS_CLUSTER_NODES: target.nodes.map((n) => `${n.host}:${n.port}`).join(",") };
 
     // Every replica shares one session key ring. Load clients open thousands of sockets from one
     // address without sessions, so sessions are optional and the per-address caps out of the way
     // unless --env says otherwise (e.g. --env SESSIONS=required).
     const identityEnv = { SESSION_KEYS: testSessionKeys(), SESSIONS: "optional", MAX_CONNECTIONS_PER_IP: "1000000", SESSIONS_PER_IP_PER_MINUTE: "1000000" };
-    const serviceEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => ({
-      ...process.env, LOG_LEVEL: "info", ...identityEnv, ...o.env, HOST: "127.0.0.1", REDIS_URL: redisUrl, ...extra,
-    });
+    const serviceEnv = (extra: Record<string, string>): NodeJS.ProcessEnv => {
+      const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: "info", ...identityEnv, ...o.env, HOST: "127.0.0.1", ...extra };
+      // Exactly one of the two Redis variables, whatever the caller's environment holds.
+      delete env.REDIS_URL;
+      delete env.REDIS_CLUSTER_NODES;
+      return { ...env, ...redisEnv };
+    };
     const node = (entry: string) => [join(root, "dist", "services", entry, "main.js")];
 
     const canvasProcs = grpcPorts.map((grpcPort, i) => {
@@ -257,7 +278,8 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
     return {
       url: `http://127.0.0.1:${frontPort}`,
       wsUrl: `ws://127.0.0.1:${frontPort}/ws`,
-      redisUrl,
+      redisTarget: target,
+      redisCluster,
       canvasUrls,
       statsUrl,
       dir,

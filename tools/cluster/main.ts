@@ -5,11 +5,13 @@
 import { CLUSTER_USAGE, parseClusterArgs, UsageError } from "./cluster-options.js";
 import { startCluster, type Cluster } from "./cluster.js";
 import type { CrashReport } from "../process/managed-process.js";
+import { describeRedis } from "../../services/shared/redis-connection.js";
 
 function table(cluster: Cluster): string {
   const rows: string[][] = [["process", "pid", "ports", "log"]];
   const add = (id: string, pid: number | undefined, ports: string, log: string) => rows.push([id, String(pid ?? "-"), ports, log]);
   if (cluster.redis) add("redis", cluster.redis.pid, String(cluster.redis.port), cluster.redis.logFile);
+  for (const n of cluster.redisCluster?.nodes ?? []) add(`redis-${n.port}`, n.pid, String(n.port), `${n.dir}/redis.log`);
   for (const c of cluster.canvases) add(c.id, c.pid, `h2 ${c.port}, http ${c.httpPort}`, c.logFile);
   for (const g of cluster.gateways) add(g.id, g.pid, `ws ${g.port}`, g.logFile);
   if (cluster.web) add("web", cluster.web.pid, String(cluster.web.port), cluster.web.logFile);
@@ -67,7 +69,7 @@ async function main(): Promise<void> {
     "",
     table(cluster),
     "",
-    `Redis:          ${cluster.redisUrl}${options.redisUrl ? " (external)" : ` (AOF appendfsync ${options.appendfsync})`}`,
+    `Redis:          ${describeRedis(cluster.redisTarget)}${options.redisUrl ? " (external)" : ` (AOF appendfsync ${options.appendfsync}${options.redisMode === "cluster" ? `; ${options.redisShards} primaries x ${options.redisReplicas} replicas` : ""})`}`,
     `canvas for gateways: ${cluster.canvasUrls.join(", ")} (${options.canvasRouting})`,
     `haproxy stats:  ${cluster.statsUrl}`,
     `temp dir:       ${cluster.dir}${options.keepDir ? " (kept)" : " (removed on stop)"}`,

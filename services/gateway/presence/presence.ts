@@ -1,7 +1,7 @@
-import { Redis } from "ioredis";
 import type { Logger } from "../../shared/logger.js";
 import { redisConnected } from "../../shared/metrics.js";
 import { canvasKeys } from "../../shared/redis-keys.js";
+import { createRedisClient, type RedisClient, type RedisEndpoint } from "../../shared/redis-connection.js";
 import { REDIS_BASE_BACKOFF_MS, REDIS_MAX_BACKOFF_MS } from "../../shared/timing.js";
 
 /** Who is online on a canvas: a connection count and the non-empty display names. */
@@ -84,18 +84,19 @@ function parseEntry(raw: string): Entry | undefined {
  * Presence in the hash `canvas:{id}:presence`: field = gateway instance id, value =
  * {online, names, expiresAt}. Each sync writes our field and reads the whole hash in
  * one pipeline; a field past its expiry belongs to a dead gateway and is deleted.
- * No KEYS scans: a gateway only touches the canvases it has rooms for.
+ * No KEYS scans: a gateway only touches the canvases it has rooms for. The hash shares its
+ * canvas's hash tag, so on a Redis Cluster the pipeline goes to one shard.
  */
 export class RedisPresenceStore implements PresenceStore {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
 
   constructor(
-    redisUrl: string,
+    redis: RedisEndpoint,
     private readonly instanceId: string,
     private readonly ttlMs: number,
     private readonly log: Logger,
   ) {
-    this.redis = new Redis(redisUrl, {
+    this.redis = createRedisClient(redis, {
       connectionName: "pixel-gateway-presence",
       // Presence is best effort: fail fast instead of queueing while Redis is away.
       maxRetriesPerRequest: 1,

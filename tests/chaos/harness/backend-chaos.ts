@@ -47,6 +47,10 @@ export interface FaultFigures {
   writesStopped: boolean;
   /** From the kill to the first Ack of a placement sent after the last failed one (ms): when writes succeeded again. */
   writesResumedAfterKillMs: number;
+  /** From the kill to the first Ack of a placement sent at or after the kill (ms): when a new write first succeeded. */
+  firstNewAckAfterKillMs: number;
+  /** Sent time of the placements refused or lost because of the fault, from the kill (ms): [earliest, latest]. */
+  failedSentRangeMs: [number, number];
   /** From the restart being ready to that first Ack (ms); negative when writes never stopped (a surviving replica took over). */
   writesResumedAfterRestartMs: number;
   /** Placements sent from the kill until writes resumed, by outcome. */
@@ -97,7 +101,17 @@ export async function runBackendChaos(o: BackendChaosOptions, existing?: Cluster
     ]));
 }
 
-async function faultPhase(fault: string, cluster: Cluster, victim: Replica, downtimeMs: number, o: BackendChaosOptions, claims: Claims): Promise<FaultFigures> {
+/** What a fault phase needs of its victim: a crash, and whatever brings the service back. */
+export type FaultVictim = Pick<Replica, "kill9" | "restart">;
+
+/** The drawing and timing parameters a fault phase uses. */
+export type FaultLoad = Pick<BackendChaosOptions, "clients" | "warmupMs" | "recoveryMs" | "drawIntervalMs">;
+
+/**
+ * One fault with clients drawing: kill -9 the victim, wait `downtimeMs`, restart it, keep drawing,
+ * then settle and check every claim of the suites (no acked pixel lost, no silence, convergence).
+ */
+export async function faultPhase(fault: string, cluster: Cluster, victim: FaultVictim, downtimeMs: number, o: FaultLoad, claims: Claims): Promise<FaultFigures> {
   const ledger = new AckLedger();
   const reader = new CanvasReader(cluster.url);
   let clients: ChaosClient[] = [];
@@ -114,7 +128,7 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, down
     const restartMs = Date.now();
     await sleep(o.recoveryMs);
     load.stop();
-    const settled = await settle(clients, reader, ledger, cluster.redisUrl, 30_000);
+    const settled = await settle(clients, reader, ledger, cluster.redisTarget, 30_000);
 
     const log = clients.flatMap((c) => c.placementLog());
     const acks = log.filter((p) => p.outcome === "acked").map((p) => p.settledMs as number).sort((a, b) => a - b);
@@ -150,6 +164,8 @@ async function faultPhase(fault: string, cluster: Cluster, victim: Replica, down
       longestAckGapMs: longest.to - longest.from,
       writesStopped: failed.length > 0,
       writesResumedAfterKillMs: resumedAt - killMs,
+      firstNewAckAfterKillMs: Math.min(...log.filter((p) => p.outcome === "acked" && p.sentMs >= killMs).map((p) => p.settledMs as number)) - killMs,
+      failedSentRangeMs: failed.length === 0 ? [0, 0] : [Math.min(...failed.map((p) => p.sentMs)) - killMs, lastFailureSent - killMs],
       writesResumedAfterRestartMs: resumedAt - restartMs,
       duringFault,
       errors,

@@ -3,6 +3,7 @@ import type { CanvasReader } from "./canvas-reader.js";
 import { waitUntil, type ChaosClient } from "./chaos-client.js";
 import { compareCanvases, type CanvasCopy, type DivergenceReport } from "./divergence.js";
 import { recordStoredHistory, type StoredHistory } from "./stored-history.js";
+import type { RedisEndpoint } from "../../../services/shared/redis-connection.js";
 
 /** What a run converged to once traffic stopped. */
 export interface Settled {
@@ -26,7 +27,7 @@ export interface Settled {
  * On timeout it still compares, so a divergence is reported rather than hidden. The ledger
  * also learns every batch still in Redis's history stream (see recordStoredHistory).
  */
-export async function settle(clients: ChaosClient[], reader: CanvasReader, ledger: AckLedger, redisUrl: string, timeoutMs = 20_000): Promise<Settled> {
+export async function settle(clients: ChaosClient[], reader: CanvasReader, ledger: AckLedger, redis: RedisEndpoint, timeoutMs = 20_000): Promise<Settled> {
   const started = Date.now();
   let stored = await reader.read();
   const quiescent = await waitUntil("quiescence (all live, all answered, all at the stored seq)", async () => {
@@ -38,7 +39,7 @@ export async function settle(clients: ChaosClient[], reader: CanvasReader, ledge
   }, timeoutMs).then(() => true, () => false);
   const settleMs = Date.now() - started;
   stored = await reader.read();
-  const history = await recordStoredHistory(redisUrl, ledger);
+  const history = await recordStoredHistory(redis, ledger);
   return {
     stored,
     divergence: compareCanvases(stored, clients.map((c) => c.copy())),

@@ -20,13 +20,15 @@ export interface ContestedPixelsOptions {
   burst: number;
   /** Rapid-sequence repetitions. */
   bursts: number;
+  /** 0: one redis-server; N: a Redis Cluster of N primaries, one replica each (WAIT 1). */
+  redisShards: number;
   form: string;
 }
 
 /** The documented full form. */
-export const CONTESTED_FULL: ContestedPixelsOptions = { clients: 20, gateways: 4, canvases: 2, pixels: 10, rounds: 200, burst: 50, bursts: 20, form: "full" };
+export const CONTESTED_FULL: ContestedPixelsOptions = { clients: 20, gateways: 4, canvases: 2, pixels: 10, rounds: 200, burst: 50, bursts: 20, redisShards: 0, form: "full" };
 /** The short form run by npm test. */
-export const CONTESTED_SHORT: ContestedPixelsOptions = { clients: 20, gateways: 2, canvases: 2, pixels: 10, rounds: 30, burst: 20, bursts: 5, form: "short" };
+export const CONTESTED_SHORT: ContestedPixelsOptions = { clients: 20, gateways: 2, canvases: 2, pixels: 10, rounds: 30, burst: 20, bursts: 5, redisShards: 0, form: "short" };
 
 /** The figures the suite reports. */
 export interface ContestedFigures {
@@ -55,7 +57,8 @@ const randomColor = () => Math.floor(Math.random() * 0x1000000);
  * client must be equal byte for byte, and no acknowledged pixel may be missing.
  */
 export async function runContestedPixels(o: ContestedPixelsOptions, existing?: Cluster): Promise<SuiteResult<ContestedFigures>> {
-  const cluster = existing ?? await startChaosCluster({ gateways: o.gateways, canvases: o.canvases, env: { PIXELS_PER_SECOND: "100000", PIXEL_BURST: "100000" } });
+  const redis = o.redisShards > 0 ? { redisMode: "cluster" as const, redisShards: o.redisShards, redisReplicas: 1 } : {};
+  const cluster = existing ?? await startChaosCluster({ gateways: o.gateways, canvases: o.canvases, ...redis, env: { PIXELS_PER_SECOND: "100000", PIXEL_BURST: "100000" } });
   const ledger = new AckLedger();
   let clients: ChaosClient[] = [];
   try {
@@ -80,7 +83,7 @@ export async function runContestedPixels(o: ContestedPixelsOptions, existing?: C
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const sentAt = Date.now();
-    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisUrl, 120_000);
+    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisTarget, 120_000);
     const lastAnswerMs = Math.max(0, ...clients.flatMap((c) => c.placementLog().map((p) => (p.settledMs ?? sentAt) - sentAt)));
     // Client against client, too: the first client as the reference for the others.
     const pairwise = compareCanvases(clients[0]!.copy(), clients.slice(1).map((c) => c.copy()));

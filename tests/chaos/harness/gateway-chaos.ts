@@ -129,7 +129,7 @@ export async function runGatewayChaos(o: GatewayChaosOptions, existing?: Cluster
     await sleep(started + o.durationMs + 1_000 - Date.now());
     const { placed } = load.stop();
     await Promise.all(restarts);
-    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisUrl, 30_000);
+    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisTarget, 30_000);
 
     const outages: Array<Outage & { client: string }> = clients.flatMap((c) => c.outages.map((x) => ({ ...x, client: c.name })));
     let unattributed = 0;

@@ -64,7 +64,7 @@ export async function runLoadBalancing(o: LoadBalancingOptions, existing?: Clust
         await new Promise((r) => setTimeout(r, o.intervalMs));
       }
     }));
-    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisUrl);
+    const settled = await settle(clients, new CanvasReader(cluster.url), ledger, cluster.redisTarget);
 
     let deliveries = 0;
     let ackedPixels = 0;

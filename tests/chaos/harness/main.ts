@@ -8,6 +8,7 @@ import { argsOrExit } from "../../../tools/process/args-or-exit.js";
 import { BACKEND_CHAOS_FULL, BACKEND_CHAOS_SHORT, runBackendChaos } from "./backend-chaos.js";
 import { CONTESTED_FULL, CONTESTED_SHORT, runContestedPixels } from "./contested-pixels.js";
 import { GATEWAY_CHAOS_FULL, GATEWAY_CHAOS_SHORT, runGatewayChaos } from "./gateway-chaos.js";
+import { REDIS_FAILOVER_FULL, REDIS_FAILOVER_SHORT, runRedisFailover } from "./redis-failover.js";
 import { LOAD_BALANCING_FULL, LOAD_BALANCING_SHORT, runLoadBalancing } from "./load-balancing.js";
 import { runEnvironment, writeRunResult } from "./run-record.js";
 import { formatResult, type SuiteResult } from "./suite-result.js";
@@ -23,6 +24,7 @@ const SUITES: Record<string, Suite> = {
   "contested-pixels": { full: CONTESTED_FULL, short: CONTESTED_SHORT, run: runContestedPixels },
   "gateway-chaos": { full: GATEWAY_CHAOS_FULL, short: GATEWAY_CHAOS_SHORT, run: runGatewayChaos },
   "backend-chaos": { full: BACKEND_CHAOS_FULL, short: BACKEND_CHAOS_SHORT, run: runBackendChaos },
+  "redis-failover": { full: REDIS_FAILOVER_FULL, short: REDIS_FAILOVER_SHORT, run: runRedisFailover },
 };
 
 const USAGE = `Usage: node dist/tests/chaos/harness/main.js <${Object.keys(SUITES).join("|")}|all> [--short] [--<parameter> N]...

@@ -1,8 +1,8 @@
 import { fromBinary } from "@bufbuild/protobuf";
-import { Redis } from "ioredis";
 import { PixelBatchSchema } from "../../../gen/pixel/v1/canvas_pb.js";
 import { DEFAULT_CANVAS_ID } from "../../../services/shared/config.js";
 import { canvasKeys } from "../../../services/shared/redis-keys.js";
+import { createRedisClient, type RedisEndpoint } from "../../../services/shared/redis-connection.js";
 import type { AckLedger } from "./ack-ledger.js";
 
 /** What the stored history held. */
@@ -19,8 +19,8 @@ export interface StoredHistory {
  * each Ack against the stored batch it named. The suites' clusters keep enough history
  * (CHAOS_HISTORY_BATCHES) for a whole run, or the ledger reports acks it could not check.
  */
-export async function recordStoredHistory(redisUrl: string, ledger: AckLedger, canvasId = DEFAULT_CANVAS_ID): Promise<StoredHistory> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 2, lazyConnect: true });
+export async function recordStoredHistory(endpoint: RedisEndpoint, ledger: AckLedger, canvasId = DEFAULT_CANVAS_ID): Promise<StoredHistory> {
+  const redis = createRedisClient(endpoint, { maxRetriesPerRequest: 2, lazyConnect: true });
   try {
     await redis.connect();
     const entries = await redis.xrangeBuffer(canvasKeys(canvasId).log, "-", "+");
