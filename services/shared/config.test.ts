@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "./config.js";
+import type { Cluster } from "ioredis";
+import { createRedisClient, createShardedSubscriber } from "./redis-connection.js";
 
 describe("CANVAS_IDS, the registry's seed", () => {
   it("gives each plain name CANVAS_WIDTH x CANVAS_HEIGHT and each name:WxH its own size, adding the default canvas first when missing", () => {
@@ -30,6 +32,18 @@ describe("Redis: REDIS_URL (one server) or REDIS_CLUSTER_NODES (a Redis Cluster)
     expect(cluster.redisWait).toEqual({ replicas: 1, timeoutMs: 500 });
     expect(loadConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_WAIT_REPLICAS: "0" }).redisWait.replicas).toBe(0);
     expect(loadConfig({ REDIS_URL: "redis://a:1", REDIS_WAIT_REPLICAS: "1", REDIS_WAIT_TIMEOUT_MS: "250" }).redisWait).toEqual({ replicas: 1, timeoutMs: 250 });
+  });
+
+  it("gives a cluster's nodes the shared REDIS_PASSWORD, and every node connection of the client uses it", () => {
+    const target = loadConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_PASSWORD: "s3cret" }).redis;
+    expect(target).toEqual({ mode: "cluster", nodes: [{ host: "a", port: 1 }], password: "s3cret" });
+    const client = createRedisClient(target!, { lazyConnect: true });
+    const subscriber = createShardedSubscriber(target!, { lazyConnect: true });
+    expect((client as Cluster).options.redisOptions?.password).toBe("s3cret");
+    expect(subscriber.options.redisOptions?.password).toBe("s3cret");
+    client.disconnect();
+    subscriber.disconnect();
+    expect(loadConfig({ REDIS_CLUSTER_NODES: "a:1" }).redis).toEqual({ mode: "cluster", nodes: [{ host: "a", port: 1 }] });
   });
 
   it("refuses both variables at once, a node without a port and a WAIT outside its range", () => {

@@ -171,7 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
  */
 export type RedisTarget =
   | { mode: "single"; url: string }
-  | { mode: "cluster"; nodes: { host: string; port: number }[] };
+  | { mode: "cluster"; nodes: { host: string; port: number }[]; password?: string };
 
 /**
  * When a canvas write counts as stored (`REDIS_WAIT_REPLICAS`, `REDIS_WAIT_TIMEOUT_MS`): after the
@@ -198,7 +198,8 @@ export function parseRedisNodes(raw: string, name = "REDIS_CLUSTER_NODES"): { ho
 
 /**
  * Reads the Redis target from the environment: REDIS_CLUSTER_NODES (cluster) or REDIS_URL
- * (single); both set is an error, neither means no Redis (the embedded store).
+ * (single); both set is an error, neither means no Redis (the embedded store). A cluster's nodes
+ * share one password, `REDIS_PASSWORD` (a single Redis takes it in its URL, `redis://:pw@host`).
  */
 export function redisTargetFromEnv(env: NodeJS.ProcessEnv): RedisTarget | undefined {
   const url = env.REDIS_URL || undefined;
@@ -207,7 +208,8 @@ export function redisTargetFromEnv(env: NodeJS.ProcessEnv): RedisTarget | undefi
   if (nodes !== undefined) {
     const parsed = parseRedisNodes(nodes);
     if (parsed.length === 0) throw new ConfigError("REDIS_CLUSTER_NODES names no node");
-    return { mode: "cluster", nodes: parsed };
+    const password = env.REDIS_PASSWORD || undefined;
+    return password === undefined ? { mode: "cluster", nodes: parsed } : { mode: "cluster", nodes: parsed, password };
   }
   return url === undefined ? undefined : { mode: "single", url };
 }

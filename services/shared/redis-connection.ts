@@ -45,10 +45,10 @@ const SLOTS_REFRESH_INTERVAL_MS = 500;
  * connection; offline queue and reconnection follow the same settings (a Cluster reconnects as a
  * whole through clusterRetryStrategy). `sharded` makes SSUBSCRIBE use one subscriber per shard.
  */
-function clusterOptions(options: RedisOptions, sharded: boolean): ClusterOptions {
+function clusterOptions(options: RedisOptions, sharded: boolean, password: string | undefined): ClusterOptions {
   const { retryStrategy, enableOfflineQueue, lazyConnect, ...perNode } = options;
   return {
-    redisOptions: perNode,
+    redisOptions: password === undefined ? perNode : { ...perNode, password },
     lazyConnect: lazyConnect ?? false,
     enableOfflineQueue: enableOfflineQueue ?? true,
     clusterRetryStrategy: retryStrategy ?? undefined,
@@ -65,7 +65,7 @@ function clusterOptions(options: RedisOptions, sharded: boolean): ClusterOptions
 export function createRedisClient(endpoint: RedisEndpoint, options: RedisOptions = {}): RedisClient {
   const target = toTarget(endpoint);
   if (target.mode === "single") return new Redis(target.url, options);
-  return new Cluster(target.nodes, clusterOptions(options, false));
+  return new Cluster(target.nodes, clusterOptions(options, false, target.password));
 }
 
 /**
@@ -75,7 +75,7 @@ export function createRedisClient(endpoint: RedisEndpoint, options: RedisOptions
 export function createShardedSubscriber(endpoint: RedisEndpoint, options: RedisOptions = {}): Cluster {
   const target = toTarget(endpoint);
   if (target.mode !== "cluster") throw new Error("sharded Pub/Sub needs a Redis Cluster target");
-  return new Cluster(target.nodes, clusterOptions(options, true));
+  return new Cluster(target.nodes, clusterOptions(options, true, target.password));
 }
 
 /**
