@@ -18,6 +18,11 @@ import { ViewToolbar } from "./ViewToolbar.js";
 import { canvasOrigin, pixelAt, visibleRect } from "./viewport.js";
 import { OverviewLayer, overviewLevel } from "./overview-layer.js";
 import { levelCount } from "../../../protocol/tile-grid.js";
+import type { HistoryClient } from "../protocol/history-client.js";
+import type { TimelapsePlayer } from "../timelapse/player.js";
+import { HistoryToolbar } from "./HistoryToolbar.js";
+import { PixelInfo } from "./PixelInfo.js";
+import { usePixelLookup } from "./use-pixel-lookup.js";
 
 /** The region a zoomed-out view watches: none (it draws overview tiles). */
 const NOTHING = { x: 0, y: 0, width: 0, height: 0 };
@@ -30,6 +35,12 @@ export interface PixelCanvasProps {
   state: ConnectionState;
   /** Called once per stroke that starts (or continues) while not live: nothing is drawn. */
   onRefused: () => void;
+  /** Lookup, and the PNG download's seq. */
+  historyService: Pick<HistoryClient, "lookupPixel">;
+  /** An open timelapse: the view shows it instead of the live canvas, and nothing is painted. */
+  timelapse: TimelapsePlayer | null;
+  onUndo: () => void;
+  onTimelapse: () => void;
 }
 
 /** Wheel delta in pixels, whatever unit the browser reported it in. */
@@ -45,7 +56,7 @@ function wheelPixels(e: WheelEvent, pageHeight: number): number {
  * hovered coordinate, and the view kept in the URL. Frames are drawn on requestAnimationFrame only
  * when pixels, the view or the size changed, and copy only the visible pixels.
  */
-export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCanvasProps) {
+export function PixelCanvas({ client, sender, color, state, onRefused, historyService, timelapse, onUndo, onTimelapse }: PixelCanvasProps) {
   const boxRef = useRef<HTMLDivElement>(null);
   const screenRef = useRef<HTMLCanvasElement>(null);
   const [mode, setMode] = useState<CanvasMode>("brush");
@@ -55,17 +66,20 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
   const [, setViewRevision] = useState(0);
   const [minimapRevision, setMinimapRevision] = useState(0);
   const live = state === "live";
+  const lookup = usePixelLookup(client, historyService);
+  const requestFrame = useRef<() => void>(() => undefined);
 
   // The gesture host reads these when a pointer moves, long after the render that created it.
-  const latest = useRef({ color, mode, spaceHeld, onRefused });
-  latest.current = { color, mode, spaceHeld, onRefused };
+  const latest = useRef({ color, mode, spaceHeld, onRefused, timelapse });
+  latest.current = { color, mode, spaceHeld, onRefused, timelapse };
 
   const { source, surface, controller, gestures } = useMemo(() => {
     const source = clientPixelSource(client);
     const surface = new PixelSurface(source);
     const controller = new ViewController(parseViewParams(location.search));
     const gestures = new PointerGestures(controller, {
-      panning: () => latest.current.mode === "hand" || latest.current.spaceHeld,
+      // The inspector's drag moves the view too; a timelapse is watched, not painted on.
+      panning: () => latest.current.mode !== "brush" || latest.current.spaceHeld || latest.current.timelapse !== null,
       paint: (points) => {
         if (client.state !== "live") {
           latest.current.onRefused();
@@ -107,7 +121,14 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
       const canvasSize = controller.canvasSize;
       const visible = visibleRect(view, screen, canvasSize);
       const level = overviewLevel(view.zoom, levelCount(canvasSize.width, canvasSize.height));
-      if (level > 0) {
+      const player = latest.current.timelapse;
+      const playback = player?.playback;
+      if (player && playback) {
+        // The timelapse bitmap holds the whole canvas at every zoom; only its changed tiles on screen are uploaded.
+        if (player.frame(performance.now(), visible)) request();
+        drawView(ctx, player.image, view, screen, visible, dpr, !controller.isFitted);
+        el.dataset.timelapseSeq = String(playback.seq);
+      } else if (level > 0) {
         // Zoomed out: a few downsampled tiles, refreshed now and then; nothing is watched live.
         source.want(NOTHING);
         overview.draw(ctx, view, screen, dpr, canvasSize, level, overview.show(level, visible, canvasSize, performance.now()));
@@ -116,6 +137,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
         // The fitted view stays as plain as the canvas itself; the grid helps once zoomed in.
         drawView(ctx, surface.image, view, screen, visible, dpr, !controller.isFitted);
       }
+      if (!playback) delete el.dataset.timelapseSeq;
       el.dataset.level = String(level);
       const origin = canvasOrigin(view, screen);
       el.dataset.originX = String(origin.x);
@@ -126,6 +148,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
     const request = (): void => {
       if (!frame) frame = requestAnimationFrame(draw);
     };
+    requestFrame.current = request;
     const writeUrl = (): void => {
       urlTimer = undefined;
       const search = withViewParams(location.search, controller.isFitted ? undefined : controller.current);
@@ -168,6 +191,16 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
       }
     };
   }, [client, source, surface, controller]);
+
+  // A timelapse opened, closed, loaded, started or scrubbed: draw it (a playing one keeps asking for frames).
+  useEffect(() => {
+    requestFrame.current();
+    return timelapse?.subscribe(() => {
+      requestFrame.current();
+      // The download button names the timelapse position.
+      setViewRevision((r) => r + 1);
+    });
+  }, [timelapse]);
 
   // Wheel zoom needs a non-passive listener to keep the page from scrolling.
   useEffect(() => {
@@ -238,6 +271,10 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
     // preventDefault keeps focus where it was; leave a text field so the shortcuts work again.
     e.preventDefault();
     if (isTextEntry(document.activeElement)) (document.activeElement as HTMLElement).blur();
+    if (mode === "inspect" && e.button === 0 && !spaceHeld && controller.ready) {
+      const p = pixelAt(controller.current, controller.screenSize, controller.canvasSize, sample(e));
+      if (p) lookup.inspect(p);
+    }
     if (gestures.down(sample(e))) (e.currentTarget as HTMLCanvasElement).setPointerCapture(e.pointerId);
     setGesture(gestures.kind);
   };
@@ -248,6 +285,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
       const p = pixelAt(controller.current, controller.screenSize, controller.canvasSize, s);
       // Re-render only when the pointer reaches another pixel.
       setHover((h) => (h && p && h.x === p.x && h.y === p.y ? h : p));
+      lookup.hover(p);
     }
     // Coalesced events carry the samples the browser merged into this one; using them keeps curves round.
     const merged = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents().map(sample) : [];
@@ -263,11 +301,21 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
   const view = controller.current;
   const origin = canvasOrigin(view, controller.screenSize);
   const panning = gesture === "pan" || gesture === "pinch";
-  const cursor = panning ? "grabbing" : mode === "hand" || spaceHeld ? "grab" : "paint";
+  const cursor = panning ? "grabbing" : mode === "hand" || spaceHeld || (timelapse && mode === "brush") ? "grab" : mode === "inspect" ? "inspect" : "paint";
   const hex = `#${color.toString(16).padStart(6, "0")}`;
   return (
     <div class="canvas-view">
-      <ViewToolbar mode={mode} zoom={view.zoom} hover={hover} onMode={setMode} onZoom={(f) => controller.zoom(f)} onFit={() => controller.fit()} />
+      <div class="toolbar-row">
+        <ViewToolbar mode={mode} zoom={view.zoom} hover={hover} onMode={setMode} onZoom={(f) => controller.zoom(f)} onFit={() => controller.fit()} />
+        <HistoryToolbar
+          canvas={client.canvasName}
+          visible={() => visibleRect(controller.current, controller.screenSize, controller.canvasSize)}
+          timelapseSeq={timelapse?.playback?.seq}
+          timelapseOpen={timelapse !== null}
+          onUndo={onUndo}
+          onTimelapse={onTimelapse}
+        />
+      </div>
       <div class={`canvas-frame cursor-${cursor}${live ? "" : " offline"}`} ref={boxRef}>
         <canvas
           ref={screenRef}
@@ -282,7 +330,10 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
           onPointerMove={onPointerMove}
           onPointerUp={endPointer}
           onPointerCancel={endPointer}
-          onPointerLeave={() => setHover(null)}
+          onPointerLeave={() => {
+            setHover(null);
+            lookup.hover(null);
+          }}
           onContextMenu={(e) => e.preventDefault()}
         />
         {hover && live && cursor === "paint" && (
@@ -297,6 +348,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
             }}
           />
         )}
+        <PixelInfo view={lookup.view} pinned={lookup.pinned} onClose={lookup.close} />
         {width > 0 && <Minimap image={surface.image} controller={controller} revision={minimapRevision} />}
         {!live && (
           <div class="canvas-overlay" data-testid="canvas-overlay">

@@ -18,7 +18,7 @@ const COPY_PIXELS_PER_STEP = 8;
  */
 export class TimelapseFrame {
   /** The canvas, one 0xAABBGGRR pixel per canvas pixel. */
-  readonly pixels: Uint32Array;
+  readonly pixels: Uint32Array<ArrayBuffer>;
   /** Placements applied. */
   position = 0;
   /** Placements between keyframes. */
