@@ -30,7 +30,8 @@ function PlacementRow({ p, now }: { p: Placement; now: number }) {
 
 /** Who placed the pixel under the pointer (or the inspected pixel), when, and what was there before. */
 export function PixelInfo({ view, pinned, onClose }: PixelInfoProps) {
-  if (view.kind === "none") return null;
+  // A failed hover stays quiet (a server without history would show it on every pixel); an inspect click says why.
+  if (view.kind === "none" || (view.kind === "failed" && !pinned)) return null;
   const now = Date.now();
   const { x, y } = view.pixel;
   return (

@@ -109,14 +109,30 @@ describe("PixelLookup", () => {
     expect(calls).toHaveLength(2 + 1 + LOOKUP_MAX_RETRIES);
   });
 
-  it("reports the server's refusal and ignores answers for a pixel no longer wanted", async () => {
-    const { clock, views, lookup } = setup(async () => {
+  it("reports the server's refusal, stops asking a server without history, and ignores answers for a pixel no longer wanted", async () => {
+    const { clock, views, calls, lookup } = setup(async () => {
       throw new ConnectError("history is off", Code.FailedPrecondition);
     });
     lookup.show({ x: 1, y: 1 }, 1n);
     clock.advance(LOOKUP_HOVER_DELAY_MS);
     await flush();
     expect(views.at(-1)).toEqual({ kind: "failed", pixel: { x: 1, y: 1 }, message: "history is off" });
+    lookup.show({ x: 2, y: 1 }, 1n);
+    clock.advance(LOOKUP_HOVER_DELAY_MS);
+    await flush();
+    expect(views.at(-1)).toEqual({ kind: "failed", pixel: { x: 2, y: 1 }, message: "history is off" });
+    expect(calls).toHaveLength(1);
+
+    // Other failures (a busy server) are not remembered.
+    const busy = setup(async () => {
+      throw new ConnectError("busy", Code.Unavailable);
+    });
+    for (const x of [1, 2]) {
+      busy.lookup.show({ x, y: 1 }, 1n);
+      busy.clock.advance(LOOKUP_HOVER_DELAY_MS);
+      await flush();
+    }
+    expect(busy.calls).toHaveLength(2);
 
     let release: (r: LookupPixelResponse) => void = () => {};
     const slow = setup((p) => new Promise<LookupPixelResponse>((r) => (release = () => r(answer(p, 1n)))));

@@ -1,4 +1,4 @@
-import { ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import type { LookupPixelResponse, Placement } from "../../../gen/pixel/v1/history_pb.js";
 import { systemClock, type Clock } from "./clock.js";
 import type { Point } from "./line-pixels.js";
@@ -29,7 +29,8 @@ interface Entry {
  * only once the pointer rested on it for LOOKUP_HOVER_DELAY_MS (a click asks at once), one
  * request at a time (a newer pixel aborts the older request), and answers are cached per pixel
  * until a batch paints that pixel again, so an answer always belongs to the pixel's current seq.
- * An answer the placement log had not caught up with is shown and asked again shortly.
+ * An answer the placement log had not caught up with is shown and asked again shortly. A server
+ * without history (FAILED_PRECONDITION, UNIMPLEMENTED) is not asked again: every pixel shows why.
  */
 export class PixelLookup {
   private readonly cache = new Map<number, Entry>();
@@ -37,6 +38,8 @@ export class PixelLookup {
   private timer: unknown;
   private inFlight: AbortController | undefined;
   private retries = 0;
+  /** Why lookups are off on this server, once it said so. */
+  private off: string | undefined;
 
   constructor(
     private readonly call: LookupCall,
@@ -61,6 +64,10 @@ export class PixelLookup {
     this.cancel();
     this.wanted = { pixel, key, knownSeq };
     this.retries = 0;
+    if (this.off !== undefined) {
+      this.onView({ kind: "failed", pixel, message: this.off });
+      return;
+    }
     const cached = this.cache.get(key);
     if (cached?.complete) {
       this.onView(readyView(pixel, cached));
@@ -122,7 +129,9 @@ export class PixelLookup {
       (err: unknown) => {
         if (abort.signal.aborted || this.wanted !== wanted) return;
         this.inFlight = undefined;
-        this.onView({ kind: "failed", pixel: wanted.pixel, message: err instanceof ConnectError ? err.rawMessage : String(err) });
+        const message = err instanceof ConnectError ? err.rawMessage : String(err);
+        if (err instanceof ConnectError && (err.code === Code.FailedPrecondition || err.code === Code.Unimplemented)) this.off = message;
+        this.onView({ kind: "failed", pixel: wanted.pixel, message });
       },
     );
   }
