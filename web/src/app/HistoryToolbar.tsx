@@ -1,4 +1,5 @@
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
+import type { TimelapsePlayer } from "../timelapse/player.js";
 import type { Rect } from "../protocol/rect.js";
 import { exportFileName, exportUrl, type ExportChoice } from "./export-url.js";
 
@@ -8,16 +9,20 @@ export interface HistoryToolbarProps {
   canvas: string;
   /** The canvas pixels on screen now, for "this view" downloads. */
   visible: () => Rect;
-  /** The timelapse position when one is open and loaded: downloads show the canvas at that seq. */
-  timelapseSeq: number | undefined;
-  timelapseOpen: boolean;
+  /** An open timelapse: once loaded, downloads show the canvas at its position. */
+  timelapse: TimelapsePlayer | null;
   onUndo: () => void;
   onTimelapse: () => void;
 }
 
 /** Undo, the timelapse switch and the PNG download, beside the view tools. */
-export function HistoryToolbar({ canvas, visible, timelapseSeq, timelapseOpen, onUndo, onTimelapse }: HistoryToolbarProps) {
+export function HistoryToolbar({ canvas, visible, timelapse, onUndo, onTimelapse }: HistoryToolbarProps) {
   const [scope, setScope] = useState<"canvas" | "view">("canvas");
+  // Only this small toolbar follows the timelapse position (for the button's label), not the whole view.
+  const [, setRevision] = useState(0);
+  useEffect(() => timelapse?.subscribe(() => setRevision((r) => r + 1)), [timelapse]);
+  const timelapseSeq = timelapse?.playback?.seq;
+  const timelapseOpen = timelapse !== null;
   const download = (): void => {
     const rect = visible();
     const choice: ExportChoice = { rect: scope === "view" && rect.width > 0 && rect.height > 0 ? rect : undefined, atSeq: timelapseSeq };

@@ -99,6 +99,8 @@ export function PixelCanvas({ client, sender, color, state, onRefused, historySe
     const ctx = el?.getContext("2d", { alpha: true });
     if (!box || !el || !ctx) return;
     let frame = 0;
+    // Whether something besides a playing timelapse (the view, the size, pixels) needs the screen drawn.
+    let screenStale = true;
     let dpr = window.devicePixelRatio || 1;
     const overview = new OverviewLayer(
       (level, tile) => `/api/tiles/${encodeURIComponent(client.canvasName)}/${level}/${tile.tx}/${tile.ty}.png`,
@@ -109,6 +111,8 @@ export function PixelCanvas({ client, sender, color, state, onRefused, historySe
 
     const draw = (): void => {
       frame = 0;
+      const stale = screenStale;
+      screenStale = false;
       if (surface.sync() && minimapTimer === undefined) {
         minimapTimer = setTimeout(() => {
           minimapTimer = undefined;
@@ -124,10 +128,13 @@ export function PixelCanvas({ client, sender, color, state, onRefused, historySe
       const player = latest.current.timelapse;
       const playback = player?.playback;
       if (player && playback) {
-        // The timelapse bitmap holds the whole canvas at every zoom; only its changed tiles on screen are uploaded.
-        if (player.frame(performance.now(), visible)) request();
-        drawView(ctx, player.image, view, screen, visible, dpr, !controller.isFitted);
+        // The timelapse bitmap holds the whole canvas at every zoom; only its changed tiles on screen
+        // are uploaded, and a playing frame in which nothing changed leaves the screen as it is.
+        const step = player.frame(performance.now(), visible);
+        if (step.more) request(false);
         el.dataset.timelapseSeq = String(playback.seq);
+        if (!step.changed && !stale) return;
+        drawView(ctx, player.image, view, screen, visible, dpr, !controller.isFitted);
       } else if (level > 0) {
         // Zoomed out: a few downsampled tiles, refreshed now and then; nothing is watched live.
         source.want(NOTHING);
@@ -145,7 +152,8 @@ export function PixelCanvas({ client, sender, color, state, onRefused, historySe
       el.dataset.zoom = String(view.zoom);
       el.dataset.seq = String(client.canvas.seq);
     };
-    const request = (): void => {
+    const request = (stale = true): void => {
+      screenStale ||= stale;
       if (!frame) frame = requestAnimationFrame(draw);
     };
     requestFrame.current = request;
@@ -195,11 +203,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused, historySe
   // A timelapse opened, closed, loaded, started or scrubbed: draw it (a playing one keeps asking for frames).
   useEffect(() => {
     requestFrame.current();
-    return timelapse?.subscribe(() => {
-      requestFrame.current();
-      // The download button names the timelapse position.
-      setViewRevision((r) => r + 1);
-    });
+    return timelapse?.subscribe(() => requestFrame.current());
   }, [timelapse]);
 
   // Wheel zoom needs a non-passive listener to keep the page from scrolling.
@@ -310,8 +314,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused, historySe
         <HistoryToolbar
           canvas={client.canvasName}
           visible={() => visibleRect(controller.current, controller.screenSize, controller.canvasSize)}
-          timelapseSeq={timelapse?.playback?.seq}
-          timelapseOpen={timelapse !== null}
+          timelapse={timelapse}
           onUndo={onUndo}
           onTimelapse={onTimelapse}
         />

@@ -95,12 +95,13 @@ export class TimelapsePlayer {
 
   /**
    * One animation frame at time `now` (ms): advances a playing clock and uploads the changed
-   * tiles inside `visible` to the bitmap. Returns whether the next frame is needed (still playing).
+   * tiles inside `visible` to the bitmap. `more`: the next frame is needed (still playing);
+   * `changed`: the bitmap changed, so the screen must be drawn again.
    */
-  frame(now: number, visible: Rect): boolean {
+  frame(now: number, visible: Rect): { more: boolean; changed: boolean } {
     const p = this.playback;
     const image = this.imageData;
-    if (!p || !image) return false;
+    if (!p || !image) return { more: false, changed: false };
     if (p.playing) {
       p.tick(this.lastFrameAt === undefined ? 0 : now - this.lastFrameAt);
       this.lastFrameAt = now;
@@ -109,8 +110,8 @@ export class TimelapsePlayer {
         this.notify();
       }
     }
-    p.frame.flush(visible, (r) => this.ctx.putImageData(image, 0, 0, r.x, r.y, r.width, r.height));
-    return p.playing;
+    const put = p.frame.flush(visible, (r) => this.ctx.putImageData(image, 0, 0, r.x, r.y, r.width, r.height));
+    return { more: p.playing, changed: put > 0 };
   }
 
   /** Stops loading and playing; the player is not used afterwards. */
