@@ -6,16 +6,16 @@ export interface ExportChoice {
   atSeq?: number;
 }
 
-/** The canvas service's PNG export route for `canvas` (see ExportCanvas in proto/pixel/v1/history.proto). */
+/** The canvas service's PNG export route for `canvas`: `/api/export/<canvas>.png?x=&y=&w=&h=&seq=` (services/canvas/history/export-http-route.ts). */
 export function exportUrl(canvas: string, choice: ExportChoice): string {
   const q = new URLSearchParams();
   if (choice.rect) {
     q.set("x", String(choice.rect.x));
     q.set("y", String(choice.rect.y));
-    q.set("width", String(choice.rect.width));
-    q.set("height", String(choice.rect.height));
+    q.set("w", String(choice.rect.width));
+    q.set("h", String(choice.rect.height));
   }
-  if (choice.atSeq !== undefined) q.set("at_seq", String(choice.atSeq));
+  if (choice.atSeq !== undefined) q.set("seq", String(choice.atSeq));
   const query = q.toString();
   return `/api/export/${encodeURIComponent(canvas)}.png${query ? `?${query}` : ""}`;
 }
