@@ -9,6 +9,7 @@ import { TILE_SIZE } from "../../protocol/tile-grid.js";
 import { PERSIST_INTERVAL_MS } from "../shared/timing.js";
 import { canvasFilePath, readCanvasFile } from "./canvas-file.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
+import { memoryHistorySource } from "../history/memory-history-source.js";
 import { describeCanvasStoreContract } from "./test-support/canvas-store-contract.js";
 
 const logger = pino({ level: "silent" });
@@ -35,7 +36,8 @@ describe("MemoryCanvasStore", () => {
     async open({ width, height, historyLimit, shapes }) {
       const bus = new MemoryPixelBus();
       const shapeOf = (canvasId: string) => shapes?.[canvasId];
-      return { store: new MemoryCanvasStore({ width, height, bus, logger, dataDir, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
+      const store = new MemoryCanvasStore({ width, height, bus, logger, dataDir, historyLimit, shapeOf });
+      return { store, bus, history: memoryHistorySource(store, []), dispose: () => bus.close() };
     },
   });
 

@@ -27,6 +27,8 @@ import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
 import { resolveRuns } from "./placement-runs.js";
 import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels, prefixSeqEpoch } from "./pixel-batch-codec.js";
 import { backgroundTile } from "./tile-codec.js";
+import type { HistorySlice } from "../history/history-source.js";
+import type { PlacementKind } from "../history/placement-log.js";
 
 /** What a MemoryCanvasStore needs. */
 export interface MemoryCanvasStoreOptions {
@@ -44,6 +46,14 @@ export interface MemoryCanvasStoreOptions {
   shapeOf?: CanvasShapeOf;
 }
 
+/** One retained batch: the published bytes and what the history entry adds (history-source.ts). */
+interface RetainedBatch {
+  payload: Uint8Array;
+  /** 3 bytes per pixel, in the batch's order: the colour each had just before. */
+  previousColors: Uint8Array;
+  kind: PlacementKind;
+}
+
 interface CanvasState {
   width: number;
   height: number;
@@ -51,8 +61,8 @@ interface CanvasState {
   epoch: number;
   /** Painted level-0 tiles by tile name ("tx:ty"); a tile never painted has no entry and costs nothing. */
   tiles: Map<string, StoredTile>;
-  /** Published bytes of the most recent batches; their seqs are contiguous and end at `seq`. */
-  history: Uint8Array[];
+  /** The most recent batches as published, with their previous colours; their seqs are contiguous and end at `seq`. */
+  history: RetainedBatch[];
   saveTimer: NodeJS.Timeout | undefined;
   /** The save in progress, so saves of one canvas never overlap. */
   saving: Promise<void>;
@@ -120,6 +130,8 @@ export class MemoryCanvasStore implements CanvasStore {
     const stored = decided === undefined ? resolved.pixels : resolved.pixels.filter((_, i) => decided[i] === 0);
     if (stored.length === 0) return { seq: state.seq, epoch: state.epoch, retryAfterMs };
     state.seq += 1;
+    const previousColors = Buffer.alloc(stored.reduce((n, slice) => n + slice.length, 0) * 3);
+    let written = 0;
     for (const slice of stored) {
       for (const p of slice) {
         const tx = Math.floor(p.x / TILE_SIZE);
@@ -133,6 +145,8 @@ export class MemoryCanvasStore implements CanvasStore {
         }
         tile.version = state.seq;
         const o = ((p.y - ty * TILE_SIZE) * Math.min(TILE_SIZE, width - tx * TILE_SIZE) + p.x - tx * TILE_SIZE) * 3;
+        previousColors.set(tile.pixels.subarray(o, o + 3), written * 3);
+        written += 1;
         tile.pixels[o] = (p.color >>> 16) & 0xff;
         tile.pixels[o + 1] = (p.color >>> 8) & 0xff;
         tile.pixels[o + 2] = p.color & 0xff;
@@ -141,7 +155,7 @@ export class MemoryCanvasStore implements CanvasStore {
     const storedAuthors = decided === undefined ? resolved.authors : resolved.authors.filter((_, i) => decided[i] === 0);
     const body = Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now()), ...storedAuthors]);
     const payload = prefixSeqEpoch(body, state.seq, state.epoch);
-    this.remember(state, payload);
+    this.remember(state, { payload, previousColors, kind: "place" });
     this.options.bus.publish(canvasId, payload);
     this.scheduleSave(canvasId, state);
     return { seq: state.seq, epoch: state.epoch, retryAfterMs };
@@ -154,7 +168,32 @@ export class MemoryCanvasStore implements CanvasStore {
     if (window === "none") return [];
     if (window === "snapshot") return undefined;
     const start = afterSeq + 1 - firstSeq!;
-    return state.history.slice(start, start + limit);
+    return state.history.slice(start, start + limit).map((b) => b.payload);
+  }
+
+  /**
+   * The archiver's view of the retained history (HistorySource.read): entries after afterSeq with
+   * their previous colours. A canvas not loaded in this process reads as epoch 0, seq 0, nothing retained.
+   */
+  async retainedHistory(canvasId: string, afterSeq: number, limit: number): Promise<HistorySlice> {
+    const pending = this.canvases.get(canvasId);
+    const state = pending === undefined ? undefined : await pending.catch(() => undefined);
+    if (state === undefined) return { epoch: 0, seq: 0, firstRetainedSeq: undefined, entries: [] };
+    const firstRetainedSeq = state.history.length === 0 ? undefined : state.seq - state.history.length + 1;
+    const from = firstRetainedSeq === undefined ? 0 : Math.max(0, afterSeq + 1 - firstRetainedSeq);
+    const entries = state.history.slice(from, from + limit).map((b, i) => ({
+      seq: firstRetainedSeq! + from + i,
+      epoch: state.epoch,
+      batch: b.payload,
+      previousColors: b.previousColors,
+      kind: b.kind,
+    }));
+    return { epoch: state.epoch, seq: state.seq, firstRetainedSeq, entries };
+  }
+
+  /** The canvases loaded in this process: the only ones with retained history. */
+  loadedCanvasIds(): string[] {
+    return [...this.canvases.keys()];
   }
 
   async reset(canvasId: string): Promise<{ epoch: number }> {
@@ -203,8 +242,8 @@ export class MemoryCanvasStore implements CanvasStore {
     if (this.closed) throw new StoreUnavailableError("the canvas store is closed");
   }
 
-  private remember(state: CanvasState, payload: Uint8Array): void {
-    state.history.push(payload);
+  private remember(state: CanvasState, batch: RetainedBatch): void {
+    state.history.push(batch);
     const excess = historyExcess(state.history.length, this.historyLimit);
     if (excess > 0) state.history.splice(0, excess);
   }

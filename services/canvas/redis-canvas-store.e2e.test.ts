@@ -12,6 +12,7 @@ import { canvasKeys, tileKey } from "../shared/redis-keys.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import { StoreUnavailableError } from "./canvas-store.js";
 import { RedisCanvasStore } from "./redis-canvas-store.js";
+import { RedisHistorySource } from "../history/redis-history-source.js";
 import { describeCanvasStoreContract } from "./test-support/canvas-store-contract.js";
 
 const logger = pino({ level: "silent" });
@@ -72,7 +73,9 @@ describe("RedisCanvasStore against a real redis-server", () => {
     async open({ width, height, historyLimit, shapes }) {
       const bus = new RedisPixelBus(redis.url, logger);
       const shapeOf = (canvasId: string) => shapes?.[canvasId];
-      return { store: new RedisCanvasStore({ redisUrl: redis.url, width, height, logger, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
+      const history = new RedisHistorySource(redis.url, []);
+      const store = new RedisCanvasStore({ redisUrl: redis.url, width, height, logger, historyLimit, shapeOf });
+      return { store, bus, history, dispose: async () => void (await Promise.all([bus.close(), history.close()])) };
     },
   });
 

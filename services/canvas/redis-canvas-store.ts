@@ -23,7 +23,7 @@ import {
 } from "./canvas-store.js";
 import { assembleTiles } from "./assemble-tiles.js";
 import { DEFAULT_BACKGROUND as WHITE } from "./tile-codec.js";
-import { packPixelWrites } from "./pack-pixel-writes.js";
+import { packPixelWrites, previousColorOrder } from "./pack-pixel-writes.js";
 import { encodeRuleArg } from "./placement-budget.js";
 import { resolveRuns } from "./placement-runs.js";
 import { storeRedisOptions } from "./store-redis-options.js";
@@ -179,9 +179,11 @@ export class RedisCanvasStore implements CanvasStore {
       return index;
     };
     const runArgs: (string | number | Uint8Array)[] = [];
+    const orders: Buffer[] = [];
     resolved.pixels.forEach((slice, i) => {
       const run = resolved.budgeted?.[i];
       runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, width, height), encodePixels(slice), resolved.authors[i]!);
+      orders.push(previousColorOrder(slice, width, height));
     });
     const seen = this.seen.get(canvasId);
     const [seq, epoch, ...decided] = await this.run(() =>
@@ -191,6 +193,7 @@ export class RedisCanvasStore implements CanvasStore {
         encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
         encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
         Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
+        Buffer.concat(orders),
       ),
     );
     this.remember(canvasId, epoch, seq);
@@ -214,7 +217,7 @@ export class RedisCanvasStore implements CanvasStore {
     const window = historyWindow(afterSeq, seq, firstSeq);
     if (window === "none") return [];
     if (window === "snapshot") return undefined;
-    // Each entry holds one field, "b", with the published bytes.
+    // Each entry's first field is "b", with the published bytes (history-source.ts).
     return range.map(([, fields]) => fields[1]!);
   }
 
