@@ -1,4 +1,5 @@
 import { TILE_SIZE } from "../../protocol/tile-grid.js";
+import { AUTHOR_PIXEL_COUNT_TAG, BATCH_AUTHORS_TAG } from "../../protocol/wire-tags.js";
 
 /**
  * Lua sources of the Redis canvas store. Every script takes the keys
@@ -412,3 +413,67 @@ local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumb
 if not epoch then return redis.error_reply(seq) end
 return {epoch, seq, redis.call('HGETALL', KEYS[2])}
 `;
+
+// ---- [history: conditional restore] (issue 12: undo and rollback; i12-rpc) ----
+
+/**
+ * Writes an undo or a rollback as one ordinary batch, each pixel only while it still shows the
+ * colour the unwanted placement left (so a pixel painted since is never overwritten).
+ * KEYS: the three canvas keys, then the undo allowance key (`canvasKeys(id).restoreLimit`, only
+ * when ARGV[15] > 0). ARGV: 1 channel, 2 width, 3 height, 4 seen epoch, 5 seen seq, 6 history
+ * MAXLEN, 7 epoch-marker body, 8 batch body head, 9 body tail, 10 background (3 bytes), 11 history
+ * kind code (`k`), 12 the writes, 10 bytes each (x, y as 2 bytes, colour, expected colour as 3),
+ * 13 their encoded PixelBatch.pixels entries in the same order (each tag, length, body), 14 the
+ * encoded user_id and name fields of the batch's one Author run (empty: no run), 15 allowance
+ * (restores per window, 0 = unlimited), 16 the window in ms.
+ * Returns {seq, epoch, restored, retry ms}: restored 0 means nothing was written; retry > 0 means
+ * the allowance refused it. The history entry's `p` field holds the colours the pixels had (the
+ * expected ones) and `k` the kind, as history-source.ts describes.
+ */
+export const RESTORE_BATCH_LUA = `${PRELUDE}
+local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[7])
+if not epoch then return redis.error_reply(seq) end
+local allowance = tonumber(ARGV[15])
+if allowance > 0 and tonumber(redis.call('GET', KEYS[4]) or '0') >= allowance then
+  return {seq, epoch, 0, math.max(1, redis.call('PTTL', KEYS[4]))}
+end
+local byte, sub, call = string.byte, string.sub, redis.call
+local width, height, fill, writes, encoded = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[10], ARGV[12], ARGV[13]
+local chosen, previous, targets, pos = {}, {}, {}, 1
+for o = 1, #writes, 10 do
+  local x1, x2, y1, y2 = byte(writes, o, o + 3)
+  local x, y = x1 * 256 + x2, y1 * 256 + y2
+  local size = byte(encoded, pos + 1) + 2
+  local tx, ty = math.floor(x / TILE), math.floor(y / TILE)
+  local at = ((y - ty * TILE) * math.min(TILE, width - tx * TILE) + x - tx * TILE) * 3
+  local key = KEYS[2] .. ':' .. tx .. ':' .. ty
+  local current = call('GETRANGE', key, at, at + 2)
+  if current == '' then current = fill end
+  if current == sub(writes, o + 7, o + 9) then
+    chosen[#chosen + 1] = sub(encoded, pos, pos + size - 1)
+    previous[#previous + 1] = current
+    targets[#targets + 1] = { key, tx .. ':' .. ty, at, sub(writes, o + 4, o + 6), math.min(TILE, width - tx * TILE) * math.min(TILE, height - ty * TILE) }
+  end
+  pos = pos + size
+end
+if #chosen == 0 then return {seq, epoch, 0, 0} end
+seq = seq + 1
+local authors = ''
+if ARGV[14] ~= '' then
+  local run = ARGV[14] .. '\\${AUTHOR_PIXEL_COUNT_TAG}' .. varint(#chosen)
+  authors = '\\${BATCH_AUTHORS_TAG}' .. varint(#run) .. run
+end
+local payload = prefix(seq, epoch) .. ARGV[8] .. table.concat(chosen) .. ARGV[9] .. authors
+call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload, 'p', table.concat(previous), 'k', ARGV[11])
+local version = string.format('%d', seq)
+for _, t in ipairs(targets) do
+  if call('EXISTS', t[1]) == 0 then call('SET', t[1], string.rep(fill, t[5])) end
+  call('HSET', KEYS[2], t[2], version)
+  call('SETRANGE', t[1], t[3], t[4])
+end
+call('HINCRBY', KEYS[1], 'seq', 1)
+if allowance > 0 and call('INCR', KEYS[4]) == 1 then call('PEXPIRE', KEYS[4], ARGV[16]) end
+call('PUBLISH', ARGV[1], payload)
+return {seq, epoch, #chosen, 0}
+`;
+// ---- end [history: conditional restore] ----

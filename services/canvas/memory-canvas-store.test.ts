@@ -10,7 +10,8 @@ import { PERSIST_INTERVAL_MS } from "../shared/timing.js";
 import { canvasFilePath, readCanvasFile } from "./canvas-file.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
 import { memoryHistorySource } from "../history/memory-history-source.js";
-import { describeCanvasStoreContract } from "./test-support/canvas-store-contract.js";
+import { describeCanvasStoreContract, type CanvasStoreHarness } from "./test-support/canvas-store-contract.js";
+import { describeRestoreContract } from "./test-support/restore-contract.js";
 
 const logger = pino({ level: "silent" });
 
@@ -29,7 +30,7 @@ describe("MemoryCanvasStore", () => {
     dataDir = undefined;
   });
 
-  describeCanvasStoreContract("MemoryCanvasStore with a data directory", {
+  const harness: CanvasStoreHarness = {
     async clear() {
       freshDataDir();
     },
@@ -39,7 +40,9 @@ describe("MemoryCanvasStore", () => {
       const store = new MemoryCanvasStore({ width, height, bus, logger, dataDir, historyLimit, shapeOf });
       return { store, bus, history: memoryHistorySource(store, []), dispose: () => bus.close() };
     },
-  });
+  };
+  describeCanvasStoreContract("MemoryCanvasStore with a data directory", harness);
+  describeRestoreContract("MemoryCanvasStore with a data directory", harness);
 
   describe("persistence", () => {
     beforeEach(() => void freshDataDir());

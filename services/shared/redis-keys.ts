@@ -24,6 +24,8 @@ export interface CanvasKeys {
    * network; each a string "<level> <time>" that expires when the budget is full again.
    */
   budget: string;
+  /** Prefix of the undo allowance keys, `<restoreLimit><user id>`: restores so far in the window, expiring when it ends. */
+  restoreLimit: string;
 }
 
 /** Returns the Redis names used for a canvas. */
@@ -37,6 +39,7 @@ export function canvasKeys(canvasId: string): CanvasKeys {
     channel: `canvas:${tag}:batches`,
     presence: `canvas:${tag}:presence`,
     budget: `canvas:${tag}:budget:`,
+    restoreLimit: `canvas:${tag}:undo:`,
   };
 }
 
