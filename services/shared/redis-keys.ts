@@ -57,3 +57,13 @@ export function tileKey(canvasId: string, tx: number, ty: number): string {
  * their `{id}` hash tag, and no script touches the registry and a canvas together.
  */
 export const CANVAS_REGISTRY_KEY = "canvases";
+
+/**
+ * Hash of the bans in force: user id -> JSON ban (services/canvas/history/redis-ban-list.ts). One
+ * global key in its own slot; no canvas script reads it (the canvas service checks bans before the
+ * write script), so a canvas's keys never mix with it on Redis Cluster.
+ */
+export const BANS_KEY = "bans";
+
+/** Channel on which a replica that changed BANS_KEY tells the others to reload it. */
+export const BANS_CHANNEL = "bans:changed";
