@@ -29,7 +29,10 @@ function runner(sql: postgres.Sql | postgres.TransactionSql, root: postgres.Sql)
  * Opens the placement log on PostgreSQL (HISTORY_DATABASE_URL, e.g. postgres://user@host:5432/db),
  * creating its tables if missing.
  */
-export function openPostgresPlacementLog(url: string): Promise<SqlPlacementLog> {
+export async function openPostgresPlacementLog(url: string): Promise<SqlPlacementLog> {
   const sql = postgres(url, { max: POOL_SIZE, connect_timeout: CONNECT_TIMEOUT_S, onnotice: () => undefined });
-  return SqlPlacementLog.open(runner(sql, sql));
+  return SqlPlacementLog.open(runner(sql, sql)).catch(async (err: unknown) => {
+    await sql.end({ timeout: 1 });
+    throw err;
+  });
 }
