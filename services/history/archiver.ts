@@ -53,6 +53,7 @@ export class Archiver {
   private running: Promise<void> | undefined;
   private stopping = false;
   private wake: (() => void) | undefined;
+  private lastError: string | undefined;
 
   constructor(private readonly options: ArchiverOptions) {}
 
@@ -71,6 +72,11 @@ export class Archiver {
     this.running = undefined;
   }
 
+  /** Why the last pass failed (database or Redis unreachable); undefined when it succeeded. */
+  problem(): string | undefined {
+    return this.lastError;
+  }
+
   /** One pass over every canvas: archives everything retained now. Returns how many batches were appended. */
   async runOnce(): Promise<number> {
     let appended = 0;
@@ -86,7 +92,9 @@ export class Archiver {
       try {
         appended = await this.runOnce();
         backoff = 0;
+        this.lastError = undefined;
       } catch (err) {
+        this.lastError = (err as Error).message;
         // The database or Redis is down: nothing advanced; retry from the same positions.
         backoff = Math.min(ARCHIVE_MAX_BACKOFF_MS, backoff === 0 ? ARCHIVE_BASE_BACKOFF_MS : backoff * 2);
         this.options.logger.warn({ err: (err as Error).message, retryInMs: backoff }, "archiving failed; will retry");

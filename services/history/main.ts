@@ -1,4 +1,7 @@
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { ConfigError, loadConfig } from "../shared/config.js";
+import { handleProbe } from "../shared/probe-routes.js";
 import { createLogger } from "../shared/logger.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { Archiver, ARCHIVE_MAX_BACKOFF_MS } from "./archiver.js";
@@ -9,8 +12,12 @@ import { RedisHistorySource } from "./redis-history-source.js";
  * Entry point of the history archiver of a Redis deployment (`npm run start:archiver`): copies every
  * canvas's Redis history stream into the PostgreSQL placement log at HISTORY_DATABASE_URL, resuming
  * from the log's last seq after any restart. Run one replica; a second one is harmless (appends are
- * idempotent) but does the work twice. SIGTERM/SIGINT: one last pass, then exit 0.
+ * idempotent) but does the work twice. /healthz, /readyz (ready while passes succeed) and /metrics on
+ * ARCHIVER_HTTP_PORT. SIGTERM/SIGINT: one last pass, then exit 0.
  */
+/** Default port of the archiver's probes and metrics. */
+const ARCHIVER_HTTP_PORT = 3004;
+
 async function main(): Promise<void> {
   const logger = createLogger("history-archiver");
   let config;
@@ -29,6 +36,20 @@ async function main(): Promise<void> {
     logger.fatal("the archiver needs REDIS_URL (the canvas store) and HISTORY_DATABASE_URL (postgres://...); under npm start it runs inside the process");
     process.exit(2);
   }
+  const port = Number(process.env.ARCHIVER_HTTP_PORT ?? ARCHIVER_HTTP_PORT);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    logger.fatal("ARCHIVER_HTTP_PORT must be a port number (0 to 65535)");
+    process.exit(2);
+  }
+  let archiver: Archiver | undefined;
+  const ready = () => (archiver === undefined ? "placement log database not reachable yet" : archiver.problem());
+  const probes = createServer((req, res) => {
+    if (!handleProbe(req, res, ready)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    probes.once("error", reject);
+    probes.listen(port, config.host, () => resolve());
+  });
   // The database may come up after us: wait for it rather than crash-loop.
   let log;
   for (;;) {
@@ -41,13 +62,15 @@ async function main(): Promise<void> {
     }
   }
   const source = new RedisHistorySource(config.redisUrl, config.canvasIds);
-  const archiver = new Archiver({ source, log, logger });
-  archiver.start();
-  logger.info({ canvases: config.canvasIds }, "archiving canvas history into the placement log");
+  const running = new Archiver({ source, log, logger });
+  archiver = running;
+  running.start();
+  logger.info({ canvases: config.canvasIds, probes: `http://${config.host}:${(probes.address() as AddressInfo).port}` }, "archiving canvas history into the placement log");
   drainOnSignal(
     logger,
     async () => {
-      await archiver.stop();
+      await running.stop();
+      probes.close();
       await Promise.all([log.close(), source.close()]);
     },
     1,
