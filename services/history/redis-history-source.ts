@@ -15,7 +15,8 @@ export class RedisHistorySource implements HistorySource {
 
   /** `extraCanvasIds`: canvases to archive besides the registered ones (the configured CANVAS_IDS). */
   constructor(redisUrl: string, private readonly extraCanvasIds: readonly string[]) {
-    this.redis = new Redis(redisUrl, storeRedisOptions("pixel-history-archiver"));
+    // Reads are idempotent, so unlike the store's writes they may wait for a (re)connection and be resent.
+    this.redis = new Redis(redisUrl, { ...storeRedisOptions("pixel-history-archiver"), enableOfflineQueue: true, maxRetriesPerRequest: 3 });
     // Connection errors surface as failed reads, which the archiver retries with backoff.
     this.redis.on("error", () => undefined);
   }
