@@ -5,7 +5,7 @@ import type { PixelLike } from "../../protocol/pixel-validation.js";
 import { canvasKeys } from "../shared/redis-keys.js";
 import { tileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
-import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
+import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, RESTORE_BATCH_LUA, WRITE_BATCH_LUA } from "./canvas-lua.js";
 import {
   CanvasSizeMismatchError,
   HISTORY_MAX_BATCHES,
@@ -16,18 +16,23 @@ import {
   type CanvasSnapshot,
   type CanvasStore,
   type PlacementRun,
+  type RestoredBatch,
+  type RestoreOptions,
+  type RestoreWrite,
   type StoredBatch,
+  checkRestoreWrites,
   type StoredPosition,
   type TileSnapshot,
   type TileVersions,
 } from "./canvas-store.js";
 import { assembleTiles } from "./assemble-tiles.js";
 import { DEFAULT_BACKGROUND as WHITE } from "./tile-codec.js";
-import { packPixelWrites } from "./pack-pixel-writes.js";
+import { packPixelWrites, previousColorOrder } from "./pack-pixel-writes.js";
 import { encodeRuleArg } from "./placement-budget.js";
 import { resolveRuns } from "./placement-runs.js";
 import { storeRedisOptions } from "./store-redis-options.js";
-import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
+import { encodeAuthorIdentity, encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
+import { HISTORY_KIND_CODES } from "../history/history-source.js";
 
 /** Redis replies that mean "not now" rather than "this request is wrong". */
 const TRANSIENT_REPLY = /^(LOADING|BUSY|OOM|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|NOSCRIPT)/;
@@ -62,6 +67,8 @@ interface CanvasCommands {
   readCanvasBuffer(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadCanvasReply>;
   readTileBuffer(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadTileReply>;
   readTileVersions(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadTileVersionsReply>;
+  /** Takes the number of keys first: 3 canvas keys, plus the undo allowance key when limited. */
+  restoreBatch(numKeys: number, ...keysAndArgs: ScriptArg[]): Promise<[number, number, number, number]>;
 }
 
 /**
@@ -111,6 +118,7 @@ export class RedisCanvasStore implements CanvasStore {
     redis.defineCommand("readCanvas", { numberOfKeys: 3, lua: READ_CANVAS_LUA });
     redis.defineCommand("readTile", { numberOfKeys: 3, lua: READ_TILE_LUA });
     redis.defineCommand("readTileVersions", { numberOfKeys: 3, lua: READ_TILE_VERSIONS_LUA });
+    redis.defineCommand("restoreBatch", { lua: RESTORE_BATCH_LUA });
     this.redis = redis as Redis & CanvasCommands;
     redisConnected.set({ role: "store" }, 0);
     redis.on("ready", () => {
@@ -179,9 +187,11 @@ export class RedisCanvasStore implements CanvasStore {
       return index;
     };
     const runArgs: (string | number | Uint8Array)[] = [];
+    const orders: Buffer[] = [];
     resolved.pixels.forEach((slice, i) => {
       const run = resolved.budgeted?.[i];
       runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, width, height), encodePixels(slice), resolved.authors[i]!);
+      orders.push(previousColorOrder(slice, width, height));
     });
     const seen = this.seen.get(canvasId);
     const [seq, epoch, ...decided] = await this.run(() =>
@@ -191,11 +201,41 @@ export class RedisCanvasStore implements CanvasStore {
         encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
         encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
         Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
+        Buffer.concat(orders),
       ),
     );
     this.remember(canvasId, epoch, seq);
     const retryAfterMs = resolved.budgeted === undefined ? new Array<number>(resolved.runCount).fill(0) : decided;
     return { seq, epoch, retryAfterMs };
+  }
+
+  async restore(canvasId: string, writes: readonly RestoreWrite[], options: RestoreOptions): Promise<RestoredBatch> {
+    const keys = canvasKeys(canvasId);
+    const { width, height, background = WHITE } = this.shape(canvasId);
+    checkRestoreWrites(writes, width, height);
+    const packed = Buffer.alloc(writes.length * 10);
+    writes.forEach((w, i) => {
+      packed.writeUInt16BE(w.x, i * 10);
+      packed.writeUInt16BE(w.y, i * 10 + 2);
+      packed.writeUIntBE(w.color, i * 10 + 4, 3);
+      packed.writeUIntBE(w.expected, i * 10 + 7, 3);
+    });
+    // The Author run without its pixel count, which only the script knows.
+    const runFields = options.by === undefined ? Buffer.alloc(0) : encodeAuthorIdentity(options.by.userId, options.by.name);
+    const limit = options.limit;
+    const limitKeys = limit === undefined ? [] : [keys.restoreLimit + limit.userId];
+    const [seq, epoch, restored, retryAfterMs] = await this.run(() =>
+      this.redis.restoreBatch(
+        3 + limitKeys.length, keys.meta, keys.tiles, keys.log, ...limitKeys,
+        ...this.prepareArgs(canvasId).slice(0, 5), this.historyLimit, this.marker(canvasId),
+        encodeBatchHead(canvasId), encodeBatchTail(options.author, Date.now()),
+        Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
+        HISTORY_KIND_CODES[options.kind], packed, encodePixels(writes), runFields,
+        limit?.perWindow ?? 0, limit?.windowMs ?? 0,
+      ),
+    );
+    this.remember(canvasId, epoch, seq);
+    return { seq, epoch, restored, skipped: retryAfterMs > 0 ? 0 : writes.length - restored, retryAfterMs };
   }
 
   async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {
@@ -214,7 +254,7 @@ export class RedisCanvasStore implements CanvasStore {
     const window = historyWindow(afterSeq, seq, firstSeq);
     if (window === "none") return [];
     if (window === "snapshot") return undefined;
-    // Each entry holds one field, "b", with the published bytes.
+    // Each entry's first field is "b", with the published bytes (history-source.ts).
     return range.map(([, fields]) => fields[1]!);
   }
 

@@ -40,6 +40,8 @@ export function errorText(code: ErrorCode, message: string, pixels: number): str
       return `This canvas does not exist: ${message}.`;
     case ErrorCode.UNAUTHENTICATED:
       return `Not stored: this page has no valid session; reload it to get one${lost}.`;
+    case ErrorCode.BANNED:
+      return `Not stored: ${message}${lost}.`;
     case ErrorCode.UNSUPPORTED_PROTOCOL:
       return "This page is out of date: reload it to keep drawing.";
     case ErrorCode.NOT_JOINED:
