@@ -14,6 +14,9 @@ import { REPO_ROOT, startService, type ServiceProcess } from "../../tools/proces
 export const ARTIFACTS = join(REPO_ROOT, "test-results", "browser");
 const ENTRY = "services/local/main.js";
 
+/** How long the one-process system may take to be ready: opening its embedded placement log (PGlite, WASM) takes seconds on a busy machine. */
+const START_TIMEOUT_MS = 60_000;
+
 /** The screen canvas of the web app. */
 export const CANVAS = '[data-testid="pixel-canvas"]';
 /** The connection status pill. */
@@ -43,7 +46,7 @@ export class LocalSystem {
         ...this.extraEnv,
       };
     }
-    this.service = await startService("local-browser", ENTRY, this.env, `${this.url}readyz`);
+    this.service = await startService("local-browser", ENTRY, this.env, `${this.url}readyz`, START_TIMEOUT_MS);
   }
 
   async stop(): Promise<void> {
