@@ -99,6 +99,9 @@ export async function runTimelapseBench(argv: string[], log: (m: string) => void
     DATA_DIR: dataDir,
     CANVAS_WIDTH: String(f.width),
     CANVAS_HEIGHT: String(f.height),
+    // The history is painted as fast as the service stores it, not at a person's pace.
+    PIXELS_PER_SECOND: "1000000",
+    PIXEL_BURST: "1000000",
   };
   const url = `http://127.0.0.1:${env.WEB_PORT}/`;
   let service: ServiceProcess | undefined;
