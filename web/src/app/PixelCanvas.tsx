@@ -10,9 +10,9 @@ import { PixelSurface } from "./pixel-surface.js";
 import { PointerGestures, type PointerSample } from "./pointer-gestures.js";
 import type { StrokeSender } from "./stroke-sender.js";
 import { ViewController } from "./view-controller.js";
-import { PINCH_WHEEL_ZOOM_PER_PX, WHEEL_ZOOM_PER_PX } from "./view-constants.js";
 import { MINIMAP_REFRESH_MS, URL_WRITE_INTERVAL_MS } from "../protocol/timing.js";
-import { isTextEntry, shortcutFor, type CanvasMode } from "./view-shortcuts.js";
+import { isTextEntry, type CanvasMode } from "./view-shortcuts.js";
+import { useViewKeys, useWheelZoom } from "./use-view-input.js";
 import { parseViewParams, withViewParams } from "./view-url.js";
 import { ViewToolbar } from "./ViewToolbar.js";
 import { canvasOrigin, pixelAt, visibleRect } from "./viewport.js";
@@ -43,12 +43,6 @@ export interface PixelCanvasProps {
   onTimelapse: () => void;
 }
 
-/** Wheel delta in pixels, whatever unit the browser reported it in. */
-function wheelPixels(e: WheelEvent, pageHeight: number): number {
-  if (e.deltaMode === WheelEvent.DOM_DELTA_LINE) return e.deltaY * 16;
-  if (e.deltaMode === WheelEvent.DOM_DELTA_PAGE) return e.deltaY * pageHeight;
-  return e.deltaY;
-}
 
 /**
  * The drawing surface: a screen-sized canvas showing the part of the shared canvas in view, with
@@ -206,65 +200,8 @@ export function PixelCanvas({ client, sender, color, state, onRefused, historySe
     return timelapse?.subscribe(() => requestFrame.current());
   }, [timelapse]);
 
-  // Wheel zoom needs a non-passive listener to keep the page from scrolling.
-  useEffect(() => {
-    const el = screenRef.current;
-    if (!el) return;
-    const onWheel = (e: WheelEvent): void => {
-      e.preventDefault();
-      const r = el.getBoundingClientRect();
-      const rate = e.ctrlKey ? PINCH_WHEEL_ZOOM_PER_PX : WHEEL_ZOOM_PER_PX;
-      controller.zoom(Math.exp(-wheelPixels(e, r.height) * rate), { x: e.clientX - r.left, y: e.clientY - r.top });
-    };
-    el.addEventListener("wheel", onWheel, { passive: false });
-    return () => el.removeEventListener("wheel", onWheel);
-  }, [controller]);
-
-  // Keyboard shortcuts, and space held for a temporary hand.
-  useEffect(() => {
-    const onKeyDown = (e: KeyboardEvent): void => {
-      if (isTextEntry(e.target)) return;
-      if (e.key === " " && !e.ctrlKey && !e.metaKey && !e.altKey) {
-        // Also keeps a focused button from being pressed by the space bar.
-        e.preventDefault();
-        setSpaceHeld(true);
-        return;
-      }
-      const action = shortcutFor(e);
-      if (!action) return;
-      e.preventDefault();
-      switch (action.kind) {
-        case "zoom":
-          controller.zoom(action.factor);
-          return;
-        case "pan":
-          controller.pan(action.dx, action.dy);
-          return;
-        case "fit":
-          controller.fit();
-          return;
-        case "mode":
-          setMode(action.mode);
-          return;
-        default:
-          action satisfies never;
-      }
-    };
-    const onKeyUp = (e: KeyboardEvent): void => {
-      if (e.key !== " ") return;
-      if (!isTextEntry(e.target)) e.preventDefault();
-      setSpaceHeld(false);
-    };
-    const onBlur = (): void => setSpaceHeld(false);
-    window.addEventListener("keydown", onKeyDown);
-    window.addEventListener("keyup", onKeyUp);
-    window.addEventListener("blur", onBlur);
-    return () => {
-      window.removeEventListener("keydown", onKeyDown);
-      window.removeEventListener("keyup", onKeyUp);
-      window.removeEventListener("blur", onBlur);
-    };
-  }, [controller]);
+  useWheelZoom(screenRef, controller);
+  useViewKeys(controller, setMode, setSpaceHeld);
 
   const sample = (e: PointerEvent): PointerSample => {
     const r = (screenRef.current ?? (e.currentTarget as HTMLElement)).getBoundingClientRect();
