@@ -11,7 +11,7 @@ import { handleProbe } from "../shared/probe-routes.js";
 import { createStaticHandler, webDistDir } from "../shared/static-files.js";
 import { EMBEDDED_STAGE_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
-import { startLocalHistory } from "../history/embedded-history.js";
+import { openCanvasHistory } from "../canvas/history/canvas-history.js";
 import { loadSecurityConfig } from "../shared/security-config.js";
 import { loadSessionKeys } from "../shared/session-keys.js";
 import { createSessionIssuer, isPageRequest } from "../shared/session-issuer.js";
@@ -37,8 +37,8 @@ async function main(log: Logger, config: Config): Promise<void> {
   const identity = { tokens: loadSessionKeys(config, security, "embedded"), security };
   const sessions = createSessionIssuer(identity.tokens, security, log.child({ component: "sessions" }));
   const { store, bus, registry, catalog } = createCanvasBackend(config, log.child({ component: "canvas" }));
-  const history = await startLocalHistory(config, store, log.child({ component: "history" }));
-  const canvas = createCanvasServer({ config, store, bus, catalog, logger: log.child({ component: "canvas" }), identity });
+  const history = await openCanvasHistory(config, store, log.child({ component: "history" }), { archiveInProcess: true });
+  const canvas = createCanvasServer({ config, store, bus, catalog, logger: log.child({ component: "canvas" }), identity, history: history.deps });
   const grpc = await listen(canvas.grpcServer, config.canvasGrpcPort, config.host);
 
   const presence: PresenceStore = config.redisUrl

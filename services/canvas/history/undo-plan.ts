@@ -28,7 +28,8 @@ const colorAt = (bytes: Uint8Array, i: number) => (bytes[i * 3]! << 16) | (bytes
  * the reason, when there is no such placement or every pixel of it was painted over.
  */
 export async function planUndo(source: HistorySource, canvasId: string, userId: string, nowMs: number, windowMs: number): Promise<UndoPlan> {
-  const head = await source.read(canvasId, Number.MAX_SAFE_INTEGER, 0);
+  // Nothing is retained after the largest seq: this reads only the epoch and seq (COUNT 0 would read as nil on Redis).
+  const head = await source.read(canvasId, Number.MAX_SAFE_INTEGER, 1);
   const paintedAfter = new Set<number>();
   let end = head.seq;
   let scanned = 0;
