@@ -174,6 +174,21 @@ describe("benchmark harness against ours", () => {
     expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("| design | frames to write |");
   });
 
+  it("timelapse paints a history, has Chromium play the web app's timelapse at each speed and reports frames", async () => {
+    const before = new Set(readdirSync(out));
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "timelapse", "--placements", "3000", "--batch-pixels", "30", "--width", "60", "--height", "40", "--seconds", "1", "--speeds", "1,1000", "--out", out], { cwd: ROOT, timeout: 180_000 });
+    const json = readdirSync(out).find((f) => !before.has(f) && f.startsWith("timelapse-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { lastSeq: string; rows: { speed: number; frames: number; medianFps: number; dropped: number }[] };
+    expect(Number(r.lastSeq)).toBeGreaterThanOrEqual(100);
+    expect(r.rows.map((x) => x.speed)).toEqual([1, 1000]);
+    for (const row of r.rows) {
+      expect(row.frames, `${row.speed}x`).toBeGreaterThan(0);
+      expect(row.medianFps, `${row.speed}x`).toBeGreaterThan(0);
+      expect(row.dropped, `${row.speed}x`).toBeGreaterThanOrEqual(0);
+    }
+    expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("| speed | frames | median fps |");
+  }, 200_000);
+
   it("rpc drives our canvas service and the grpc-js peer with h2load and connect-node, verified answers", async () => {
     await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "rpc", "--seconds", "1", "--warmup-seconds", "0", "--sizes", "10", "--h2load-clients", "1", "--h2load-streams", "4", "--in-flight", "4", "--protocols", "connect,grpc,grpc-web", "--out", out], { cwd: ROOT, timeout: 120_000 });
     const json = readdirSync(out).find((f) => f.startsWith("rpc-") && f.endsWith(".json"))!;
