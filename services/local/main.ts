@@ -37,7 +37,7 @@ async function main(log: Logger, config: Config): Promise<void> {
   const identity = { tokens: loadSessionKeys(config, security, "embedded"), security };
   const sessions = createSessionIssuer(identity.tokens, security, log.child({ component: "sessions" }));
   const { store, bus, registry, catalog } = createCanvasBackend(config, log.child({ component: "canvas" }));
-  const history = await startLocalHistory(config, store, log.child({ component: "history" }));
+  const history = startLocalHistory(config, store, log.child({ component: "history" }));
   const canvas = createCanvasServer({ config, store, bus, catalog, logger: log.child({ component: "canvas" }), identity });
   const grpc = await listen(canvas.grpcServer, config.canvasGrpcPort, config.host);
 
