@@ -45,14 +45,13 @@ export async function openCanvasHistory(config: Config, store: CanvasStore, logg
   }
   await bans.start();
   if (config.redisUrl === undefined || options.archiveInProcess) {
-    // PGlite takes seconds to start (far more on a loaded machine): serve at once, and let calls
-    // that need the log wait for it, rather than hold readiness back.
-    const opening = startLocalHistory(config, store, logger.child({ component: "history" }));
-    const log = historyDatabase(config).kind === "off" ? undefined : deferredLog(opening);
+    // PGlite takes seconds to start: serve at once, and let calls that need the log wait for it.
+    const local = startLocalHistory(config, store, logger.child({ component: "history" }));
+    const log = historyDatabase(config).kind === "off" ? undefined : deferredLog(local);
     return {
       deps: { source, log, bans, undo },
       close: async () => {
-        await opening.then((local) => local.close(), () => undefined);
+        await local.close();
         await bans.close();
         await source.close?.();
       },
@@ -75,10 +74,10 @@ export async function openCanvasHistory(config: Config, store: CanvasStore, logg
  * A placement log still opening: every call waits for it, then runs on it; while the database
  * cannot be opened, calls fail as the open did.
  */
-function deferredLog(opening: Promise<LocalHistory>): PlacementLog {
-  const ready = opening.then((local) => {
-    if (local.log === undefined) throw new LogUnavailableError(local.reason ?? "history is off");
-    return local.log;
+function deferredLog(local: LocalHistory): PlacementLog {
+  const ready = local.log.then((log) => {
+    if (log === undefined) throw new LogUnavailableError(local.problem() ?? "history is off");
+    return log;
   });
   // Nobody may be calling yet: an early failure is reported by the calls, not as unhandled.
   ready.catch(() => undefined);
