@@ -203,4 +203,24 @@ describe("benchmark harness against ours", () => {
     expect(r.ratios.map((x) => `${x.call}/${x.tool}`).sort()).toEqual(["GetCanvas/connect-node", "GetCanvas/h2load", "SetPixels x10/connect-node", "SetPixels x10/h2load", "WritePixels x10/connect-node"]);
     expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("Ours / @grpc/grpc-js");
   }, 120_000);
+
+  it("archiver writes through the store, stops the database mid-run, and ends with every seq archived once", async () => {
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "archiver", "--seconds", "4", "--rate", "2000", "--batch-pixels", "100", "--outage-seconds", "1", "--outage-at", "1", "--width", "64", "--height", "64", "--out", out], { cwd: ROOT, timeout: 180_000 });
+    const json = readdirSync(out).find((f) => f.startsWith("archiver-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { headline: { complete: boolean; catchUpSeconds: number | null }; verdict: { batches: number; gaps: number; duplicatePlacements: number } };
+    expect(r.headline.complete).toBe(true);
+    expect(r.headline.catchUpSeconds).not.toBeNull();
+    expect([r.verdict.gaps, r.verdict.duplicatePlacements]).toEqual([0, 0]);
+    expect(r.verdict.batches).toBeGreaterThan(0);
+  }, 200_000);
+
+  it("lookup fills a placement log with generate_series and times random lookups", async () => {
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "lookup", "--placements", "20000", "--lookups", "50", "--width", "64", "--height", "64", "--users", "10", "--out", out], { cwd: ROOT, timeout: 180_000 });
+    const json = readdirSync(out).find((f) => f.startsWith("lookup-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { latency: { count: number; p99Ms: number }; logBytes: number; placementsFound: number };
+    expect(r.latency.count).toBe(50);
+    // 20,000 placements on 4,096 pixels: every pixel has some, and each lookup returns up to 10.
+    expect(r.placementsFound).toBeGreaterThan(50);
+    expect(r.logBytes).toBeGreaterThan(0);
+  }, 200_000);
 });

@@ -4,8 +4,9 @@ import type { TileCoord } from "../../protocol/tile-grid.js";
 /**
  * How many batches of history each canvas keeps for WatchCanvas and resuming clients.
  * Redis trims with `MAXLEN ~`, so it may keep slightly more. Worst case memory per canvas is
- * this many times the largest batch (10,000 pixels at about 12 bytes each), so about 1.2 GB
- * if every batch were full; real batches from the gateway are far smaller.
+ * this many times the largest batch (10,000 pixels at about 12 bytes each, plus 3 bytes of previous
+ * colour for the placement log's archiver), so about 1.5 GB if every batch were full; real batches
+ * from the gateway are far smaller. It is also how far the archiver may fall behind without a gap.
  */
 export const HISTORY_MAX_BATCHES = 10_000;
 

@@ -145,10 +145,18 @@ export class Archiver {
       if (entries.length === 0) return appended;
       let chunk: LogBatch[] = [];
       let pixels = 0;
+      // One append in flight while the next chunk is decoded; appends still run one after another,
+      // so the position only ever advances in seq order.
+      let inFlight: Promise<number> | undefined;
+      const settle = async () => {
+        if (inFlight !== undefined) appended += await inFlight;
+        inFlight = undefined;
+      };
       for (const entry of entries) {
         const batch = toLogBatch(canvasId, entry);
         if (batch === undefined) {
           // Written before previous colours were captured: archived as a gap rather than guessed.
+          await settle();
           appended += await this.flush(chunk, pos);
           chunk = [];
           pixels = 0;
@@ -159,12 +167,15 @@ export class Archiver {
         chunk.push(batch);
         pixels += batch.pixels.length;
         if (pixels >= ARCHIVE_APPEND_PIXELS) {
-          appended += await this.flush(chunk, pos);
-          pos = this.positions.get(canvasId)!;
+          await settle();
+          inFlight = this.flush(chunk, pos);
+          // Awaited by the next settle(); this only keeps a failure from being reported as unhandled meanwhile.
+          inFlight.catch(() => undefined);
           chunk = [];
           pixels = 0;
         }
       }
+      await settle();
       appended += await this.flush(chunk, pos);
       pos = this.positions.get(canvasId)!;
       if (slice.entries.length < ARCHIVE_READ_ENTRIES) return appended;

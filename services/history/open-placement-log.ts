@@ -1,15 +1,15 @@
 import type { HistoryDatabase } from "./history-config.js";
-import { openPglitePlacementLog } from "./pglite-placement-log.js";
 import type { PlacementLog } from "./placement-log.js";
 import { openPostgresPlacementLog } from "./postgres-placement-log.js";
+import { openPgliteInWorker } from "./worker-placement-log.js";
 
-/** Opens the placement log a HistoryDatabase names; undefined when history is off. */
+/** Opens the placement log a HistoryDatabase names (PGlite in a worker thread); undefined when history is off. */
 export async function openPlacementLog(db: HistoryDatabase): Promise<PlacementLog | undefined> {
   switch (db.kind) {
     case "postgres":
       return openPostgresPlacementLog(db.url);
     case "pglite":
-      return openPglitePlacementLog(db.dataDir);
+      return openPgliteInWorker(db.dataDir);
     case "off":
       return undefined;
     default: {

@@ -1,10 +1,11 @@
 import type { Config } from "../../shared/config.js";
 import type { Logger } from "../../shared/logger.js";
-import { startLocalHistory } from "../../history/embedded-history.js";
+import { startLocalHistory, type LocalHistory } from "../../history/embedded-history.js";
 import { historyDatabase } from "../../history/history-config.js";
 import type { HistorySource } from "../../history/history-source.js";
 import { memoryHistorySource } from "../../history/memory-history-source.js";
 import { openPlacementLog } from "../../history/open-placement-log.js";
+import { LogUnavailableError, type PlacementLog } from "../../history/placement-log.js";
 import { RedisHistorySource } from "../../history/redis-history-source.js";
 import type { CanvasHistoryDeps } from "../canvas-server.js";
 import type { CanvasStore } from "../canvas-store.js";
@@ -44,9 +45,11 @@ export async function openCanvasHistory(config: Config, store: CanvasStore, logg
   }
   await bans.start();
   if (config.redisUrl === undefined || options.archiveInProcess) {
-    const local = await startLocalHistory(config, store, logger.child({ component: "history" }));
+    // PGlite takes seconds to start: serve at once, and let calls that need the log wait for it.
+    const local = startLocalHistory(config, store, logger.child({ component: "history" }));
+    const log = historyDatabase(config).kind === "off" ? undefined : deferredLog(local);
     return {
-      deps: { source, log: local.log, bans, undo },
+      deps: { source, log, bans, undo },
       close: async () => {
         await local.close();
         await bans.close();
@@ -65,4 +68,23 @@ export async function openCanvasHistory(config: Config, store: CanvasStore, logg
       await source.close?.();
     },
   };
+}
+
+/**
+ * A placement log still opening: every call waits for it, then runs on it; while the database
+ * cannot be opened, calls fail as the open did.
+ */
+function deferredLog(local: LocalHistory): PlacementLog {
+  const ready = local.log.then((log) => {
+    if (log === undefined) throw new LogUnavailableError(local.problem() ?? "history is off");
+    return log;
+  });
+  // Nobody may be calling yet: an early failure is reported by the calls, not as unhandled.
+  ready.catch(() => undefined);
+  return new Proxy({} as PlacementLog, {
+    get: (_target, method: keyof PlacementLog) => async (...args: unknown[]) => {
+      const log = await ready;
+      return (log[method] as (...a: unknown[]) => Promise<unknown>).apply(log, args);
+    },
+  });
 }

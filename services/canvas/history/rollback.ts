@@ -1,3 +1,4 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { MAX_RESTORE_PIXELS, type CanvasStore } from "../canvas-store.js";
 import type { PlacementLog, RollbackFilter, RollbackPlan } from "../../history/placement-log.js";
 import { fromLog, headOf } from "./canvas-at.js";
@@ -17,8 +18,8 @@ export interface RollbackResult {
 
 /**
  * Plans a rollback at the canvas's current seq: waits (up to ROLLBACK_CATCH_UP_MS) for the archiver
- * to reach it, then plans at what the log holds; placements newer than that are not rolled back,
- * and the conditional write protects anything painted after it.
+ * to reach it, and fails with Unavailable when it has not (a plan from a trailing log would leave the
+ * newest matching placements). Anything painted after the plan is protected by the conditional write.
  */
 export async function planRollback(store: CanvasStore, log: PlacementLog, canvasId: string, filter: RollbackFilter): Promise<RollbackPlan> {
   const head = await headOf(store, canvasId);
@@ -28,8 +29,11 @@ export async function planRollback(store: CanvasStore, log: PlacementLog, canvas
     await new Promise((resolve) => setTimeout(resolve, ROLLBACK_CATCH_UP_POLL_MS));
     archived = await fromLog(() => log.archivedSeq(canvasId, head.epoch));
   }
-  const atSeq = Math.min(archived, head.seq);
-  return fromLog(() => log.rollbackPlan({ canvasId, epoch: head.epoch, atSeq, filter }));
+  if (archived < head.seq) {
+    // A plan from a log that trails would miss the newest matching placements: say so rather than restore part.
+    throw new ConnectError(`the placement log is ${head.seq - archived} batches behind canvas "${canvasId}" (archived seq ${archived} of ${head.seq}); retry once the archiver has caught up`, Code.Unavailable);
+  }
+  return fromLog(() => log.rollbackPlan({ canvasId, epoch: head.epoch, atSeq: head.seq, filter }));
 }
 
 /**
