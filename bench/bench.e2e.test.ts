@@ -174,6 +174,21 @@ describe("benchmark harness against ours", () => {
     expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("| design | frames to write |");
   });
 
+  it("timelapse paints a history, has Chromium play the web app's timelapse at each speed and reports frames", async () => {
+    const before = new Set(readdirSync(out));
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "timelapse", "--placements", "3000", "--batch-pixels", "30", "--width", "60", "--height", "40", "--seconds", "1", "--speeds", "1,1000", "--out", out], { cwd: ROOT, timeout: 180_000 });
+    const json = readdirSync(out).find((f) => !before.has(f) && f.startsWith("timelapse-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { lastSeq: string; rows: { speed: number; frames: number; medianFps: number; dropped: number }[] };
+    expect(Number(r.lastSeq)).toBeGreaterThanOrEqual(100);
+    expect(r.rows.map((x) => x.speed)).toEqual([1, 1000]);
+    for (const row of r.rows) {
+      expect(row.frames, `${row.speed}x`).toBeGreaterThan(0);
+      expect(row.medianFps, `${row.speed}x`).toBeGreaterThan(0);
+      expect(row.dropped, `${row.speed}x`).toBeGreaterThanOrEqual(0);
+    }
+    expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("| speed | frames | median fps |");
+  }, 200_000);
+
   it("rpc drives our canvas service and the grpc-js peer with h2load and connect-node, verified answers", async () => {
     await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "rpc", "--seconds", "1", "--warmup-seconds", "0", "--sizes", "10", "--h2load-clients", "1", "--h2load-streams", "4", "--in-flight", "4", "--protocols", "connect,grpc,grpc-web", "--out", out], { cwd: ROOT, timeout: 120_000 });
     const json = readdirSync(out).find((f) => f.startsWith("rpc-") && f.endsWith(".json"))!;
@@ -202,4 +217,24 @@ describe("benchmark harness against ours", () => {
     expect(r.ratio).toBeCloseTo(r.medians["3"]! / r.medians["1"]!, 1);
     expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("| round | shards | pixels/s | batches | errors |");
   }, 120_000);
+
+  it("archiver writes through the store, stops the database mid-run, and ends with every seq archived once", async () => {
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "archiver", "--seconds", "4", "--rate", "2000", "--batch-pixels", "100", "--outage-seconds", "1", "--outage-at", "1", "--width", "64", "--height", "64", "--out", out], { cwd: ROOT, timeout: 180_000 });
+    const json = readdirSync(out).find((f) => f.startsWith("archiver-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { headline: { complete: boolean; catchUpSeconds: number | null }; verdict: { batches: number; gaps: number; duplicatePlacements: number } };
+    expect(r.headline.complete).toBe(true);
+    expect(r.headline.catchUpSeconds).not.toBeNull();
+    expect([r.verdict.gaps, r.verdict.duplicatePlacements]).toEqual([0, 0]);
+    expect(r.verdict.batches).toBeGreaterThan(0);
+  }, 200_000);
+
+  it("lookup fills a placement log with generate_series and times random lookups", async () => {
+    await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "lookup", "--placements", "20000", "--lookups", "50", "--width", "64", "--height", "64", "--users", "10", "--out", out], { cwd: ROOT, timeout: 180_000 });
+    const json = readdirSync(out).find((f) => f.startsWith("lookup-") && f.endsWith(".json"))!;
+    const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { latency: { count: number; p99Ms: number }; logBytes: number; placementsFound: number };
+    expect(r.latency.count).toBe(50);
+    // 20,000 placements on 4,096 pixels: every pixel has some, and each lookup returns up to 10.
+    expect(r.placementsFound).toBeGreaterThan(50);
+    expect(r.logBytes).toBeGreaterThan(0);
+  }, 200_000);
 });

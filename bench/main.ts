@@ -35,6 +35,11 @@ function usage(): string {
     "  shards       stored pixels/s of many canvases on a 1-shard vs a 3-shard Redis Cluster, alternating rounds, and the ratio",
     "  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js",
     "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)",
+    "  archiver     the history archiver at a sustained pixel rate: archive lag p99/max, and catch-up after --outage-seconds of database downtime",
+    "  rollback     Rollback of a user's --placements (100,000) placements on a private Redis + PostgreSQL, timed end to end and checked pixel by pixel",
+    "  export       ExportCanvas PNG of a --side (2048) canvas: read + encode, --rounds times, checked against the canvas",
+    "  lookup       LookupPixel p99 on a placement log of --placements (10 million), and the log's size on disk per million placements",
+    "  timelapse    a canvas with 1,000,000 placements; Chromium plays the web app's timelapse at 1x..1000x: fps (median, 1% low) and dropped frames",
     "  compare <scenario> [--rounds N] [--baseline-env NAME=VALUE,...]   legacy (or ours with those switches) and ours alternately, medians and ratios",
     "",
     "Flags (defaults of seed-stress; each scenario overrides some):",
@@ -141,6 +146,31 @@ async function main(): Promise<void> {
   if (argv[0] === "shards") {
     const { runShardScaling } = await import("./shards/shard-scaling.js");
     await runShardScaling(argv.slice(1), log);
+    return;
+  }
+  if (argv[0] === "timelapse") {
+    const { runTimelapseBench } = await import("./timelapse/timelapse-bench.js");
+    await runTimelapseBench(argv.slice(1), log);
+    return;
+  }
+  if (argv[0] === "archiver") {
+    const { runArchiverBench } = await import("./history/archiver-bench.js");
+    await runArchiverBench(argv.slice(1), log);
+    return;
+  }
+  if (argv[0] === "lookup") {
+    const { runLookupBench } = await import("./history/lookup-bench.js");
+    await runLookupBench(argv.slice(1), log);
+    return;
+  }
+  if (argv[0] === "rollback") {
+    const { runRollbackBench } = await import("./history/rollback-bench.js");
+    await runRollbackBench(argv.slice(1), log);
+    return;
+  }
+  if (argv[0] === "export") {
+    const { runExportBench } = await import("./history/export-bench.js");
+    await runExportBench(argv.slice(1), log);
     return;
   }
   if (argv[0] === "rpc") {

@@ -9,6 +9,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v haproxy >/dev/null || need+=(haproxy)
 command -v h2load >/dev/null || need+=(nghttp2-client)
 command -v unzip >/dev/null || need+=(unzip)
+# PostgreSQL server binaries (initdb, postgres): the placement log tests start their own server.
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || [ -n "${PG_BIN_DIR:-}" ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing ${need[*]} with apt-get"

@@ -1,11 +1,23 @@
 import { createHash, timingSafeEqual } from "node:crypto";
-import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { resolveCanvasId } from "../shared/config.js";
 import type { Logger } from "../shared/logger.js";
 import type { AdminCredential } from "../shared/security-config.js";
 
-/** RPCs that need an admin credential (ban and rollback would join these). */
-export const ADMIN_METHODS: ReadonlySet<string> = new Set(["ResetCanvas", "CreateCanvas"]);
+/** RPCs that need an admin credential: canvas administration and moderation (HistoryService). */
+export const ADMIN_METHODS: ReadonlySet<string> = new Set([
+  "ResetCanvas",
+  "CreateCanvas",
+  "PreviewRollback",
+  "Rollback",
+  "BanUser",
+  "UnbanUser",
+  "ListBans",
+  "ListModerationActions",
+]);
+
+/** The name of the admin credential an admin RPC was allowed with, for the moderation audit trail. */
+export const ADMIN_NAME = createContextKey<string>("");
 
 /** Where a call arrived: the cluster-internal h2c port, or the public HTTP/1.1 /api the web tier proxies. */
 export type ApiSurface = "internal" | "public";
@@ -56,6 +68,7 @@ export function adminAccess(options: AdminAccessOptions): Interceptor {
       record(null, "denied");
       throw new ConnectError(`${action} needs the header authorization: Bearer <admin token> for a credential in ADMIN_TOKENS`, Code.PermissionDenied);
     }
+    req.contextValues.set(ADMIN_NAME, credential.name);
     try {
       const res = await next(req);
       record(credential.name, "ok");

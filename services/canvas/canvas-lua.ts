@@ -1,4 +1,5 @@
 import { TILE_SIZE } from "../../protocol/tile-grid.js";
+import { AUTHOR_PIXEL_COUNT_TAG, BATCH_AUTHORS_TAG } from "../../protocol/wire-tags.js";
 
 /**
  * Lua sources of the Redis canvas store. Every script takes the keys
@@ -162,6 +163,60 @@ local function store_pixels(packed, seq, fill)
     end
   end
 end
+-- [history: previous colours] Reads the colour every pixel of packed writes had before them, into
+-- prev (3-byte strings, in packed order: per tile, per span, per written pixel), before anything is
+-- written. overlay (tile name -> byte offset -> colour), when given, holds what earlier runs of the
+-- same batch will have written there, and gets this run's colours, so a pixel two runs paint reads
+-- as the first run left it.
+local function read_previous(packed, fill, prev, overlay)
+  local byte, sub, call = string.byte, string.sub, redis.call
+  local i, n = 1, #packed
+  while i <= n do
+    local t1, t2, t3, t4, _, _, _, l1, l2, l3, l4 = byte(packed, i, i + 10)
+    local name = (t1 * 256 + t2) .. ':' .. (t3 * 256 + t4)
+    local key = KEYS[2] .. ':' .. name
+    local stop = i + 11 + ((l1 * 256 + l2) * 256 + l3) * 256 + l4
+    i = i + 11
+    local exists = call('EXISTS', key) == 1
+    local over = overlay and overlay[name]
+    if overlay and not over then
+      over = {}
+      overlay[name] = over
+    end
+    while i < stop do
+      local a, b, c, d, e, f, g = byte(packed, i, i + 6)
+      local offset, span, count = a * 65536 + b * 256 + c, d * 256 + e, f * 256 + g
+      i = i + 7
+      local current = exists and call('GETRANGE', key, offset, offset + span * 3 - 1) or nil
+      local dense = count == span
+      for k = 0, count - 1 do
+        local at, colour
+        if dense then
+          at, colour = k * 3, i + k * 3
+        else
+          local h, l = byte(packed, i + k * 5, i + k * 5 + 1)
+          at, colour = (h * 256 + l) * 3, i + k * 5 + 2
+        end
+        local before = over and over[offset + at]
+        if not before then before = current and sub(current, at + 1, at + 3) or fill end
+        prev[#prev + 1] = before
+        if over then over[offset + at] = sub(packed, colour, colour + 2) end
+      end
+      i = i + (dense and count * 3 or count * 5)
+    end
+  end
+end
+-- [history: previous colours] The previous colours of one run in its pixels' order: order holds 4
+-- bytes per pixel from 'at' (see previousColorOrder in pack-pixel-writes.ts): 0 and the index of the pixel in prev (packed
+-- order), or 1 and the colour the same run wrote there just before (a pixel placed twice).
+local function previous_in_order(prev, order, at, count, out)
+  local byte, sub = string.byte, string.sub
+  for j = 0, count - 1 do
+    local o = at + j * 4
+    local flag, a, b, c = byte(order, o, o + 3)
+    if flag == 0 then out[#out + 1] = prev[(a * 256 + b) * 256 + c + 1] else out[#out + 1] = sub(order, o + 1, o + 3) end
+  end
+end
 `;
 
 /**
@@ -237,8 +292,10 @@ end
  * pixel count, KEYS index of its user budget (0 = unbudgeted), KEYS index of its network budget
  * (0 = none), its packed writes (per tile, spans of nearby pixels, see `packPixelWrites` and
  * `store_pixels`), its encoded pixels and its encoded PixelBatch.authors entries (after the
- * tail; refused runs leave out both); last, the canvas background as 3 bytes RGB, which a tile is
- * filled with on its first paint.
+ * tail; refused runs leave out both); then the canvas background as 3 bytes RGB, which a tile is
+ * filled with on its first paint; last, every run's `previousColorOrder` concatenated (4 bytes per
+ * pixel), which orders the previous colours the script reads before writing into the history
+ * entry's `p` field (services/history/history-source.ts).
  *
  * Returns {seq, epoch, retry_1, ..., retry_n}: per run 0 when stored, else ms until it would fit.
  * Accepted runs become one batch with one seq; when no run is accepted nothing is written and seq is
@@ -274,8 +331,24 @@ end
 parts[#parts + 1] = ARGV[9]
 seq = seq + 1
 local payload = prefix(seq, epoch) .. table.concat(parts) .. table.concat(authors)
-redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload)
 local fill = ARGV[13 + runs * 6]
+-- [history: previous colours] read before anything is written, in the batch's pixel order.
+local previous = {}
+do
+  local order, at, k = ARGV[14 + runs * 6], 1, 0
+  local overlay = #accepted > 1 and {} or nil
+  for r = 1, runs do
+    local count = tonumber(ARGV[12 + (r - 1) * 6 + 1])
+    if reply[r + 2] == 0 then
+      k = k + 1
+      local prev = {}
+      read_previous(accepted[k], fill, prev, overlay)
+      previous_in_order(prev, order, at, count, previous)
+    end
+    at = at + count * 4
+  end
+end
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload, 'p', table.concat(previous))
 for _, packed in ipairs(accepted) do
   store_pixels(packed, seq, fill)
 end
@@ -349,3 +422,67 @@ local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumb
 if not epoch then return redis.error_reply(seq) end
 return {epoch, seq, redis.call('HGETALL', KEYS[2])}
 `;
+
+// ---- [history: conditional restore] (issue 12: undo and rollback; i12-rpc) ----
+
+/**
+ * Writes an undo or a rollback as one ordinary batch, each pixel only while it still shows the
+ * colour the unwanted placement left (so a pixel painted since is never overwritten).
+ * KEYS: the three canvas keys, then the undo allowance key (`canvasKeys(id).restoreLimit`, only
+ * when ARGV[15] > 0). ARGV: 1 channel, 2 width, 3 height, 4 seen epoch, 5 seen seq, 6 history
+ * MAXLEN, 7 epoch-marker body, 8 batch body head, 9 body tail, 10 background (3 bytes), 11 history
+ * kind code (`k`), 12 the writes, 10 bytes each (x, y as 2 bytes, colour, expected colour as 3),
+ * 13 their encoded PixelBatch.pixels entries in the same order (each tag, length, body), 14 the
+ * encoded user_id and name fields of the batch's one Author run (empty: no run), 15 allowance
+ * (restores per window, 0 = unlimited), 16 the window in ms.
+ * Returns {seq, epoch, restored, retry ms}: restored 0 means nothing was written; retry > 0 means
+ * the allowance refused it. The history entry's `p` field holds the colours the pixels had (the
+ * expected ones) and `k` the kind, as history-source.ts describes.
+ */
+export const RESTORE_BATCH_LUA = `${PRELUDE}
+local epoch, seq = prepare(ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[7])
+if not epoch then return redis.error_reply(seq) end
+local allowance = tonumber(ARGV[15])
+if allowance > 0 and tonumber(redis.call('GET', KEYS[4]) or '0') >= allowance then
+  return {seq, epoch, 0, math.max(1, redis.call('PTTL', KEYS[4]))}
+end
+local byte, sub, call = string.byte, string.sub, redis.call
+local width, height, fill, writes, encoded = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[10], ARGV[12], ARGV[13]
+local chosen, previous, targets, pos = {}, {}, {}, 1
+for o = 1, #writes, 10 do
+  local x1, x2, y1, y2 = byte(writes, o, o + 3)
+  local x, y = x1 * 256 + x2, y1 * 256 + y2
+  local size = byte(encoded, pos + 1) + 2
+  local tx, ty = math.floor(x / TILE), math.floor(y / TILE)
+  local at = ((y - ty * TILE) * math.min(TILE, width - tx * TILE) + x - tx * TILE) * 3
+  local key = KEYS[2] .. ':' .. tx .. ':' .. ty
+  local current = call('GETRANGE', key, at, at + 2)
+  if current == '' then current = fill end
+  if current == sub(writes, o + 7, o + 9) then
+    chosen[#chosen + 1] = sub(encoded, pos, pos + size - 1)
+    previous[#previous + 1] = current
+    targets[#targets + 1] = { key, tx .. ':' .. ty, at, sub(writes, o + 4, o + 6), math.min(TILE, width - tx * TILE) * math.min(TILE, height - ty * TILE) }
+  end
+  pos = pos + size
+end
+if #chosen == 0 then return {seq, epoch, 0, 0} end
+seq = seq + 1
+local authors = ''
+if ARGV[14] ~= '' then
+  local run = ARGV[14] .. '\\${AUTHOR_PIXEL_COUNT_TAG}' .. varint(#chosen)
+  authors = '\\${BATCH_AUTHORS_TAG}' .. varint(#run) .. run
+end
+local payload = prefix(seq, epoch) .. ARGV[8] .. table.concat(chosen) .. ARGV[9] .. authors
+call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload, 'p', table.concat(previous), 'k', ARGV[11])
+local version = string.format('%d', seq)
+for _, t in ipairs(targets) do
+  if call('EXISTS', t[1]) == 0 then call('SET', t[1], string.rep(fill, t[5])) end
+  call('HSET', KEYS[2], t[2], version)
+  call('SETRANGE', t[1], t[3], t[4])
+end
+call('HINCRBY', KEYS[1], 'seq', 1)
+if allowance > 0 and call('INCR', KEYS[4]) == 1 then call('PEXPIRE', KEYS[4], ARGV[16]) end
+call(PUBLISH_COMMAND, ARGV[1], payload)
+return {seq, epoch, #chosen, 0}
+`;
+// ---- end [history: conditional restore] ----

@@ -38,6 +38,12 @@ import { completionOrder } from "./completion-order.js";
 import { placementRuns } from "./placement-runs-of-request.js";
 import { TileReader } from "./tile-reader.js";
 import { watchBatches } from "./watch-batches.js";
+import type { BanList, BanRecord } from "./history/ban-list.js";
+import { withoutBannedRuns } from "./history/ban-check.js";
+import { regionAt, type Moment } from "./history/canvas-at.js";
+import { safeNumber } from "./history/history-messages.js";
+import { tileAt } from "./history/tile-at.js";
+import type { PlacementLog } from "../history/placement-log.js";
 
 /** What the canvas service needs; all injected so tests and the local entry can supply their own. */
 export interface CanvasRoutesDeps {
@@ -53,6 +59,24 @@ export interface CanvasRoutesDeps {
   logger: Logger;
   /** Where GetTile reads tiles; the server shares one with the HTTP tile route. Defaults to a new reader on `store`. */
   tiles?: TileReader;
+  /** The bans in force, checked before every write; unset means no user is ever banned. */
+  bans?: BanList;
+  /** The placement log, for GetCanvas / GetTile at a past seq or time; unset makes those FailedPrecondition. */
+  log?: PlacementLog;
+}
+
+/** The moment a GetCanvas / GetTile asks for, with its 64-bit fields checked. */
+function momentOf(req: { atSeq?: bigint; atTimeUnixMs?: bigint }): Moment {
+  return {
+    seq: req.atSeq === undefined ? undefined : safeNumber(req.atSeq, "at_seq"),
+    timeMs: req.atTimeUnixMs === undefined ? undefined : safeNumber(req.atTimeUnixMs, "at_time_unix_ms"),
+  };
+}
+
+/** Per requested run: the store's result for a kept run, in order, or a refusal naming the ban. */
+function withBannedResults(bans: readonly (BanRecord | undefined)[], decided: readonly { stored: boolean; retryAfterMs: number }[]) {
+  let k = 0;
+  return bans.map((ban) => (ban === undefined ? decided[k++]! : { stored: false, retryAfterMs: 0, banned: true, banReason: ban.reason }));
 }
 
 /**
@@ -88,6 +112,11 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
         Code.FailedPrecondition,
       );
     }
+    if (req.atSeq !== undefined || req.atTimeUnixMs !== undefined) {
+      const canvas = await this.canvas(req.canvasId);
+      const past = await regionAt(this.deps.store, this.deps.log, canvas, { x: 0, y: 0, width: canvasWidth, height: canvasHeight }, momentOf(req));
+      return { canvasId, width: canvasWidth, height: canvasHeight, seq: BigInt(past.seq), epoch: BigInt(past.epoch), pixels: past.pixels };
+    }
     const snap = await this.deps.store.getCanvas(canvasId);
     return { canvasId, width: snap.width, height: snap.height, seq: BigInt(snap.seq), epoch: BigInt(snap.epoch), pixels: snap.pixels };
   }
@@ -96,6 +125,12 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
   async getTile(req: GetTileRequest): Promise<MessageInitShape<typeof GetTileResponseSchema>> {
     const shape = await this.canvas(req.canvasId);
     const canvasId = shape.name;
+    if (req.atSeq !== undefined || req.atTimeUnixMs !== undefined) {
+      const past = await tileAt(this.deps.store, this.deps.log, shape, req.level, { tx: req.tx, ty: req.ty }, momentOf(req));
+      const { width: canvasWidth, height: canvasHeight } = shape;
+      // A past tile carries no version of its own: the seq it shows stands for it.
+      return { canvasId, level: req.level, tx: req.tx, ty: req.ty, width: past.width, height: past.height, encoding: TileEncoding.PNG, data: past.png, seq: BigInt(past.seq), epoch: BigInt(past.epoch), version: BigInt(past.seq), tileSize: TILE_SIZE, canvasWidth, canvasHeight, levelCount: levelCount(canvasWidth, canvasHeight) };
+    }
     const tile = await this.tiles.read(canvasId, shape, req.level, { tx: req.tx, ty: req.ty });
     if (tile === undefined) {
       throw new ConnectError(
@@ -168,8 +203,11 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
       if (invalid !== undefined) throw new ConnectError(invalid, Code.InvalidArgument);
       const badAuthor = validateName(req.author);
       if (badAuthor !== undefined) throw new ConnectError(`author: ${badAuthor}`, Code.InvalidArgument);
-      const runs = placementRuns(req, ctx.values.get(CALLER_ADDRESS));
-      const stored = await this.deps.store.setPixels(canvasId, req.pixels, req.author, runs);
+      const requested = placementRuns(req, ctx.values.get(CALLER_ADDRESS));
+      const bans = this.deps.bans;
+      const unbanned = bans === undefined ? undefined : withoutBannedRuns(req.pixels, requested, (userId) => bans.banOf(userId));
+      const runs = unbanned?.runs ?? requested;
+      const stored = await this.deps.store.setPixels(canvasId, unbanned?.pixels ?? req.pixels, req.author, runs);
       const storedPixels = runs.reduce((sum, run, i) => sum + (stored.retryAfterMs[i] === 0 ? run.pixelCount : 0), 0);
       if (storedPixels > 0) {
         pixelsStored.inc(storedPixels);
@@ -180,7 +218,8 @@ export class CanvasRoutes implements ServiceImpl<typeof CanvasService> {
         throw new ConnectError(`over this canvas's placement budget; nothing was stored, retry after ${stored.retryAfterMs[0]} ms`, Code.ResourceExhausted);
       }
       setPixelsDuration.observe({ result: "ok" }, (performance.now() - started) / 1000);
-      const results = req.authors.length === 0 ? [] : stored.retryAfterMs.map((ms) => ({ stored: ms === 0, retryAfterMs: ms }));
+      const decided = stored.retryAfterMs.map((ms) => ({ stored: ms === 0, retryAfterMs: ms }));
+      const results = req.authors.length === 0 ? [] : unbanned === undefined ? decided : withBannedResults(unbanned.bans, decided);
       return { seq: BigInt(stored.seq), epoch: BigInt(stored.epoch), results };
     } catch (err) {
       setPixelsDuration.observe({ result: codeLabel(failureCode(err)) }, (performance.now() - started) / 1000);

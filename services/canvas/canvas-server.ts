@@ -22,6 +22,12 @@ import { createTileHttpHandler } from "./tile-http-route.js";
 import { TileReader } from "./tile-reader.js";
 import { withUndecodableRequestsRefused } from "./undecodable-requests.js";
 import { drainUnreadRequestAfterResponse } from "./unread-request-drain.js";
+import type { HistorySource } from "../history/history-source.js";
+import type { PlacementLog } from "../history/placement-log.js";
+import type { BanList } from "./history/ban-list.js";
+import { createExportHttpHandler } from "./history/export-http-route.js";
+import { createHistoryRoutes } from "./history/history-routes.js";
+import type { UndoSettings } from "./history/history-settings.js";
 
 /** Path prefix of the Connect API on HTTP/1.1, as the Ingress and the local entry route it. */
 export const API_PATH_PREFIX = "/api";
@@ -42,6 +48,18 @@ export interface CanvasServerDeps {
   catalog?: CanvasCatalog;
   /** Session keys and admin credentials; unset means no admin credential and no session verifies (public writes refused). */
   identity?: CanvasIdentity;
+  /** History (issue 12): the HistoryService, bans on every write, past GetCanvas/GetTile and /api/export; unset serves none of it. */
+  history?: CanvasHistoryDeps;
+}
+
+/** What the history features are built from (see HistoryRoutesDeps). */
+export interface CanvasHistoryDeps {
+  /** The store's retained history with previous colours (undo). */
+  source: HistorySource;
+  /** The durable placement log; unset (Redis without HISTORY_DATABASE_URL) makes the calls that need it FailedPrecondition. */
+  log?: PlacementLog;
+  bans: BanList;
+  undo: UndoSettings;
 }
 
 /** A plain Node request handler, as `http.createServer` takes. */
@@ -79,14 +97,18 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
   const catalog = deps.catalog ?? new CanvasCatalog(new MemoryCanvasRegistry(), deps.config);
   // The registry has its own Redis connection, which may come back after the store's: ready means both answer.
   const isReady = () => !draining && deps.store.isReady() && catalog.isReady();
-  const canvasRoutes = createCanvasRoutes({ ...deps, tiles, catalog });
+  const { tokens, security } = deps.identity ?? closedCanvasIdentity();
+  const history = deps.history;
+  const canvasRoutes = createCanvasRoutes({ ...deps, tiles, catalog, bans: history?.bans, log: history?.log });
+  const historyRoutes = history === undefined ? undefined : createHistoryRoutes({ ...history, store: deps.store, catalog, tokens, logger: deps.logger });
   const tileHandler = createTileHttpHandler({ catalog, tiles, logger: deps.logger });
+  const exportHandler = history === undefined ? () => false : createExportHttpHandler({ catalog, store: deps.store, log: history.log, logger: deps.logger });
   const healthRoutes = createHealthRoutes(isReady);
   const routes = withUndecodableRequestsRefused((router: ConnectRouter) => {
     canvasRoutes(router);
+    historyRoutes?.(router);
     healthRoutes(router);
   });
-  const { tokens, security } = deps.identity ?? closedCanvasIdentity();
   const admin = { credentials: security.adminCredentials, overPublicApi: security.adminOverPublicApi, logger: deps.logger };
   // The canvas interceptor is outermost, so refusals by the identity interceptors are counted and
   // mapped like any other failure. Authors a request names (who placed what, and their network
@@ -108,7 +130,7 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
     interceptors: [failures, adminAccess({ ...admin, surface: "public" }), publicApiGuard({ tokens, sessions: security.sessions })],
   });
   const apiHandler: NodeRequestHandler = (req, res) => {
-    if (!tileHandler(req, res)) connectApiHandler(req, res);
+    if (!tileHandler(req, res) && !exportHandler(req, res)) connectApiHandler(req, res);
   };
 
   const grpcServer = createHttp2Server(drainUnreadRequestAfterResponse(grpcHandler));

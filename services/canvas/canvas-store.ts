@@ -4,8 +4,9 @@ import type { TileCoord } from "../../protocol/tile-grid.js";
 /**
  * How many batches of history each canvas keeps for WatchCanvas and resuming clients.
  * Redis trims with `MAXLEN ~`, so it may keep slightly more. Worst case memory per canvas is
- * this many times the largest batch (10,000 pixels at about 12 bytes each), so about 1.2 GB
- * if every batch were full; real batches from the gateway are far smaller.
+ * this many times the largest batch (10,000 pixels at about 12 bytes each, plus 3 bytes of previous
+ * colour for the placement log's archiver), so about 1.5 GB if every batch were full; real batches
+ * from the gateway are far smaller. It is also how far the archiver may fall behind without a gap.
  */
 export const HISTORY_MAX_BATCHES = 10_000;
 
@@ -121,6 +122,44 @@ export interface StoredBatch extends StoredPosition {
   retryAfterMs: number[];
 }
 
+/** One pixel of a restore (undo or rollback): `color` is written only while the pixel still shows `expected`. */
+export interface RestoreWrite {
+  x: number;
+  y: number;
+  /** The colour to put back, 0xRRGGBB. */
+  color: number;
+  /** The colour the unwanted placement left; any other colour now means someone painted the pixel since. */
+  expected: number;
+}
+
+/** What a restore batch is and who it is attributed to. */
+export interface RestoreOptions {
+  kind: "undo" | "rollback";
+  /** PixelBatch.author of the batch. */
+  author: string;
+  /** One PixelBatch.authors run over the restored pixels (an undo's user); unset for none (a rollback). */
+  by?: { userId: string; name: string };
+  /**
+   * An undo's allowance: at most `perWindow` restore batches by `userId` on this canvas per
+   * `windowMs` (a fixed window from the first), charged atomically with the write and only when
+   * something is restored.
+   */
+  limit?: { userId: string; perWindow: number; windowMs: number };
+}
+
+/** What a restore wrote. */
+export interface RestoredBatch extends StoredPosition {
+  /** Pixels written back; 0 means nothing was written and `seq` is the canvas's current seq. */
+  restored: number;
+  /** Pixels left alone because their colour was no longer `expected`. */
+  skipped: number;
+  /** When `limit` refused the restore: ms until it would be allowed; else 0. */
+  retryAfterMs: number;
+}
+
+/** Most pixels one restore batch takes (the protocol's limit for one SetPixels). */
+export const MAX_RESTORE_PIXELS = 10_000;
+
 /**
  * Storage of every canvas, tile by tile (tile-grid.ts): a tile costs nothing until a batch paints
  * it, and each painted tile carries a version, the seq of the last batch that painted it. A write
@@ -154,6 +193,13 @@ export interface CanvasStore {
    */
   setPixels(canvasId: string, pixels: readonly PixelLike[], author: string, runs?: readonly PlacementRun[]): Promise<StoredBatch>;
   /**
+   * Writes an undo or rollback as one ordinary sequenced batch (published, in history with kind
+   * and previous colours), atomically: each pixel is written only if it still shows its `expected`
+   * colour, so a pixel painted since the restore was planned is left alone. At most
+   * MAX_RESTORE_PIXELS writes, at most one per pixel (RangeError otherwise).
+   */
+  restore(canvasId: string, writes: readonly RestoreWrite[], options: RestoreOptions): Promise<RestoredBatch>;
+  /**
    * Encoded PixelBatches with seq > afterSeq of the current epoch, oldest first, at most `limit`.
    * Resolves undefined when the retained history does not reach back to afterSeq + 1 (or afterSeq is
    * ahead of the canvas), so the caller must take a snapshot instead.
@@ -185,4 +231,16 @@ export class CanvasSizeMismatchError extends Error {
 /** A placement is bigger than its canvas's budget could ever hold (burst or cooldown pixels). Maps to InvalidArgument. */
 export class PlacementTooLargeError extends Error {
   override readonly name = "PlacementTooLargeError";
+}
+
+/** Checks a restore's writes: at most MAX_RESTORE_PIXELS, inside the canvas, one per pixel. */
+export function checkRestoreWrites(writes: readonly RestoreWrite[], width: number, height: number): void {
+  if (writes.length > MAX_RESTORE_PIXELS) throw new RangeError(`a restore takes at most ${MAX_RESTORE_PIXELS} pixels, got ${writes.length}`);
+  const seen = new Set<number>();
+  for (const w of writes) {
+    if (w.x >= width || w.y >= height) throw new RangeError(`pixel (${w.x}, ${w.y}) is outside the ${width}x${height} canvas`);
+    const at = w.y * width + w.x;
+    if (seen.has(at)) throw new RangeError(`pixel (${w.x}, ${w.y}) appears twice in one restore`);
+    seen.add(at);
+  }
 }

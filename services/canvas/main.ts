@@ -7,6 +7,7 @@ import { drainOnSignal } from "../shared/shutdown-signal.js";
 import { createCanvasServer } from "./canvas-server.js";
 import { loadCanvasSettings } from "./canvas-settings.js";
 import { createCanvasBackend } from "./create-canvas-store.js";
+import { openCanvasHistory } from "./history/canvas-history.js";
 import { loadSecurityConfig } from "../shared/security-config.js";
 import { loadSessionKeys } from "../shared/session-keys.js";
 
@@ -34,7 +35,8 @@ async function main(): Promise<void> {
   }
   logger.level = config.logLevel;
   const { store, bus, registry, catalog } = createCanvasBackend(config, logger, settings);
-  const server = createCanvasServer({ config, store, bus, catalog, logger, identity });
+  const history = await openCanvasHistory(config, store, logger, { archiveInProcess: false });
+  const server = createCanvasServer({ config, store, bus, catalog, logger, identity, history: history.deps });
 
   const listen = (s: typeof server.grpcServer | typeof server.httpServer, port: number) =>
     new Promise<AddressInfo>((resolve, reject) => {
@@ -51,7 +53,12 @@ async function main(): Promise<void> {
   // The store is flushed inside the grace period, after the servers drained.
   drainOnSignal(
     logger,
-    () => server.shutdown(CANVAS_DRAIN_MS).then(() => Promise.all([store.close(), registry.close()])).then(() => bus.close()),
+    () =>
+      server
+        .shutdown(CANVAS_DRAIN_MS)
+        .then(() => history.close())
+        .then(() => Promise.all([store.close(), registry.close()]))
+        .then(() => bus.close()),
     1,
   );
 }

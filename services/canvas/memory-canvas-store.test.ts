@@ -9,7 +9,9 @@ import { TILE_SIZE } from "../../protocol/tile-grid.js";
 import { PERSIST_INTERVAL_MS } from "../shared/timing.js";
 import { canvasFilePath, readCanvasFile } from "./canvas-file.js";
 import { MemoryCanvasStore } from "./memory-canvas-store.js";
-import { describeCanvasStoreContract } from "./test-support/canvas-store-contract.js";
+import { memoryHistorySource } from "../history/memory-history-source.js";
+import { describeCanvasStoreContract, type CanvasStoreHarness } from "./test-support/canvas-store-contract.js";
+import { describeRestoreContract } from "./test-support/restore-contract.js";
 
 const logger = pino({ level: "silent" });
 
@@ -28,16 +30,19 @@ describe("MemoryCanvasStore", () => {
     dataDir = undefined;
   });
 
-  describeCanvasStoreContract("MemoryCanvasStore with a data directory", {
+  const harness: CanvasStoreHarness = {
     async clear() {
       freshDataDir();
     },
     async open({ width, height, historyLimit, shapes }) {
       const bus = new MemoryPixelBus();
       const shapeOf = (canvasId: string) => shapes?.[canvasId];
-      return { store: new MemoryCanvasStore({ width, height, bus, logger, dataDir, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
+      const store = new MemoryCanvasStore({ width, height, bus, logger, dataDir, historyLimit, shapeOf });
+      return { store, bus, history: memoryHistorySource(store, []), dispose: () => bus.close() };
     },
-  });
+  };
+  describeCanvasStoreContract("MemoryCanvasStore with a data directory", harness);
+  describeRestoreContract("MemoryCanvasStore with a data directory", harness);
 
   describe("persistence", () => {
     beforeEach(() => void freshDataDir());

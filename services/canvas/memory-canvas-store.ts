@@ -17,7 +17,11 @@ import {
   type CanvasSnapshot,
   type CanvasStore,
   type PlacementRun,
+  type RestoredBatch,
+  type RestoreOptions,
+  type RestoreWrite,
   type StoredBatch,
+  checkRestoreWrites,
   type TileSnapshot,
   type TileVersions,
 } from "./canvas-store.js";
@@ -25,8 +29,10 @@ import { canvasKeys } from "../shared/redis-keys.js";
 import { BudgetLedger } from "./budget-ledger.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
 import { resolveRuns } from "./placement-runs.js";
-import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels, prefixSeqEpoch } from "./pixel-batch-codec.js";
-import { backgroundTile } from "./tile-codec.js";
+import { encodeAuthor, encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels, prefixSeqEpoch } from "./pixel-batch-codec.js";
+import { backgroundTile, DEFAULT_BACKGROUND } from "./tile-codec.js";
+import type { HistorySlice } from "../history/history-source.js";
+import type { PlacementKind } from "../history/placement-log.js";
 
 /** What a MemoryCanvasStore needs. */
 export interface MemoryCanvasStoreOptions {
@@ -44,6 +50,14 @@ export interface MemoryCanvasStoreOptions {
   shapeOf?: CanvasShapeOf;
 }
 
+/** One retained batch: the published bytes and what the history entry adds (history-source.ts). */
+interface RetainedBatch {
+  payload: Uint8Array;
+  /** 3 bytes per pixel, in the batch's order: the colour each had just before. */
+  previousColors: Uint8Array;
+  kind: PlacementKind;
+}
+
 interface CanvasState {
   width: number;
   height: number;
@@ -51,8 +65,8 @@ interface CanvasState {
   epoch: number;
   /** Painted level-0 tiles by tile name ("tx:ty"); a tile never painted has no entry and costs nothing. */
   tiles: Map<string, StoredTile>;
-  /** Published bytes of the most recent batches; their seqs are contiguous and end at `seq`. */
-  history: Uint8Array[];
+  /** The most recent batches as published, with their previous colours; their seqs are contiguous and end at `seq`. */
+  history: RetainedBatch[];
   saveTimer: NodeJS.Timeout | undefined;
   /** The save in progress, so saves of one canvas never overlap. */
   saving: Promise<void>;
@@ -74,6 +88,8 @@ export class MemoryCanvasStore implements CanvasStore {
   private readonly historyLimit: number;
   /** The placement budget keys (what Redis holds under `canvas:{id}:budget:*`); public for inspection in tests. */
   readonly ledger = new BudgetLedger();
+  /** Undo allowances (RestoreOptions.limit) by canvas and user: restores so far and when the window ends. */
+  private readonly restoreAllowances = new Map<string, { count: number; resetAt: number }>();
   private closed = false;
 
   constructor(private readonly options: MemoryCanvasStoreOptions) {
@@ -120,6 +136,8 @@ export class MemoryCanvasStore implements CanvasStore {
     const stored = decided === undefined ? resolved.pixels : resolved.pixels.filter((_, i) => decided[i] === 0);
     if (stored.length === 0) return { seq: state.seq, epoch: state.epoch, retryAfterMs };
     state.seq += 1;
+    const previousColors = Buffer.alloc(stored.reduce((n, slice) => n + slice.length, 0) * 3);
+    let written = 0;
     for (const slice of stored) {
       for (const p of slice) {
         const tx = Math.floor(p.x / TILE_SIZE);
@@ -133,6 +151,8 @@ export class MemoryCanvasStore implements CanvasStore {
         }
         tile.version = state.seq;
         const o = ((p.y - ty * TILE_SIZE) * Math.min(TILE_SIZE, width - tx * TILE_SIZE) + p.x - tx * TILE_SIZE) * 3;
+        previousColors.set(tile.pixels.subarray(o, o + 3), written * 3);
+        written += 1;
         tile.pixels[o] = (p.color >>> 16) & 0xff;
         tile.pixels[o + 1] = (p.color >>> 8) & 0xff;
         tile.pixels[o + 2] = p.color & 0xff;
@@ -141,10 +161,82 @@ export class MemoryCanvasStore implements CanvasStore {
     const storedAuthors = decided === undefined ? resolved.authors : resolved.authors.filter((_, i) => decided[i] === 0);
     const body = Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now()), ...storedAuthors]);
     const payload = prefixSeqEpoch(body, state.seq, state.epoch);
-    this.remember(state, payload);
+    this.remember(state, { payload, previousColors, kind: "place" });
     this.options.bus.publish(canvasId, payload);
     this.scheduleSave(canvasId, state);
     return { seq: state.seq, epoch: state.epoch, retryAfterMs };
+  }
+
+  async restore(canvasId: string, writes: readonly RestoreWrite[], options: RestoreOptions): Promise<RestoredBatch> {
+    const state = await this.load(canvasId);
+    this.assertOpen();
+    checkRestoreWrites(writes, state.width, state.height);
+    // From here to publish nothing awaits, so the check and the write are one atomic step.
+    const now = Date.now();
+    const limitKey = options.limit === undefined ? undefined : `${canvasId}\n${options.limit.userId}`;
+    const used = limitKey === undefined ? undefined : this.restoreAllowance(limitKey, now);
+    if (options.limit !== undefined && used !== undefined && used.count >= options.limit.perWindow) {
+      return { seq: state.seq, epoch: state.epoch, restored: 0, skipped: 0, retryAfterMs: Math.max(1, used.resetAt - now) };
+    }
+    const { background = DEFAULT_BACKGROUND } = this.shape(canvasId);
+    const applied = writes.filter((w) => this.colorAt(state, w.x, w.y, background) === w.expected);
+    const skipped = writes.length - applied.length;
+    if (applied.length === 0) return { seq: state.seq, epoch: state.epoch, restored: 0, skipped, retryAfterMs: 0 };
+    state.seq += 1;
+    const previousColors = Buffer.alloc(applied.length * 3);
+    applied.forEach((w, i) => {
+      previousColors.writeUIntBE(w.expected, i * 3, 3);
+      this.paint(state, w.x, w.y, w.color, background);
+    });
+    const authors = options.by === undefined ? [] : [encodeAuthor({ ...options.by, pixelCount: applied.length })];
+    const body = Buffer.concat([encodeBatchHead(canvasId), encodePixels(applied), encodeBatchTail(options.author, now), ...authors]);
+    const payload = prefixSeqEpoch(body, state.seq, state.epoch);
+    this.remember(state, { payload, previousColors, kind: options.kind });
+    if (limitKey !== undefined && options.limit !== undefined) {
+      const current = used ?? { count: 0, resetAt: now + options.limit.windowMs };
+      this.restoreAllowances.set(limitKey, { count: current.count + 1, resetAt: current.resetAt });
+    }
+    this.options.bus.publish(canvasId, payload);
+    this.scheduleSave(canvasId, state);
+    return { seq: state.seq, epoch: state.epoch, restored: applied.length, skipped, retryAfterMs: 0 };
+  }
+
+  /** The restore allowance in force for a key (canvas and user), dropping expired ones so the map stays bounded by recent users. */
+  private restoreAllowance(key: string, now: number): { count: number; resetAt: number } | undefined {
+    for (const [k, v] of this.restoreAllowances) if (v.resetAt <= now) this.restoreAllowances.delete(k);
+    return this.restoreAllowances.get(key);
+  }
+
+  /** The colour of one pixel now (the background when its tile was never painted). */
+  private colorAt(state: CanvasState, x: number, y: number, background: number): number {
+    const tile = state.tiles.get(tileName({ tx: Math.floor(x / TILE_SIZE), ty: Math.floor(y / TILE_SIZE) }));
+    if (tile === undefined) return background;
+    const o = this.offsetInTile(state, x, y);
+    return (tile.pixels[o]! << 16) | (tile.pixels[o + 1]! << 8) | tile.pixels[o + 2]!;
+  }
+
+  /** Paints one pixel, creating its tile (filled with the background) on its first paint, and stamps the tile with the current seq. */
+  private paint(state: CanvasState, x: number, y: number, color: number, background: number): void {
+    const tx = Math.floor(x / TILE_SIZE);
+    const ty = Math.floor(y / TILE_SIZE);
+    const name = tileName({ tx, ty });
+    let tile = state.tiles.get(name);
+    if (!tile) {
+      const rect = tileRect(state.width, state.height, 0, { tx, ty })!;
+      tile = { version: state.seq, pixels: backgroundTile(rect.width, rect.height, background) };
+      state.tiles.set(name, tile);
+    }
+    tile.version = state.seq;
+    const o = this.offsetInTile(state, x, y);
+    tile.pixels[o] = (color >>> 16) & 0xff;
+    tile.pixels[o + 1] = (color >>> 8) & 0xff;
+    tile.pixels[o + 2] = color & 0xff;
+  }
+
+  private offsetInTile(state: CanvasState, x: number, y: number): number {
+    const tx = Math.floor(x / TILE_SIZE);
+    const ty = Math.floor(y / TILE_SIZE);
+    return ((y - ty * TILE_SIZE) * Math.min(TILE_SIZE, state.width - tx * TILE_SIZE) + x - tx * TILE_SIZE) * 3;
   }
 
   async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {
@@ -154,7 +246,32 @@ export class MemoryCanvasStore implements CanvasStore {
     if (window === "none") return [];
     if (window === "snapshot") return undefined;
     const start = afterSeq + 1 - firstSeq!;
-    return state.history.slice(start, start + limit);
+    return state.history.slice(start, start + limit).map((b) => b.payload);
+  }
+
+  /**
+   * The archiver's view of the retained history (HistorySource.read): entries after afterSeq with
+   * their previous colours. A canvas not loaded in this process reads as epoch 0, seq 0, nothing retained.
+   */
+  async retainedHistory(canvasId: string, afterSeq: number, limit: number): Promise<HistorySlice> {
+    const pending = this.canvases.get(canvasId);
+    const state = pending === undefined ? undefined : await pending.catch(() => undefined);
+    if (state === undefined) return { epoch: 0, seq: 0, firstRetainedSeq: undefined, entries: [] };
+    const firstRetainedSeq = state.history.length === 0 ? undefined : state.seq - state.history.length + 1;
+    const from = firstRetainedSeq === undefined ? 0 : Math.max(0, afterSeq + 1 - firstRetainedSeq);
+    const entries = state.history.slice(from, from + limit).map((b, i) => ({
+      seq: firstRetainedSeq! + from + i,
+      epoch: state.epoch,
+      batch: b.payload,
+      previousColors: b.previousColors,
+      kind: b.kind,
+    }));
+    return { epoch: state.epoch, seq: state.seq, firstRetainedSeq, entries };
+  }
+
+  /** The canvases loaded in this process: the only ones with retained history. */
+  loadedCanvasIds(): string[] {
+    return [...this.canvases.keys()];
   }
 
   async reset(canvasId: string): Promise<{ epoch: number }> {
@@ -203,8 +320,8 @@ export class MemoryCanvasStore implements CanvasStore {
     if (this.closed) throw new StoreUnavailableError("the canvas store is closed");
   }
 
-  private remember(state: CanvasState, payload: Uint8Array): void {
-    state.history.push(payload);
+  private remember(state: CanvasState, batch: RetainedBatch): void {
+    state.history.push(batch);
     const excess = historyExcess(state.history.length, this.historyLimit);
     if (excess > 0) state.history.splice(0, excess);
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TILE_SIZE } from "../../protocol/tile-grid.js";
-import { packPixelWrites, SPAN_MAX_GAP_PIXELS, TILE_HEADER_BYTES } from "./pack-pixel-writes.js";
+import { packPixelWrites, previousColorOrder, SPAN_MAX_GAP_PIXELS, TILE_HEADER_BYTES } from "./pack-pixel-writes.js";
 
 /** A tile group header: column, row, the tile's byte length (3 bytes), the group's byte length (4 bytes). */
 function group(tx: number, ty: number, tileBytes: number, groupBytes: number): number[] {
@@ -44,5 +44,14 @@ describe("packPixelWrites", () => {
 
   it("refuses a pixel outside the canvas instead of writing elsewhere", () => {
     expect(() => packPixelWrites([{ x: 10, y: 0, color: 1 }], 10, 10)).toThrow(RangeError);
+  });
+});
+
+describe("previousColorOrder", () => {
+  it("maps each pixel to its rank among the distinct pixels in packed order (by tile, then row-major), or to the colour its earlier placement in the run wrote", () => {
+    const width = TILE_SIZE + 4;
+    // Packed order: tile 0 (0,1) then (3,1), then tile 1 (TILE_SIZE, 0).
+    const order = previousColorOrder([{ x: TILE_SIZE, y: 0, color: 7 }, { x: 3, y: 1, color: 8 }, { x: 0, y: 1, color: 9 }, { x: 3, y: 1, color: 0xabcdef }, { x: 3, y: 1, color: 1 }], width, 2);
+    expect([...order]).toEqual([0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 8, 1, 0xab, 0xcd, 0xef]);
   });
 });

@@ -35,15 +35,8 @@ const TILE_PIXELS = TILE_SIZE * TILE_SIZE;
  */
 export function packPixelWrites(pixels: readonly PixelLike[], width: number, height: number): Buffer {
   const { columns } = tileGridSize(width, height);
-  // Keyed by tile index * TILE_PIXELS + index within the tile: sorting groups by tile, then row-major.
   const colors = new Map<number, number>();
-  for (const p of pixels) {
-    if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
-    const tx = Math.floor(p.x / TILE_SIZE);
-    const ty = Math.floor(p.y / TILE_SIZE);
-    const tileWidth = Math.min(TILE_SIZE, width - tx * TILE_SIZE);
-    colors.set((ty * columns + tx) * TILE_PIXELS + (p.y - ty * TILE_SIZE) * tileWidth + (p.x - tx * TILE_SIZE), p.color);
-  }
+  for (const p of pixels) colors.set(packedKey(p, width, height, columns), p.color);
   const keys = [...colors.keys()].sort((a, b) => a - b);
   // Worst case every pixel is its own span in its own tile.
   const out = Buffer.allocUnsafe(keys.length * (TILE_HEADER_BYTES + SPAN_HEADER_BYTES + 3));
@@ -66,6 +59,40 @@ export function packPixelWrites(pixels: readonly PixelLike[], width: number, hei
     start = end;
   }
   return out.subarray(0, o);
+}
+
+/**
+ * The order key of a pixel in packed writes: tile index * TILE_PIXELS + index within the tile, so
+ * sorting groups by tile, then row-major. Throws RangeError for a pixel off the canvas.
+ */
+function packedKey(p: PixelLike, width: number, height: number, columns: number): number {
+  if (p.x >= width || p.y >= height) throw new RangeError(`pixel (${p.x}, ${p.y}) is outside the ${width}x${height} canvas`);
+  const tx = Math.floor(p.x / TILE_SIZE);
+  const ty = Math.floor(p.y / TILE_SIZE);
+  const tileWidth = Math.min(TILE_SIZE, width - tx * TILE_SIZE);
+  return (ty * columns + tx) * TILE_PIXELS + (p.y - ty * TILE_SIZE) * tileWidth + (p.x - tx * TILE_SIZE);
+}
+
+/**
+ * How the write script puts the previous colours it reads (in packed order, one per distinct
+ * pixel) into the order of `pixels`, for the history entry: 4 bytes per pixel, either 0 and the
+ * 3-byte index of the pixel among the distinct pixels sorted as packPixelWrites sorts them, or (for
+ * a pixel placed again in the same run) 1 and the colour its previous placement in the run wrote.
+ */
+export function previousColorOrder(pixels: readonly PixelLike[], width: number, height: number): Buffer {
+  const { columns } = tileGridSize(width, height);
+  const keys = pixels.map((p) => packedKey(p, width, height, columns));
+  const rank = new Map<number, number>();
+  for (const k of [...new Set(keys)].sort((a, b) => a - b)) rank.set(k, rank.size);
+  const out = Buffer.alloc(pixels.length * 4);
+  const last = new Map<number, number>();
+  pixels.forEach((p, i) => {
+    const before = last.get(keys[i]!);
+    if (before === undefined) out.writeUInt32BE(rank.get(keys[i]!)!, i * 4);
+    else out.writeUInt32BE(0x1000000 | before, i * 4);
+    last.set(keys[i]!, p.color);
+  });
+  return out;
 }
 
 /** Writes the spans of one tile's sorted pixel indexes at `o`; returns the offset after them. */

@@ -97,6 +97,17 @@ export function encodeAuthor(run: AuthorRun): Uint8Array {
   return out.subarray(0, o);
 }
 
+/**
+ * An Author's user_id and name fields without its pixel_count, for a store script that appends the
+ * count (only it knows how many pixels a conditional restore writes) and the field's length.
+ */
+export function encodeAuthorIdentity(userId: string, name: string): Uint8Array {
+  const id = Buffer.from(userId, "utf8");
+  const who = Buffer.from(name, "utf8");
+  const out = Buffer.allocUnsafe(id.length + who.length + 12);
+  return out.subarray(0, writeBytesField(out, writeBytesField(out, 0, AUTHOR_USER_ID_TAG, id), AUTHOR_NAME_TAG, who));
+}
+
 /** Writes a length-delimited field (skipped when empty, as proto3 does); returns the new position. */
 function writeBytesField(out: Buffer, at: number, tag: number, bytes: Buffer): number {
   if (bytes.length === 0) return at;

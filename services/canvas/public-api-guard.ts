@@ -32,6 +32,7 @@ export function publicApiGuard(options: PublicApiGuardOptions): Interceptor {
     message.authors = session === undefined ? [] : [create(AuthorSchema, { userId: session.userId, name: message.author, pixelCount: message.pixels.length })];
     const res = await next(req);
     const refused = (res.message as SetPixelsResponse).results.find((r) => !r.stored);
+    if (refused?.banned) throw new ConnectError(`you are banned from placing pixels${refused.banReason === "" ? "" : `: ${refused.banReason}`}`, Code.PermissionDenied);
     if (refused !== undefined) {
       throw new ConnectError(`over this canvas's placement budget; nothing was stored, retry after ${refused.retryAfterMs} ms`, Code.ResourceExhausted);
     }

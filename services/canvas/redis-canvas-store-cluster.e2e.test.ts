@@ -8,6 +8,7 @@ import { clusterRedis, type RedisTarget } from "../shared/redis-connection.js";
 import { canvasKeys, tileKey } from "../shared/redis-keys.js";
 import { StoreUnavailableError } from "./canvas-store.js";
 import { RedisCanvasStore } from "./redis-canvas-store.js";
+import { RedisHistorySource } from "../history/redis-history-source.js";
 import { describeCanvasStoreContract } from "./test-support/canvas-store-contract.js";
 
 const logger = pino({ level: "silent" });
@@ -48,7 +49,9 @@ describe("RedisCanvasStore against a real Redis Cluster (3 primaries + 3 replica
     async open({ width, height, historyLimit, shapes }) {
       const bus = new RedisPixelBus(target, logger);
       const shapeOf = (canvasId: string) => shapes?.[canvasId];
-      return { store: new RedisCanvasStore({ redis: target, wait: WAIT, width, height, logger, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
+      const history = new RedisHistorySource(target, []);
+      const store = new RedisCanvasStore({ redis: target, wait: WAIT, width, height, logger, historyLimit, shapeOf });
+      return { store, bus, history, dispose: async () => void (await Promise.all([bus.close(), history.close()])) };
     },
   });
 

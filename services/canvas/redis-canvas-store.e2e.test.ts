@@ -12,7 +12,9 @@ import { canvasKeys, tileKey } from "../shared/redis-keys.js";
 import { createCanvasRoutes } from "./canvas-routes.js";
 import { StoreUnavailableError } from "./canvas-store.js";
 import { RedisCanvasStore } from "./redis-canvas-store.js";
-import { describeCanvasStoreContract } from "./test-support/canvas-store-contract.js";
+import { RedisHistorySource } from "../history/redis-history-source.js";
+import { describeCanvasStoreContract, type CanvasStoreHarness } from "./test-support/canvas-store-contract.js";
+import { describeRestoreContract } from "./test-support/restore-contract.js";
 
 const logger = pino({ level: "silent" });
 const W = 16;
@@ -65,16 +67,20 @@ describe("RedisCanvasStore against a real redis-server", () => {
     await redis.stop();
   });
 
-  describeCanvasStoreContract("RedisCanvasStore", {
+  const harness: CanvasStoreHarness = {
     async clear() {
       await admin.flushall();
     },
     async open({ width, height, historyLimit, shapes }) {
       const bus = new RedisPixelBus(redis.url, logger);
       const shapeOf = (canvasId: string) => shapes?.[canvasId];
-      return { store: new RedisCanvasStore({ redis: redis.url, width, height, logger, historyLimit, shapeOf }), bus, dispose: () => bus.close() };
+      const history = new RedisHistorySource(redis.url, []);
+      const store = new RedisCanvasStore({ redis: redis.url, width, height, logger, historyLimit, shapeOf });
+      return { store, bus, history, dispose: async () => void (await Promise.all([bus.close(), history.close()])) };
     },
-  });
+  };
+  describeCanvasStoreContract("RedisCanvasStore", harness);
+  describeRestoreContract("RedisCanvasStore", harness);
 
   it("stores and reads back a 1024x1024 canvas, corners included, replaying to the same bytes", async () => {
     const store = open(1024, 1024);

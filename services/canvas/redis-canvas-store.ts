@@ -6,7 +6,7 @@ import { canvasKeys } from "../shared/redis-keys.js";
 import { createRedisClient, publishCommand, type RedisClient, type RedisEndpoint, type WaitPolicy } from "../shared/redis-connection.js";
 import { tileName, tileRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { canvasBudget, type BudgetSettings } from "./budget-settings.js";
-import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, WRITE_BATCH_LUA, withPublishCommand } from "./canvas-lua.js";
+import { PREPARE_CANVAS_LUA, READ_CANVAS_LUA, READ_TILE_LUA, READ_TILE_VERSIONS_LUA, RESET_CANVAS_LUA, RESTORE_BATCH_LUA, WRITE_BATCH_LUA, withPublishCommand } from "./canvas-lua.js";
 import { ReplicatedWriter } from "./replicated-write.js";
 import {
   CanvasSizeMismatchError,
@@ -18,18 +18,23 @@ import {
   type CanvasSnapshot,
   type CanvasStore,
   type PlacementRun,
+  type RestoredBatch,
+  type RestoreOptions,
+  type RestoreWrite,
   type StoredBatch,
+  checkRestoreWrites,
   type StoredPosition,
   type TileSnapshot,
   type TileVersions,
 } from "./canvas-store.js";
 import { assembleTiles } from "./assemble-tiles.js";
 import { DEFAULT_BACKGROUND as WHITE } from "./tile-codec.js";
-import { packPixelWrites } from "./pack-pixel-writes.js";
+import { packPixelWrites, previousColorOrder } from "./pack-pixel-writes.js";
 import { encodeRuleArg } from "./placement-budget.js";
 import { resolveRuns } from "./placement-runs.js";
 import { storeRedisOptions } from "./store-redis-options.js";
-import { encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
+import { encodeAuthorIdentity, encodeBatchBody, encodeBatchHead, encodeBatchTail, encodePixels } from "./pixel-batch-codec.js";
+import { HISTORY_KIND_CODES } from "../history/history-source.js";
 
 /**
  * Redis replies that mean "not now" rather than "this request is wrong"; MOVED and ASK reach us
@@ -73,6 +78,8 @@ interface CanvasCommands {
   readCanvasBuffer(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadCanvasReply>;
   readTileBuffer(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadTileReply>;
   readTileVersions(meta: string, tiles: string, log: string, ...args: ScriptArg[]): Promise<ReadTileVersionsReply>;
+  /** Takes the number of keys first: 3 canvas keys, plus the undo allowance key when limited. */
+  restoreBatch(numKeys: number, ...keysAndArgs: ScriptArg[]): Promise<[number, number, number, number]>;
 }
 
 /**
@@ -97,6 +104,8 @@ interface CanvasCommands {
 export class RedisCanvasStore implements CanvasStore {
   private readonly redis: RedisClient & CanvasCommands;
   private readonly replicated: ReplicatedWriter | undefined;
+  /** The same for undo and rollback batches (RESTORE_BATCH_LUA). */
+  private readonly replicatedRestore: ReplicatedWriter | undefined;
   private readonly log: Logger;
   private readonly width: number;
   private readonly height: number;
@@ -124,8 +133,11 @@ export class RedisCanvasStore implements CanvasStore {
     redis.defineCommand("readCanvas", { numberOfKeys: 3, lua: lua(READ_CANVAS_LUA) });
     redis.defineCommand("readTile", { numberOfKeys: 3, lua: lua(READ_TILE_LUA) });
     redis.defineCommand("readTileVersions", { numberOfKeys: 3, lua: lua(READ_TILE_VERSIONS_LUA) });
+    redis.defineCommand("restoreBatch", { lua: lua(RESTORE_BATCH_LUA) });
     this.redis = redis as RedisClient & CanvasCommands;
-    this.replicated = options.wait && options.wait.replicas > 0 ? new ReplicatedWriter(redis, lua(WRITE_BATCH_LUA), options.wait) : undefined;
+    const waitFor = options.wait && options.wait.replicas > 0 ? options.wait : undefined;
+    this.replicated = waitFor && new ReplicatedWriter(redis, lua(WRITE_BATCH_LUA), waitFor);
+    this.replicatedRestore = waitFor && new ReplicatedWriter(redis, lua(RESTORE_BATCH_LUA), waitFor);
     redisConnected.set({ role: "store" }, 0);
     redis.on("ready", () => {
       redisConnected.set({ role: "store" }, 1);
@@ -193,9 +205,11 @@ export class RedisCanvasStore implements CanvasStore {
       return index;
     };
     const runArgs: (string | number | Uint8Array)[] = [];
+    const orders: Buffer[] = [];
     resolved.pixels.forEach((slice, i) => {
       const run = resolved.budgeted?.[i];
       runArgs.push(slice.length, indexOf(run?.userKey), indexOf(run?.ipKey), packPixelWrites(slice, width, height), encodePixels(slice), resolved.authors[i]!);
+      orders.push(previousColorOrder(slice, width, height));
     });
     const seen = this.seen.get(canvasId);
     const numKeys = 3 + budgetKeys.length;
@@ -205,6 +219,7 @@ export class RedisCanvasStore implements CanvasStore {
       encodeBatchHead(canvasId), encodeBatchTail(author, Date.now()),
       encodeRuleArg(budget?.user), encodeRuleArg(budget?.ip), resolved.pixels.length, ...runArgs,
       Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
+      Buffer.concat(orders),
     ];
     const replicated = this.replicated;
     const [seq, epoch, ...decided] = replicated === undefined
@@ -215,6 +230,40 @@ export class RedisCanvasStore implements CanvasStore {
     this.remember(canvasId, epoch, seq);
     const retryAfterMs = resolved.budgeted === undefined ? new Array<number>(resolved.runCount).fill(0) : decided;
     return { seq, epoch, retryAfterMs };
+  }
+
+  async restore(canvasId: string, writes: readonly RestoreWrite[], options: RestoreOptions): Promise<RestoredBatch> {
+    const keys = canvasKeys(canvasId);
+    const { width, height, background = WHITE } = this.shape(canvasId);
+    checkRestoreWrites(writes, width, height);
+    const packed = Buffer.alloc(writes.length * 10);
+    writes.forEach((w, i) => {
+      packed.writeUInt16BE(w.x, i * 10);
+      packed.writeUInt16BE(w.y, i * 10 + 2);
+      packed.writeUIntBE(w.color, i * 10 + 4, 3);
+      packed.writeUIntBE(w.expected, i * 10 + 7, 3);
+    });
+    // The Author run without its pixel count, which only the script knows.
+    const runFields = options.by === undefined ? Buffer.alloc(0) : encodeAuthorIdentity(options.by.userId, options.by.name);
+    const limit = options.limit;
+    const limitKeys = limit === undefined ? [] : [keys.restoreLimit + limit.userId];
+    const numKeys = 3 + limitKeys.length;
+    const keysAndArgs: ScriptArg[] = [
+      keys.meta, keys.tiles, keys.log, ...limitKeys,
+      ...this.prepareArgs(canvasId).slice(0, 5), this.historyLimit, this.marker(canvasId),
+      encodeBatchHead(canvasId), encodeBatchTail(options.author, Date.now()),
+      Buffer.from([(background >>> 16) & 0xff, (background >>> 8) & 0xff, background & 0xff]),
+      HISTORY_KIND_CODES[options.kind], packed, encodePixels(writes), runFields,
+      limit?.perWindow ?? 0, limit?.windowMs ?? 0,
+    ];
+    const replicated = this.replicatedRestore;
+    type RestoreReply = [number, number, number, number];
+    const [seq, epoch, restored, retryAfterMs] = replicated === undefined
+      ? await this.run(() => this.redis.restoreBatch(numKeys, ...keysAndArgs))
+      // Acknowledged means replicated for undo and rollback too (see writeBatch above).
+      : await this.run(() => replicated.write<RestoreReply>(numKeys, keysAndArgs, (reply) => this.remember(canvasId, reply[1], reply[0])));
+    this.remember(canvasId, epoch, seq);
+    return { seq, epoch, restored, skipped: retryAfterMs > 0 ? 0 : writes.length - restored, retryAfterMs };
   }
 
   async history(canvasId: string, afterSeq: number, limit: number): Promise<Uint8Array[] | undefined> {
@@ -233,7 +282,7 @@ export class RedisCanvasStore implements CanvasStore {
     const window = historyWindow(afterSeq, seq, firstSeq);
     if (window === "none") return [];
     if (window === "snapshot") return undefined;
-    // Each entry holds one field, "b", with the published bytes.
+    // Each entry's first field is "b", with the published bytes (history-source.ts).
     return range.map(([, fields]) => fields[1]!);
   }
 

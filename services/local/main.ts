@@ -12,6 +12,7 @@ import { handleProbe } from "../shared/probe-routes.js";
 import { createStaticHandler, webDistDir } from "../shared/static-files.js";
 import { EMBEDDED_STAGE_DRAIN_MS } from "../shared/timing.js";
 import { drainOnSignal } from "../shared/shutdown-signal.js";
+import { openCanvasHistory } from "../canvas/history/canvas-history.js";
 import { loadSecurityConfig } from "../shared/security-config.js";
 import { loadSessionKeys } from "../shared/session-keys.js";
 import { createSessionIssuer, isPageRequest } from "../shared/session-issuer.js";
@@ -21,7 +22,8 @@ import { createSessionIssuer, isPageRequest } from "../shared/session-issuer.js"
  * the canvas API at /api (Connect over HTTP/1.1) and the WebSocket gateway at /ws.
  * The canvas service also listens on CANVAS_GRPC_PORT (h2c) for gRPC tools, and the
  * gateway persists through it exactly as a separate gateway would.
- * Without REDIS_URL it runs on the embedded store and bus, saved under DATA_DIR.
+ * Without REDIS_URL it runs on the embedded store and bus, saved under DATA_DIR, and archives every
+ * batch into the placement log (PGlite under DATA_DIR/history, or HISTORY_DATABASE_URL).
  */
 
 /**
@@ -36,7 +38,8 @@ async function main(log: Logger, config: Config): Promise<void> {
   const identity = { tokens: loadSessionKeys(config, security, "embedded"), security };
   const sessions = createSessionIssuer(identity.tokens, security, log.child({ component: "sessions" }));
   const { store, bus, registry, catalog } = createCanvasBackend(config, log.child({ component: "canvas" }));
-  const canvas = createCanvasServer({ config, store, bus, catalog, logger: log.child({ component: "canvas" }), identity });
+  const history = await openCanvasHistory(config, store, log.child({ component: "history" }), { archiveInProcess: true });
+  const canvas = createCanvasServer({ config, store, bus, catalog, logger: log.child({ component: "canvas" }), identity, history: history.deps });
   const grpc = await listen(canvas.grpcServer, config.canvasGrpcPort, config.host);
 
   const presence: PresenceStore = config.redis
@@ -80,6 +83,8 @@ async function main(log: Logger, config: Config): Promise<void> {
       await sockets;
       await new Promise<void>((r) => web.close(() => r()));
       await canvas.shutdown(EMBEDDED_STAGE_DRAIN_MS);
+      // The archiver's last pass reads the store's history, so it goes before the store.
+      await history.close();
       await Promise.all([presence.close(), store.close(), registry.close()]);
       await bus.close();
     },

@@ -24,6 +24,8 @@ export interface CanvasKeys {
    * network; each a string "<level> <time>" that expires when the budget is full again.
    */
   budget: string;
+  /** Prefix of the undo allowance keys, `<restoreLimit><user id>`: restores so far in the window, expiring when it ends. */
+  restoreLimit: string;
 }
 
 /** Returns the Redis names used for a canvas. */
@@ -37,6 +39,7 @@ export function canvasKeys(canvasId: string): CanvasKeys {
     channel: `canvas:${tag}:batches`,
     presence: `canvas:${tag}:presence`,
     budget: `canvas:${tag}:budget:`,
+    restoreLimit: `canvas:${tag}:undo:`,
   };
 }
 
@@ -54,3 +57,13 @@ export function tileKey(canvasId: string, tx: number, ty: number): string {
  * their `{id}` hash tag, and no script touches the registry and a canvas together.
  */
 export const CANVAS_REGISTRY_KEY = "canvases";
+
+/**
+ * Hash of the bans in force: user id -> JSON ban (services/canvas/history/redis-ban-list.ts). One
+ * global key in its own slot; no canvas script reads it (the canvas service checks bans before the
+ * write script), so a canvas's keys never mix with it on Redis Cluster.
+ */
+export const BANS_KEY = "bans";
+
+/** Channel on which a replica that changed BANS_KEY tells the others to reload it. */
+export const BANS_CHANNEL = "bans:changed";

@@ -2,19 +2,20 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll } from "vitest";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import type { Point } from "../../web/src/protocol/line-pixels.js";
 import { TILE_SIZE } from "../../protocol/tile-grid.js";
 import { decodeTilePng } from "../../services/canvas/tile-codec.js";
+import { launchChromium } from "../../tools/process/chromium.js";
 import { freePort, waitFor } from "../../tools/process/free-port.js";
 import { REPO_ROOT, startService, type ServiceProcess } from "../../tools/process/service-process.js";
 
-/** Debian's Chromium, driven by playwright-core (see the README for installing it). */
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 /** Where browser tests leave their screenshots. */
 export const ARTIFACTS = join(REPO_ROOT, "test-results", "browser");
 const ENTRY = "services/local/main.js";
+
+/** How long the one-process system may take to be ready: opening its embedded placement log (PGlite, WASM) takes seconds on a busy machine. */
+const START_TIMEOUT_MS = 60_000;
 
 /** The screen canvas of the web app. */
 export const CANVAS = '[data-testid="pixel-canvas"]';
@@ -45,7 +46,7 @@ export class LocalSystem {
         ...this.extraEnv,
       };
     }
-    this.service = await startService("local-browser", ENTRY, this.env, `${this.url}readyz`);
+    this.service = await startService("local-browser", ENTRY, this.env, `${this.url}readyz`, START_TIMEOUT_MS);
   }
 
   async stop(): Promise<void> {
@@ -64,18 +65,19 @@ export async function launchBrowser(): Promise<Browser> {
   for (const built of [join(REPO_ROOT, "dist", ENTRY), join(REPO_ROOT, "web", "dist", "index.html")]) {
     if (!existsSync(built)) throw new Error(`${built} is missing: run \`npm run build\` first`);
   }
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install it with \`sudo apt-get install -y chromium\``);
   mkdirSync(ARTIFACTS, { recursive: true });
-  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  return launchChromium();
 }
 
 /**
  * Opens `url` in a fresh context (its own storage, like another person) and waits until it is live
- * and has drawn; `hasTouch` makes a touch-screen page.
+ * and has drawn; `hasTouch` makes a touch-screen page, `name` sets the display name it joins with.
  */
-export async function openLivePage(browser: Browser, url: string, contexts: BrowserContext[], options: { hasTouch?: boolean } = {}): Promise<Page> {
+export async function openLivePage(browser: Browser, url: string, contexts: BrowserContext[], options: { hasTouch?: boolean; name?: string } = {}): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, hasTouch: options.hasTouch ?? false });
   contexts.push(context);
+  // The app reads its display name from localStorage before it joins.
+  if (options.name !== undefined) await context.addInitScript(`localStorage.setItem("pixel-playground.name", ${JSON.stringify(options.name)})`);
   const page = await context.newPage();
   await page.goto(url);
   await page.waitForSelector(`${STATUS}[data-state="live"]`, { timeout: 15_000 });
@@ -127,6 +129,25 @@ export async function screenColorAt(page: Page, at: { x: number; y: number }): P
   const [r, g, b, a] = rgb as [number, number, number, number];
   // A transparent screen pixel is beside the canvas, which no colour matches.
   return a === 0 ? -1 : (r << 16) | (g << 8) | b;
+}
+
+/**
+ * Reads the colour the page shows for every canvas pixel of a width×height canvas in one go (at
+ * each pixel's centre in the drawn view; -1 off screen), row by row.
+ */
+export async function shownCanvas(page: Page, width: number, height: number): Promise<number[]> {
+  const v = await drawnView(page);
+  const colours: unknown = await page.evaluate(
+    `(() => { const el = document.querySelector('${CANVAS}'); const r = el.getBoundingClientRect(); const s = el.width / r.width;
+      const d = el.getContext('2d').getImageData(0, 0, el.width, el.height).data; const out = [];
+      for (let y = 0; y < ${height}; y++) for (let x = 0; x < ${width}; x++) {
+        const px = Math.floor((${v.originX} + (x + 0.5) * ${v.zoom}) * s); const py = Math.floor((${v.originY} + (y + 0.5) * ${v.zoom}) * s);
+        if (px < 0 || py < 0 || px >= el.width || py >= el.height) { out.push(-1); continue; }
+        const o = (py * el.width + px) * 4; out.push(d[o + 3] === 0 ? -1 : (d[o] << 16) | (d[o + 1] << 8) | d[o + 2]); }
+      return out; })()`,
+  );
+  if (!Array.isArray(colours) || colours.length !== width * height) throw new Error("unexpected canvas read");
+  return colours as number[];
 }
 
 /** Reads the colour the page shows for canvas pixel `p`, at its centre in the current view. */

@@ -6,13 +6,13 @@ describe("parseClusterArgs", () => {
     const o = parseClusterArgs([]);
     expect(o).not.toBe("help");
     if (o === "help") return;
-    expect([o.gateways, o.canvases, o.port, o.appendfsync, o.canvasRouting, o.web, o.ownProcessGroups]).toEqual([4, 2, 3000, "everysec", "balancer", true, true]);
+    expect([o.gateways, o.canvases, o.port, o.appendfsync, o.canvasRouting, o.web, o.ownProcessGroups, o.history]).toEqual([4, 2, 3000, "everysec", "balancer", true, true, "off"]);
   });
 
   it("reads every count, port, policy and repeated --env, in both --flag value and --flag=value forms", () => {
-    const o = parseClusterArgs(["--gateways", "3", "--canvases=1", "--port", "0", "--appendfsync", "always", "--env", "PIXELS_PER_SECOND=100000", "--env=LOG_LEVEL=warn", "--no-web", "--ws-balance", "leastconn", "--canvas-routing", "direct", "--gateway-port-base", "4000"]);
+    const o = parseClusterArgs(["--gateways", "3", "--canvases=1", "--port", "0", "--appendfsync", "always", "--env", "PIXELS_PER_SECOND=100000", "--env=LOG_LEVEL=warn", "--no-web", "--ws-balance", "leastconn", "--canvas-routing", "direct", "--gateway-port-base", "4000", "--history", "postgres"]);
     if (o === "help") throw new Error("unexpected help");
-    expect(o).toMatchObject({ gateways: 3, canvases: 1, port: 0, appendfsync: "always", web: false, wsBalance: "leastconn", canvasRouting: "direct", gatewayPortBase: 4000 });
+    expect(o).toMatchObject({ gateways: 3, canvases: 1, port: 0, appendfsync: "always", web: false, wsBalance: "leastconn", canvasRouting: "direct", gatewayPortBase: 4000, history: "postgres" });
     expect(o.env).toEqual({ PIXELS_PER_SECOND: "100000", LOG_LEVEL: "warn" });
   });
 
@@ -31,6 +31,7 @@ describe("parseClusterArgs", () => {
     expect(() => parseClusterArgs(["--appendfsync", "sometimes"])).toThrow(/--appendfsync must be one of always, everysec, no/);
     expect(() => parseClusterArgs(["--env", "lower=1"])).toThrow(/--env needs NAME=VALUE/);
     expect(() => parseClusterArgs(["--redis-url", "http://x"])).toThrow(/--redis-url needs a redis:\/\/ URL/);
+    expect(() => parseClusterArgs(["--history", "mysql"])).toThrow(/--history must be one of off, postgres/);
     expect(() => parseClusterArgs(["--bogus"])).toThrow(UsageError);
   });
 

@@ -7,6 +7,9 @@ export type AppendFsync = (typeof APPENDFSYNC_POLICIES)[number];
 export const REDIS_MODES = ["single", "cluster"] as const;
 /** One Redis mode. */
 export type RedisMode = (typeof REDIS_MODES)[number];
+/** Whether the cluster keeps a placement log (issue 12). */
+export const HISTORY_MODES = ["off", "postgres"] as const;
+export type HistoryMode = (typeof HISTORY_MODES)[number];
 
 /** How gateways reach the canvas replicas. */
 export const CANVAS_ROUTINGS = ["balancer", "direct"] as const;
@@ -60,6 +63,8 @@ export interface ClusterOptions {
   wsBalance: WsBalance;
   /** Extra environment for every service process (for example PIXELS_PER_SECOND). */
   env: Record<string, string>;
+  /** `postgres`: start a private PostgreSQL and the archiver, and give the canvas replicas HISTORY_DATABASE_URL; `off`: no history. */
+  history: HistoryMode;
   /** haproxy's total connection limit. */
   maxConnections: number;
   /** Keep the temporary directory (logs, AOF, haproxy.cfg) after stop. */
@@ -89,6 +94,7 @@ export const DEFAULT_CLUSTER_OPTIONS: ClusterOptions = {
   redisShards: 3,
   redisReplicas: 1,
   canvasRouting: "balancer",
+  history: "off",
   wsBalance: "roundrobin",
   env: {},
   maxConnections: 30_000,
@@ -118,6 +124,7 @@ processes on 127.0.0.1. Ctrl-C stops all of them.
   --gateway-port-base P    gateway i listens on P+i (default: free ports)
   --canvas-grpc-port-base P, --canvas-http-port-base P   likewise for canvas replicas
   --web-port P, --stats-port P, --canvas-balancer-port P  (default: free)
+  --history MODE           off (default) | postgres: a private PostgreSQL, the archiver process and HISTORY_DATABASE_URL on every canvas replica
   --canvas-routing MODE    balancer (haproxy TCP, like a Kubernetes Service; default) | direct (gateway i -> canvas i mod N)
   --ws-balance ALGO        roundrobin (default) | leastconn
   --env NAME=VALUE         extra environment for every service (repeatable)
@@ -172,6 +179,7 @@ export function parseClusterArgs(argv: string[]): ClusterOptions | "help" {
       case "--redis-shards": o.redisShards = intFlag("redis-shards", value(), 1, 16); break;
       case "--redis-replicas": o.redisReplicas = intFlag("redis-replicas", value(), 0, 4); break;
       case "--canvas-routing": o.canvasRouting = oneOf("canvas-routing", value(), CANVAS_ROUTINGS); break;
+      case "--history": o.history = oneOf("history", value(), HISTORY_MODES); break;
       case "--ws-balance": o.wsBalance = oneOf("ws-balance", value(), WS_BALANCES); break;
       case "--env": {
         const pair = value() ?? "";

@@ -10,6 +10,7 @@ import { clusterRedis, describeRedis, singleRedis, type RedisTarget } from "../.
 import { repoRoot } from "../process/repo-root.js";
 import { testSessionKeys } from "../process/session.js";
 import { DEFAULT_CLUSTER_OPTIONS, type ClusterOptions } from "./cluster-options.js";
+import { startPostgres } from "../process/postgres-server.js";
 import { renderHaproxyConfig, type UpstreamServer } from "./haproxy-config.js";
 import { fetchHaproxyStats, type HaproxyServerStats } from "./haproxy-stats.js";
 import { httpOk, ManagedProcess, type CrashReport, type ProcessSpec } from "../process/managed-process.js";
@@ -51,6 +52,10 @@ export interface Cluster {
   statsUrl: string;
   /** Temporary directory with logs/, redis/ and haproxy.cfg. */
   dir: string;
+  /** The private PostgreSQL of the placement log (--history postgres); undefined without history. */
+  historyDatabaseUrl: string | undefined;
+  /** The archiver process (--history postgres). */
+  archiver: Replica | undefined;
   /** The cluster's own single Redis; undefined with an external --redis-url or in cluster mode. */
   redis: Replica | undefined;
   /** The cluster's own Redis Cluster in cluster mode (its nodes can be killed and restarted). */
@@ -138,14 +143,16 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
     return p;
   };
   // A parent that exits without stop() (an uncaught error, process.exit) must not leave orphans.
+  let stopDatabase: (() => Promise<void>) | undefined;
   const killAll = () => all.forEach((p) => p.killNow());
   process.once("exit", killAll);
   let redisCluster: TestRedisCluster | undefined;
   const teardown = async () => {
-    for (const group of ["gateway", "web", "haproxy", "canvas", "redis"]) {
+    for (const group of ["gateway", "web", "haproxy", "canvas", "archiver", "redis"]) {
       await Promise.all(all.filter((p) => p.name.startsWith(group)).map((p) => p.close()));
     }
     await redisCluster?.stop();
+    await stopDatabase?.();
     process.removeListener("exit", killAll);
     if (!o.keepDir) rmSync(dir, { recursive: true, force: true });
   };
@@ -184,6 +191,13 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
     const target = redisTarget;
     const redisEnv: Record<string, string> = target.mode === "single" ? { REDIS_URL: target.url } : { REDIS_CLUSTER_NODES: target.nodes.map((n) => `${n.host}:${n.port}`).join(",") };
 
+    // History: a private PostgreSQL (stopped after everything else) and the archiver process.
+    let historyDatabaseUrl: string | undefined;
+    if (o.history === "postgres") {
+      const pg = await startPostgres();
+      stopDatabase = () => pg.stop();
+      historyDatabaseUrl = pg.url;
+    }
     // Every replica shares one session key ring. Load clients open thousands of sockets from one
     // address without sessions, so sessions are optional and the per-address caps out of the way
     // unless --env says otherwise (e.g. --env SESSIONS=required).
@@ -193,7 +207,7 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
       // Exactly one of the two Redis variables, whatever the caller's environment holds.
       delete env.REDIS_URL;
       delete env.REDIS_CLUSTER_NODES;
-      return { ...env, ...redisEnv };
+      return { ...env, ...redisEnv, ...(historyDatabaseUrl === undefined ? {} : { HISTORY_DATABASE_URL: historyDatabaseUrl }), ...extra };
     };
     const node = (entry: string) => [join(root, "dist", "services", entry, "main.js")];
 
@@ -207,6 +221,19 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
         ready: () => httpOk(`http://127.0.0.1:${httpPort}/readyz`),
       });
     });
+    let archiver: Replica | undefined;
+    if (historyDatabaseUrl !== undefined) {
+      const archiverPort = await pickPort(0);
+      const proc = managed({
+        name: "archiver",
+        command: process.execPath,
+        args: node("history"),
+        env: serviceEnv({ ARCHIVER_HTTP_PORT: String(archiverPort), INSTANCE_ID: "archiver" }),
+        ready: () => httpOk(`http://127.0.0.1:${archiverPort}/healthz`),
+      });
+      await proc.start();
+      archiver = replicaOf(proc, "archiver", archiverPort);
+    }
     await Promise.all(canvasProcs.map((p) => p.start()));
     const canvases: CanvasReplica[] = canvasProcs.map((p, i) => ({ ...replicaOf(p, `canvas-${i}`, grpcPorts[i] as number), httpPort: httpPorts[i] as number }));
 
@@ -280,6 +307,8 @@ export async function startCluster(partial: Partial<ClusterOptions> = {}, onCras
       wsUrl: `ws://127.0.0.1:${frontPort}/ws`,
       redisTarget: target,
       redisCluster,
+      historyDatabaseUrl,
+      archiver,
       canvasUrls,
       statsUrl,
       dir,

@@ -15,6 +15,7 @@ function table(cluster: Cluster): string {
   for (const c of cluster.canvases) add(c.id, c.pid, `h2 ${c.port}, http ${c.httpPort}`, c.logFile);
   for (const g of cluster.gateways) add(g.id, g.pid, `ws ${g.port}`, g.logFile);
   if (cluster.web) add("web", cluster.web.pid, String(cluster.web.port), cluster.web.logFile);
+  if (cluster.archiver) add("archiver", cluster.archiver.pid, `probes ${cluster.archiver.port}`, cluster.archiver.logFile);
   add("haproxy", cluster.haproxy.pid, `front ${cluster.haproxy.port}`, cluster.haproxy.logFile);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join("  ")).join("\n");
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     "",
     `Redis:          ${describeRedis(cluster.redisTarget)}${options.redisUrl ? " (external)" : ` (AOF appendfsync ${options.appendfsync}${options.redisMode === "cluster" ? `; ${options.redisShards} primaries x ${options.redisReplicas} replicas` : ""})`}`,
     `canvas for gateways: ${cluster.canvasUrls.join(", ")} (${options.canvasRouting})`,
+    `history:        ${cluster.historyDatabaseUrl ?? "off (--history postgres to keep a placement log)"}`,
     `haproxy stats:  ${cluster.statsUrl}`,
     `temp dir:       ${cluster.dir}${options.keepDir ? " (kept)" : " (removed on stop)"}`,
     "",

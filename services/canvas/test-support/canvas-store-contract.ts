@@ -4,6 +4,7 @@ import { PixelBatchSchema, type PixelBatch } from "../../../gen/pixel/v1/canvas_
 import { waitFor } from "../../../tools/process/free-port.js";
 import type { PixelBus } from "../../shared/pixel-bus.js";
 import { TILE_SIZE, tileName } from "../../../protocol/tile-grid.js";
+import type { HistorySource } from "../../history/history-source.js";
 import { CanvasSizeMismatchError, StoreUnavailableError, type CanvasShape, type CanvasStore } from "../canvas-store.js";
 
 /** A store under test and the bus its batches are heard on. */
@@ -11,6 +12,8 @@ export interface OpenedCanvasStore {
   store: CanvasStore;
   /** Where the store's published batches arrive (the bus WatchCanvas would use). */
   bus: PixelBus;
+  /** The archiver's view of the store's retained history (previous colours, kinds). */
+  history: HistorySource;
   /** Releases what the harness opened besides the store (a subscriber connection). */
   dispose(): Promise<void>;
 }
@@ -84,6 +87,38 @@ export function describeCanvasStoreContract(name: string, harness: CanvasStoreHa
       expect([tile.width, tile.height, tile.version, ...tile.pixels!.subarray(0, 3)]).toEqual([5, 2, 1, 10, 11, 12]);
       await expect(store.setPixels("other", [{ x: 4, y: 0, color: 0 }], "a")).rejects.toThrow(RangeError);
       expect([(await store.getCanvas("other")).width, await store.currentSeq("wide"), await store.currentSeq("other")]).toEqual([4, 1, 0]);
+    });
+
+    it("keeps each batch's previous colours in pixel order: background, earlier batches, a pixel placed twice in a run, and across runs", async () => {
+      const shape = { width: TILE_SIZE + 5, height: 3, background: 0x0a0b0c };
+      const { store, history } = await open({ width: 4, height: 3, shapes: { prev: shape } });
+      const author = (userId: string) => ({ userId, name: userId });
+      const run = (pixelCount: number, userId: string) => ({ pixelCount, userKey: userId, ipKey: "", author: author(userId) });
+      const batches = [
+        // A stroke (dense span), a far pixel in the next tile, and a pixel placed twice.
+        { pixels: [{ x: 0, y: 0, color: 1 }, { x: 1, y: 0, color: 2 }, { x: TILE_SIZE + 4, y: 2, color: 3 }, { x: 0, y: 0, color: 4 }] },
+        // Two runs painting the same pixels (sparse span), over batch 1's.
+        { pixels: [{ x: 1, y: 0, color: 5 }, { x: 9, y: 0, color: 6 }, { x: 9, y: 0, color: 7 }, { x: 1, y: 0, color: 8 }, { x: 0, y: 0, color: 9 }], runs: [run(2, "u1"), run(3, "u2")] },
+      ];
+      const model = new Map<string, number>();
+      const expected: number[][] = [];
+      for (const b of batches) {
+        expected.push(
+          b.pixels.map((p) => {
+            const before = model.get(`${p.x},${p.y}`) ?? shape.background;
+            model.set(`${p.x},${p.y}`, p.color);
+            return before;
+          }),
+        );
+        await store.setPixels("prev", b.pixels, "a", b.runs);
+      }
+      const slice = await history.read("prev", 0, 10);
+      expect([slice.seq, slice.firstRetainedSeq, slice.entries.map((e) => [e.seq, e.kind])]).toEqual([2, 1, [[1, "place"], [2, "place"]]]);
+      const colours = (bytes: Uint8Array) => Array.from({ length: bytes.length / 3 }, (_, i) => (bytes[i * 3]! << 16) | (bytes[i * 3 + 1]! << 8) | bytes[i * 3 + 2]!);
+      expect(slice.entries.map((e) => colours(e.previousColors))).toEqual(expected);
+      expect(Buffer.from(slice.entries[1]!.batch).equals(Buffer.from((await store.history("prev", 1, 1))![0]!))).toBe(true);
+      expect((await history.read("prev", 1, 10)).entries.map((e) => e.seq)).toEqual([2]);
+      expect(await history.read("never-used", 0, 10)).toEqual({ epoch: 0, seq: 0, firstRetainedSeq: undefined, entries: [] });
     });
 
     it("creates a missing canvas white at seq 0, and keeps canvases apart", async () => {

@@ -43,6 +43,9 @@ export interface AuthorRun {
 export interface RunResult {
   stored: boolean;
   retryAfterMs: number;
+  /** Refused because the run's user is banned, with the admin's reason (absent from fakes that never ban). */
+  banned?: boolean;
+  banReason?: string;
 }
 
 /** Where a batch landed, and what became of each AuthorRun sent. */

@@ -160,6 +160,7 @@ export class WriteBatcher {
         call.forEach((e, i) => {
           const result = res.results?.[i];
           if (result === undefined || result.stored) return e.place.settle({ ok: true, seq: res.seq });
+          if (result.banned) return e.place.settle({ ok: false, code: ErrorCode.BANNED, message: bannedMessage(result.banReason ?? "") });
           e.place.settle({
             ok: false,
             code: ErrorCode.RATE_LIMITED,
@@ -187,6 +188,8 @@ export class WriteBatcher {
         }
         if (error.code === Code.InvalidArgument) return this.fail(call, ErrorCode.INVALID_ARGUMENT, error.rawMessage);
         if (error.code === Code.NotFound) return this.fail(call, ErrorCode.NOT_FOUND, error.rawMessage);
+        // Every run of the call was a banned user's (the service names the reason).
+        if (error.code === Code.PermissionDenied) return this.fail(call, ErrorCode.BANNED, error.rawMessage);
         this.log.error({ canvasId: this.canvasId, code: Code[error.code], err: error.rawMessage }, "SetPixels failed");
         return this.fail(call, ErrorCode.INTERNAL, "the gateway could not store the pixels: they were not confirmed stored (if they were, they arrive in a batch)");
       }
@@ -196,4 +199,9 @@ export class WriteBatcher {
   private fail(call: Entry[], code: ErrorCode, message: string): void {
     for (const e of call) e.place.settle({ ok: false, code, message });
   }
+}
+
+/** What a banned user's Place is answered with. */
+function bannedMessage(reason: string): string {
+  return `you are banned from placing pixels${reason === "" ? "" : `: ${reason}`}; nothing was stored`;
 }

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { CanvasClient } from "../protocol/canvas-client.js";
 import type { ConnectionState } from "../protocol/canvas-client-types.js";
 import { browserSocketFactory, gatewayUrl } from "./browser-socket.js";
@@ -6,7 +6,7 @@ import { canvasFromLocation } from "./canvas-path.js";
 import { CanvasPicker } from "./CanvasPicker.js";
 import { ColorPicker, PRESET_COLORS } from "./ColorPicker.js";
 import { CooldownIndicator } from "./CooldownIndicator.js";
-import { connectionLostText, errorText, refusalText } from "./messages.js";
+import { connectionLostText, errorText, refusalText, undoFailedText, undoneText } from "./messages.js";
 import { loadName, saveName } from "./name-storage.js";
 import { NoticeList } from "./NoticeList.js";
 import { NoticeStore, type Notice } from "./notice-store.js";
@@ -14,6 +14,10 @@ import { PeoplePanel } from "./PeoplePanel.js";
 import { PixelCanvas } from "./PixelCanvas.js";
 import { StatusBadge } from "./StatusBadge.js";
 import { StrokeSender } from "./stroke-sender.js";
+import { historyClient } from "../protocol/history-client.js";
+import { TimelapsePlayer } from "../timelapse/player.js";
+import { TimelapseBar } from "./TimelapseBar.js";
+import { isTextEntry, isUndoKey } from "./view-shortcuts.js";
 
 /** The whole page: one CanvasClient for the page's lifetime, and the panels around the canvas. */
 export function App() {
@@ -23,7 +27,9 @@ export function App() {
   const [presence, setPresence] = useState<{ online: number; names: string[] }>({ online: 0, names: [] });
   const [notices, setNotices] = useState<readonly Notice[]>([]);
   const [rttMs, setRttMs] = useState<number | undefined>(undefined);
+  const [timelapse, setTimelapse] = useState<TimelapsePlayer | null>(null);
 
+  const history = useMemo(() => historyClient(`${location.origin}/api`), []);
   const { client, sender, store, canvasId } = useMemo(() => {
     const store = new NoticeStore(setNotices);
     const canvasId = canvasFromLocation(location.pathname, location.search);
@@ -66,6 +72,36 @@ export function App() {
     };
   }, [client, sender, store]);
 
+  const undo = (): void => {
+    history.undoPlacement({ canvasId: client.canvasName }).then(
+      (r) => store.push("info", undoneText(r.pixelsRestored, r.pixelsSkipped)),
+      (err: unknown) => store.push("error", undoFailedText(err)),
+    );
+  };
+  const undoRef = useRef(undo);
+  undoRef.current = undo;
+
+  // Ctrl+Z / Cmd+Z undoes the last placement, except while typing.
+  useEffect(() => {
+    const onKeyDown = (e: KeyboardEvent): void => {
+      if (!isUndoKey(e) || isTextEntry(e.target)) return;
+      e.preventDefault();
+      undoRef.current();
+    };
+    window.addEventListener("keydown", onKeyDown);
+    return () => window.removeEventListener("keydown", onKeyDown);
+  }, []);
+
+  const toggleTimelapse = (): void => {
+    // The effect below closes the player that is replaced.
+    if (timelapse) {
+      setTimelapse(null);
+    } else {
+      setTimelapse(new TimelapsePlayer(history, client.canvasName));
+    }
+  };
+  useEffect(() => () => timelapse?.close(), [timelapse]);
+
   const rename = (next: string): void => {
     setName(next);
     saveName(next);
@@ -87,10 +123,16 @@ export function App() {
       </header>
       <main class="layout">
         <section class="board" aria-label="Canvas">
-          <PixelCanvas client={client} sender={sender} color={color} state={state} onRefused={() => store.push("error", refusalText({ ok: false, reason: "not-live", state: client.state }))} />
+          <PixelCanvas client={client} sender={sender} color={color} state={state} onRefused={() => store.push("error", refusalText({ ok: false, reason: "not-live", state: client.state }))}
+            historyService={history}
+            timelapse={timelapse}
+            onUndo={undo}
+            onTimelapse={toggleTimelapse}
+          />
+          {timelapse && <TimelapseBar player={timelapse} onClose={toggleTimelapse} />}
           <p class="hint">
             Click or drag to paint; everyone sees it live. Zoom: wheel, pinch, <kbd>+</kbd> <kbd>-</kbd>. Pan: <kbd>Space</kbd>-drag, arrows, <kbd>H</kbd> hand
-            mode (<kbd>B</kbd> back to the brush). <kbd>0</kbd> shows it all.
+            mode (<kbd>B</kbd> back to the brush). <kbd>0</kbd> shows it all. Hover a pixel to see who placed it; <kbd>I</kbd> inspects its history; <kbd>Ctrl</kbd>+<kbd>Z</kbd> undoes your last placement.
           </p>
         </section>
         <aside class="side">

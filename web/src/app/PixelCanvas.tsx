@@ -10,14 +10,19 @@ import { PixelSurface } from "./pixel-surface.js";
 import { PointerGestures, type PointerSample } from "./pointer-gestures.js";
 import type { StrokeSender } from "./stroke-sender.js";
 import { ViewController } from "./view-controller.js";
-import { PINCH_WHEEL_ZOOM_PER_PX, WHEEL_ZOOM_PER_PX } from "./view-constants.js";
 import { MINIMAP_REFRESH_MS, URL_WRITE_INTERVAL_MS } from "../protocol/timing.js";
-import { isTextEntry, shortcutFor, type CanvasMode } from "./view-shortcuts.js";
+import { isTextEntry, type CanvasMode } from "./view-shortcuts.js";
+import { useViewKeys, useWheelZoom } from "./use-view-input.js";
 import { parseViewParams, withViewParams } from "./view-url.js";
 import { ViewToolbar } from "./ViewToolbar.js";
 import { canvasOrigin, pixelAt, visibleRect } from "./viewport.js";
 import { OverviewLayer, overviewLevel } from "./overview-layer.js";
 import { levelCount } from "../../../protocol/tile-grid.js";
+import type { HistoryClient } from "../protocol/history-client.js";
+import type { TimelapsePlayer } from "../timelapse/player.js";
+import { HistoryToolbar } from "./HistoryToolbar.js";
+import { PixelInfo } from "./PixelInfo.js";
+import { usePixelLookup } from "./use-pixel-lookup.js";
 
 /** The region a zoomed-out view watches: none (it draws overview tiles). */
 const NOTHING = { x: 0, y: 0, width: 0, height: 0 };
@@ -30,14 +35,14 @@ export interface PixelCanvasProps {
   state: ConnectionState;
   /** Called once per stroke that starts (or continues) while not live: nothing is drawn. */
   onRefused: () => void;
+  /** Lookup, and the PNG download's seq. */
+  historyService: Pick<HistoryClient, "lookupPixel">;
+  /** An open timelapse: the view shows it instead of the live canvas, and nothing is painted. */
+  timelapse: TimelapsePlayer | null;
+  onUndo: () => void;
+  onTimelapse: () => void;
 }
 
-/** Wheel delta in pixels, whatever unit the browser reported it in. */
-function wheelPixels(e: WheelEvent, pageHeight: number): number {
-  if (e.deltaMode === WheelEvent.DOM_DELTA_LINE) return e.deltaY * 16;
-  if (e.deltaMode === WheelEvent.DOM_DELTA_PAGE) return e.deltaY * pageHeight;
-  return e.deltaY;
-}
 
 /**
  * The drawing surface: a screen-sized canvas showing the part of the shared canvas in view, with
@@ -45,7 +50,7 @@ function wheelPixels(e: WheelEvent, pageHeight: number): number {
  * hovered coordinate, and the view kept in the URL. Frames are drawn on requestAnimationFrame only
  * when pixels, the view or the size changed, and copy only the visible pixels.
  */
-export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCanvasProps) {
+export function PixelCanvas({ client, sender, color, state, onRefused, historyService, timelapse, onUndo, onTimelapse }: PixelCanvasProps) {
   const boxRef = useRef<HTMLDivElement>(null);
   const screenRef = useRef<HTMLCanvasElement>(null);
   const [mode, setMode] = useState<CanvasMode>("brush");
@@ -55,17 +60,20 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
   const [, setViewRevision] = useState(0);
   const [minimapRevision, setMinimapRevision] = useState(0);
   const live = state === "live";
+  const lookup = usePixelLookup(client, historyService);
+  const requestFrame = useRef<() => void>(() => undefined);
 
   // The gesture host reads these when a pointer moves, long after the render that created it.
-  const latest = useRef({ color, mode, spaceHeld, onRefused });
-  latest.current = { color, mode, spaceHeld, onRefused };
+  const latest = useRef({ color, mode, spaceHeld, onRefused, timelapse });
+  latest.current = { color, mode, spaceHeld, onRefused, timelapse };
 
   const { source, surface, controller, gestures } = useMemo(() => {
     const source = clientPixelSource(client);
     const surface = new PixelSurface(source);
     const controller = new ViewController(parseViewParams(location.search));
     const gestures = new PointerGestures(controller, {
-      panning: () => latest.current.mode === "hand" || latest.current.spaceHeld,
+      // The inspector's drag moves the view too; a timelapse is watched, not painted on.
+      panning: () => latest.current.mode !== "brush" || latest.current.spaceHeld || latest.current.timelapse !== null,
       paint: (points) => {
         if (client.state !== "live") {
           latest.current.onRefused();
@@ -85,6 +93,8 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
     const ctx = el?.getContext("2d", { alpha: true });
     if (!box || !el || !ctx) return;
     let frame = 0;
+    // Whether something besides a playing timelapse (the view, the size, pixels) needs the screen drawn.
+    let screenStale = true;
     let dpr = window.devicePixelRatio || 1;
     const overview = new OverviewLayer(
       (level, tile) => `/api/tiles/${encodeURIComponent(client.canvasName)}/${level}/${tile.tx}/${tile.ty}.png`,
@@ -95,6 +105,8 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
 
     const draw = (): void => {
       frame = 0;
+      const stale = screenStale;
+      screenStale = false;
       if (surface.sync() && minimapTimer === undefined) {
         minimapTimer = setTimeout(() => {
           minimapTimer = undefined;
@@ -107,7 +119,17 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
       const canvasSize = controller.canvasSize;
       const visible = visibleRect(view, screen, canvasSize);
       const level = overviewLevel(view.zoom, levelCount(canvasSize.width, canvasSize.height));
-      if (level > 0) {
+      const player = latest.current.timelapse;
+      const playback = player?.playback;
+      if (player && playback) {
+        // The timelapse bitmap holds the whole canvas at every zoom; only its changed tiles on screen
+        // are uploaded, and a playing frame in which nothing changed leaves the screen as it is.
+        const step = player.frame(performance.now(), visible);
+        if (step.more) request(false);
+        el.dataset.timelapseSeq = String(playback.seq);
+        if (!step.changed && !stale) return;
+        drawView(ctx, player.image, view, screen, visible, dpr, !controller.isFitted);
+      } else if (level > 0) {
         // Zoomed out: a few downsampled tiles, refreshed now and then; nothing is watched live.
         source.want(NOTHING);
         overview.draw(ctx, view, screen, dpr, canvasSize, level, overview.show(level, visible, canvasSize, performance.now()));
@@ -116,6 +138,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
         // The fitted view stays as plain as the canvas itself; the grid helps once zoomed in.
         drawView(ctx, surface.image, view, screen, visible, dpr, !controller.isFitted);
       }
+      if (!playback) delete el.dataset.timelapseSeq;
       el.dataset.level = String(level);
       const origin = canvasOrigin(view, screen);
       el.dataset.originX = String(origin.x);
@@ -123,9 +146,11 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
       el.dataset.zoom = String(view.zoom);
       el.dataset.seq = String(client.canvas.seq);
     };
-    const request = (): void => {
+    const request = (stale = true): void => {
+      screenStale ||= stale;
       if (!frame) frame = requestAnimationFrame(draw);
     };
+    requestFrame.current = request;
     const writeUrl = (): void => {
       urlTimer = undefined;
       const search = withViewParams(location.search, controller.isFitted ? undefined : controller.current);
@@ -169,65 +194,14 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
     };
   }, [client, source, surface, controller]);
 
-  // Wheel zoom needs a non-passive listener to keep the page from scrolling.
+  // A timelapse opened, closed, loaded, started or scrubbed: draw it (a playing one keeps asking for frames).
   useEffect(() => {
-    const el = screenRef.current;
-    if (!el) return;
-    const onWheel = (e: WheelEvent): void => {
-      e.preventDefault();
-      const r = el.getBoundingClientRect();
-      const rate = e.ctrlKey ? PINCH_WHEEL_ZOOM_PER_PX : WHEEL_ZOOM_PER_PX;
-      controller.zoom(Math.exp(-wheelPixels(e, r.height) * rate), { x: e.clientX - r.left, y: e.clientY - r.top });
-    };
-    el.addEventListener("wheel", onWheel, { passive: false });
-    return () => el.removeEventListener("wheel", onWheel);
-  }, [controller]);
+    requestFrame.current();
+    return timelapse?.subscribe(() => requestFrame.current());
+  }, [timelapse]);
 
-  // Keyboard shortcuts, and space held for a temporary hand.
-  useEffect(() => {
-    const onKeyDown = (e: KeyboardEvent): void => {
-      if (isTextEntry(e.target)) return;
-      if (e.key === " " && !e.ctrlKey && !e.metaKey && !e.altKey) {
-        // Also keeps a focused button from being pressed by the space bar.
-        e.preventDefault();
-        setSpaceHeld(true);
-        return;
-      }
-      const action = shortcutFor(e);
-      if (!action) return;
-      e.preventDefault();
-      switch (action.kind) {
-        case "zoom":
-          controller.zoom(action.factor);
-          return;
-        case "pan":
-          controller.pan(action.dx, action.dy);
-          return;
-        case "fit":
-          controller.fit();
-          return;
-        case "mode":
-          setMode(action.mode);
-          return;
-        default:
-          action satisfies never;
-      }
-    };
-    const onKeyUp = (e: KeyboardEvent): void => {
-      if (e.key !== " ") return;
-      if (!isTextEntry(e.target)) e.preventDefault();
-      setSpaceHeld(false);
-    };
-    const onBlur = (): void => setSpaceHeld(false);
-    window.addEventListener("keydown", onKeyDown);
-    window.addEventListener("keyup", onKeyUp);
-    window.addEventListener("blur", onBlur);
-    return () => {
-      window.removeEventListener("keydown", onKeyDown);
-      window.removeEventListener("keyup", onKeyUp);
-      window.removeEventListener("blur", onBlur);
-    };
-  }, [controller]);
+  useWheelZoom(screenRef, controller);
+  useViewKeys(controller, setMode, setSpaceHeld);
 
   const sample = (e: PointerEvent): PointerSample => {
     const r = (screenRef.current ?? (e.currentTarget as HTMLElement)).getBoundingClientRect();
@@ -238,6 +212,10 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
     // preventDefault keeps focus where it was; leave a text field so the shortcuts work again.
     e.preventDefault();
     if (isTextEntry(document.activeElement)) (document.activeElement as HTMLElement).blur();
+    if (mode === "inspect" && e.button === 0 && !spaceHeld && controller.ready) {
+      const p = pixelAt(controller.current, controller.screenSize, controller.canvasSize, sample(e));
+      if (p) lookup.inspect(p);
+    }
     if (gestures.down(sample(e))) (e.currentTarget as HTMLCanvasElement).setPointerCapture(e.pointerId);
     setGesture(gestures.kind);
   };
@@ -248,6 +226,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
       const p = pixelAt(controller.current, controller.screenSize, controller.canvasSize, s);
       // Re-render only when the pointer reaches another pixel.
       setHover((h) => (h && p && h.x === p.x && h.y === p.y ? h : p));
+      lookup.hover(p);
     }
     // Coalesced events carry the samples the browser merged into this one; using them keeps curves round.
     const merged = typeof e.getCoalescedEvents === "function" ? e.getCoalescedEvents().map(sample) : [];
@@ -263,11 +242,20 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
   const view = controller.current;
   const origin = canvasOrigin(view, controller.screenSize);
   const panning = gesture === "pan" || gesture === "pinch";
-  const cursor = panning ? "grabbing" : mode === "hand" || spaceHeld ? "grab" : "paint";
+  const cursor = panning ? "grabbing" : mode === "hand" || spaceHeld || (timelapse && mode === "brush") ? "grab" : mode === "inspect" ? "inspect" : "paint";
   const hex = `#${color.toString(16).padStart(6, "0")}`;
   return (
     <div class="canvas-view">
-      <ViewToolbar mode={mode} zoom={view.zoom} hover={hover} onMode={setMode} onZoom={(f) => controller.zoom(f)} onFit={() => controller.fit()} />
+      <div class="toolbar-row">
+        <ViewToolbar mode={mode} zoom={view.zoom} hover={hover} onMode={setMode} onZoom={(f) => controller.zoom(f)} onFit={() => controller.fit()} />
+        <HistoryToolbar
+          canvas={client.canvasName}
+          visible={() => visibleRect(controller.current, controller.screenSize, controller.canvasSize)}
+          timelapse={timelapse}
+          onUndo={onUndo}
+          onTimelapse={onTimelapse}
+        />
+      </div>
       <div class={`canvas-frame cursor-${cursor}${live ? "" : " offline"}`} ref={boxRef}>
         <canvas
           ref={screenRef}
@@ -282,7 +270,10 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
           onPointerMove={onPointerMove}
           onPointerUp={endPointer}
           onPointerCancel={endPointer}
-          onPointerLeave={() => setHover(null)}
+          onPointerLeave={() => {
+            setHover(null);
+            lookup.hover(null);
+          }}
           onContextMenu={(e) => e.preventDefault()}
         />
         {hover && live && cursor === "paint" && (
@@ -297,6 +288,7 @@ export function PixelCanvas({ client, sender, color, state, onRefused }: PixelCa
             }}
           />
         )}
+        <PixelInfo view={lookup.view} pinned={lookup.pinned} onClose={lookup.close} />
         {width > 0 && <Minimap image={surface.image} controller={controller} revision={minimapRevision} />}
         {!live && (
           <div class="canvas-overlay" data-testid="canvas-overlay">

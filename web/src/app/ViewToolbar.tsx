@@ -19,7 +19,7 @@ function zoomLabel(zoom: number): string {
   return `${percent < 10 ? percent.toFixed(1) : Math.round(percent)}%`;
 }
 
-/** Brush/hand switch, zoom buttons and the hovered coordinate, in a row above the canvas. */
+/** Brush/hand/inspect switch, zoom buttons and the hovered coordinate, in a row above the canvas. */
 export function ViewToolbar({ mode, zoom, hover, onMode, onZoom, onFit }: ViewToolbarProps) {
   return (
     <div class="view-toolbar" role="toolbar" aria-label="Canvas tools">
@@ -29,6 +29,9 @@ export function ViewToolbar({ mode, zoom, hover, onMode, onZoom, onFit }: ViewTo
         </button>
         <button type="button" role="radio" aria-checked={mode === "hand"} data-testid="mode-hand" title="Hand: drag moves the view (H, or hold Space)" onClick={() => onMode("hand")}>
           Hand
+        </button>
+        <button type="button" role="radio" aria-checked={mode === "inspect"} data-testid="mode-inspect" title="Inspect: click a pixel to see who placed it and what was there before (I)" onClick={() => onMode("inspect")}>
+          Inspect
         </button>
       </div>
       <div class="tool-group">

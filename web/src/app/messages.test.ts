@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
-import { connectionLostText, errorText, refusalText, statusText } from "./messages.js";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { connectionLostText, errorText, refusalText, statusText, undoFailedText, undoneText } from "./messages.js";
 
 describe("user-facing messages", () => {
   it("names every connection state the way the status line and the browser test expect", () => {
@@ -27,5 +28,11 @@ describe("user-facing messages", () => {
     expect(refusalText({ ok: false, reason: "not-live", state: "reconnecting" })).toBe("Not connected (reconnecting…): nothing was placed.");
     expect(refusalText({ ok: false, reason: "invalid", message: "bad pixel" })).toBe("Not placed: bad pixel.");
     expect(connectionLostText(4)).toBe("Connection lost before 4 pixels were confirmed; they reappear if they were stored.");
+  });
+
+  it("says what an undo restored and kept, and why one was refused in the server's words", () => {
+    expect(undoneText(3, 0)).toBe("Undone: 3 pixels restored.");
+    expect(undoneText(1, 2)).toBe("Undone: 1 pixel restored; 2 pixels kept, painted over since.");
+    expect(undoFailedText(new ConnectError("the undo window of 5000 ms has passed", Code.FailedPrecondition))).toBe("Not undone: the undo window of 5000 ms has passed.");
   });
 });

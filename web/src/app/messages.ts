@@ -1,3 +1,4 @@
+import { ConnectError } from "@connectrpc/connect";
 import { ErrorCode } from "../../../gen/pixel/v1/realtime_pb.js";
 import type { ConnectionState } from "../protocol/canvas-client-types.js";
 import type { StrokeRefusal } from "./stroke-sender.js";
@@ -39,6 +40,8 @@ export function errorText(code: ErrorCode, message: string, pixels: number): str
       return `This canvas does not exist: ${message}.`;
     case ErrorCode.UNAUTHENTICATED:
       return `Not stored: this page has no valid session; reload it to get one${lost}.`;
+    case ErrorCode.BANNED:
+      return `Not stored: ${message}${lost}.`;
     case ErrorCode.UNSUPPORTED_PROTOCOL:
       return "This page is out of date: reload it to keep drawing.";
     case ErrorCode.NOT_JOINED:
@@ -62,4 +65,15 @@ export function refusalText(refusal: StrokeRefusal): string {
 /** A user-facing sentence for paint taken back because its connection dropped before the Ack. */
 export function connectionLostText(pixels: number): string {
   return `Connection lost before ${pixelsText(pixels)} were confirmed; they reappear if they were stored.`;
+}
+
+/** What an undo did: the pixels given their previous colour back, and those left because someone painted them since. */
+export function undoneText(restored: number, skipped: number): string {
+  const kept = skipped > 0 ? `; ${pixelsText(skipped)} kept, painted over since` : "";
+  return `Undone: ${pixelsText(restored)} restored${kept}.`;
+}
+
+/** Why an undo was refused, in the server's words (too late, too often, painted over, nothing to undo). */
+export function undoFailedText(err: unknown): string {
+  return `Not undone: ${err instanceof ConnectError ? err.rawMessage : String(err)}.`;
 }

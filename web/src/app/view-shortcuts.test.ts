@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ARROW_PAN_PX, shortcutFor } from "./view-shortcuts.js";
+import { ARROW_PAN_PX, isUndoKey, shortcutFor } from "./view-shortcuts.js";
 import { ZOOM_STEP } from "./viewport.js";
 
 const key = (k: string, mods: Partial<{ shiftKey: boolean; ctrlKey: boolean; metaKey: boolean; altKey: boolean }> = {}) => ({
@@ -28,6 +28,19 @@ describe("keyboard shortcuts", () => {
   it("switches to the hand with H and to the brush with B, either case", () => {
     expect(shortcutFor(key("h"))).toEqual({ kind: "mode", mode: "hand" });
     expect(shortcutFor(key("B"))).toEqual({ kind: "mode", mode: "brush" });
+  });
+
+  it("picks the inspector with I", () => {
+    expect(shortcutFor(key("i"))).toEqual({ kind: "mode", mode: "inspect" });
+    expect(shortcutFor(key("I"))).toEqual({ kind: "mode", mode: "inspect" });
+  });
+
+  it("undoes with Ctrl+Z or Cmd+Z, not with Shift (redo) or a plain Z", () => {
+    expect(isUndoKey(key("z", { ctrlKey: true }))).toBe(true);
+    expect(isUndoKey(key("z", { metaKey: true }))).toBe(true);
+    expect(isUndoKey(key("Z", { ctrlKey: true, shiftKey: true }))).toBe(false);
+    expect(isUndoKey(key("z"))).toBe(false);
+    expect(shortcutFor(key("z", { ctrlKey: true }))).toBeUndefined();
   });
 
   it("leaves keys with Ctrl, Meta or Alt, and other keys, to the browser", () => {

@@ -3,8 +3,8 @@ import { ZOOM_STEP } from "./viewport.js";
 /** How far an arrow key pans, in screen pixels (four times that with Shift). */
 export const ARROW_PAN_PX = 80;
 
-/** The two things a primary drag can do. */
-export type CanvasMode = "brush" | "hand";
+/** What a primary press does: paint (brush), move the view (hand), or show who placed a pixel (inspect; a drag still moves the view). */
+export type CanvasMode = "brush" | "hand" | "inspect";
 
 /** What a key asks the canvas view to do. */
 export type ShortcutAction =
@@ -24,7 +24,7 @@ export interface KeyLike {
 
 /**
  * The canvas shortcut for a key, if any: + and - zoom around the screen centre, 0 fits the whole
- * canvas, the arrows pan (further with Shift), H picks the hand and B the brush. Keys with Ctrl,
+ * canvas, the arrows pan (further with Shift), H picks the hand, B the brush and I the inspector. Keys with Ctrl,
  * Meta or Alt stay the browser's (Ctrl + is the page zoom). Space-drag is handled by the view itself.
  */
 export function shortcutFor(e: KeyLike): ShortcutAction | undefined {
@@ -54,9 +54,17 @@ export function shortcutFor(e: KeyLike): ShortcutAction | undefined {
     case "b":
     case "B":
       return { kind: "mode", mode: "brush" };
+    case "i":
+    case "I":
+      return { kind: "mode", mode: "inspect" };
     default:
       return undefined;
   }
+}
+
+/** Whether a keydown is the undo shortcut: Ctrl+Z, or Cmd+Z on a Mac (with Shift it is redo, which is not offered). */
+export function isUndoKey(e: KeyLike): boolean {
+  return (e.key === "z" || e.key === "Z") && (e.ctrlKey || e.metaKey) && !e.shiftKey && !e.altKey;
 }
 
 /** Whether keys typed into `target` belong to it (text fields), not to the canvas shortcuts. */

@@ -36,3 +36,11 @@ export const MINIMAP_REFRESH_MS = 250;
 export const OVERVIEW_REREAD_MS = 5_000;
 /** How often the cooldown indicator redraws while counting down. */
 export const COOLDOWN_TICK_MS = 250;
+/** The pointer must rest on a pixel this long before the app asks who placed it (hover lookup). */
+export const LOOKUP_HOVER_DELAY_MS = 350;
+/** A lookup whose answer the placement log had not caught up with is asked again after this long, while still wanted. */
+export const LOOKUP_RETRY_MS = 500;
+/** How many times a trailing lookup is asked again before the answer is shown as it is. */
+export const LOOKUP_MAX_RETRIES = 10;
+/** The timelapse bar's position and label redraw at most this often while playing (the canvas redraws every frame). */
+export const TIMELAPSE_BAR_REFRESH_MS = 100;

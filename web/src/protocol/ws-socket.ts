@@ -5,8 +5,11 @@ import type { SocketFactory } from "./socket.js";
  * A SocketFactory over the `ws` package, for Node users of CanvasClient (benchmarks, chaos tests).
  * The browser app has its own adapter over the DOM WebSocket.
  */
-export const wsSocketFactory: SocketFactory = (url, handlers) => {
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+export const wsSocketFactory: SocketFactory = (url, handlers) => wsSocketFactoryWith({})(url, handlers);
+
+/** wsSocketFactory sending `headers` on every upgrade (a Node client's session: `{ cookie: "pp_session=..." }`). */
+export const wsSocketFactoryWith = (headers: Record<string, string>): SocketFactory => (url, handlers) => {
+  const ws = new WebSocket(url, { perMessageDeflate: false, headers });
   let closed = false;
   const reportClose = (code: number, reason: string): void => {
     if (closed) return;
