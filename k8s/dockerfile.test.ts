@@ -102,7 +102,7 @@ describe("Kubernetes commands", () => {
   it("each service's container command equals its package.json start script, in every overlay", () => {
     for (const overlay of OVERLAYS) {
       const deployments = (rendered.get(overlay.target) ?? []).filter((o) => o.kind === "Deployment");
-      expect(deployments.map((d) => d.metadata.name).sort()).toEqual(["canvas", "gateway", "web"]);
+      expect(deployments.map((d) => d.metadata.name).sort()).toEqual(["archiver", "canvas", "gateway", "web"]);
       for (const d of deployments) {
         const [c] = containersOf(d);
         const argv = [...((c?.command as string[]) ?? []), ...((c?.args as string[]) ?? [])];

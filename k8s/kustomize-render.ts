@@ -59,10 +59,12 @@ export const TEST_REDIS_PASSWORD = "throwaway-test-password";
 export const TEST_SESSION_KEYS = `test:${Buffer.alloc(32, 7).toString("base64")}`;
 /** The admin credentials the test trees use: `ops` with the SHA-256 of "throwaway-admin-token". */
 export const TEST_ADMIN_TOKENS = "ops:ed95c26799a7162037c6de4ba96ebecd06eccbf8a085d5b92a0c27f2b2b7a174";
+/** The placement log database's password the test trees use. */
+export const TEST_HISTORY_DB_PASSWORD = "throwaway-history-db-password";
 
 /**
  * Copies k8s/ to a temporary directory with throwaway secret files (Redis password, session keys,
- * admin credentials; the real ones are gitignored, created by the operator, and never copied), so
+ * admin credentials, history database password; the real ones are gitignored, created by the operator, and never copied), so
  * the kustomizations render in a fresh clone. Returns the copy's path and a function that deletes it.
  */
 export function prepareRenderTree(options: { withPassword: boolean } = { withPassword: true }): { dir: string; cleanup: () => void } {
@@ -74,6 +76,7 @@ export function prepareRenderTree(options: { withPassword: boolean } = { withPas
     writeFileSync(join(dir, "base", "secrets", "redis.env"), `password=${TEST_REDIS_PASSWORD}\n`);
     writeFileSync(join(dir, "base", "secrets", "sessions.env"), `SESSION_KEYS=${TEST_SESSION_KEYS}\n`);
     writeFileSync(join(dir, "base", "secrets", "admin.env"), `ADMIN_TOKENS=${TEST_ADMIN_TOKENS}\n`);
+    writeFileSync(join(dir, "base", "secrets", "history-db.env"), `password=${TEST_HISTORY_DB_PASSWORD}\n`);
   }
   return { dir, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }

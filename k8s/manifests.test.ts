@@ -10,10 +10,11 @@ import {
   renderWithKubectl,
   renderWithResolver,
 } from "./kustomize-render.js";
+import { OVERLAYS } from "./rendered-overlays.js";
 import { validateObject } from "./schema-validate.js";
 
 /** Every kustomization the repository ships; each must render. */
-const TARGETS = ["base", "overlays/dev", "overlays/prod", "overlays/prod-monitoring", "overlays/prod-redis-cluster"];
+const TARGETS = OVERLAYS.map((o) => o.target);
 
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -33,11 +34,12 @@ function withoutHash(objects: K8sObject[], generated: string[]): unknown[] {
 describe("YAML under k8s/", () => {
   const files = yamlFiles(K8S_DIR);
 
-  it("has the base, the overlays and the monitoring and Redis Cluster components", () => {
+  it("has the base, the overlays and the monitoring, Redis Cluster and external history database components", () => {
     const names = files.map((f) => relative(K8S_DIR, f));
     for (const t of TARGETS) expect(names).toContain(join(t, "kustomization.yaml"));
     expect(names).toContain("components/monitoring/kustomization.yaml");
     expect(names).toContain("components/redis-cluster/kustomization.yaml");
+    expect(names).toContain("components/external-history-db/kustomization.yaml");
   });
 
   it("every file parses, and every resource file validates against its schema", () => {
@@ -111,7 +113,7 @@ describe("kustomize renders", () => {
     it(`${target} renders with kubectl kustomize, validates, and equals the resolver's output`, () => {
       const objects = renderWithKubectl(join(tree.dir, target));
       for (const o of objects) validateObject(o);
-      const generated = ["pixel-config", "redis-config", "redis-auth", "pixel-sessions", "pixel-admin", "redis-cluster-client", "redis-cluster-scripts"];
+      const generated = ["pixel-config", "redis-config", "redis-auth", "pixel-sessions", "pixel-admin", "redis-cluster-client", "redis-cluster-scripts", "history-db-client", "history-db"];
       expect(withoutHash(objects, generated)).toEqual(withoutHash(renderWithResolver(join(tree.dir, target)), generated));
     });
   }
@@ -138,11 +140,12 @@ describe("kustomize renders", () => {
     }
   });
 
-  it("never commits the secret files (Redis password, session keys, admin credentials), ignores them in git, and ships an example of each", () => {
+  it("never commits the secret files (Redis password, session keys, admin credentials, history database password), ignores them in git, and ships an example of each", () => {
     const files: [string, RegExp][] = [
       ["redis.env", /^password=\S+$/m],
       ["sessions.env", /^SESSION_KEYS=\S+:\S+$/m],
       ["admin.env", /^ADMIN_TOKENS=\S+:\S+$/m],
+      ["history-db.env", /^password=[0-9a-z-]+$/m],
     ];
     for (const [file, format] of files) {
       const committed = spawnSync("git", ["ls-files", "--error-unmatch", `k8s/base/secrets/${file}`], { cwd: join(K8S_DIR, "..") });

@@ -49,7 +49,7 @@ describe("monitoring component", () => {
 
   it("each ServiceMonitor selects one of our Services and scrapes /metrics on a port it names", () => {
     const monitors = objects.filter((o) => o.kind === "ServiceMonitor");
-    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(["canvas", "gateway", "web"]);
+    expect(monitors.map((m) => m.metadata.name).sort()).toEqual(["archiver", "canvas", "gateway", "web"]);
     for (const m of monitors) {
       const spec = m.spec as { selector: { matchLabels: Record<string, string> }; endpoints: { port: string; path: string }[] };
       const services = objects.filter((o) => o.kind === "Service" && selectorMatches(spec.selector, o.metadata.labels ?? {}));

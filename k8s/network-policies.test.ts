@@ -1,14 +1,22 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PORTS } from "../services/shared/config.js";
 import type { K8sObject } from "./kustomize-render.js";
-import { allowedFlows, type Endpoint, flowAllowed } from "./network-policy-flows.js";
+import { allowedFlows, type Endpoint, flowAllowed, inCidr } from "./network-policy-flows.js";
 import { OVERLAYS, podTemplate, renderAll, workloads } from "./rendered-overlays.js";
 
 const ns = (name: string): Record<string, string> => ({ "kubernetes.io/metadata.name": name });
 
+/** The managed database's address in overlays/prod-external-history-db. */
+const MANAGED_DB_IP = "192.0.2.20";
+
 /** Pods outside the application the policies must let in or out, and some they must not. */
 function externalEndpoints(appNamespace: string): Endpoint[] {
   return [
+    // Outside the cluster: the managed PostgreSQL of k8s/components/external-history-db, a host next
+    // to it, and one on the internet; only canvas and archiver may reach the first, on 5432 only.
+    { id: "managed-postgres", namespace: "", namespaceLabels: {}, podLabels: {}, ports: [{ port: 5432, protocol: "TCP" }], ip: MANAGED_DB_IP },
+    { id: "neighbour-host", namespace: "", namespaceLabels: {}, podLabels: {}, ports: [{ port: 5432, protocol: "TCP" }], ip: "192.0.2.21" },
+    { id: "internet", namespace: "", namespaceLabels: {}, podLabels: {}, ports: [{ port: 443, protocol: "TCP" }], ip: "198.51.100.7" },
     {
       id: "ingress-nginx",
       namespace: "ingress-nginx",
@@ -65,11 +73,19 @@ const EXPECTED = [
   `gateway -> canvas:${DEFAULT_PORTS.canvasGrpc}/TCP`,
   "gateway -> redis:6379/TCP",
   "canvas -> redis:6379/TCP",
+  "archiver -> redis:6379/TCP",
   "gateway -> kube-dns:53/UDP",
   "gateway -> kube-dns:53/TCP",
   "canvas -> kube-dns:53/UDP",
   "canvas -> kube-dns:53/TCP",
+  "archiver -> kube-dns:53/UDP",
+  "archiver -> kube-dns:53/TCP",
 ];
+
+/** The placement log's clients (issue 12): canvas reads it, the archiver writes it; nothing else reaches it. */
+const HISTORY_IN_CLUSTER = ["canvas -> history-db:5432/TCP", "archiver -> history-db:5432/TCP"];
+/** The same clients with k8s/components/external-history-db: the managed database's address only. */
+const HISTORY_EXTERNAL = ["canvas -> managed-postgres:5432/TCP", "archiver -> managed-postgres:5432/TCP"];
 
 /**
  * What the Redis Cluster component adds: replication (6379) and the cluster bus (16379) between
@@ -88,6 +104,8 @@ const SCRAPES = [
   `prometheus -> web:${DEFAULT_PORTS.web}/TCP`,
   `prometheus -> canvas:${DEFAULT_PORTS.canvasHttp}/TCP`,
   `prometheus -> gateway:${DEFAULT_PORTS.gateway}/TCP`,
+  // The archiver's ARCHIVER_HTTP_PORT (services/history/main.ts).
+  "prometheus -> archiver:3004/TCP",
 ];
 
 let rendered: Map<string, K8sObject[]>;
@@ -99,7 +117,11 @@ afterAll(() => cleanup());
 
 describe("NetworkPolicies", () => {
   for (const overlay of OVERLAYS) {
-    const extra = [overlay.target.includes("monitoring") ? " plus Prometheus scrapes" : "", overlay.redis === "cluster" ? " plus the Redis Cluster's own" : ""].join("");
+    const extra = [
+      overlay.target.includes("monitoring") ? " plus Prometheus scrapes" : "",
+      overlay.redis === "cluster" ? " plus the Redis Cluster's own" : "",
+      overlay.historyDb === "external" ? " with the managed history database" : "",
+    ].join("");
     it(`${overlay.target} allows exactly the required flows${extra}`, () => {
       const namespace = overlay.namespace ?? "default";
       const objects = (rendered.get(overlay.target) ?? []).map((o) => ({ ...o, metadata: { ...o.metadata, namespace: o.metadata.namespace ?? namespace } }));
@@ -109,6 +131,7 @@ describe("NetworkPolicies", () => {
         ...EXPECTED,
         ...(overlay.target.includes("monitoring") ? SCRAPES : []),
         ...(overlay.redis === "cluster" ? CLUSTER : []),
+        ...(overlay.historyDb === "external" ? HISTORY_EXTERNAL : HISTORY_IN_CLUSTER),
       ];
       expect([...allowedFlows(policies, endpoints, namespace)].sort()).toEqual([...expected].sort());
     });
@@ -151,5 +174,21 @@ describe("the flow evaluator", () => {
     expect(flowAllowed([deny, egress, ingress], a, b, 80, "TCP")).toBe(true);
     expect(flowAllowed([deny, egress, ingress], a, b, 80, "UDP")).toBe(false);
     expect(flowAllowed([deny, egress, ingress], b, a, 80, "TCP")).toBe(false);
+  });
+
+  it("matches ipBlock peers (with except) to addresses outside the cluster only, and selectors never to those", () => {
+    const out: Endpoint = { id: "db", namespace: "", namespaceLabels: {}, podLabels: {}, ports: [{ port: 5432, protocol: "TCP" }], ip: "10.1.2.3" };
+    const deny = base({ spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } });
+    const toBlock = (block: unknown): K8sObject =>
+      base({ metadata: { name: "e", namespace: "app" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: block }], ports: [{ port: 5432 }] }] } });
+    expect(flowAllowed([deny, toBlock({ cidr: "10.1.0.0/16" })], a, out, 5432, "TCP")).toBe(true);
+    expect(flowAllowed([deny, toBlock({ cidr: "10.1.0.0/16", except: ["10.1.2.0/24"] })], a, out, 5432, "TCP")).toBe(false);
+    expect(flowAllowed([deny, toBlock({ cidr: "10.2.0.0/16" })], a, out, 5432, "TCP")).toBe(false);
+    expect(flowAllowed([deny, toBlock({ cidr: "0.0.0.0/0" })], a, b, 80, "TCP")).toBe(false);
+    const anyPod = base({ metadata: { name: "e", namespace: "app" }, spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [{ namespaceSelector: {} }] }] } });
+    expect(flowAllowed([deny, anyPod], a, out, 5432, "TCP")).toBe(false);
+    expect(inCidr("192.0.2.20", "192.0.2.20/32")).toBe(true);
+    expect(inCidr("192.0.2.21", "192.0.2.20/32")).toBe(false);
+    expect(() => inCidr("::1", "0.0.0.0/0")).toThrow(/IPv4/);
   });
 });

@@ -13,13 +13,19 @@ export interface Endpoint {
   podLabels: Record<string, string>;
   /** Ports the pod listens on (named ports resolve against these). */
   ports: { port: number; protocol: string; name?: string }[];
+  /**
+   * An IPv4 address outside the cluster (a managed database): only ipBlock peers match such an
+   * endpoint, and ipBlock peers match nothing else (pod IPs are not modelled).
+   */
+  ip?: string;
 }
 
 type Selector = {
   matchLabels?: Record<string, string>;
   matchExpressions?: { key: string; operator: string; values?: string[] }[];
 };
-type Peer = { podSelector?: Selector; namespaceSelector?: Selector; ipBlock?: unknown };
+type IpBlock = { cidr: string; except?: string[] };
+type Peer = { podSelector?: Selector; namespaceSelector?: Selector; ipBlock?: IpBlock };
 type PolicyPort = { port?: number | string; protocol?: string; endPort?: number };
 type Rule = { from?: Peer[]; to?: Peer[]; ports?: PolicyPort[] };
 type PolicySpec = {
@@ -63,8 +69,28 @@ function policyTypes(spec: PolicySpec): string[] {
   return spec.policyTypes ?? (spec.egress ? ["Ingress", "Egress"] : ["Ingress"]);
 }
 
+/** An IPv4 address as a 32-bit number; throws on anything else (this tree uses IPv4 only). */
+function ipv4(address: string): number {
+  const parts = address.split(".").map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new Error(`${address} is not an IPv4 address`);
+  return parts.reduce((n, p) => n * 256 + p, 0);
+}
+
+/** True when an IPv4 address lies in a CIDR block. */
+export function inCidr(address: string, cidr: string): boolean {
+  const [base, bits] = cidr.split("/");
+  const prefix = Number(bits);
+  if (base === undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > 32) throw new Error(`${cidr} is not an IPv4 CIDR`);
+  const size = 2 ** (32 - prefix);
+  return Math.floor(ipv4(address) / size) === Math.floor(ipv4(base) / size);
+}
+
 function peerMatches(peer: Peer, policyNamespace: string, other: Endpoint): boolean {
-  if (peer.ipBlock !== undefined) throw new Error("ipBlock peers are not used here and not evaluated");
+  if (peer.ipBlock !== undefined) {
+    const block = peer.ipBlock;
+    return other.ip !== undefined && inCidr(other.ip, block.cidr) && !(block.except ?? []).some((e) => inCidr(other.ip as string, e));
+  }
+  if (other.ip !== undefined) return false;
   if (peer.namespaceSelector) {
     return selectorMatches(peer.namespaceSelector, other.namespaceLabels) && selectorMatches(peer.podSelector, other.podLabels);
   }

@@ -175,7 +175,7 @@ describe("Redis Cluster (overlays/prod-redis-cluster)", () => {
     // Acknowledged means replicated: every write waits for the shard's one replica.
     expect(Number(client.REDIS_WAIT_REPLICAS)).toBe(1);
     expect(Number(client.REDIS_WAIT_TIMEOUT_MS)).toBeGreaterThan(0);
-    for (const name of ["canvas", "gateway"]) {
+    for (const name of ["canvas", "gateway", "archiver"]) {
       for (const c of containersOf(find(objects, "Deployment", name))) {
         expect(envOf(c).has("REDIS_URL"), name).toBe(false);
       }

@@ -4,32 +4,48 @@
 import { join } from "node:path";
 import { containersOf, type K8sObject, prepareRenderTree, render } from "./kustomize-render.js";
 
-/** A rendered kustomization: where it is, its namespace, the replicas it promises and its Redis. */
+/** A rendered kustomization: where it is, its namespace, the replicas it promises, its Redis and its history database. */
 export interface Overlay {
   target: string;
   namespace: string | undefined;
   replicas: Record<string, number>;
   /** "single": one Redis StatefulSet behind REDIS_URL; "cluster": k8s/components/redis-cluster. */
   redis: "single" | "cluster";
+  /** "in-cluster": the base's history-db StatefulSet; "external": k8s/components/external-history-db. */
+  historyDb: "in-cluster" | "external";
   /** Containers across every workload (Deployments, StatefulSets, Jobs). */
   containers: number;
 }
 
 const CLUSTER_SHARDS = { "redis-shard-0": 2, "redis-shard-1": 2, "redis-shard-2": 2 };
+/** The history archiver and its in-cluster PostgreSQL: one each in every overlay. */
+const HISTORY = { archiver: 1, "history-db": 1 };
+const PROD = { canvas: 3, gateway: 4, web: 2 };
 
 /** Every kustomization the repository ships, with the replica counts it promises. */
 export const OVERLAYS: Overlay[] = [
-  { target: "base", namespace: undefined, replicas: { canvas: 1, gateway: 1, web: 1, redis: 1 }, redis: "single", containers: 4 },
-  { target: "overlays/dev", namespace: "pixel-dev", replicas: { canvas: 1, gateway: 1, web: 1, redis: 1 }, redis: "single", containers: 4 },
-  { target: "overlays/prod", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 }, redis: "single", containers: 4 },
-  { target: "overlays/prod-monitoring", namespace: "pixel-prod", replicas: { canvas: 3, gateway: 4, web: 2, redis: 1 }, redis: "single", containers: 4 },
+  // canvas, gateway, web, redis, archiver, history-db.
+  { target: "base", namespace: undefined, replicas: { canvas: 1, gateway: 1, web: 1, redis: 1, ...HISTORY }, redis: "single", historyDb: "in-cluster", containers: 6 },
+  { target: "overlays/dev", namespace: "pixel-dev", replicas: { canvas: 1, gateway: 1, web: 1, redis: 1, ...HISTORY }, redis: "single", historyDb: "in-cluster", containers: 6 },
+  { target: "overlays/prod", namespace: "pixel-prod", replicas: { ...PROD, redis: 1, ...HISTORY }, redis: "single", historyDb: "in-cluster", containers: 6 },
+  { target: "overlays/prod-monitoring", namespace: "pixel-prod", replicas: { ...PROD, redis: 1, ...HISTORY }, redis: "single", historyDb: "in-cluster", containers: 6 },
   {
     target: "overlays/prod-redis-cluster",
     namespace: "pixel-prod",
-    replicas: { canvas: 3, gateway: 4, web: 2, ...CLUSTER_SHARDS },
+    replicas: { ...PROD, ...CLUSTER_SHARDS, ...HISTORY },
     redis: "cluster",
-    // canvas, gateway, web, three shard StatefulSets and the init Job.
-    containers: 7,
+    historyDb: "in-cluster",
+    // canvas, gateway, web, archiver, history-db, three shard StatefulSets and the init Job.
+    containers: 9,
+  },
+  {
+    target: "overlays/prod-external-history-db",
+    namespace: "pixel-prod",
+    replicas: { ...PROD, redis: 1, archiver: 1 },
+    redis: "single",
+    historyDb: "external",
+    // canvas, gateway, web, redis, archiver: the database is outside the cluster.
+    containers: 5,
   },
 ];
 

@@ -10,7 +10,7 @@ const doc = readFileSync(join(K8S_DIR, "..", "docs", "operations.md"), "utf8");
 let rendered: Map<string, K8sObject[]>;
 let cleanup: () => void;
 beforeAll(() => {
-  ({ rendered, cleanup } = renderAll(["overlays/prod-monitoring", "overlays/dev", "overlays/prod-redis-cluster"]));
+  ({ rendered, cleanup } = renderAll(["overlays/prod-monitoring", "overlays/dev", "overlays/prod-redis-cluster", "overlays/prod-external-history-db"]));
 });
 afterAll(() => cleanup());
 
@@ -21,8 +21,12 @@ function mentions(pattern: RegExp): string[] {
 
 describe("docs/operations.md matches the manifests", () => {
   const objects = (): K8sObject[] => rendered.get("overlays/prod-monitoring") ?? [];
-  /** What the runbook may name: the prod overlays, on the single Redis and on the Redis Cluster. */
-  const everything = (): K8sObject[] => [...objects(), ...(rendered.get("overlays/prod-redis-cluster") ?? [])];
+  /** What the runbook may name: the prod overlays, on the single Redis, on the Redis Cluster and with a managed history database. */
+  const everything = (): K8sObject[] => [
+    ...objects(),
+    ...(rendered.get("overlays/prod-redis-cluster") ?? []),
+    ...(rendered.get("overlays/prod-external-history-db") ?? []),
+  ];
   const names = (kind: string): string[] => everything().filter((o) => o.kind === kind).map((o) => o.metadata.name);
 
   it("every workload, pod, PVC and label selector it names exists", () => {
@@ -44,7 +48,7 @@ describe("docs/operations.md matches the manifests", () => {
 
   it("names the Redis Cluster's pods, claims, Job and objects as the cluster overlay renders them", () => {
     const cluster = rendered.get("overlays/prod-redis-cluster") ?? [];
-    const shardSets = cluster.filter((o) => o.kind === "StatefulSet");
+    const shardSets = cluster.filter((o) => o.kind === "StatefulSet" && o.metadata.name.startsWith("redis-shard-"));
     expect(shardSets.length).toBe(3);
     const pods = new Set(shardSets.flatMap((s) => [0, 1].map((i) => `${s.metadata.name}-${i}`)));
     const claims = new Set(shardSets.flatMap((s) => [0, 1].map((i) => `data-${s.metadata.name}-${i}`)));
@@ -69,13 +73,20 @@ describe("docs/operations.md matches the manifests", () => {
       ((objects().find((o) => o.kind === kind && o.metadata.name === name)?.spec as { replicas: number }).replicas);
     expect(doc).toContain(`gateway ${replicas("Deployment", "gateway")} (HPA`);
     expect(doc).toContain(`canvas ${replicas("Deployment", "canvas")}, web ${replicas("Deployment", "web")}`);
-    const redisImage = objects()
-      .filter((o) => o.kind === "StatefulSet")
-      .map((o) => ((o.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image ?? ""))[0];
-    expect(doc).toContain(`\`${redisImage}\``);
-    for (const n of ["pixel-config", "redis-config", "redis-auth"]) expect(doc).toContain(`\`${n}\``);
+    const imageOf = (name: string): string =>
+      (objects().find((o) => o.kind === "StatefulSet" && o.metadata.name === name)?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0]?.image ?? "";
+    expect(doc).toContain(`\`${imageOf("redis")}\``);
+    expect(doc).toContain(`\`${imageOf("history-db")}\``);
+    for (const n of ["pixel-config", "redis-config", "redis-auth", "history-db-client", "history-db"]) expect(doc).toContain(`\`${n}\``);
     for (const n of names("Ingress")) expect(doc).toContain(`\`${n}\``);
     for (const n of names("NetworkPolicy").filter((x) => !x.startsWith("allow-prometheus-"))) expect(doc).toContain(`\`${n}\``);
+    // The history database's volume claim and the parts of HISTORY_DATABASE_URL an operator sets.
+    const db = objects().find((o) => o.kind === "StatefulSet" && o.metadata.name === "history-db");
+    const dbClaim = (db?.spec as { volumeClaimTemplates: { metadata: { name: string } }[] }).volumeClaimTemplates[0]?.metadata.name;
+    expect(doc).toContain(`${dbClaim}-history-db-0`);
+    const parts = Object.keys((objects().find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("history-db-client"))?.data ?? {}) as Record<string, string>);
+    expect(parts.length).toBeGreaterThan(0);
+    for (const key of parts) expect(doc, key).toContain(`\`${key}\``);
     const dev = rendered.get("overlays/dev") ?? [];
     const devFsync = (dev.find((o) => o.kind === "ConfigMap" && o.metadata.name.startsWith("redis-config"))?.data as Record<string, string>).appendfsync;
     expect(doc).toContain(`\`${devFsync}\` (base, dev)`);

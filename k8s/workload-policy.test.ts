@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_PORTS } from "../services/shared/config.js";
 import { LIVENESS_SERVICE } from "../services/canvas/health-routes.js";
 import { SHUTDOWN_GRACE_MS } from "../services/shared/timing.js";
-import { containersOf, K8S_DIR, type K8sObject, parseYamlStream, prepareRenderTree, render, splitImage } from "./kustomize-render.js";
+import { containersOf, K8S_DIR, type K8sObject, parseYamlStream, prepareRenderTree, render, splitImage, TEST_HISTORY_DB_PASSWORD } from "./kustomize-render.js";
 import { selectorMatches } from "./network-policy-flows.js";
+import { containerEnv } from "./pod-env.js";
 import { container, find, findGenerated, namedPort, OVERLAYS, podTemplate, renderAll, servingWorkloads, workloads } from "./rendered-overlays.js";
 
 type Probe = {
@@ -28,12 +29,17 @@ type SecurityContext = {
 type Resources = { requests?: Record<string, string>; limits?: Record<string, string> };
 type EnvVar = { name: string; value?: string; valueFrom?: Record<string, { name?: string; key?: string; fieldPath?: string }> };
 
+/** The archiver's default ARCHIVER_HTTP_PORT (services/history/main.ts, which exports nothing). */
+const ARCHIVER_HTTP_PORT = 3004;
+
 /** Which port each service's container must listen on, by port name, from the code's config. */
 const EXPECTED_PORTS: Record<string, Record<string, number>> = {
   canvas: { grpc: DEFAULT_PORTS.canvasGrpc, http: DEFAULT_PORTS.canvasHttp },
   gateway: { http: DEFAULT_PORTS.gateway },
   web: { http: DEFAULT_PORTS.web },
+  archiver: { http: ARCHIVER_HTTP_PORT },
   redis: { redis: 6379 },
+  "history-db": { postgres: 5432 },
 };
 /** A Redis Cluster pod also listens on the cluster bus, its client port + 10000 (Redis' default). */
 const CLUSTER_REDIS_PORTS = { redis: 6379, bus: 16379 };
@@ -187,7 +193,7 @@ for (const overlay of OVERLAYS) {
         const probe = canvas[kind] as Probe;
         expect(probe.grpc, `canvas ${kind}`).toEqual({ port: DEFAULT_PORTS.canvasGrpc, service: LIVENESS_SERVICE });
       }
-      for (const [name, port] of [["gateway", DEFAULT_PORTS.gateway], ["web", DEFAULT_PORTS.web]] as const) {
+      for (const [name, port] of [["gateway", DEFAULT_PORTS.gateway], ["web", DEFAULT_PORTS.web], ["archiver", ARCHIVER_HTTP_PORT]] as const) {
         const c = container(find(objects(), "Deployment", name), name);
         const live = c.livenessProbe as Probe;
         const ready = c.readinessProbe as Probe;
@@ -196,7 +202,7 @@ for (const overlay of OVERLAYS) {
         expect(resolvePort(c, live.httpGet?.port ?? -1), name).toBe(port);
         expect(resolvePort(c, ready.httpGet?.port ?? -1), name).toBe(port);
       }
-      expect((container(find(objects(), "Deployment", "gateway"), "gateway").startupProbe as Probe).httpGet?.path).toBe("/healthz");
+      for (const name of ["gateway", "archiver"]) expect((container(find(objects(), "Deployment", name), name).startupProbe as Probe).httpGet?.path, name).toBe("/healthz");
       const redisSets = objects().filter((o) => o.kind === "StatefulSet" && o.metadata.labels?.["app.kubernetes.io/name"] === "redis");
       expect(redisSets.length).toBe(overlay.redis === "single" ? 1 : 3);
       for (const sts of redisSets) {
@@ -218,6 +224,7 @@ for (const overlay of OVERLAYS) {
         canvas: { CANVAS_GRPC_PORT: DEFAULT_PORTS.canvasGrpc, CANVAS_HTTP_PORT: DEFAULT_PORTS.canvasHttp },
         gateway: { GATEWAY_PORT: DEFAULT_PORTS.gateway },
         web: { WEB_PORT: DEFAULT_PORTS.web },
+        archiver: { ARCHIVER_HTTP_PORT },
       };
       for (const [name, vars] of Object.entries(portVars)) {
         const env = envOf(name);
@@ -234,11 +241,11 @@ for (const overlay of OVERLAYS) {
     });
 
     it(overlay.redis === "single"
-      ? "canvas and gateway build REDIS_URL from the redis-auth Secret, defined before use"
-      : "canvas and gateway get the redis-auth password and cluster mode (REDIS_CLUSTER_NODES), and no REDIS_URL", () => {
+      ? "canvas, gateway and archiver build REDIS_URL from the redis-auth Secret, defined before use"
+      : "canvas, gateway and archiver get the redis-auth password and cluster mode (REDIS_CLUSTER_NODES), and no REDIS_URL", () => {
       const secret = findGenerated(objects(), "Secret", "redis-auth");
       expect(Object.keys((secret.data as Record<string, string>) ?? {})).toEqual(["password"]);
-      for (const name of ["canvas", "gateway"]) {
+      for (const name of ["canvas", "gateway", "archiver"]) {
         const c = container(find(objects(), "Deployment", name), name);
         const env = (c.env as EnvVar[]) ?? [];
         const pwIndex = env.findIndex((e) => e.name === "REDIS_PASSWORD");
@@ -362,6 +369,75 @@ for (const overlay of OVERLAYS) {
       expect((find(objects(), "Service", "redis-headless").spec as { clusterIP: string }).clusterIP).toBe("None");
     });
 
+    it(overlay.historyDb === "in-cluster"
+      ? "canvas and archiver get HISTORY_DATABASE_URL for the history-db Service, with the password its PostgreSQL was given"
+      : "canvas and archiver get HISTORY_DATABASE_URL for the managed database over TLS, and no history-db object is left", () => {
+      const client = findGenerated(objects(), "ConfigMap", "history-db-client");
+      const parts = client.data as Record<string, string>;
+      const secret = findGenerated(objects(), "Secret", "history-db");
+      expect(Object.keys((secret.data as Record<string, string>) ?? {})).toEqual(["password"]);
+      const urls = new Set<string>();
+      for (const name of ["canvas", "archiver"]) {
+        const c = container(find(objects(), "Deployment", name), name);
+        const env = (c.env as EnvVar[]) ?? [];
+        expect(env.find((e) => e.name === "HISTORY_DB_PASSWORD")?.valueFrom?.secretKeyRef, name).toEqual({ name: secret.metadata.name, key: "password" });
+        expect(env.find((e) => e.name === "HISTORY_DATABASE_URL")?.value, name).not.toContain("throwaway");
+        // What the kubelet gives the process: every $(HISTORY_DB_*) defined before it and expanded.
+        const url = containerEnv(objects(), c, `${name}-0`).HISTORY_DATABASE_URL ?? "";
+        expect(url, name).not.toContain("$(");
+        urls.add(url);
+      }
+      expect([...urls]).toHaveLength(1);
+      const url = new URL([...urls][0] as string);
+      expect(url.protocol).toBe("postgres:");
+      expect([url.username, decodeURIComponent(url.password), url.hostname, url.port, url.pathname]).toEqual([
+        parts.HISTORY_DB_USER, TEST_HISTORY_DB_PASSWORD, parts.HISTORY_DB_HOST, parts.HISTORY_DB_PORT, `/${parts.HISTORY_DB_NAME}`,
+      ]);
+      const historyObjects = objects().filter((o) => o.metadata.labels?.["app.kubernetes.io/name"] === "history-db").map((o) => `${o.kind}/${o.metadata.name}`);
+      if (overlay.historyDb === "external") {
+        expect(url.searchParams.get("sslmode")).toBe("require");
+        expect(objects().filter((o) => o.kind === "Service").map((s) => s.metadata.name)).not.toContain(url.hostname);
+        expect(historyObjects).toEqual(["NetworkPolicy/history-db-external"]);
+        return;
+      }
+      expect(url.searchParams.get("sslmode")).toBe("disable");
+      const svc = find(objects(), "Service", url.hostname);
+      expect((svc.spec as { ports: { port: number }[] }).ports.map((p) => p.port)).toEqual([Number(url.port)]);
+      // The server creates its user and database from the same ConfigMap keys and the same password.
+      const db = container(find(objects(), "StatefulSet", "history-db"), "history-db");
+      const dbEnv = containerEnv(objects(), db, "history-db-0");
+      expect([dbEnv.POSTGRES_USER, dbEnv.POSTGRES_DB, dbEnv.POSTGRES_PASSWORD]).toEqual([url.username, url.pathname.slice(1), TEST_HISTORY_DB_PASSWORD]);
+    });
+
+    if (overlay.historyDb === "in-cluster") it("history-db is a pinned PostgreSQL StatefulSet on a volume, probed with pg_isready, stopped with a fast shutdown", () => {
+      const sts = find(objects(), "StatefulSet", "history-db");
+      expect((sts.spec as { replicas: number }).replicas).toBe(1);
+      const c = container(sts, "history-db");
+      expect(c.image).toMatch(/^postgres:1[56]\.\d+-bookworm(@sha256:[a-f0-9]{64})?$/);
+      const claims = (sts.spec as { volumeClaimTemplates: { metadata: { name: string }; spec: { resources: { requests: { storage: string } } } }[] }).volumeClaimTemplates;
+      expect(claims.map((t) => t.metadata.name)).toEqual(["data"]);
+      const dataMount = (c.volumeMounts as { name: string; mountPath: string }[]).find((m) => m.name === "data")?.mountPath ?? "";
+      const env = containerEnv(objects(), c, "history-db-0");
+      // initdb needs a subdirectory of the volume (a fresh volume's root may hold lost+found).
+      expect(env.PGDATA?.startsWith(`${dataMount}/`), `PGDATA ${env.PGDATA} under ${dataMount}`).toBe(true);
+      // The socket directory must be writable under a read-only root file system.
+      expect((c.volumeMounts as { mountPath: string }[]).map((m) => m.mountPath)).toContain("/var/run/postgresql");
+      for (const kind of ["startupProbe", "readinessProbe"] as const) expect((c[kind] as Probe).exec?.command.join(" "), kind).toMatch(/pg_isready -h 127\.0\.0\.1 -p 5432 /);
+      expect(resolvePort(c, (c.livenessProbe as Probe).tcpSocket?.port ?? -1)).toBe(5432);
+      const preStop = (c.lifecycle as { preStop?: { exec?: { command: string[] } } }).preStop?.exec?.command.join(" ") ?? "";
+      const wait = Number(/-t (\d+)/.exec(preStop)?.[1]);
+      expect(preStop).toMatch(/pg_ctl stop -D "\$PGDATA" -m fast -w/);
+      expect(podTemplate(sts).spec.terminationGracePeriodSeconds as number).toBeGreaterThan(wait);
+      expect((sts.spec as { serviceName: string }).serviceName).toBe("history-db-headless");
+      expect((find(objects(), "Service", "history-db-headless").spec as { clusterIP: string }).clusterIP).toBe("None");
+    });
+
+    it("the archiver runs one replica on our image (two would be safe: its inserts are idempotent)", () => {
+      const archiver = find(objects(), "Deployment", "archiver");
+      expect((archiver.spec as { replicas: number }).replicas).toBe(1);
+      expect(objects().filter((o) => o.kind === "HorizontalPodAutoscaler").map((h) => (h.spec as { scaleTargetRef: { name: string } }).scaleTargetRef.name)).not.toContain("archiver");
+    });
+
     it("the Ingress routes / to web, /api to canvas's HTTP/1.1 port and /ws to the gateway, with long WebSocket timeouts", () => {
       const routes = new Map<string, { service: string; port: number; ingress: K8sObject }>();
       for (const ing of objects().filter((o) => o.kind === "Ingress")) {
@@ -416,7 +492,7 @@ describe("image overrides", () => {
       const images = render(join(tree.dir, "overlays", "prod"))
         .filter((o) => o.kind === "Deployment")
         .flatMap((d) => containersOf(d).map((c) => c.image));
-      expect(images).toHaveLength(3);
+      expect(images).toHaveLength(4);
       for (const image of images) expect(image).toMatch(/:9\.9\.9-override$/);
     } finally {
       tree.cleanup();
