@@ -64,10 +64,11 @@ describe("the /ws oracle", () => {
     expect(codesOf(watch([0, 0]), false)).toEqual([ErrorCode.NOT_JOINED]);
   });
 
-  it("skips a Hello older than protocol 2 (it closes the socket) and expects NOT_FOUND or INVALID_ARGUMENT for a protocol 2 Hello of a malformed id", () => {
+  it("skips a Hello older than protocol 2 (it closes the socket) and expects NOT_FOUND or INVALID_ARGUMENT for a protocol 2 or 3 Hello of a malformed id", () => {
     const hello = (protocol: number) => Uint8Array.from(lenField(1, [...lenField(1, Buffer.from("Not A Canvas!")), ...varintField(5, protocol)]));
     expect(codesOf(hello(1))).toBe("skip");
     expect(codesOf(hello(2))).toEqual([ErrorCode.NOT_FOUND, ErrorCode.INVALID_ARGUMENT]);
+    expect(codesOf(hello(3))).toEqual([ErrorCode.NOT_FOUND, ErrorCode.INVALID_ARGUMENT]);
   });
 
   it("expects MALFORMED_FRAME for a text frame and a Pong with the nonce for a Ping", () => {

@@ -1,6 +1,6 @@
 import { fromBinary } from "@bufbuild/protobuf";
 import { ClientFrameSchema, ErrorCode } from "../../gen/pixel/v1/realtime_pb.js";
-import { MAX_WATCHED_TILES, PIXEL_PROTOCOL } from "../../protocol/tile-watch.js";
+import { MAX_WATCHED_TILES, MIN_PIXEL_PROTOCOL } from "../../protocol/tile-watch.js";
 import { findUint32Overflow } from "./place-wire-scan.js";
 
 /** Documented rules the oracle checks a Place and a Watch against (from the Welcome and realtime.proto). */
@@ -63,7 +63,7 @@ export function expectAnswer(bytes: Uint8Array, isBinary: boolean, joined: boole
       return { kind: "pong", nonce: frame.value.nonce };
     case "hello": {
       // Refused with UNSUPPORTED_PROTOCOL and closed with 4006 whatever else it says, which ends the session.
-      if (frame.value.protocol < PIXEL_PROTOCOL) return { kind: "skip", why: `a Hello of protocol ${frame.value.protocol} closes the socket (4006)` };
+      if (frame.value.protocol < MIN_PIXEL_PROTOCOL) return { kind: "skip", why: `a Hello of protocol ${frame.value.protocol} closes the socket (4006)` };
       // A malformed canvas id is refused without touching the session; any other Hello re-joins.
       const id = frame.value.canvasId === "" ? "default" : frame.value.canvasId;
       if (CANVAS_ID.test(id)) return { kind: "skip", why: "a Hello for a well-formed canvas id would re-join" };

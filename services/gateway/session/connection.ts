@@ -263,6 +263,9 @@ export class Connection implements RoomMember {
       clearTimeout(terminateTimer);
       return;
     }
+    // Acks held for the room's next flush go before the close frame: a Place stored before the
+    // close (a drain waits for in-flight writes) is acknowledged, never left for the client to guess.
+    this.flushAcks();
     this.socket.close(code, reason.slice(0, 120));
     this.transition({ kind: "closing", code, terminateTimer });
   }
