@@ -11,7 +11,7 @@ export const ARCHIVE_POLL_INTERVAL_MS = 100;
 /** History entries read per canvas per request. */
 export const ARCHIVE_READ_ENTRIES = 2_000;
 /** Most pixels one append (one INSERT statement) carries; whole batches, so one big batch may exceed it. */
-export const ARCHIVE_APPEND_PIXELS = 40_000;
+export const ARCHIVE_APPEND_PIXELS = 10_000;
 /** First and largest wait after a failed pass (database or Redis down), doubling in between. */
 export const ARCHIVE_BASE_BACKOFF_MS = 100;
 export const ARCHIVE_MAX_BACKOFF_MS = 2_000;

@@ -58,15 +58,20 @@ export async function rollbackPlan(db: SqlRunner, canvas: number, q: RollbackQue
      ), allp AS (
        SELECT o.x, o.y, o.seq, o.color, o.previous_color, ${match("o")} AS hit
        FROM px JOIN history_placements o ON o.canvas = $1 AND o.x = px.x AND o.y = px.y AND o.epoch = $2 AND o.seq <= $3
-     ), per AS (
-       SELECT x, y, max(seq) FILTER (WHERE hit) AS lm, coalesce(max(seq) FILTER (WHERE NOT hit), 0) AS lo FROM allp GROUP BY x, y
+     ), w AS (
+       -- One pass per pixel (window aggregates): the last matching seq and the last other seq.
+       -- (A join of allp with its own GROUP BY ran in quadratic time on 100,000 pixels.)
+       SELECT x, y, seq, color, previous_color, hit,
+         max(seq) FILTER (WHERE hit) OVER (PARTITION BY x, y) AS lm,
+         coalesce(max(seq) FILTER (WHERE NOT hit) OVER (PARTITION BY x, y), 0) AS lo
+       FROM allp
      )
-     SELECT a.x, a.y, per.lm, per.lo,
-       (array_agg(a.previous_color ORDER BY a.seq) FILTER (WHERE a.hit AND a.seq > per.lo))[1] AS restore,
-       (array_agg(a.color ORDER BY a.seq DESC) FILTER (WHERE a.hit))[1] AS expected
-     FROM allp a JOIN per USING (x, y)
-     GROUP BY a.x, a.y, per.lm, per.lo
-     ORDER BY a.y, a.x`,
+     SELECT x, y, lm, lo,
+       (array_agg(previous_color ORDER BY seq) FILTER (WHERE hit AND seq > lo))[1] AS restore,
+       (array_agg(color ORDER BY seq DESC) FILTER (WHERE hit))[1] AS expected
+     FROM w
+     GROUP BY x, y, lm, lo
+     ORDER BY y, x`,
     params,
   );
   const counts = await db.query<Record<string, unknown>>(
