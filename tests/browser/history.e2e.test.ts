@@ -4,7 +4,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { decode } from "fast-png";
 import type { Page } from "playwright-core";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { CanvasService } from "../../gen/pixel/v1/canvas_pb.js";
 import { HistoryService, type ArchivedBatch } from "../../gen/pixel/v1/history_pb.js";
 import type { Point } from "../../web/src/protocol/line-pixels.js";
@@ -20,6 +20,20 @@ describe("history in the web app: lookup, undo, timelapse and PNG download, in C
   const transport = () => createConnectTransport({ baseUrl: `${system.url}api`, httpVersion: "1.1" });
   const canvasApi = () => createClient(CanvasService, transport());
   const historyApi = () => createClient(HistoryService, transport());
+
+  // npm start serves at once while its embedded log (PGlite) opens, which on a fresh checkout means
+  // creating the database (tens of seconds on a busy machine); history calls wait for it. The tests
+  // time the features, not that start-up: wait for one history call to answer first.
+  beforeAll(async () => {
+    await waitFor("the placement log answers", async () => {
+      try {
+        await historyApi().getPlacements({});
+        return true;
+      } catch {
+        return false;
+      }
+    }, 120_000);
+  }, 130_000);
 
   /** Picks a preset colour and clicks canvas pixel `p`, then waits until the store has it. */
   async function paint(page: Page, p: Point, color: number): Promise<void> {
@@ -89,7 +103,7 @@ describe("history in the web app: lookup, undo, timelapse and PNG download, in C
       await bob.mouse.move(1, 1);
       const at = await pixelCentre(bob, p);
       await bob.mouse.move(at.x, at.y);
-      await waitFor("the lookup names alice", async () => (await author.count()) > 0 && (await author.textContent()) === "alice", 10_000);
+      await waitFor("the lookup names alice", async () => (await author.count()) > 0 && (await author.textContent()) === "alice", 20_000);
     };
     await hover();
     for (let i = 0; i < 3; i++) await bob.keyboard.press("+");
