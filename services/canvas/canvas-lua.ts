@@ -330,7 +330,9 @@ if #accepted == 0 then
 end
 parts[#parts + 1] = ARGV[9]
 seq = seq + 1
-local payload = prefix(seq, epoch) .. table.concat(parts) .. table.concat(authors)
+-- The live fan-out leaves authorship out (see PixelBatch.authors); the stored entry keeps it.
+local live = prefix(seq, epoch) .. table.concat(parts)
+local payload = live .. table.concat(authors)
 local fill = ARGV[13 + runs * 6]
 -- [history: previous colours] read before anything is written, in the batch's pixel order.
 local previous = {}
@@ -354,7 +356,7 @@ for _, packed in ipairs(accepted) do
 end
 redis.call('HINCRBY', KEYS[1], 'seq', 1)
 store_budgets()
-redis.call(PUBLISH_COMMAND, ARGV[1], payload)
+redis.call(PUBLISH_COMMAND, ARGV[1], live)
 reply[1] = seq
 return reply
 `;
@@ -472,7 +474,8 @@ if ARGV[14] ~= '' then
   local run = ARGV[14] .. '\\${AUTHOR_PIXEL_COUNT_TAG}' .. varint(#chosen)
   authors = '\\${BATCH_AUTHORS_TAG}' .. varint(#run) .. run
 end
-local payload = prefix(seq, epoch) .. ARGV[8] .. table.concat(chosen) .. ARGV[9] .. authors
+local live = prefix(seq, epoch) .. ARGV[8] .. table.concat(chosen) .. ARGV[9]
+local payload = live .. authors
 call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], string.format('%d-0', seq), 'b', payload, 'p', table.concat(previous), 'k', ARGV[11])
 local version = string.format('%d', seq)
 for _, t in ipairs(targets) do
@@ -482,7 +485,7 @@ for _, t in ipairs(targets) do
 end
 call('HINCRBY', KEYS[1], 'seq', 1)
 if allowance > 0 and call('INCR', KEYS[4]) == 1 then call('PEXPIRE', KEYS[4], ARGV[16]) end
-call(PUBLISH_COMMAND, ARGV[1], payload)
+call(PUBLISH_COMMAND, ARGV[1], live)
 return {seq, epoch, #chosen, 0}
 `;
 // ---- end [history: conditional restore] ----

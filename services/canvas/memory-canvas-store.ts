@@ -50,7 +50,7 @@ export interface MemoryCanvasStoreOptions {
   shapeOf?: CanvasShapeOf;
 }
 
-/** One retained batch: the published bytes and what the history entry adds (history-source.ts). */
+/** One retained batch: the stored bytes (the published ones plus authorship) and what the history entry adds (history-source.ts). */
 interface RetainedBatch {
   payload: Uint8Array;
   /** 3 bytes per pixel, in the batch's order: the colour each had just before. */
@@ -159,10 +159,9 @@ export class MemoryCanvasStore implements CanvasStore {
       }
     }
     const storedAuthors = decided === undefined ? resolved.authors : resolved.authors.filter((_, i) => decided[i] === 0);
-    const body = Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now()), ...storedAuthors]);
-    const payload = prefixSeqEpoch(body, state.seq, state.epoch);
-    this.remember(state, { payload, previousColors, kind: "place" });
-    this.options.bus.publish(canvasId, payload);
+    const live = prefixSeqEpoch(Buffer.concat([encodeBatchHead(canvasId), ...stored.map(encodePixels), encodeBatchTail(author, Date.now())]), state.seq, state.epoch);
+    this.remember(state, { payload: Buffer.concat([live, ...storedAuthors]), previousColors, kind: "place" });
+    this.options.bus.publish(canvasId, live);
     this.scheduleSave(canvasId, state);
     return { seq: state.seq, epoch: state.epoch, retryAfterMs };
   }
@@ -189,14 +188,13 @@ export class MemoryCanvasStore implements CanvasStore {
       this.paint(state, w.x, w.y, w.color, background);
     });
     const authors = options.by === undefined ? [] : [encodeAuthor({ ...options.by, pixelCount: applied.length })];
-    const body = Buffer.concat([encodeBatchHead(canvasId), encodePixels(applied), encodeBatchTail(options.author, now), ...authors]);
-    const payload = prefixSeqEpoch(body, state.seq, state.epoch);
-    this.remember(state, { payload, previousColors, kind: options.kind });
+    const live = prefixSeqEpoch(Buffer.concat([encodeBatchHead(canvasId), encodePixels(applied), encodeBatchTail(options.author, now)]), state.seq, state.epoch);
+    this.remember(state, { payload: Buffer.concat([live, ...authors]), previousColors, kind: options.kind });
     if (limitKey !== undefined && options.limit !== undefined) {
       const current = used ?? { count: 0, resetAt: now + options.limit.windowMs };
       this.restoreAllowances.set(limitKey, { count: current.count + 1, resetAt: current.resetAt });
     }
-    this.options.bus.publish(canvasId, payload);
+    this.options.bus.publish(canvasId, live);
     this.scheduleSave(canvasId, state);
     return { seq: state.seq, epoch: state.epoch, restored: applied.length, skipped, retryAfterMs: 0 };
   }

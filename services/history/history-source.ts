@@ -27,7 +27,7 @@ export function kindOfCode(code: string | undefined): PlacementKind {
 export interface HistoryEntry {
   seq: number;
   epoch: number;
-  /** The encoded pixel.v1.PixelBatch as published (epoch markers, without pixels, are not in history). */
+  /** The encoded pixel.v1.PixelBatch as stored: as published, plus its authors (epoch markers, without pixels, are not in history). */
   batch: Uint8Array;
   /** 3 bytes per pixel of the batch, in its order: the colour each pixel had just before. */
   previousColors: Uint8Array;

@@ -99,7 +99,10 @@ export type PixelBatch = Message<"pixel.v1.PixelBatch"> & {
    * Who placed which pixels, as runs over `pixels`: the first authors[0].pixel_count pixels are
    * authors[0]'s, the next authors[1].pixel_count are authors[1]'s, and so on. Only runs actually
    * stored appear here, and never with ip_key. Empty for epoch markers and for writes made without
-   * a session (cluster-internal tools).
+   * a session (cluster-internal tools). Only batches read back from history carry it (WatchCanvas
+   * replaying from after_seq, a resume served from the canvas history, the HistoryService); the live
+   * fan-out leaves it out, so no client pays to receive and decode who placed every pixel (a
+   * person's user id is not everyone's business): ask HistoryService.LookupPixel.
    *
    * @generated from field: repeated pixel.v1.Author authors = 7;
    */

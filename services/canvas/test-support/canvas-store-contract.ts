@@ -121,6 +121,20 @@ export function describeCanvasStoreContract(name: string, harness: CanvasStoreHa
       expect(await history.read("never-used", 0, 10)).toEqual({ epoch: 0, seq: 0, firstRetainedSeq: undefined, entries: [] });
     });
 
+    it("publishes a batch without its authorship, which history keeps", async () => {
+      const { store, bus, history } = await open();
+      const heard = await hear(bus, "who");
+      const by = (userId: string) => ({ pixelCount: 1, userKey: userId, ipKey: "", author: { userId, name: `name-${userId}` } });
+      await store.setPixels("who", [{ x: 0, y: 0, color: 1 }, { x: 1, y: 0, color: 2 }], "", [by("u1"), by("u2")]);
+      await waitFor("batch published", () => heard.some((b) => b.pixels.length > 0), 5_000, 5);
+      const live = heard.find((b) => b.pixels.length > 0)!;
+      expect([live.pixels.length, live.authors]).toEqual([2, []]);
+      const stored = fromBinary(PixelBatchSchema, (await history.read("who", 0, 10)).entries[0]!.batch);
+      expect(stored.authors.map((a) => [a.userId, a.name, a.pixelCount])).toEqual([["u1", "name-u1", 1], ["u2", "name-u2", 1]]);
+      // What WatchCanvas and resume replay from history carries it too.
+      expect(fromBinary(PixelBatchSchema, (await store.history("who", 0, 1))![0]!).authors).toEqual(stored.authors);
+    });
+
     it("creates a missing canvas white at seq 0, and keeps canvases apart", async () => {
       const { store } = await open();
       const fresh = await store.getCanvas("one");
