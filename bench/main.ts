@@ -35,6 +35,7 @@ function usage(): string {
     "  shards       stored pixels/s of many canvases on a 1-shard vs a 3-shard Redis Cluster, alternating rounds, and the ratio",
     "  rpc          GetCanvas/SetPixels over Connect, gRPC, gRPC-Web, ours vs @grpc/grpc-js",
     "  frame-cost   CPU to build one fan-out flush: JSON per pixel, protobuf per socket, ours (encode once, coalesced)",
+    "  decode-cost  CPU a reader pays per delivered pixel: generated-code decode of our frames (with and without author runs) vs JSON.parse of legacy's, and the cores a load generator needs at --goal-rate",
     "  archiver     the history archiver at a sustained pixel rate: archive lag p99/max, and catch-up after --outage-seconds of database downtime",
     "  rollback     Rollback of a user's --placements (100,000) placements on a private Redis + PostgreSQL, timed end to end and checked pixel by pixel",
     "  export       ExportCanvas PNG of a --side (2048) canvas: read + encode, --rounds times, checked against the canvas",
@@ -141,6 +142,11 @@ async function main(): Promise<void> {
   if (argv[0] === "frame-cost") {
     const { runFrameCost } = await import("./micro/frame-cost.js");
     await runFrameCost(argv.slice(1), log);
+    return;
+  }
+  if (argv[0] === "decode-cost") {
+    const { runDecodeCost } = await import("./micro/decode-cost.js");
+    await runDecodeCost(argv.slice(1), log);
     return;
   }
   if (argv[0] === "shards") {
