@@ -67,10 +67,9 @@ export async function runDecodeCost(argv: string[], log: (m: string) => void): P
           design: `ours: a frame of ${batches} batch(es) × ${pixels} px, ${authors ? "an author run per pixel (before 5e3e8c2)" : "no authors (live fan-out since 5e3e8c2)"}`,
           bytesPerPixel: frame.length / (batches * pixels),
           nsPerPixel: nanosPerPixel(f.samples, batches * pixels, () => {
-            const decoded = fromBinary(ServerFrameSchema, frame);
-            const value = decoded.frame.value;
-            if (value !== undefined && "batches" in value) for (const b of value.batches) for (const p of b.pixels) sink += p.color;
-            else if (value !== undefined && "pixels" in value) for (const p of value.pixels) sink += p.color;
+            const decoded = fromBinary(ServerFrameSchema, frame).frame;
+            if (decoded.case === "batches") for (const b of decoded.value.batches) for (const p of b.pixels) sink += p.color;
+            else if (decoded.case === "batch") for (const p of decoded.value.pixels) sink += p.color;
           }),
         });
       }
