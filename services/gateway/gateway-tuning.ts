@@ -85,7 +85,7 @@ export interface GatewayTuning {
   frameBudgetMs: number;
   /**
    * When the gateway counts as under load (env FRAME_BUDGET_LOAD, percent): its event loop busy at
-   * least this fraction of the time (room/load-gauge.ts). 0: always, so the budget paces every
+   * least this fraction of three sampling windows in a row (room/load-gauge.ts). 0: always, so the budget paces every
    * room whose batches keep coming.
    */
   frameBudgetLoad: number;
@@ -134,7 +134,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   fanoutMicrosPerMember: 25,
   fanoutTickMaxMs: 20,
   frameBudgetMs: 16,
-  frameBudgetLoad: 0.3,
+  frameBudgetLoad: 0.5,
   coalesceAcks: true,
   backlogMaxBatches: 10_000,
   roomLingerMs: 30_000,

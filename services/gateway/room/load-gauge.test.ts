@@ -11,24 +11,38 @@ function fakeLoop() {
 }
 
 describe("EventLoopLoad", () => {
-  it("is under load once a window's utilization reaches the threshold, and leaves below half of it", () => {
+  it("is under load once three windows in a row reach the threshold, and leaves below three quarters of it", () => {
     const loop = fakeLoop();
     const gauge = new EventLoopLoad(0.4, 100, loop.utilization, loop.now);
-    loop.state.busy = 0.3;
-    loop.state.time = 100;
-    expect(gauge.underLoad()).toBe(false);
-    loop.state.busy = 0.45;
-    loop.state.time = 150;
+    const at = (time: number, busy: number) => {
+      loop.state.time = time;
+      loop.state.busy = busy;
+      return gauge.underLoad();
+    };
+    expect(at(100, 0.3)).toBe(false);
+    expect(at(200, 0.45)).toBe(false);
     // Re-read at most once per window.
-    expect(gauge.underLoad()).toBe(false);
-    loop.state.time = 200;
-    expect(gauge.underLoad()).toBe(true);
-    loop.state.busy = 0.25;
-    loop.state.time = 300;
-    expect(gauge.underLoad()).toBe(true);
-    loop.state.busy = 0.19;
-    loop.state.time = 400;
-    expect(gauge.underLoad()).toBe(false);
+    expect(at(250, 0.9)).toBe(false);
+    expect(at(300, 0.45)).toBe(false);
+    // One quiet window starts the count again: a join or a GC pause is not load.
+    expect(at(400, 0.2)).toBe(false);
+    expect([at(500, 0.5), at(600, 0.5), at(700, 0.5)]).toEqual([false, false, true]);
+    // Stays under load above 0.3 (three quarters of 0.4), leaves below it.
+    expect(at(800, 0.31)).toBe(true);
+    expect(at(900, 0.29)).toBe(false);
+    // And must again be busy three windows in a row to come back.
+    expect([at(1000, 0.5), at(1100, 0.5), at(1200, 0.5)]).toEqual([false, false, true]);
+  });
+
+  it("stays off at a steady utilization below the threshold, whatever single windows spike to", () => {
+    const loop = fakeLoop();
+    const gauge = new EventLoopLoad(0.3, 100, loop.utilization, loop.now);
+    const verdicts = Array.from({ length: 50 }, (_, i) => {
+      loop.state.time = (i + 1) * 100;
+      loop.state.busy = i % 5 === 0 ? 0.6 : 0.22;
+      return gauge.underLoad();
+    });
+    expect(verdicts.every((v) => !v)).toBe(true);
   });
 
   it("reports each window's utilization and verdict", () => {
@@ -36,10 +50,11 @@ describe("EventLoopLoad", () => {
     const seen: [number, boolean][] = [];
     const gauge = new EventLoopLoad(0.4, 100, loop.utilization, loop.now, (busy, loaded) => seen.push([busy, loaded]));
     loop.state.busy = 0.5;
-    loop.state.time = 100;
-    gauge.underLoad();
-    gauge.underLoad();
-    expect(seen).toEqual([[0.5, true]]);
+    for (const time of [100, 150, 200, 300]) {
+      loop.state.time = time;
+      gauge.underLoad();
+    }
+    expect(seen).toEqual([[0.5, false], [0.5, false], [0.5, true]]);
   });
 
   it("is always under load at threshold 0 and never above 1", () => {
