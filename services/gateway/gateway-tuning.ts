@@ -134,7 +134,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   fanoutMicrosPerMember: 25,
   fanoutTickMaxMs: 20,
   frameBudgetMs: 16,
-  frameBudgetLoad: 0.5,
+  frameBudgetLoad: 0.3,
   coalesceAcks: true,
   backlogMaxBatches: 10_000,
   roomLingerMs: 30_000,
