@@ -122,6 +122,20 @@ export async function runScenario(argv: string[]): Promise<{ json: string; md: s
   return { ...paths, result };
 }
 
+/** Commands that run on their own (no load scenario), each loaded only when asked for. */
+type Standalone = (argv: string[], log: (m: string) => void) => Promise<unknown>;
+const STANDALONE: Record<string, () => Promise<Standalone>> = {
+  "frame-cost": async () => (await import("./micro/frame-cost.js")).runFrameCost,
+  "decode-cost": async () => (await import("./micro/decode-cost.js")).runDecodeCost,
+  shards: async () => (await import("./shards/shard-scaling.js")).runShardScaling,
+  timelapse: async () => (await import("./timelapse/timelapse-bench.js")).runTimelapseBench,
+  archiver: async () => (await import("./history/archiver-bench.js")).runArchiverBench,
+  lookup: async () => (await import("./history/lookup-bench.js")).runLookupBench,
+  rollback: async () => (await import("./history/rollback-bench.js")).runRollbackBench,
+  export: async () => (await import("./history/export-bench.js")).runExportBench,
+  rpc: async () => (await import("./rpc/rpc-bench.js")).runRpcBench,
+};
+
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   if (argv.length === 0 || argv[0] === "--help" || argv[0] === "help") {
@@ -139,49 +153,9 @@ async function main(): Promise<void> {
     process.stdout.write(`wrote ${await runTable(argv.slice(1), runScenario, log)}\n`);
     return;
   }
-  if (argv[0] === "frame-cost") {
-    const { runFrameCost } = await import("./micro/frame-cost.js");
-    await runFrameCost(argv.slice(1), log);
-    return;
-  }
-  if (argv[0] === "decode-cost") {
-    const { runDecodeCost } = await import("./micro/decode-cost.js");
-    await runDecodeCost(argv.slice(1), log);
-    return;
-  }
-  if (argv[0] === "shards") {
-    const { runShardScaling } = await import("./shards/shard-scaling.js");
-    await runShardScaling(argv.slice(1), log);
-    return;
-  }
-  if (argv[0] === "timelapse") {
-    const { runTimelapseBench } = await import("./timelapse/timelapse-bench.js");
-    await runTimelapseBench(argv.slice(1), log);
-    return;
-  }
-  if (argv[0] === "archiver") {
-    const { runArchiverBench } = await import("./history/archiver-bench.js");
-    await runArchiverBench(argv.slice(1), log);
-    return;
-  }
-  if (argv[0] === "lookup") {
-    const { runLookupBench } = await import("./history/lookup-bench.js");
-    await runLookupBench(argv.slice(1), log);
-    return;
-  }
-  if (argv[0] === "rollback") {
-    const { runRollbackBench } = await import("./history/rollback-bench.js");
-    await runRollbackBench(argv.slice(1), log);
-    return;
-  }
-  if (argv[0] === "export") {
-    const { runExportBench } = await import("./history/export-bench.js");
-    await runExportBench(argv.slice(1), log);
-    return;
-  }
-  if (argv[0] === "rpc") {
-    const { runRpcBench } = await import("./rpc/rpc-bench.js");
-    await runRpcBench(argv.slice(1), log);
+  const standalone = STANDALONE[argv[0]!];
+  if (standalone !== undefined) {
+    await (await standalone())(argv.slice(1), log);
     return;
   }
   const { json, md, result } = await runScenario(argv);
