@@ -20,6 +20,7 @@ import { closedCanvasIdentity, type CanvasIdentity } from "./canvas-identity.js"
 import { publicApiGuard } from "./public-api-guard.js";
 import { createTileHttpHandler } from "./tile-http-route.js";
 import { TileReader } from "./tile-reader.js";
+import { closeAfterDrainingUnreadRequest } from "./http1-lingering-close.js";
 import { withUndecodableRequestsRefused } from "./undecodable-requests.js";
 import { drainUnreadRequestAfterResponse } from "./unread-request-drain.js";
 import type { HistorySource } from "../history/history-source.js";
@@ -129,9 +130,10 @@ export function createCanvasServer(deps: CanvasServerDeps): CanvasServer {
     requestPathPrefix: API_PATH_PREFIX,
     interceptors: [failures, adminAccess({ ...admin, surface: "public" }), publicApiGuard({ tokens, sessions: security.sessions })],
   });
-  const apiHandler: NodeRequestHandler = (req, res) => {
+  // Wrapped here, not in httpServer, so the local entry's server that mounts it closes the same way.
+  const apiHandler: NodeRequestHandler = closeAfterDrainingUnreadRequest((req, res) => {
     if (!tileHandler(req, res) && !exportHandler(req, res)) connectApiHandler(req, res);
-  };
+  });
 
   const grpcServer = createHttp2Server(drainUnreadRequestAfterResponse(grpcHandler));
   const sessions = new Set<Http2Session>();
