@@ -1,9 +1,9 @@
 import { readUint32, readVarint, skipField, WireCursor } from "./varint.js";
-import { ACK_CLIENT_SEQ_TAG, ACKS_ELEMENT_TAG, BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, PIXEL_COLOR_TAG, PixelBatchField, WireType } from "./wire-tags.js";
+import { ACK_CLIENT_SEQ_TAG, ACKS_ELEMENT_TAG, BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, COLUMN_COLOR_TAG, PIXEL_COLOR_TAG, PixelBatchField, WireType } from "./wire-tags.js";
 
 /**
  * Reads a `ServerFrame{batch}` or `ServerFrame{batches}` in place: every batch's seq and every
- * pixel colour, without decoding into objects. The load generator receives millions of pixels
+ * pixel colour (from PixelBatch.pixels or, protocol 4, PixelBatch.columns), without decoding into objects. The load generator receives millions of pixels
  * per second on two cores it shares with the servers, so this is its hot path; the frame codec
  * (frame-codec.ts) decodes everything else, and a test checks that both read the same frames
  * the same way.
@@ -54,11 +54,27 @@ function scanBatch(c: WireCursor, end: number, visit: ColorVisitor): number {
         else skip(c, k & 7);
       }
       visit(color);
+    } else if (field === PixelBatchField.COLUMNS && wire === WireType.LENGTH_DELIMITED) {
+      scanColorColumn(c, fieldEnd(c, end, "columns"), visit);
     } else {
       skip(c, wire);
     }
   }
   return seq;
+}
+
+/** Visits each value of the packed colour column of the PixelColumns from `c.pos` to `end`. */
+function scanColorColumn(c: WireCursor, end: number, visit: ColorVisitor): void {
+  while (c.pos < end) {
+    const key = varint(c);
+    if (key !== COLUMN_COLOR_TAG) {
+      skip(c, key & 7);
+      continue;
+    }
+    const columnEnd = fieldEnd(c, end, "colour column");
+    while (c.pos < columnEnd) visit(varint(c));
+    if (c.pos !== columnEnd) throw new Error(`colour column overruns its length at byte ${c.pos}`);
+  }
 }
 
 /**

@@ -76,6 +76,9 @@ export function scanBatch(bytes: Uint8Array, visit?: PixelVisitor): BatchHeader 
       }
       if (c.pos !== stop) throw new BatchScanError("pixel length mismatch");
       visit(x, y, color);
+    } else if (field === PixelBatchField.COLUMNS) {
+      // Only a gateway writes columns, for its protocol 4 sockets; what is stored and published has `pixels`.
+      throw new BatchScanError("PixelBatch.columns: this scanner reads stored batches (PixelBatch.pixels)");
     } else skip(c, wireType);
   }
   return { seq: BigInt(seq), epoch: BigInt(epoch), timeUnixMs: BigInt(time), pixelCount: count };

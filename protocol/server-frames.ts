@@ -1,6 +1,7 @@
 import { create, toBinary } from "@bufbuild/protobuf";
 import { ErrorCode, ServerFrameSchema, WelcomeSchema, type Welcome } from "../gen/pixel/v1/realtime_pb.js";
-import { varintLength, writeVarint } from "./varint.js";
+import { toColumnsBatch } from "./pixel-columns.js";
+import { readUint32, varintLength, WireCursor, writeVarint } from "./varint.js";
 import { ACK_CLIENT_SEQ_TAG, ACK_FRAME_TAG, ACK_SEQ_TAG, ACKS_ELEMENT_TAG, BATCH_FRAME_TAG, BATCHES_FRAME_TAG, BATCHES_ITEM_TAG, WELCOME_CONNECTION_ID_TAG, WELCOME_FRAME_TAG } from "./wire-tags.js";
 
 /**
@@ -23,6 +24,17 @@ function embed(tag: number, body: Uint8Array): Buffer {
  */
 export function batchFrame(pixelBatch: Uint8Array): Buffer {
   return embed(BATCH_FRAME_TAG, pixelBatch);
+}
+
+/**
+ * The same batch frame for a socket of pixel protocol 4: its PixelBatch with the pixels moved into
+ * PixelBatch.columns (pixel-columns.ts). Takes and returns `ServerFrame{batch}` frames.
+ */
+export function columnsBatchFrame(frame: Buffer): Buffer {
+  const c = new WireCursor().reset(frame, 1);
+  const length = frame[0] === BATCH_FRAME_TAG ? readUint32(c) : -1;
+  if (length < 0 || c.pos + length !== frame.length) throw new Error("columnsBatchFrame takes one ServerFrame{batch} frame");
+  return embed(BATCH_FRAME_TAG, toColumnsBatch(frame.subarray(c.pos)));
 }
 
 /**

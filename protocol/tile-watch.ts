@@ -10,9 +10,10 @@ import { TILE_SIZE, tilesOfRect, type PixelRect, type TileCoord } from "./tile-g
 
 /**
  * The pixel protocol this code speaks: 2 = tiled (Welcome without pixels, Watch, tiles over HTTP);
- * 3 = 2 plus ServerFrame.acks (acks carried beside batches, coalesced per fan-out flush).
+ * 3 = 2 plus ServerFrame.acks (acks carried beside batches, coalesced per fan-out flush); 4 = 3
+ * plus PixelBatch.columns (pixel-columns.ts: batches carry their pixels as packed columns).
  */
-export const PIXEL_PROTOCOL = 3;
+export const PIXEL_PROTOCOL = 4;
 
 /** The oldest pixel protocol a gateway serves: a protocol 2 client gets one `ack` frame per Place. */
 export const MIN_PIXEL_PROTOCOL = 2;

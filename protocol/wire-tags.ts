@@ -29,7 +29,10 @@ export const PlaceField = { CLIENT_SEQ: 1, PIXELS: 2 } as const;
 export const PixelField = { X: 1, Y: 2, COLOR: 3 } as const;
 
 /** pixel.v1.PixelBatch field numbers. */
-export const PixelBatchField = { CANVAS_ID: 1, SEQ: 2, PIXELS: 3, AUTHOR: 4, TIME_UNIX_MS: 5, EPOCH: 6, AUTHORS: 7 } as const;
+export const PixelBatchField = { CANVAS_ID: 1, SEQ: 2, PIXELS: 3, AUTHOR: 4, TIME_UNIX_MS: 5, EPOCH: 6, AUTHORS: 7, COLUMNS: 8 } as const;
+
+/** pixel.v1.PixelColumns field numbers. */
+export const PixelColumnsField = { X: 1, Y: 2, COLOR: 3 } as const;
 
 /** pixel.v1.Author field numbers. */
 export const AuthorField = { USER_ID: 1, NAME: 2, PIXEL_COUNT: 3, IP_KEY: 4 } as const;
@@ -62,6 +65,11 @@ export const BATCH_AUTHOR_TAG = fieldTag(PixelBatchField.AUTHOR, WireType.LENGTH
 export const BATCH_TIME_TAG = fieldTag(PixelBatchField.TIME_UNIX_MS, WireType.VARINT);
 export const BATCH_EPOCH_TAG = fieldTag(PixelBatchField.EPOCH, WireType.VARINT);
 export const BATCH_AUTHORS_TAG = fieldTag(PixelBatchField.AUTHORS, WireType.LENGTH_DELIMITED);
+export const BATCH_COLUMNS_TAG = fieldTag(PixelBatchField.COLUMNS, WireType.LENGTH_DELIMITED);
+/** PixelColumns.x, .y and .color, each one packed run of varints. */
+export const COLUMN_X_TAG = fieldTag(PixelColumnsField.X, WireType.LENGTH_DELIMITED);
+export const COLUMN_Y_TAG = fieldTag(PixelColumnsField.Y, WireType.LENGTH_DELIMITED);
+export const COLUMN_COLOR_TAG = fieldTag(PixelColumnsField.COLOR, WireType.LENGTH_DELIMITED);
 
 /** Author fields as the store writes them into PixelBatch.authors. */
 export const AUTHOR_USER_ID_TAG = fieldTag(AuthorField.USER_ID, WireType.LENGTH_DELIMITED);

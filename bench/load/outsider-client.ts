@@ -12,13 +12,14 @@ import type { ReaderStats } from "./reader-stats.js";
  * JSON.parse for the legacy design's text messages), every pixel of every frame is visited, and
  * each Place carries one pixel. It shares nothing with `protocol/` (no scanner, no frame helpers)
  * so that what it measures includes what any real client pays to read the stream. It speaks pixel
- * protocol 3 as the proto documents it: Hello with protocol 3, then a Watch of every level-0 tile
+ * protocol 4 as the proto documents it: Hello with protocol 4, then a Watch of every level-0 tile
  * (grid from Welcome.tile_size), so it still receives every batch; it is ready at its Watching;
- * acks are read from ServerFrame.acks of any frame as well as from `ack` frames.
+ * acks are read from ServerFrame.acks of any frame as well as from `ack` frames; a batch's pixels
+ * are read from PixelBatch.columns, or from PixelBatch.pixels when that is what came.
  */
 
 /** The pixel protocol the outsider speaks (Hello.protocol in realtime.proto). */
-const OUTSIDER_PROTOCOL = 3;
+const OUTSIDER_PROTOCOL = 4;
 export function openOutsiderClient(target: Target, url: string, index: number, steadyIndex: number, stats: ReaderStats): BenchClient {
   const ws = new WebSocket(url, { perMessageDeflate: false });
   const startedAt = now();
@@ -46,7 +47,9 @@ export function openOutsiderClient(target: Target, url: string, index: number, s
   });
 
   const onBatch = (batch: PixelBatch, at: number): void => {
-    for (const p of batch.pixels) stats.pixel(p.color, index, steadyIndex, at);
+    const columns = batch.columns;
+    if (columns) for (const color of columns.color) stats.pixel(color, index, steadyIndex, at);
+    else for (const p of batch.pixels) stats.pixel(p.color, index, steadyIndex, at);
     if (!ready) return;
     if (batch.epoch !== epoch) {
       epoch = batch.epoch;

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { PixelBatchSchema } from "../../gen/pixel/v1/canvas_pb.js";
+import { PixelBatchSchema, type PixelBatch } from "../../gen/pixel/v1/canvas_pb.js";
 import { ServerFrameSchema } from "../../gen/pixel/v1/realtime_pb.js";
 import { encodeBatchBody } from "../../services/canvas/pixel-batch-codec.js";
-import { batchFrame, coalescedFrame } from "../../protocol/server-frames.js";
+import { batchFrame, coalescedFrame, columnsBatchFrame } from "../../protocol/server-frames.js";
 import { parseFlags } from "../flags.js";
 import { collectRunInfo } from "../run-info.js";
 
@@ -23,14 +23,25 @@ function nanosPerPixel(samples: number, pixels: number, fn: () => void): number 
   return out.sort((a, b) => a - b)[Math.floor(samples / 2)]!;
 }
 
-/** One live frame as the gateway sends it: `batches` batches of `pixels` pixels, each pixel its own author run when `authors`. */
-function liveFrame(batches: number, pixels: number, authors: boolean): Buffer {
+/** How a live frame carries its pixels: with an author run per pixel (before 5e3e8c2), `pixels` (protocol 3), `columns` (protocol 4). */
+type Form = "authors" | "pixels" | "columns";
+
+const FORMS: { form: Form; label: string }[] = [
+  { form: "authors", label: "Pixel messages and an author run per pixel (before 5e3e8c2)" },
+  { form: "pixels", label: "Pixel messages, no authors (protocol 3)" },
+  { form: "columns", label: "PixelColumns, no authors (protocol 4)" },
+];
+
+/** One live frame as the gateway sends it: `batches` batches of `pixels` pixels in `form`. */
+function liveFrame(batches: number, pixels: number, form: Form): Buffer {
+  const authors = form === "authors";
   const frames = Array.from({ length: batches }, (_, b) => {
     const px = Array.from({ length: pixels }, (_, i) => ({ x: (b * pixels + i) % 512, y: 7, color: ((b * pixels + i) * 2654435761) & 0xffffff }));
     // One pixel per Place from rotating writers: every pixel is its own run (a 24-character session id and a name).
     const runs = authors ? px.map((_, i) => ({ userId: `u_${String(b * pixels + i).padStart(22, "k")}`, name: `player-${b * pixels + i}`, pixelCount: 1 })) : [];
     const head = toBinary(PixelBatchSchema, create(PixelBatchSchema, { seq: BigInt(1_000_000 + b), epoch: 1_764_670_000_123n }));
-    return batchFrame(Buffer.concat([head, encodeBatchBody("default", px, "", Date.now(), runs)]));
+    const frame = batchFrame(Buffer.concat([head, encodeBatchBody("default", px, "", Date.now(), runs)]));
+    return form === "columns" ? columnsBatchFrame(frame) : frame;
   });
   return coalescedFrame(frames);
 }
@@ -38,7 +49,7 @@ function liveFrame(batches: number, pixels: number, authors: boolean): Buffer {
 /**
  * What a reader written the outsider's way pays to decode what it receives, per delivered pixel:
  * our live frames through the generated code (`fromBinary(ServerFrameSchema)`, every pixel
- * visited), with and without per-pixel author runs, against the legacy design's one JSON message per
+ * visited), with per-pixel author runs, as Pixel messages and as PixelColumns, against the legacy design's one JSON message per
  * pixel through JSON.parse. Decoding only: the WebSocket's own per-message cost comes on top (one
  * message per pixel for legacy, one per frame for ours). The last table turns the figures into
  * the CPU the load generator alone needs at `--goal-rate` px/s to `--readers` readers, which is
@@ -61,15 +72,19 @@ export async function runDecodeCost(argv: string[], log: (m: string) => void): P
   });
   for (const batches of list(f.batches)) {
     for (const pixels of list(f.pixels)) {
-      for (const authors of [true, false]) {
-        const frame = liveFrame(batches, pixels, authors);
+      for (const { form, label } of FORMS) {
+        const frame = liveFrame(batches, pixels, form);
+        const visit = (b: PixelBatch) => {
+          if (b.columns) for (const color of b.columns.color) sink += color;
+          else for (const p of b.pixels) sink += p.color;
+        };
         rows.push({
-          design: `ours: a frame of ${batches} batch(es) × ${pixels} px, ${authors ? "an author run per pixel (before 5e3e8c2)" : "no authors (live fan-out since 5e3e8c2)"}`,
+          design: `ours: a frame of ${batches} batch(es) × ${pixels} px, ${label}`,
           bytesPerPixel: frame.length / (batches * pixels),
           nsPerPixel: nanosPerPixel(f.samples, batches * pixels, () => {
             const decoded = fromBinary(ServerFrameSchema, frame).frame;
-            if (decoded.case === "batches") for (const b of decoded.value.batches) for (const p of b.pixels) sink += p.color;
-            else if (decoded.case === "batch") for (const p of decoded.value.pixels) sink += p.color;
+            if (decoded.case === "batches") for (const b of decoded.value.batches) visit(b);
+            else if (decoded.case === "batch") visit(decoded.value);
           }),
         });
       }

@@ -94,6 +94,11 @@ export interface GatewayTuning {
    * COALESCE_ACKS, 1 or 0); off, every Place gets its own `ack` frame at once.
    */
   coalesceAcks: boolean;
+  /**
+   * Batches to protocol 4 clients carry their pixels in PixelBatch.columns (env PIXEL_COLUMNS, 1 or
+   * 0); off, they get PixelBatch.pixels as protocol 3 clients do (readers take either).
+   */
+  pixelColumns: boolean;
   /** Batches buffered while a room re-snapshots. */
   backlogMaxBatches: number;
   /** An empty room stays subscribed this long. */
@@ -136,6 +141,7 @@ export const DEFAULT_TUNING: GatewayTuning = {
   frameBudgetMs: 16,
   frameBudgetLoad: 0.3,
   coalesceAcks: true,
+  pixelColumns: true,
   backlogMaxBatches: 10_000,
   roomLingerMs: 30_000,
   snapshotTimeoutMs: 5_000,

@@ -8,6 +8,7 @@ import { startRedis, type TestRedis } from "../../tools/process/redis-server.js"
 import { startService, type ServiceProcess } from "../../tools/process/service-process.js";
 import { fetchSession, testSessionKeys } from "../../tools/process/session.js";
 import { Counter, Gauge, Histogram } from "prom-client";
+import { batchPixels } from "../../protocol/pixel-columns.js";
 import { tileOfPixel, tileRect, tilesOfRect, type TileCoord } from "../../protocol/tile-grid.js";
 import { httpTileReader } from "../../web/src/protocol/http-tile-reader.js";
 import { systemClock } from "../../web/src/protocol/clock.js";
@@ -27,8 +28,9 @@ type FrameValue<C extends Frame["case"]> = Extract<Frame, { case: C }>["value"];
 const name = (t: TileCoord) => `${t.tx}:${t.ty}`;
 
 /**
- * A test client speaking protocol 2 over a real WebSocket: it records every frame, and keeps the
- * tiles it watches exact as the web app does (TileCopies: read over HTTP, then the watch stream).
+ * A test client speaking protocol 2 (or the one its Hello names) over a real WebSocket: it records
+ * every frame, and keeps the tiles it watches exact as the web app does (TileCopies: read over
+ * HTTP, then the watch stream).
  */
 class TestClient {
   frames: Frame[] = [];
@@ -38,6 +40,8 @@ class TestClient {
   batchSeqs: bigint[] = [];
   /** The batches received, in arrival order. */
   batches: PixelBatch[] = [];
+  /** How many received batches carried their pixels in PixelBatch.columns (protocol 4). */
+  columnBatches = 0;
 
   private constructor(
     readonly ws: WebSocket,
@@ -63,9 +67,9 @@ class TestClient {
     this.ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { frame })));
   }
 
-  async hello(name = "tester"): Promise<FrameValue<"welcome">> {
+  async hello(name = "tester", protocol = 2): Promise<FrameValue<"welcome">> {
     const before = this.of("welcome").length;
-    this.send({ case: "hello", value: { canvasId: "", name, lastSeq: 0n, lastEpoch: 0n, protocol: 2 } as never });
+    this.send({ case: "hello", value: { canvasId: "", name, lastSeq: 0n, lastEpoch: 0n, protocol } as never });
     await waitFor("welcome", () => this.of("welcome").length > before, 10_000, 10);
     const welcome = this.of("welcome")[before]!;
     this.tiles ??= new TileCopies(httpTileReader(this.tileBase, () => welcome.canvasId), systemClock, () => undefined, welcome.width, welcome.height);
@@ -134,6 +138,10 @@ class TestClient {
     const last = this.batchSeqs.at(-1);
     if (last !== undefined && batch.seq <= last) throw new Error(`batch ${batch.seq} after ${last}`);
     this.batchSeqs.push(batch.seq);
+    if (batch.columns) {
+      this.columnBatches++;
+      batch.pixels = batchPixels(batch);
+    }
     this.batches.push(batch);
     this.tiles?.applyBatch(batch);
   }
@@ -211,7 +219,7 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
     const otherGw = await connect(gwPorts[1]!);
     for (const c of [placer, sameGw, otherGw]) {
       const welcome = await c.hello();
-      expect(welcome).toMatchObject({ width: WIDTH, height: HEIGHT, tileSize: 256, protocol: 3 });
+      expect(welcome).toMatchObject({ width: WIDTH, height: HEIGHT, tileSize: 256, protocol: 4 });
       expect(welcome.pixels.length).toBe(0);
     }
     const start = (await placer.watch()).seq;
@@ -236,6 +244,31 @@ describe("gateway end to end (redis + canvas service + two gateways)", () => {
       await c.tilesLoaded();
       expect(c.region({ x: 0, y: 0, width: WIDTH, height: HEIGHT }).equals(Buffer.from(stored.pixels))).toBe(true);
     }
+  });
+
+  it("gives a protocol 4 client the same batches as a protocol 2 client, with the pixels in PixelBatch.columns", async () => {
+    const placer = await connect(gwPorts[0]!);
+    const columns = await connect(gwPorts[1]!);
+    const pixels = await connect(gwPorts[1]!);
+    await placer.hello("placer");
+    await columns.hello("columns", 4);
+    await pixels.hello("pixels", 2);
+    const start = (await columns.watch()).seq;
+    await pixels.watch();
+    let last = 0n;
+    for (let i = 0; i < 10; i++) {
+      placer.place(300 + i, [{ x: 7 * i, y: 250 + i, color: 0x010203 * i }, { x: 599 - i, y: 0, color: 0xffffff - i }]);
+      last = await placer.ackFor(300 + i);
+    }
+    for (const c of [columns, pixels]) await waitFor("all batches", () => c.batchSeqs.at(-1) === last, 10_000, 10);
+    expect(columns.batchSeqs).toEqual(Array.from({ length: Number(last - start) }, (_, i) => start + 1n + BigInt(i)));
+    expect(columns.columnBatches).toBe(columns.batches.length);
+    expect(pixels.columnBatches).toBe(0);
+    const seen = (c: TestClient) => c.batches.map((b) => [b.seq, b.epoch, b.pixels.map((p) => [p.x, p.y, p.color])]);
+    expect(seen(columns)).toEqual(seen(pixels));
+    const stored = await canvas.getCanvas("default", 5000);
+    await columns.tilesLoaded();
+    expect(columns.region({ x: 0, y: 0, width: WIDTH, height: HEIGHT }).equals(Buffer.from(stored.pixels))).toBe(true);
   });
 
   it("sends clients watching different tiles exactly their tiles' batches, and nothing for batches elsewhere", async () => {

@@ -105,6 +105,7 @@ export class Gateway {
       draining: () => this.draining,
       helloTimeoutMs: t.helloTimeoutMs,
       coalesceAcks: t.coalesceAcks,
+      pixelColumns: t.pixelColumns,
     };
   }
 

@@ -17,7 +17,8 @@ import { loadSessionKeys } from "../shared/session-keys.js";
  * CANVAS_PROTOCOL (connect, the default, or grpc) for the canvas-service transport, CANVAS_WRITES
  * (stream, the default: one WritePixels stream; or unary: a SetPixels call per batch),
  * FANOUT_TICK_MAX_MS and FANOUT_US_PER_MEMBER (the fan-out tick), FRAME_BUDGET_MS and FRAME_BUDGET_LOAD
- * (the frame budget under load, percent of event-loop busy time), COALESCE_ACKS (1 or 0); see gateway-tuning.ts.
+ * (the frame budget under load, percent of event-loop busy time), COALESCE_ACKS and PIXEL_COLUMNS (1 or 0); see
+ * gateway-tuning.ts.
  */
 async function main(): Promise<void> {
   const log = createLogger("gateway");
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   let frameBudgetMs;
   let frameBudgetLoad;
   let coalesceAcks;
+  let pixelColumns;
   let protocol: "connect" | "grpc";
   let writes: CanvasWrites;
   let identity;
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
     frameBudgetMs = envInt(process.env, "FRAME_BUDGET_MS", DEFAULT_TUNING.frameBudgetMs, 0, 1_000);
     frameBudgetLoad = envInt(process.env, "FRAME_BUDGET_LOAD", Math.round(DEFAULT_TUNING.frameBudgetLoad * 100), 0, 100) / 100;
     coalesceAcks = envInt(process.env, "COALESCE_ACKS", DEFAULT_TUNING.coalesceAcks ? 1 : 0, 0, 1) === 1;
+    pixelColumns = envInt(process.env, "PIXEL_COLUMNS", DEFAULT_TUNING.pixelColumns ? 1 : 0, 0, 1) === 1;
     const p = process.env.CANVAS_PROTOCOL || "connect";
     if (p !== "connect" && p !== "grpc") throw new ConfigError(`CANVAS_PROTOCOL=${p} must be connect or grpc`);
     protocol = p;
@@ -72,7 +75,7 @@ async function main(): Promise<void> {
     presence,
     identity,
     canvas: createCanvasClient(createCanvasTransport(config.canvasUrl, protocol), writes),
-    tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember, frameBudgetMs, frameBudgetLoad, coalesceAcks },
+    tuning: { writeMaxInFlight, fanoutTickMaxMs, fanoutMicrosPerMember, frameBudgetMs, frameBudgetLoad, coalesceAcks, pixelColumns },
   });
   gw.server.listen(config.gatewayPort, config.host, () => {
     log.info({ host: config.host, port: config.gatewayPort, canvasUrl: config.canvasUrl, instanceId: config.instanceId }, "gateway listening");

@@ -57,7 +57,7 @@ describe("Gateway watch sets (protocol 2)", () => {
     const idle = connect();
     idle.send(hello());
     await vi.waitFor(() => expect(idle.conn.state.kind).toBe("live"));
-    expect(idle.socket.frames()[0]).toMatchObject({ case: "welcome", value: { width: 600, height: 300, tileSize: 256, levelCount: 3, protocol: 3 } });
+    expect(idle.socket.frames()[0]).toMatchObject({ case: "welcome", value: { width: 600, height: 300, tileSize: 256, levelCount: 3, protocol: 4 } });
     const tileWatcher = connect();
     await watching(tileWatcher, [0, 0]);
     await canvas.setPixels("default", [{ x: 1, y: 1, color: 5 }], "");

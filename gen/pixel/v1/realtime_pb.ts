@@ -115,7 +115,9 @@ export type Hello = Message<"pixel.v1.Hello"> & {
    * the whole canvas) is refused with ERROR_CODE_UNSUPPORTED_PROTOCOL and CLOSE_CODE_PROTOCOL_TOO_OLD;
    * 2 is the tiled protocol: the Welcome carries no pixels, the client reads tiles over HTTP and
    * receives only the batches that touch the tiles it watches. 3 is 2 plus ServerFrame.acks: the
-   * client reads acks carried in any frame, so the gateway may coalesce them.
+   * client reads acks carried in any frame, so the gateway may coalesce them. 4 is 3 plus
+   * PixelBatch.columns: the batches this client receives carry their pixels in `columns`, not in
+   * `pixels`, which is cheaper to decode.
    *
    * @generated from field: uint32 protocol = 5;
    */
@@ -517,7 +519,7 @@ export type Welcome = Message<"pixel.v1.Welcome"> & {
   levelCount: number;
 
   /**
-   * The newest pixel protocol this gateway speaks (3); it also serves clients of protocol 2.
+   * The newest pixel protocol this gateway speaks (4); it also serves clients of protocols 2 and 3.
    *
    * @generated from field: uint32 protocol = 13;
    */

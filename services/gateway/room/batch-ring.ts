@@ -1,7 +1,24 @@
-/** One recent batch: its frame and the level-0 tiles it touches (keys as protocol/tile-watch.ts). */
-export interface RingEntry {
-  frame: Buffer;
-  tiles: readonly number[];
+import { columnsBatchFrame } from "../../../protocol/server-frames.js";
+
+/**
+ * One recent batch: its `ServerFrame{batch}` frame and the level-0 tiles it touches (keys as
+ * protocol/tile-watch.ts). The frame for sockets of pixel protocol 4 (pixels in PixelBatch.columns)
+ * is made from it the first time one needs it, once per batch whatever the number of such sockets;
+ * it is never longer than the frame plus a few bytes, so the ring's byte bound counts `frame` only.
+ */
+export class RingEntry {
+  private columns: Buffer | undefined;
+
+  constructor(
+    readonly frame: Buffer,
+    readonly tiles: readonly number[],
+  ) {}
+
+  /** The frame in the form a member reads: PixelBatch.columns when `columns`, else PixelBatch.pixels. */
+  frameFor(columns: boolean): Buffer {
+    if (!columns) return this.frame;
+    return (this.columns ??= columnsBatchFrame(this.frame));
+  }
 }
 
 /**
@@ -89,4 +106,4 @@ export class BatchRing {
   }
 }
 
-const EMPTY: RingEntry = { frame: Buffer.alloc(0), tiles: [] };
+const EMPTY = new RingEntry(Buffer.alloc(0), []);

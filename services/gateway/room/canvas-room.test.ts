@@ -70,7 +70,7 @@ describe("CanvasRoom", () => {
     expect(fanouts).toEqual([{ pixels: 1, sockets: 2 }, { pixels: 2, sockets: 2 }]);
     const welcome = welcomeOf(room.welcomeFor(new RecordingMember(), "c"));
     // Protocol 2: where the canvas stands and how it is tiled, never its pixels.
-    expect(welcome).toMatchObject({ seq: 12n, width: 4, height: 3, tileSize: 256, levelCount: 1, protocol: 3, resumed: false });
+    expect(welcome).toMatchObject({ seq: 12n, width: 4, height: 3, tileSize: 256, levelCount: 1, protocol: 4, resumed: false });
     expect(welcome.pixels.length).toBe(0);
   });
 
@@ -142,6 +142,29 @@ describe("CanvasRoom", () => {
     room.join(left, "l");
     expect(room.watch(left, new Set([0]), 7n, 1n).replay.map(seqsIn)).toEqual([[9n, 11n]]);
     expect(room.watch(new RecordingMember(), new Set([0]), 6n, 1n).replayed).toBe(false);
+  });
+
+  it("replays to a protocol 4 member in PixelBatch.columns, from seeded history and live batches alike", async () => {
+    const history = [9n, 10n].map((s) => publishedBatch(s, [{ x: 1, y: 2, color: Number(s) }]));
+    const { room } = makeRoom([{ ...blankSnapshot(600, 300, 10n), history }]);
+    await room.load();
+    room.onBatch(publishedBatch(11n, [{ x: 3, y: 4, color: 11 }, { x: 5, y: 6, color: 12 }]));
+    const member = new RecordingMember("", true);
+    room.join(member, "c");
+    const [frame] = room.watch(member, new Set([0]), 8n, 1n).replay;
+    const f = fromBinary(ServerFrameSchema, frame!).frame;
+    const batches = f.case === "batches" ? f.value.batches : [];
+    expect(batches.map((b) => [b.seq, b.pixels.length, b.columns?.x, b.columns?.y, b.columns?.color])).toEqual([
+      [9n, 0, [1], [2], [9]],
+      [10n, 0, [1], [2], [10]],
+      [11n, 0, [3, 5], [4, 6], [11, 12]],
+    ]);
+    // The same ring entries still serve a protocol 3 member with `pixels`.
+    const old = new RecordingMember();
+    room.join(old, "p");
+    const [oldFrame] = room.watch(old, new Set([0]), 8n, 1n).replay;
+    const g = fromBinary(ServerFrameSchema, oldFrame!).frame;
+    expect(g.case === "batches" ? g.value.batches.map((b) => [b.pixels.length, b.columns]) : []).toEqual([[1, undefined], [1, undefined], [2, undefined]]);
   });
 
   it("ignores history that does not end at the head's seq, skips a seq, or is of another epoch", async () => {

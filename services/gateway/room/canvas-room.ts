@@ -1,5 +1,5 @@
 import type { Logger } from "../../shared/logger.js";
-import { BatchRing } from "./batch-ring.js";
+import { BatchRing, RingEntry } from "./batch-ring.js";
 import { batchContinuity } from "../../../protocol/batch-continuity.js";
 import type { BatchHeader } from "../../../protocol/batch-scan.js";
 import { systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
@@ -13,6 +13,8 @@ import { batchTileKeys, PIXEL_PROTOCOL, scanBatchTiles } from "../../../protocol
 export interface RoomMember {
   /** Display name ("" for anonymous), for presence. */
   readonly name: string;
+  /** True when it speaks pixel protocol 4 or later: its batches carry PixelBatch.columns, not PixelBatch.pixels. */
+  readonly columns: boolean;
   /** Writes one batch or coalesced-batches frame; returns true when it went to an open, keeping-up socket. */
   sendBatch(frame: Buffer): boolean;
   /** Writes any other frame (presence). */
@@ -169,8 +171,8 @@ export class CanvasRoom {
         this.requestResync("epoch");
         return;
     }
-    const { frame, tiles } = this.apply(batch, payload, scanned.tiles);
-    this.fanout.add({ seq: batch.seq, frame, tiles, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
+    const entry = this.apply(batch, payload, scanned.tiles);
+    this.fanout.add({ seq: batch.seq, entry, pixelCount: batch.pixelCount, timeUnixMs: batch.timeUnixMs });
   }
 
   /** `member` holds acks for the next flush: they ride its frame of batches, or go alone in it. */
@@ -205,7 +207,7 @@ export class CanvasRoom {
     if (this.state !== "live" || afterSeq === 0n || afterEpoch !== this.epoch) return { replay: [], replayed: false, ...at };
     const entries = this.ring.since(afterSeq, this.seq);
     if (!entries) return { replay: [], replayed: false, ...at };
-    const frames = entries.filter((e) => touchesWatched(e.tiles, tiles)).map((e) => e.frame);
+    const frames = entries.filter((e) => touchesWatched(e.tiles, tiles)).map((e) => e.frameFor(member.columns));
     return { replay: coalesceFrames(frames, REPLAY_FRAME_MAX_BYTES), replayed: true, ...at };
   }
 
@@ -322,12 +324,12 @@ export class CanvasRoom {
   }
 
   /** Advances seq and records the batch's frame with the tiles it touches (found now unless given). */
-  private apply(batch: BatchHeader, payload: Uint8Array, tiles = batchTileKeys(payload, this.columns)): { frame: Buffer; tiles: number[] } {
+  private apply(batch: BatchHeader, payload: Uint8Array, tiles = batchTileKeys(payload, this.columns)): RingEntry {
     this.seq = batch.seq;
     this.welcomeBody = undefined;
-    const frame = batchFrame(payload);
-    this.ring.push(batch.seq, { frame, tiles });
-    return { frame, tiles };
+    const entry = new RingEntry(batchFrame(payload), tiles);
+    this.ring.push(batch.seq, entry);
+    return entry;
   }
 
   private limits() {

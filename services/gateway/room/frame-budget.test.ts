@@ -4,6 +4,7 @@ import { ServerFrameSchema } from "../../../gen/pixel/v1/realtime_pb.js";
 import { ManualTickClock } from "../test-support/manual-tick-clock.js";
 import { batchSeqsOf, decodeAll, publishedBatch, RecordingMember } from "../test-support/test-helpers.js";
 import { batchFrame } from "../../../protocol/server-frames.js";
+import { RingEntry } from "./batch-ring.js";
 import { fanoutIntervalMs, roomInterval, type FanoutTickOptions } from "./fanout-tick.js";
 import type { LoadGauge } from "./load-gauge.js";
 import { RoomFanout, type PendingBatch } from "./room-fanout.js";
@@ -11,7 +12,7 @@ import { RoomFanout, type PendingBatch } from "./room-fanout.js";
 const BUDGET_MS = 16;
 
 function pending(seq: bigint): PendingBatch {
-  return { seq, frame: batchFrame(publishedBatch(seq, [{ x: 0, y: 0, color: Number(seq) }])), tiles: [0], pixelCount: 1, timeUnixMs: 0n };
+  return { seq, entry: new RingEntry(batchFrame(publishedBatch(seq, [{ x: 0, y: 0, color: Number(seq) }])), [0]), pixelCount: 1, timeUnixMs: 0n };
 }
 
 /** A room fan-out with the production pacing knobs, a switchable load gauge and a manual clock. */

@@ -1,7 +1,7 @@
 import type { BatchHeader } from "../../../protocol/batch-scan.js";
 import { batchFrame } from "../../../protocol/server-frames.js";
 import { scanBatchTiles } from "../../../protocol/tile-watch.js";
-import type { RingEntry } from "./batch-ring.js";
+import { RingEntry } from "./batch-ring.js";
 
 /** The head a history must end at: its seq and epoch. */
 export interface HistoryHead {
@@ -33,5 +33,5 @@ export function ringSeed(history: readonly Uint8Array[], head: HistoryHead, colu
   if (!chains) {
     return { ok: false, reason: "history does not end at the snapshot", detail: { seq: String(head.seq), from: String(first.seq), batches: headers.length } };
   }
-  return { ok: true, entries: history.map((payload, i) => ({ seq: headers[i]!.seq, entry: { frame: batchFrame(payload), tiles: scanned[i]!.tiles } })) };
+  return { ok: true, entries: history.map((payload, i) => ({ seq: headers[i]!.seq, entry: new RingEntry(batchFrame(payload), scanned[i]!.tiles) })) };
 }

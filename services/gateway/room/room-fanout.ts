@@ -1,14 +1,13 @@
 import type { RoomMember } from "./canvas-room.js";
 import { FanoutTick, roomInterval, systemTickClock, type FanoutTickOptions, type TickClock } from "./fanout-tick.js";
 import { coalescedFrame } from "../../../protocol/server-frames.js";
+import type { RingEntry } from "./batch-ring.js";
 
 /** A batch the room applied and has not sent yet. */
 export interface PendingBatch {
   seq: bigint;
-  /** Its `ServerFrame{batch}` frame (the one the resume ring holds). */
-  frame: Buffer;
-  /** The level-0 tiles it touches (keys as protocol/tile-watch.ts tileKey). */
-  tiles: readonly number[];
+  /** Its frames and the level-0 tiles it touches (the entry the resume ring holds). */
+  entry: RingEntry;
   pixelCount: number;
   timeUnixMs: bigint;
 }
@@ -93,9 +92,9 @@ export class RoomFanout {
     if (batches.length > 0) {
       const old = this.watches.get(member);
       const since = this.caughtUpAt.get(member);
-      const subset = old ? batches.filter((b) => (since === undefined || b.seq > since) && touchesWatched(b.tiles, old)) : [];
+      const subset = old ? batches.filter((b) => (since === undefined || b.seq > since) && touchesWatched(b.entry.tiles, old)) : [];
       if (subset.length > 0) {
-        const sent = member.sendBatch(coalescedFrame(subset.map((b) => b.frame)));
+        const sent = member.sendBatch(coalescedFrame(subset.map((b) => b.entry.frameFor(member.columns))));
         this.hooks.sentFrame?.(subset.length, sent ? 1 : 0);
         for (const b of subset) this.hooks.fannedOut(b.pixelCount, sent ? 1 : 0, b.timeUnixMs);
       }
@@ -130,7 +129,8 @@ export class RoomFanout {
   }
 
   private flushBatches(batches: PendingBatch[]): void {
-    // One frame per distinct subset of batches (keyed by their indices), shared by its audience.
+    // One frame per distinct subset of batches (keyed by their indices) and form (pixels or
+    // columns), shared by its audience.
     const frames = new Map<string, { frame: Buffer; count: number; indices: number[]; sockets: number }>();
     const sockets = new Array<number>(batches.length).fill(0);
     const indices: number[] = [];
@@ -139,13 +139,14 @@ export class RoomFanout {
       indices.length = 0;
       for (let i = 0; i < batches.length; i++) {
         const b = batches[i]!;
-        if ((since === undefined || b.seq > since) && touchesWatched(b.tiles, watch)) indices.push(i);
+        if ((since === undefined || b.seq > since) && touchesWatched(b.entry.tiles, watch)) indices.push(i);
       }
       if (indices.length === 0) continue;
-      const key = indices.length === batches.length ? "all" : indices.join(",");
+      const columns = member.columns;
+      const key = (columns ? "c" : "p") + (indices.length === batches.length ? "all" : indices.join(","));
       let entry = frames.get(key);
       if (!entry) {
-        const subset = indices.map((i) => batches[i]!.frame);
+        const subset = indices.map((i) => batches[i]!.entry.frameFor(columns));
         entry = { frame: coalescedFrame(subset), count: subset.length, indices: indices.slice(), sockets: 0 };
         frames.set(key, entry);
       }

@@ -7,6 +7,7 @@ import * as metrics from "../gateway-metrics.js";
 import { HELLO_BURST, HELLOS_PER_SECOND } from "../gateway-tuning.js";
 import { TokenBucket } from "./rate-limiter.js";
 import { batchFrameType, pongFrame, watchingFrame } from "../../../protocol/server-frames.js";
+import { COLUMNS_PROTOCOL } from "../../../protocol/pixel-columns.js";
 import { ACKS_PROTOCOL, MAX_WATCHED_TILES, MIN_PIXEL_PROTOCOL, PIXEL_PROTOCOL, tileKey } from "../../../protocol/tile-watch.js";
 import { AbuseGuard, MAX_MALFORMED_FRAMES } from "./abuse-guard.js";
 import type { Connection } from "./connection.js";
@@ -51,6 +52,7 @@ export class ClientRequests implements ClientFrameHandlers {
     if (hello.lastSeq > 0n) metrics.reconnects.inc();
     this.conn.name = hello.name;
     this.conn.coalescesAcks = this.ctx.coalesceAcks && hello.protocol >= ACKS_PROTOCOL;
+    this.conn.columns = this.ctx.pixelColumns && hello.protocol >= COLUMNS_PROTOCOL;
     const joining = this.conn.beginJoin();
     this.join(joining, canvasId, hello).then(
       () => {

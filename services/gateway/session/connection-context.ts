@@ -32,4 +32,6 @@ export interface ConnectionContext {
   helloTimeoutMs: number;
   /** Acks of protocol 3 clients wait for their room's next fan-out flush (see GatewayTuning.coalesceAcks). */
   coalesceAcks: boolean;
+  /** Batches to protocol 4 clients carry PixelBatch.columns (see GatewayTuning.pixelColumns). */
+  pixelColumns: boolean;
 }

@@ -29,6 +29,8 @@ export class Connection implements RoomMember {
   identity: ConnectionIdentity = { userId: undefined, ipKey: "" };
   /** Set from the Hello: the client reads ServerFrame.acks (protocol 3) and the gateway coalesces acks. */
   coalescesAcks = false;
+  /** Set from the Hello: the client speaks protocol 4 and gets its batches' pixels in PixelBatch.columns. */
+  columns = false;
   private current: ConnectionState;
   private readonly acks = new PendingAcks();
   private readonly requests: ClientRequests;

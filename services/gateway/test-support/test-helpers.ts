@@ -61,7 +61,10 @@ export class RecordingMember implements RoomMember {
   frames: Uint8Array[] = [];
   resets = 0;
   accept = true;
-  constructor(readonly name = "") {}
+  constructor(
+    readonly name = "",
+    readonly columns = false,
+  ) {}
   /** Acks held for the room's next flush, as ServerFrame.acks elements (what a protocol 3 connection does). */
   heldAcks: Buffer[] = [];
   sendBatch(frame: Buffer): boolean {

@@ -91,12 +91,12 @@ describe("CanvasClient", () => {
     for (const name of ["canvas", "presence", "error", "ack", "rollback", "batch", "protocolError"] as const) record(name);
   });
 
-  it("connects with a protocol 3 Hello, goes live on Welcome, watches its tiles and reads them", async () => {
+  it("connects with a protocol 4 Hello, goes live on Welcome, watches its tiles and reads them", async () => {
     expect(client.state).toBe("idle");
     tiles.paint(2, 3, 0xabcdef);
     const socket = await goLive(10n);
     expect(socket.url).toBe("ws://test/ws");
-    expect(helloOf(socket)).toMatchObject({ name: "ann", lastSeq: 0n, lastEpoch: 0n, protocol: 3 });
+    expect(helloOf(socket)).toMatchObject({ name: "ann", lastSeq: 0n, lastEpoch: 0n, protocol: 4 });
     expect(socket.sentCases()).toEqual(["hello", "watch"]);
     expect(lastWatch(socket)).toEqual({ tiles: ["0:0"], afterSeq: 0n, afterEpoch: 0n });
     expect(tiles.reads).toEqual([{ tile: { tx: 0, ty: 0 }, minSeq: 10n }]);
@@ -340,6 +340,22 @@ describe("CanvasClient", () => {
     socket.deliver(batch(11n, [[0, 0, 1], [1, 0, 2], [2, 0, 3]]));
     expect(client.canvas.isPending(1)).toBe(false);
     expect(client.canvas.colorAt(0, 0)).toBe(1);
+  });
+
+  it("applies batches whose pixels come in PixelBatch.columns (protocol 4) as it applies `pixels`, and emits them with `pixels`", async () => {
+    const socket = await goLive(10n);
+    const columns = (seq: bigint, x: number[], y: number[], color: number[]) =>
+      create(ServerFrameSchema, { frame: { case: "batch", value: create(PixelBatchSchema, { seq, epoch: 1n, canvasId: "default", columns: { x, y, color } }) } });
+    socket.deliver(batches(columns(11n, [1, 2], [1, 3], [0xff0000, 0x00ff00]), batch(12n, [[3, 3, 0x0000ff]])));
+    expect(client.canvas.colorAt(1, 1)).toBe(0xff0000);
+    expect(client.canvas.colorAt(2, 3)).toBe(0x00ff00);
+    expect(client.canvas.colorAt(3, 3)).toBe(0x0000ff);
+    const emitted = events.batch as { batch: { seq: bigint; columns?: unknown; pixels: { x: number; y: number; color: number }[] } }[];
+    expect(emitted.map((e) => [e.batch.seq, e.batch.columns, e.batch.pixels.map((p) => [p.x, p.y, p.color])])).toEqual([
+      [11n, undefined, [[1, 1, 0xff0000], [2, 3, 0x00ff00]]],
+      [12n, undefined, [[3, 3, 0x0000ff]]],
+    ]);
+    expect(events.protocolError).toEqual([]);
   });
 
   it("settles placements acked in ServerFrame.acks (protocol 3), read after the batch the frame carries", async () => {

@@ -10,6 +10,7 @@ import type { Rect } from "./rect.js";
 import { WatchPlan } from "./watch-plan.js";
 import { UINT32_MAX } from "../../../protocol/limits.js";
 import { validatePixels, type PixelLike } from "../../../protocol/pixel-validation.js";
+import { batchPixels } from "../../../protocol/pixel-columns.js";
 import type { CanvasClientEvents, CanvasClientOptions, ConnectionState, PlaceLimits, PlaceResult } from "./canvas-client-types.js";
 import type { SocketHandle } from "./socket.js";
 import { CONNECT_TIMEOUT_MS, APP_PING_INTERVAL_MS, SILENT_SOCKET_TIMEOUT_MS, IMMEDIATE_RECONNECT_MIN_INTERVAL_MS, WATCH_DEBOUNCE_MS } from "./timing.js";
@@ -380,6 +381,11 @@ export class CanvasClient {
   private handleBatch(batch: PixelBatch): void {
     // Before this socket's Welcome there is no stream to apply to.
     if (!this.joined) return;
+    // Protocol 4: the pixels came as PixelBatch.columns; everything after this reads `pixels`.
+    if (batch.columns) {
+      batch.pixels = batchPixels(batch);
+      batch.columns = undefined;
+    }
     const result = this.canvas.applyBatch(batch);
     switch (result.kind) {
       case "applied":
