@@ -8,6 +8,7 @@ import { now } from "./clock.js";
 import { openOutsiderClient } from "./outsider-client.js";
 import { ReaderStats } from "./reader-stats.js";
 import { SharedState } from "./shared-state.js";
+import { LatencyHistogram } from "../latency-histogram.js";
 import type { ClientSpec, ConnectResult, WorkerEnvelope, WorkerReport, WorkerRequest, WriterSpec } from "./worker-protocol.js";
 
 /** Send loop period: short enough to spread each writer's pixels, long enough to batch timer work. */
@@ -183,6 +184,8 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       options = request.options;
       width = request.width;
       height = request.height;
+      // Every delivered pixel is a record: the library's WebAssembly histograms cost a fifth as much.
+      await LatencyHistogram.useWebAssembly();
       stats = new ReaderStats(shared, 64, options.method);
       return undefined;
     case "connect":
