@@ -37,14 +37,17 @@ const SMOKE_FLAGS: Record<string, string[]> = {
 const cell = (m: CompareResult["medians"][number], side: "ours" | "legacy") => `${m[side]} (${m[side === "ours" ? "oursSpread" : "legacySpread"].join("–")})`;
 
 /**
- * `npm run bench -- table [--rounds N] [--smoke] [--allow-dirty] [--out DIR]`: runs every
- * comparison of the README's performance table in sequence (legacy and ours alternating, N
- * rounds each) and writes `table-<timestamp>.md` with medians, spreads and verdicts, naming the
- * commit every figure was taken at. About 70 minutes with the default 3 rounds.
+ * `npm run bench -- table [--rounds N] [--methods outsider,scanner] [--smoke] [--allow-dirty] [--out DIR]`:
+ * runs every comparison of the README's performance table in sequence (legacy and ours
+ * alternating, N rounds each) and writes `table-<timestamp>.md` with medians, spreads and
+ * verdicts, naming the commit every figure was taken at. About 70 minutes with the default 3
+ * rounds; `--methods outsider` leaves out the scanner method's reference rows (about 45).
  */
 export async function runTable(argv: string[], runScenario: (argv: string[]) => Promise<{ json: string; result: BenchResult }>, log: (m: string) => void): Promise<string> {
-  const flags = parseFlags(argv, { rounds: 3, smoke: false, "allow-dirty": false, out: "bench/results" });
+  const flags = parseFlags(argv, { rounds: 3, methods: "outsider,scanner", smoke: false, "allow-dirty": false, out: "bench/results" });
   if (flags.rounds < 1) throw new UsageError("--rounds needs at least 1");
+  const methods = flags.methods.split(",");
+  if (methods.length === 0 || methods.some((m) => m !== "outsider" && m !== "scanner")) throw new UsageError(`--methods ${flags.methods}: a list of outsider and scanner`);
   const run = await collectRunInfo(["table", ...argv]);
   if (run.git.dirty && !flags["allow-dirty"]) throw new UsageError("the working tree has uncommitted changes: commit first (the table names the commit its figures come from), or pass --allow-dirty");
   const lines = [
@@ -54,7 +57,7 @@ export async function runTable(argv: string[], runScenario: (argv: string[]) => 
     `- ${flags.rounds} round(s) per comparison, legacy and ours alternating; medians, (min–max) over rounds; methods in bench/README.md, "Two methods"`, "",
     "| goal | method | figure | legacy | ours | ours better by | verdict | result |", "|---|---|---|---|---|---|---|---|",
   ];
-  for (const row of ROWS) {
+  for (const row of ROWS.filter((r) => methods.includes(r.method))) {
     log(`table: ${row.scenario}, ${row.method} method`);
     const args = [row.scenario, "--method", row.method, "--rounds", String(flags.rounds), "--out", flags.out, ...(flags.smoke ? SMOKE_FLAGS[row.scenario]! : []), ...(flags["allow-dirty"] ? ["--allow-dirty"] : [])];
     const { result, md } = await runCompare(args, runScenario, log);
