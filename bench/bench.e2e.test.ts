@@ -174,12 +174,17 @@ describe("benchmark harness against ours", () => {
     expect(readFileSync(join(out, json.replace(/json$/, "md")), "utf8")).toContain("| design | frames to write |");
   });
 
-  it("decode-cost decodes our live frames with and without author runs and the legacy message, and turns the cost into cores at the goal rate", async () => {
+  it("decode-cost decodes our live frames (author runs, Pixel messages, PixelColumns) and the legacy message, and turns the cost into cores at the goal rate", async () => {
     const before = new Set(readdirSync(out));
     await run(process.execPath, [join(ROOT, "dist/bench/main.js"), "decode-cost", "--batches", "2", "--pixels", "3", "--samples", "1", "--readers", "10", "--goal-rate", "100", "--out", out], { cwd: ROOT, timeout: 60_000 });
     const json = readdirSync(out).find((f) => !before.has(f) && f.startsWith("decode-cost-") && f.endsWith(".json"))!;
     const r = JSON.parse(readFileSync(join(out, json), "utf8")) as { rows: { design: string; bytesPerPixel: number; nsPerPixel: number }[]; goal: { deliveriesPerSecond: number; cores: { cores: number }[] } };
-    expect(r.rows.map((x) => x.design)).toEqual([expect.stringContaining("legacy"), expect.stringContaining("2 batch(es) × 3 px, an author run"), expect.stringContaining("2 batch(es) × 3 px, no authors")]);
+    expect(r.rows.map((x) => x.design)).toEqual([
+      expect.stringContaining("legacy"),
+      expect.stringContaining("2 batch(es) × 3 px, Pixel messages and an author run per pixel"),
+      expect.stringContaining("2 batch(es) × 3 px, Pixel messages, no authors (protocol 3)"),
+      expect.stringContaining("2 batch(es) × 3 px, PixelColumns, no authors (protocol 4)"),
+    ]);
     // The legacy message as the legacy gateway broadcasts it; an author run per pixel makes our frame bigger than without.
     expect(r.rows[0]!.bytesPerPixel).toBe(JSON.stringify({ type: "pixel", x: 123, y: 45, color: "#1a2b3c", user: "gw0-117" }).length);
     expect(r.rows[1]!.bytesPerPixel).toBeGreaterThan(r.rows[2]!.bytesPerPixel);

@@ -2,6 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import WebSocket from "ws";
 import { PixelSchema } from "../../gen/pixel/v1/canvas_pb.js";
 import { ClientFrameSchema, HelloSchema, PlaceSchema, ServerFrameSchema, WatchSchema, type ServerFrame } from "../../gen/pixel/v1/realtime_pb.js";
+import { batchPixels } from "../../protocol/pixel-columns.js";
 import type { TileCoord } from "../../protocol/tile-grid.js";
 import { PIXEL_PROTOCOL } from "../../protocol/tile-watch.js";
 
@@ -61,7 +62,7 @@ export async function checkTileIsolation(wsUrl: string, canvasId: string, batche
   const watcher = await watchingSocket(wsUrl, canvasId, [{ tx: 0, ty: 0 }], (f) => {
     if (f.frame.case === "batch" || f.frame.case === "batches") {
       const list = f.frame.case === "batch" ? [f.frame.value] : f.frame.value.batches;
-      if (list.some((b) => b.pixels.some((p) => p.color === CONTROL_COLOR))) controlReceived = true;
+      if (list.some((b) => batchPixels(b).some((p) => p.color === CONTROL_COLOR))) controlReceived = true;
       else watcherBatchFrames++;
     }
   });
