@@ -9,6 +9,9 @@ import { ACK_CLIENT_SEQ_TAG, ACK_FRAME_TAG, ACK_SEQ_TAG, ACKS_ELEMENT_TAG, BATCH
  * sends, built once and sent as-is to every socket.
  */
 
+/** One cursor for the frames read here: reads are synchronous, so it is never shared by two at once. */
+const cursor = new WireCursor();
+
 /** Prefixes an encoded message with a length-delimited tag, i.e. embeds it as one field. */
 function embed(tag: number, body: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(1 + varintLength(body.length) + body.length);
@@ -31,7 +34,7 @@ export function batchFrame(pixelBatch: Uint8Array): Buffer {
  * PixelBatch.columns (pixel-columns.ts). Takes and returns `ServerFrame{batch}` frames.
  */
 export function columnsBatchFrame(frame: Buffer): Buffer {
-  const c = new WireCursor().reset(frame, 1);
+  const c = cursor.reset(frame, 1);
   const length = frame[0] === BATCH_FRAME_TAG ? readUint32(c) : -1;
   if (length < 0 || c.pos + length !== frame.length) throw new Error("columnsBatchFrame takes one ServerFrame{batch} frame");
   return embed(BATCH_FRAME_TAG, toColumnsBatch(frame.subarray(c.pos)));

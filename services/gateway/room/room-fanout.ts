@@ -143,7 +143,8 @@ export class RoomFanout {
       }
       if (indices.length === 0) continue;
       const columns = member.columns;
-      const key = (columns ? "c" : "p") + (indices.length === batches.length ? "all" : indices.join(","));
+      // The whole flush is the usual subset: its keys are constants, so no string is built per member.
+      const key = indices.length === batches.length ? (columns ? ALL_IN_COLUMNS : ALL_IN_PIXELS) : (columns ? "c" : "p") + indices.join(",");
       let entry = frames.get(key);
       if (!entry) {
         const subset = indices.map((i) => batches[i]!.entry.frameFor(columns));
@@ -174,3 +175,5 @@ export class RoomFanout {
 }
 
 const NOTHING: ReadonlySet<number> = new Set();
+const ALL_IN_PIXELS = "pall";
+const ALL_IN_COLUMNS = "call";
